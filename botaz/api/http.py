@@ -1,0 +1,132 @@
+"""Shared pieces of every handler: JSON in and out, the error envelope, bearer tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..chat.errors import DomainError
+
+STATUS_BY_KIND = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
+                  "conflict": 409}
+JSON_TYPE = "application/json"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+class JSONResponse(Response):
+    media_type = JSON_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return JSONResponse(data, status_code=status)
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"status": "error", "message": message}, status_code=status,
+                        headers=headers)
+
+
+def domain_error_response(exc: DomainError) -> Response:
+    return error_response(STATUS_BY_KIND.get(exc.kind, 400), exc.message)
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def _strip_trailing_commas(text: str) -> str:
+    """The seed's own example body ends an object with `,}`; accept what its readers paste."""
+    out: list[str] = []
+    in_string = escaped = False
+    pending_comma = -1
+    for ch in text:
+        if in_string:
+            out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch in "}]" and pending_comma >= 0:
+            out[pending_comma] = ""
+        if ch == '"':
+            in_string = True
+            pending_comma = -1
+        elif ch == ",":
+            pending_comma = len(out)
+        elif not ch.isspace():
+            pending_comma = -1
+        out.append(ch)
+    return "".join(out)
+
+
+def _depth_ok(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return True
+
+
+async def read_json(request: Request) -> Any:
+    """Parse a POST/PUT body: 415 without a JSON content type, 413 when too big, 400 if not JSON."""
+    settings = request.app.state.settings
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != JSON_TYPE:
+        raise ApiError(415, "Content-Type must be application/json.")
+    limit = settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise ApiError(413, f"The request body must be at most {limit} bytes.")
+        except ValueError:
+            raise ApiError(400, "Content-Length is not a number.") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"The request body must be at most {limit} bytes.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise ApiError(400, "The request body is empty; send a JSON object.")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            data = orjson.loads(_strip_trailing_commas(raw.decode("utf-8")))
+        except (orjson.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(400, "The request body is not valid JSON.") from None
+    if isinstance(data, (dict, list)) and not _depth_ok(data, settings.max_json_depth):
+        raise ApiError(400, f"The JSON body is nested deeper than {settings.max_json_depth} levels.")
+    if not isinstance(data, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    return data

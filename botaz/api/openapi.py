@@ -1,0 +1,194 @@
+"""The OpenAPI 3.1 document and its reference page, both built from the endpoint registry."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from .. import __version__
+from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS
+from .http import JSONResponse
+from .registry import ENDPOINTS, WEBSOCKETS, Endpoint
+
+ERROR_TEXT = {
+    400: "Bad input; the message names the field.",
+    401: "No or bad credentials: `You must be logged in to do this.`",
+    403: "Not allowed.",
+    404: "Not found (also for objects of another account).",
+    409: "Conflict with an existing object.",
+    413: "Body too large.",
+    415: "POST/PUT without `Content-Type: application/json`.",
+    429: "Rate limited; see `Retry-After`.",
+}
+TAGS = [
+    {"name": "messages", "description": "Send, edit or delete agents' messages; read any message."},
+    {"name": "visitors", "description": "Read visitors and edit their basic information."},
+    {"name": "agents", "description": "The account's agents."},
+    {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
+]
+
+
+def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": ep.handler.__module__.rsplit(".", 1)[-1] + "_" + ep.handler.__name__
+        + ("_slash" if path.endswith("/") and len(ep.paths) > 1 else ""),
+        "summary": ep.summary,
+        "tags": [ep.tag],
+    }
+    if ep.description:
+        op["description"] = ep.description
+    if ep.auth == "agent":
+        op["security"] = [{"apiToken": []}]
+    elif ep.auth == "visitor":
+        op["security"] = [{"visitorToken": []}]
+    else:
+        op["security"] = []
+    if ep.params:
+        op["parameters"] = [
+            {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
+             "description": p.description, "schema": p.schema}
+            for p in ep.params
+        ]
+    if ep.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{ep.body.name}"}}}}
+    responses: dict[str, Any] = {}
+    ok: dict[str, Any] = {"description": "Success"}
+    if ep.response:
+        ok["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ep.response}"}}}
+    responses[str(ep.status)] = ok
+    for code in ep.errors:
+        responses[str(code)] = {"description": ERROR_TEXT[code], "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"}}}}
+    op["responses"] = responses
+    return op
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for ep in ENDPOINTS:
+        for path in ep.paths:
+            paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, path)
+    schemas = {s.name: s.json_schema() for s in [*RESPONSE_SCHEMAS, *REQUEST_SCHEMAS]}
+    schemas["MessageList"] = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "botaz API",
+            "version": __version__,
+            "description": "The Bot.Az REST API as served by botaz, plus the lists, the widget's "
+                           "visitor API and the realtime endpoints beyond it. Every error is "
+                           '`{"status": "error", "message": "..."}`. IDs are 17-character Meteor '
+                           "IDs; times are ISO 8601 UTC with milliseconds.",
+        },
+        "tags": TAGS,
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "apiToken": {"type": "http", "scheme": "bearer",
+                             "description": "An agent's API token (`botaz create-account` prints one)."},
+                "visitorToken": {"type": "http", "scheme": "bearer",
+                                 "description": "The visitorToken from POST /widget/v1/visitors."},
+            },
+        },
+    }
+    if WEBSOCKETS:
+        doc["info"]["description"] += "\n\nWebSockets: " + "; ".join(
+            f"`{w.path}` {w.summary}" for w in WEBSOCKETS)
+    return doc
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+def _schema_rows(schema: dict[str, Any]) -> str:
+    rows = []
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        kind = prop.get("type", "object")
+        if "$ref" in prop:
+            kind = prop["$ref"].rsplit("/", 1)[-1]
+        if isinstance(kind, list):
+            kind = " or ".join(kind)
+        rows.append(f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(str(kind))}</td>"
+                    f"<td>{'yes' if name in required else ''}</td>"
+                    f"<td>{html.escape(prop.get('description', ''))}</td></tr>")
+    if not rows:
+        return ""
+    return ("<table><tr><th>field</th><th>type</th><th>required</th><th>meaning</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _md(text: str) -> str:
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+@lru_cache(maxsize=1)
+def reference_html() -> str:
+    doc = openapi_document()
+    schemas = doc["components"]["schemas"]
+    parts = [f"<h1>{html.escape(doc['info']['title'])} {html.escape(doc['info']['version'])}</h1>",
+             f"<p>{_md(doc['info']['description'])}</p>",
+             '<p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a>. '
+             "Authenticate with <code>Authorization: Bearer &lt;token&gt;</code>; send bodies "
+             "with <code>Content-Type: application/json</code>.</p>"]
+    toc = []
+    body = []
+    for tag in doc["tags"]:
+        body.append(f'<h2 id="tag-{tag["name"]}">{html.escape(tag["name"])}</h2><p>{_md(tag["description"])}</p>')
+        for path, ops in doc["paths"].items():
+            for method, op in ops.items():
+                if op["tags"][0] != tag["name"]:
+                    continue
+                anchor = op["operationId"]
+                toc.append(f'<li><a href="#{anchor}"><b>{method.upper()}</b> {html.escape(path)}</a></li>')
+                section = [f'<section id="{anchor}"><h3><span class="m {method}">{method.upper()}</span> '
+                           f"<code>{html.escape(path)}</code></h3><p>{_md(op['summary'])}</p>"]
+                if op.get("description"):
+                    section.append(f"<p>{_md(op['description'])}</p>")
+                auth = op.get("security") or []
+                section.append("<p>Auth: " + (", ".join(next(iter(a)) for a in auth) if auth else "none") + "</p>")
+                for p in op.get("parameters", []):
+                    section.append(f"<p>Parameter <code>{html.escape(p['name'])}</code> ({p['in']}): {_md(p['description'])}</p>")
+                if "requestBody" in op:
+                    name = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                    schema = schemas[name]
+                    section.append(f"<h4>Request body: {name}</h4>{_schema_rows(schema)}")
+                    if schema.get("examples"):
+                        section.append("<pre>" + html.escape(orjson.dumps(schema["examples"][0], option=orjson.OPT_INDENT_2).decode()) + "</pre>")
+                section.append("<h4>Responses</h4><ul>")
+                for code, resp in op["responses"].items():
+                    ref = resp.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+                    section.append(f"<li><b>{code}</b> {_md(resp['description'])} {html.escape(ref.rsplit('/', 1)[-1])}</li>")
+                section.append("</ul></section>")
+                body.extend(section)
+    body.append("<h2>Objects</h2>")
+    for name, schema in schemas.items():
+        if schema.get("type") == "object":
+            body.append(f'<h3 id="schema-{name}">{name}</h3>{_schema_rows(schema)}')
+            if schema.get("examples"):
+                body.append("<pre>" + html.escape(orjson.dumps(schema["examples"][0], option=orjson.OPT_INDENT_2).decode()) + "</pre>")
+    style = ("body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1f2937}"
+             "code,pre{font-family:ui-monospace,monospace;background:#f3f4f6;border-radius:4px;padding:1px 4px}"
+             "pre{padding:.75rem;overflow:auto}table{border-collapse:collapse;width:100%}"
+             "td,th{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top}"
+             "section{border-top:1px solid #e5e7eb;margin-top:1.5rem}.m{font-weight:700;padding:2px 6px;border-radius:4px;color:#fff;background:#6b7280}"
+             ".get{background:#2563eb}.post{background:#16a34a}.put{background:#d97706}.delete{background:#dc2626}")
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+            "content=\"width=device-width,initial-scale=1\"><title>botaz API reference</title>"
+            f"<style>{style}</style></head><body>" + "".join(parts)
+            + "<nav><h2>Endpoints</h2><ul>" + "".join(toc) + "</ul></nav>" + "".join(body)
+            + "</body></html>")
+
+
+async def reference_page(request: Request) -> Response:
+    return HTMLResponse(reference_html())

@@ -1,0 +1,126 @@
+"""create_app(settings): routes, middleware and the lifespan that opens storage and the bus."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any, AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .api import agents, messages, visitors, widget  # noqa: F401  (they register endpoints)
+from .api.http import ApiError, domain_error_response, error_response, json_response
+from .api.openapi import openapi_json, reference_page
+from .api.registry import ENDPOINTS
+from .chat.context import Chat
+from .chat.errors import DomainError
+from .config import Settings
+from .events import EventBus
+from .store import Store
+
+log = logging.getLogger("botaz")
+
+HTTP_MESSAGES = {404: "Not found.", 405: "Method not allowed.", 400: "Bad request."}
+
+
+class WidgetCORS:
+    """Lets widget.js on any website call /widget/v1 and load /widget.js (bearer tokens, no cookies)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/widget"):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": [
+                (b"access-control-allow-origin", b"*"),
+                (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, OPTIONS"),
+                (b"access-control-allow-headers", b"Authorization, Content-Type"),
+                (b"access-control-max-age", b"86400"),
+            ]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"access-control-allow-origin", b"*")]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+def api_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for ep in ENDPOINTS:
+        for path in ep.paths:
+            routes.append(Route(path, ep.handler, methods=[ep.method]))
+    return routes
+
+
+async def healthz(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return domain_error_response(exc)
+
+
+async def on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.message, exc.headers)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = HTTP_MESSAGES.get(exc.status_code, exc.detail or "Request failed.")
+    return error_response(exc.status_code, message, dict(exc.headers or {}))
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Something went wrong on our side; it has been logged.")
+
+
+def create_app(settings: Settings, **state: Any) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await Store.open(settings.database_url)
+        bus = EventBus()
+        await bus.start()
+        app.state.chat = Chat(store, bus, settings)
+        try:
+            yield
+        finally:
+            await bus.stop()
+            await store.close()
+
+    routes: list[BaseRoute] = [
+        *api_routes(),
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        Route("/api/docs", reference_page, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            DomainError: on_domain_error,
+            ApiError: on_api_error,
+            HTTPException: on_http_error,
+            Exception: on_crash,
+        },
+    )
+    app.state.settings = settings
+    for key, value in state.items():
+        setattr(app.state, key, value)
+    app.add_middleware(WidgetCORS)
+    return app

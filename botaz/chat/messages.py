@@ -1,0 +1,127 @@
+"""Messages: sent by agents (REST) and visitors (widget), edited and deleted by agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..events import Event
+from ..ids import is_id, new_id, now_ms
+from ..store.db import Row
+from .accounts import Principal
+from .context import Chat
+from .errors import Forbidden, Invalid, NotFound
+from .schemas import MESSAGE_CREATE, MESSAGE_EDIT, WIDGET_MESSAGE_CREATE
+from .pagination import Page, check_limit, decode_cursor, make_page
+from .views import message_json
+from .visitors import get_visitor_row, visitor_object
+
+CONVERSATION_MAX = 500
+
+
+def check_text(chat: Chat, text: Any) -> str:
+    if not isinstance(text, str):
+        raise Invalid("text is required and must be a string.")
+    if not text.strip():
+        raise Invalid("text must not be empty.")
+    if len(text) > chat.settings.max_message_chars:
+        raise Invalid(f"text must be at most {chat.settings.max_message_chars} characters.")
+    return text
+
+
+async def do_send_agent_message(chat: Chat, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    body = MESSAGE_CREATE.validate(body)
+    user_id, visitor_id = body["userId"], body["visitorId"]
+    text = check_text(chat, body["text"])
+    if not await chat.store.agent_exists(principal.account_id, user_id):
+        raise Invalid("userId is not an agent of this account.")
+    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+    if visitor["banned"]:
+        raise Forbidden("This visitor is banned.")
+    return await _store_message(chat, visitor, user_id, text)
+
+
+async def do_send_visitor_message(chat: Chat, visitor: Row, body: dict[str, Any]) -> dict[str, Any]:
+    text = check_text(chat, WIDGET_MESSAGE_CREATE.validate(body)["text"])
+    return await _store_message(chat, visitor, None, text)
+
+
+async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: str) -> dict[str, Any]:
+    """The one path by which a message is created: stored once, then one message.created."""
+    now = now_ms()
+    row = {"id": new_id(), "account_id": visitor["account_id"], "visitor_id": visitor["id"],
+           "user_id": user_id, "text": text, "seen": False, "sent_at": now}
+    first_contact = False
+    async with chat.store.transaction() as tx:
+        row["seq"] = await chat.store.insert_message(row, conn=tx)
+        if user_id is not None:
+            first_contact = await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx)
+    message = message_json(row)
+    chat.send_event(Event("message.created", visitor["account_id"], visitor["id"], message))
+    if first_contact:
+        updated = await visitor_object(chat, visitor)
+        chat.send_event(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
+    return message
+
+
+async def _get_row(chat: Chat, account_id: str, message_id: str) -> Row:
+    row = await chat.store.get_message(account_id, message_id) if is_id(message_id) else None
+    if row is None:
+        raise NotFound("Message not found.")
+    return row
+
+
+async def get_message(chat: Chat, principal: Principal, message_id: str) -> dict[str, Any]:
+    return message_json(await _get_row(chat, principal.account_id, message_id))
+
+
+async def do_edit_message(chat: Chat, principal: Principal, message_id: str,
+                          body: dict[str, Any]) -> dict[str, Any]:
+    text = check_text(chat, MESSAGE_EDIT.validate(body)["text"])
+    row = await _get_row(chat, principal.account_id, message_id)
+    if row["user_id"] is None:
+        raise Forbidden("Only agents' messages can be edited.")
+    await chat.store.edit_message(row["id"], text, now_ms())
+    message = message_json(row) | {"text": text}
+    chat.send_event(Event("message.updated", row["account_id"], row["visitor_id"], message))
+    return message
+
+
+async def do_delete_message(chat: Chat, principal: Principal, message_id: str) -> dict[str, Any]:
+    row = await _get_row(chat, principal.account_id, message_id)
+    if row["user_id"] is None:
+        raise Forbidden("Only agents' messages can be deleted.")
+    await chat.store.delete_message(row["id"], now_ms())
+    message = message_json(row)
+    chat.send_event(Event("message.deleted", row["account_id"], row["visitor_id"], message))
+    return message
+
+
+async def list_visitor_messages(chat: Chat, principal: Principal, visitor_id: str,
+                                cursor: str | None, limit: Any) -> Page:
+    size = check_limit(limit)
+    before = decode_cursor(cursor)
+    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+    rows = await chat.store.list_messages_desc(visitor["id"], before, size + 1)
+    return make_page(rows, size, message_json)
+
+
+async def conversation(chat: Chat, visitor: Row, after: str | None = None,
+                       limit: Any = None) -> list[dict[str, Any]]:
+    """A visitor's conversation, oldest first: the latest messages, or those after `after`."""
+    if limit in (None, ""):
+        size = CONVERSATION_MAX
+    else:
+        try:
+            size = int(limit)
+        except (TypeError, ValueError):
+            raise Invalid(f"limit must be an integer from 1 to {CONVERSATION_MAX}.") from None
+        if not 1 <= size <= CONVERSATION_MAX:
+            raise Invalid(f"limit must be an integer from 1 to {CONVERSATION_MAX}.")
+    if after:
+        seq = await chat.store.message_seq(visitor["id"], visitor["account_id"], after)
+        if seq is None:
+            raise NotFound("Message not found.")
+        rows = await chat.store.list_messages_after(visitor_id=visitor["id"], after_seq=seq, limit=size)
+        return [message_json(r) for r in rows]
+    rows = await chat.store.list_messages_desc(visitor["id"], None, size)
+    return [message_json(r) for r in reversed(rows)]

@@ -1,0 +1,105 @@
+"""Visitors: created by the widget, read and edited by agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..events import Event
+from ..ids import hash_token, is_id, new_id, new_token, now_ms
+from ..store.db import Row
+from ..schema import Obj
+from .accounts import Principal
+from .context import Chat
+from .errors import Forbidden, NotFound, Unauthenticated
+from .schemas import VISITOR_EDIT, WIDGET_VISITOR_CREATE
+from .pagination import Page, check_limit, decode_cursor, make_page
+from .views import visitor_json
+
+VISITOR_TOKEN_PREFIX = "btzv_"
+BROWSER_FIELDS = {"userAgent": "user_agent", "appName": "app_name", "appVersion": "app_version",
+                  "platform": "platform"}
+
+
+async def visitor_object(chat: Chat, row: Row) -> dict[str, Any]:
+    agents = await chat.store.visitor_agents([row["id"]])
+    return visitor_json(row, agents[row["id"]])
+
+
+async def get_visitor_row(chat: Chat, account_id: str, visitor_id: str) -> Row:
+    row = await chat.store.get_visitor(account_id, visitor_id) if is_id(visitor_id) else None
+    if row is None:
+        raise NotFound("Visitor not found.")
+    return row
+
+
+async def get_visitor(chat: Chat, principal: Principal, visitor_id: str) -> dict[str, Any]:
+    return await visitor_object(chat, await get_visitor_row(chat, principal.account_id, visitor_id))
+
+
+def check_contact_fields(body: Any, schema: Obj = VISITOR_EDIT) -> dict[str, Any]:
+    """Name/email/phone/notes: a string sets the value, null (or an empty string) removes it."""
+    changes = schema.validate(body)
+    return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in changes.items()}
+
+
+async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any]) -> dict[str, Any]:
+    """The one path by which a visitor changes: store, then publish visitor.updated."""
+    current = {key: row[key] for key in changes}
+    changes = {k: v for k, v in changes.items() if current[k] != v}
+    if changes:
+        await chat.store.update_visitor(row["id"], changes)
+        row = await chat.store.get_visitor(row["account_id"], row["id"])
+    visitor = await visitor_object(chat, row)
+    if changes:
+        chat.send_event(Event("visitor.updated", row["account_id"], row["id"], visitor))
+    return visitor
+
+
+async def do_update_visitor(chat: Chat, principal: Principal, visitor_id: str,
+                            body: dict[str, Any]) -> dict[str, Any]:
+    changes = check_contact_fields(body)
+    row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    return await _apply_visitor_changes(chat, row, changes)
+
+
+async def do_set_visitor_state(chat: Chat, row: Row, **changes: Any) -> dict[str, Any]:
+    """Changes that do not come from the seed's PUT: presence, ban, pre-chat form, bot switch."""
+    return await _apply_visitor_changes(chat, row, changes)
+
+
+async def list_visitors(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
+    size = check_limit(limit)
+    rows = await chat.store.list_visitors(principal.account_id, decode_cursor(cursor), size + 1)
+    agents = await chat.store.visitor_agents([r["id"] for r in rows[:size]])
+    return make_page(rows, size, lambda r: visitor_json(r, agents[r["id"]]))
+
+
+async def do_create_visitor(chat: Chat, body: dict[str, Any]) -> dict[str, Any]:
+    body = WIDGET_VISITOR_CREATE.validate(body)
+    account = await chat.store.get_account_by_site_key(body["siteKey"])
+    if account is None:
+        raise NotFound("There is no site with this siteKey.")
+    cookie_enabled = body.get("cookieEnabled")
+    now = now_ms()
+    token = new_token(VISITOR_TOKEN_PREFIX)
+    row = {"id": new_id(), "account_id": account["id"], "token_hash": hash_token(token),
+           "added_at": now, "last_online": now,
+           "cookie_enabled": None if cookie_enabled is None else int(cookie_enabled)}
+    for key, column in BROWSER_FIELDS.items():
+        row[column] = body.get(key)
+    await chat.store.insert_visitor(row)
+    stored = await chat.store.get_visitor(account["id"], row["id"])
+    visitor = visitor_json(stored, [])
+    chat.send_event(Event("visitor.created", account["id"], row["id"], visitor))
+    return {"visitorId": row["id"], "visitorToken": token, "visitor": visitor}
+
+
+async def authenticate_visitor(chat: Chat, token: str | None) -> Row:
+    if not token or not token.startswith(VISITOR_TOKEN_PREFIX):
+        raise Unauthenticated()
+    row = await chat.store.get_visitor_by_token(hash_token(token))
+    if row is None:
+        raise Unauthenticated()
+    if row["banned"]:
+        raise Forbidden("You have been blocked from this chat.")
+    return row

@@ -1,0 +1,208 @@
+"""The `botaz` command: serve, create-account, create-agent, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any, Sequence
+
+from .chat.accounts import do_create_account, do_create_agent, new_password
+from .chat.context import Chat
+from .chat.errors import DomainError
+from .config import Settings
+from .events import EventBus
+from .store import Store
+
+DEMO_EMAIL = "demo@example.com"
+
+
+async def _with_chat(settings: Settings, action: Any) -> Any:
+    store = await Store.open(settings.database_url)
+    try:
+        return await action(Chat(store, EventBus(), settings))
+    finally:
+        await store.close()
+
+
+def _print(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data))
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+
+
+def cmd_create_account(args: argparse.Namespace, settings: Settings) -> int:
+    result = asyncio.run(_with_chat(settings, lambda chat: do_create_account(
+        chat, name=args.name, agent_name=args.agent_name, agent_email=args.agent_email,
+        agent_password=args.agent_password)))
+    _print(result, args.json)
+    return 0
+
+
+def cmd_create_agent(args: argparse.Namespace, settings: Settings) -> int:
+    result = asyncio.run(_with_chat(settings, lambda chat: do_create_agent(
+        chat, account_id=args.account, name=args.name, email=args.email, password=args.password,
+        bot=args.bot)))
+    _print(result, args.json)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from .store import LATEST, migrate
+    from .store.db import open_database
+
+    async def run() -> list[int]:
+        db = await open_database(settings.database_url)
+        try:
+            return await migrate(db)
+        finally:
+            await db.close()
+
+    applied = asyncio.run(run())
+    print(json.dumps({"applied": applied, "version": LATEST}))
+    return 0
+
+
+async def ensure_demo_account(chat: Chat) -> dict[str, str] | None:
+    """On an empty database, make the demo account and return its one-time secrets."""
+    if await chat.store.count_accounts() > 0:
+        return None
+    password = new_password()
+    result = await do_create_account(chat, name="Demo", agent_name="Demo Agent",
+                                     agent_email=DEMO_EMAIL, agent_password=password)
+    return result | {"email": DEMO_EMAIL, "password": password}
+
+
+def base_url(settings: Settings) -> str:
+    if settings.public_url:
+        return settings.public_url
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    GracefulServer = _graceful_server_class()
+
+    demo = asyncio.run(_with_chat(settings, ensure_demo_account))
+    url = base_url(settings)
+    print(f"botaz serving on {url} (database: {settings.database_url})", flush=True)
+    if demo:
+        print("Demo account created. These secrets are shown once; keep them:")
+        print(f"  sign in:    {url}/login  email {demo['email']}  password {demo['password']}")
+        print(f"  API token:  {demo['apiToken']}")
+        print(f"  agent ID:   {demo['agentId']}  (userId for POST /api/messages/)")
+        print(f"  site key:   {demo['siteKey']}")
+    else:
+        print("Using the existing accounts (demo secrets were printed on the first start).")
+    print(f"  dashboard:  {url}/")
+    print(f"  demo page:  {url}/demo")
+    print(f"  API docs:   {url}/api/docs", flush=True)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, lifespan="on",
+        access_log=False, log_level="warning", timeout_graceful_shutdown=10,
+        loop="uvloop", http="httptools", proxy_headers=True,
+    )
+    GracefulServer(config).run()
+    return 0
+
+
+def _graceful_server_class() -> type:
+    import contextlib
+    import signal
+
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        """Stops on SIGTERM/SIGINT after in-flight requests finish, then exits 0.
+
+        uvicorn re-raises the signal after shutting down, which makes a clean stop look like a
+        crash to systemd and to shells; a stop that was asked for is a success.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self):  # type: ignore[override]
+            previous = {sig: signal.signal(sig, self.handle_exit)
+                        for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return GracefulServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="botaz", description="Self-hosted live chat with the Bot.Az REST API.")
+    parser.add_argument("--database-url", help="overrides BOTAZ_DATABASE_URL")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations and serve HTTP and WebSocket")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--database-url", dest="database_url_sub", help="overrides BOTAZ_DATABASE_URL")
+    serve.add_argument("--redis-url", help="overrides BOTAZ_REDIS_URL")
+    serve.add_argument("--rate-limits", choices=["on", "off"], help="overrides BOTAZ_RATE_LIMITS")
+    serve.add_argument("--public-url", help="overrides BOTAZ_PUBLIC_URL (the URL users open)")
+    serve.set_defaults(func=cmd_serve)
+
+    account = sub.add_parser("create-account", help="create an account with its first (owner) agent")
+    account.add_argument("--name", required=True)
+    account.add_argument("--agent-name", required=True)
+    account.add_argument("--agent-email", required=True)
+    account.add_argument("--agent-password")
+    account.add_argument("--json", action="store_true", help="print one JSON object")
+    account.add_argument("--database-url", dest="database_url_sub")
+    account.set_defaults(func=cmd_create_account)
+
+    agent = sub.add_parser("create-agent", help="add an agent (or a bot) to an account")
+    agent.add_argument("--account", required=True, help="account ID")
+    agent.add_argument("--name", required=True)
+    agent.add_argument("--email", required=True)
+    agent.add_argument("--password")
+    agent.add_argument("--bot", action="store_true", help="the agent is a bot")
+    agent.add_argument("--json", action="store_true", help="print one JSON object")
+    agent.add_argument("--database-url", dest="database_url_sub")
+    agent.set_defaults(func=cmd_create_agent)
+
+    migrate = sub.add_parser("migrate", help="apply pending database migrations")
+    migrate.add_argument("--database-url", dest="database_url_sub")
+    migrate.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides: dict[str, Any] = {
+        "database_url": getattr(args, "database_url_sub", None) or args.database_url,
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "redis_url": getattr(args, "redis_url", None),
+        "public_url": getattr(args, "public_url", None),
+    }
+    if getattr(args, "rate_limits", None):
+        overrides["rate_limits"] = args.rate_limits == "on"
+    settings = Settings.from_env(os.environ, **overrides)
+    try:
+        return args.func(args, settings)
+    except DomainError as exc:
+        print(json.dumps({"status": "error", "message": exc.message}), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

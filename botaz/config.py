@@ -1,0 +1,55 @@
+"""Settings read once from the environment (and `botaz serve` flags), then passed down frozen."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any, Mapping
+
+DEFAULT_DATABASE_URL = "sqlite:///./botaz.db"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rate_limits: bool = True
+    webhooks_allow_private: bool = False
+    max_body_bytes: int = 1_048_576
+    max_message_chars: int = 10_000
+    max_json_depth: int = 32
+    public_url: str | None = None
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        if env.get("BOTAZ_DATABASE_URL"):
+            values["database_url"] = env["BOTAZ_DATABASE_URL"]
+        if env.get("BOTAZ_REDIS_URL"):
+            values["redis_url"] = env["BOTAZ_REDIS_URL"]
+        if env.get("BOTAZ_RATE_LIMITS"):
+            values["rate_limits"] = env["BOTAZ_RATE_LIMITS"].strip().lower() != "off"
+        if env.get("BOTAZ_WEBHOOKS_ALLOW_PRIVATE"):
+            values["webhooks_allow_private"] = _bool(env["BOTAZ_WEBHOOKS_ALLOW_PRIVATE"])
+        if env.get("BOTAZ_PUBLIC_URL"):
+            values["public_url"] = env["BOTAZ_PUBLIC_URL"].rstrip("/")
+        if env.get("BOTAZ_LOG_LEVEL"):
+            values["log_level"] = env["BOTAZ_LOG_LEVEL"]
+        for name in ("max_body_bytes", "max_message_chars", "max_json_depth"):
+            key = "BOTAZ_" + name.upper()
+            if env.get(key):
+                values[name] = int(env[key])
+        known = {f.name for f in fields(cls)}
+        values.update({k: v for k, v in overrides.items() if k in known and v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)

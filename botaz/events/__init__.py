@@ -1,0 +1,3 @@
+from .bus import EVENT_NAMES, Event, EventBus
+
+__all__ = ["EVENT_NAMES", "Event", "EventBus"]

@@ -1,0 +1,68 @@
+"""The event bus: every change to a message or visitor is published here exactly once.
+
+Listeners (the WebSocket hub, bots, webhooks) subscribe with a plain callable that must not
+block; one that needs I/O schedules its own task. A Redis-backed bus (for several nodes) keeps
+this interface and adds fan-out between processes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..ids import iso_ms, new_id, now_ms
+
+log = logging.getLogger("botaz.events")
+
+EVENT_NAMES = ("message.created", "message.updated", "message.deleted",
+               "visitor.created", "visitor.updated", "typing")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    name: str
+    account_id: str
+    visitor_id: str
+    data: dict[str, Any]
+    id: str = field(default_factory=new_id)
+    created_at: int = field(default_factory=now_ms)
+    # Private events (agents' notes, later) never reach the visitor's side.
+    agents_only: bool = False
+
+    def frame(self) -> dict[str, Any]:
+        return {"event": self.name, "data": self.data}
+
+    def envelope(self) -> dict[str, Any]:
+        return {"id": self.id, "event": self.name, "createdAt": iso_ms(self.created_at),
+                "data": self.data}
+
+
+Listener = Callable[[Event], None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self.published = 0
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def publish(self, event: Event) -> None:
+        self.published += 1
+        self.deliver(event)
+
+    def deliver(self, event: Event) -> None:
+        for listener in tuple(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # one broken listener must not cost the others their event
+                log.exception("event listener failed on %s", event.name)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None

@@ -1,0 +1,236 @@
+"""Every SQL statement botaz runs, as methods named after what they do.
+
+Methods take an optional `conn` so that a domain action can group several writes in one
+transaction (`async with store.transaction() as tx: await store.insert_x(..., conn=tx)`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, AsyncIterator, Iterable, Sequence
+
+from .db import Conn, Database, Row, open_database
+from .migrations import migrate
+
+MESSAGE_COLUMNS = "seq, id, account_id, visitor_id, user_id, text, seen, sent_at, edited_at, deleted_at"
+VISITOR_COLUMNS = (
+    "seq, id, account_id, user_agent, app_name, app_version, platform, cookie_enabled, banned, "
+    "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages"
+)
+AGENT_COLUMNS = "seq, id, account_id, name, email, role, is_bot, created_at, last_online"
+VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled", "last_online",
+                  "show_bot_messages"}
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.dialect = db.dialect
+
+    @classmethod
+    async def open(cls, url: str, run_migrations: bool = True) -> "Store":
+        db = await open_database(url)
+        if run_migrations:
+            await migrate(db)
+        return cls(db)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Conn]:
+        return self.db.transaction()
+
+    # accounts
+
+    async def insert_account(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO accounts (id, name, site_key, settings, created_at) VALUES (?, ?, ?, ?, ?)",
+            (row["id"], row["name"], row["site_key"], row.get("settings", "{}"), row["created_at"]),
+        )
+
+    async def get_account(self, account_id: str) -> Row | None:
+        return await self.db.fetchone("SELECT * FROM accounts WHERE id = ?", (account_id,))
+
+    async def get_account_by_site_key(self, site_key: str) -> Row | None:
+        return await self.db.fetchone("SELECT * FROM accounts WHERE site_key = ?", (site_key,))
+
+    async def count_accounts(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM accounts")
+        return int(row["n"])
+
+    async def first_account(self) -> Row | None:
+        return await self.db.fetchone("SELECT * FROM accounts ORDER BY created_at, id LIMIT 1")
+
+    # agents and their tokens
+
+    async def insert_agent(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO agents (id, account_id, name, email, password_hash, role, is_bot, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], row["account_id"], row["name"], row["email"], row.get("password_hash"),
+             row["role"], int(row.get("is_bot", False)), row["created_at"]),
+        )
+
+    async def get_agent(self, account_id: str, agent_id: str) -> Row | None:
+        return await self.db.fetchone(
+            f"SELECT {AGENT_COLUMNS} FROM agents WHERE id = ? AND account_id = ? AND removed_at IS NULL",
+            (agent_id, account_id),
+        )
+
+    async def agent_exists(self, account_id: str, agent_id: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 AS ok FROM agents WHERE id = ? AND account_id = ? AND removed_at IS NULL",
+            (agent_id, account_id),
+        )
+        return row is not None
+
+    async def agent_email_taken(self, account_id: str, email: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 AS ok FROM agents WHERE account_id = ? AND email = ?", (account_id, email)
+        )
+        return row is not None
+
+    async def list_agents(self, account_id: str, before_seq: int | None, limit: int) -> list[Row]:
+        if before_seq is None:
+            return await self.db.fetchall(
+                f"SELECT {AGENT_COLUMNS} FROM agents WHERE account_id = ? AND removed_at IS NULL "
+                "ORDER BY seq DESC LIMIT ?", (account_id, limit))
+        return await self.db.fetchall(
+            f"SELECT {AGENT_COLUMNS} FROM agents WHERE account_id = ? AND removed_at IS NULL "
+            "AND seq < ? ORDER BY seq DESC LIMIT ?", (account_id, before_seq, limit))
+
+    async def insert_token(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO api_tokens (id, account_id, agent_id, token_hash, label, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (row["id"], row["account_id"], row["agent_id"], row["token_hash"], row.get("label", ""),
+             row["created_at"]),
+        )
+
+    async def token_principal(self, token_hash: str) -> Row | None:
+        return await self.db.fetchone(
+            "SELECT t.id AS token_id, t.account_id, t.agent_id, a.role, a.is_bot FROM api_tokens t "
+            "JOIN agents a ON a.id = t.agent_id "
+            "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND a.removed_at IS NULL",
+            (token_hash,),
+        )
+
+    # visitors
+
+    async def insert_visitor(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO visitors (id, account_id, token_hash, user_agent, app_name, app_version, "
+            "platform, cookie_enabled, added_at, last_online) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], row["account_id"], row["token_hash"], row.get("user_agent"),
+             row.get("app_name"), row.get("app_version"), row.get("platform"),
+             row.get("cookie_enabled"), row["added_at"], row.get("last_online")),
+        )
+
+    async def get_visitor(self, account_id: str, visitor_id: str) -> Row | None:
+        return await self.db.fetchone(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = ? AND account_id = ?",
+            (visitor_id, account_id),
+        )
+
+    async def get_visitor_by_token(self, token_hash: str) -> Row | None:
+        return await self.db.fetchone(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE token_hash = ?", (token_hash,)
+        )
+
+    async def update_visitor(self, visitor_id: str, changes: dict[str, Any],
+                             conn: Conn | None = None) -> None:
+        unknown = set(changes) - VISITOR_FIELDS
+        if unknown:
+            raise ValueError(f"not visitor columns: {sorted(unknown)}")
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        await (conn or self.db).execute(
+            f"UPDATE visitors SET {assignments} WHERE id = ?", (*changes.values(), visitor_id)
+        )
+
+    async def list_visitors(self, account_id: str, before_seq: int | None, limit: int) -> list[Row]:
+        if before_seq is None:
+            return await self.db.fetchall(
+                f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = ? "
+                "ORDER BY seq DESC LIMIT ?", (account_id, limit))
+        return await self.db.fetchall(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = ? AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?", (account_id, before_seq, limit))
+
+    async def add_visitor_agent(self, visitor_id: str, agent_id: str, at: int,
+                                conn: Conn | None = None) -> bool:
+        """Record that an agent wrote to a visitor; True when it is the agent's first message."""
+        count = await (conn or self.db).execute(
+            "INSERT INTO visitor_agents (visitor_id, agent_id, added_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (visitor_id, agent_id) DO NOTHING", (visitor_id, agent_id, at),
+        )
+        return count == 1
+
+    async def visitor_agents(self, visitor_ids: Sequence[str]) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {vid: [] for vid in visitor_ids}
+        if not visitor_ids:
+            return result
+        marks = ", ".join("?" for _ in visitor_ids)
+        rows = await self.db.fetchall(
+            f"SELECT visitor_id, agent_id FROM visitor_agents WHERE visitor_id IN ({marks}) "
+            "ORDER BY added_at, agent_id", tuple(visitor_ids))
+        for row in rows:
+            result[row["visitor_id"]].append(row["agent_id"])
+        return result
+
+    # messages
+
+    async def insert_message(self, row: dict[str, Any], conn: Conn | None = None) -> int:
+        inserted = await (conn or self.db).fetchone(
+            "INSERT INTO messages (id, account_id, visitor_id, user_id, text, seen, sent_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            (row["id"], row["account_id"], row["visitor_id"], row["user_id"], row["text"],
+             int(row.get("seen", False)), row["sent_at"]),
+        )
+        return int(inserted["seq"])
+
+    async def get_message(self, account_id: str, message_id: str,
+                          conn: Conn | None = None) -> Row | None:
+        return await (conn or self.db).fetchone(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ? AND account_id = ? "
+            "AND deleted_at IS NULL", (message_id, account_id))
+
+    async def message_seq(self, visitor_id: str | None, account_id: str, message_id: str) -> int | None:
+        row = await self.db.fetchone(
+            "SELECT seq, visitor_id FROM messages WHERE id = ? AND account_id = ?",
+            (message_id, account_id))
+        if row is None or (visitor_id is not None and row["visitor_id"] != visitor_id):
+            return None
+        return int(row["seq"])
+
+    async def edit_message(self, message_id: str, text: str, at: int,
+                           conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?", (text, at, message_id))
+
+    async def delete_message(self, message_id: str, at: int, conn: Conn | None = None) -> None:
+        # The row stays, text erased, so that clients resuming after it still find their place.
+        await (conn or self.db).execute(
+            "UPDATE messages SET text = '', deleted_at = ? WHERE id = ?", (at, message_id))
+
+    async def list_messages_desc(self, visitor_id: str, before_seq: int | None,
+                                 limit: int) -> list[Row]:
+        if before_seq is None:
+            return await self.db.fetchall(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE visitor_id = ? AND deleted_at IS NULL "
+                "ORDER BY seq DESC LIMIT ?", (visitor_id, limit))
+        return await self.db.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE visitor_id = ? AND deleted_at IS NULL "
+            "AND seq < ? ORDER BY seq DESC LIMIT ?", (visitor_id, before_seq, limit))
+
+    async def list_messages_after(self, *, visitor_id: str | None = None,
+                                  account_id: str | None = None, after_seq: int,
+                                  limit: int) -> list[Row]:
+        """Messages after a point, oldest first: a conversation, or a whole account's stream."""
+        column, value = ("visitor_id", visitor_id) if visitor_id else ("account_id", account_id)
+        return await self.db.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {column} = ? AND seq > ? "
+            "AND deleted_at IS NULL ORDER BY seq LIMIT ?", (value, after_seq, limit))
+
+
+def rows_ids(rows: Iterable[Row]) -> list[str]:
+    return [row["id"] for row in rows]
