@@ -10,10 +10,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import agents, messages, visitors, widget  # noqa: F401  (they register endpoints)
+from .api import agents, files, messages, settings, visitors, widget  # noqa: F401  (registers endpoints)
+from .api.hub import Hub
+from .api.sockets import agent_from_token, agent_socket, visitor_socket
 from .api.http import ApiError, domain_error_response, error_response, json_response
 from .api.openapi import openapi_json, reference_page
 from .api.registry import ENDPOINTS
@@ -97,9 +99,12 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         bus = EventBus()
         await bus.start()
         app.state.chat = Chat(store, bus, settings)
+        app.state.hub = Hub(bus, settings.max_queue)
         try:
             yield
         finally:
+            await app.state.hub.shutdown()
+            app.state.hub.stop()
             await bus.stop()
             await store.close()
 
@@ -108,6 +113,11 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/api/openapi.json", openapi_json, methods=["GET"]),
         Route("/api/docs", reference_page, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/widget.js", files.widget_js, methods=["GET"]),
+        Route("/widget/{name:str}", files.widget_module, methods=["GET"]),
+        Route("/demo", files.demo_page, methods=["GET"]),
+        WebSocketRoute("/widget/v1/ws", visitor_socket),
+        WebSocketRoute("/api/ws", agent_socket),
     ]
     app = Starlette(
         routes=routes,
@@ -120,6 +130,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         },
     )
     app.state.settings = settings
+    app.state.agent_from_socket = agent_from_token
     for key, value in state.items():
         setattr(app.state, key, value)
     app.add_middleware(WidgetCORS)

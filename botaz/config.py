@@ -25,6 +25,9 @@ class Settings:
     max_message_chars: int = 10_000
     max_json_depth: int = 32
     public_url: str | None = None
+    data_dir: str = "./botaz-data"
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_queue: int = 256
     log_level: str = "info"
 
     @classmethod
@@ -43,7 +46,10 @@ class Settings:
             values["public_url"] = env["BOTAZ_PUBLIC_URL"].rstrip("/")
         if env.get("BOTAZ_LOG_LEVEL"):
             values["log_level"] = env["BOTAZ_LOG_LEVEL"]
-        for name in ("max_body_bytes", "max_message_chars", "max_json_depth"):
+        if env.get("BOTAZ_DATA_DIR"):
+            values["data_dir"] = env["BOTAZ_DATA_DIR"]
+        for name in ("max_body_bytes", "max_message_chars", "max_json_depth",
+                     "max_attachment_bytes"):
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = int(env[key])

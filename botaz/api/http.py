@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ..chat.errors import DomainError
 
 STATUS_BY_KIND = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-                  "conflict": 409}
+                  "conflict": 409, "too_large": 413, "unsupported_type": 415}
 JSON_TYPE = "application/json"
 
 
@@ -130,3 +130,25 @@ async def read_json(request: Request) -> Any:
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
     return data
+
+
+async def read_raw(request: Request, limit: int) -> bytes:
+    """A raw upload body, refused with 413 as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"Files can be at most {limit // (1024 * 1024)} MB.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"Files can be at most {limit // (1024 * 1024)} MB.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def upload_name(request: Request) -> str | None:
+    from urllib.parse import unquote
+
+    raw = request.headers.get("x-filename") or request.query_params.get("name")
+    return unquote(raw) if raw else None

@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .. import __version__
-from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS
+from ..chat import activity, settings
+from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS, page_of
+from ..schema import F, Obj
 from .http import JSONResponse
 from .registry import ENDPOINTS, WEBSOCKETS, Endpoint
 
@@ -26,10 +28,17 @@ ERROR_TEXT = {
     415: "POST/PUT without `Content-Type: application/json`.",
     429: "Rate limited; see `Retry-After`.",
 }
+WIDGET_CONFIG = Obj("WidgetConfig", {
+    "accountName": F("string", "The account's name"),
+    "preform": F("object", "Pre-chat form", ref="PreformEdit"),
+    "widget": F("object", "Greeting, colour and title", ref="WidgetEdit"),
+    "online": F("boolean", "Whether a human agent is connected right now"),
+})
 TAGS = [
     {"name": "messages", "description": "Send, edit or delete agents' messages; read any message."},
     {"name": "visitors", "description": "Read visitors and edit their basic information."},
     {"name": "agents", "description": "The account's agents."},
+    {"name": "settings", "description": "The account's pre-chat form and widget look."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
 ]
 
@@ -77,6 +86,10 @@ def openapi_document() -> dict[str, Any]:
         for path in ep.paths:
             paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, path)
     schemas = {s.name: s.json_schema() for s in [*RESPONSE_SCHEMAS, *REQUEST_SCHEMAS]}
+    extra = [activity.SEEN, activity.PREFORM, activity.PAGE_VISIT, activity.TYPING,
+             activity.SEEN_RESULT, activity.PAGE, page_of("Page"), settings.SETTINGS_EDIT,
+             settings.PREFORM_EDIT, settings.WIDGET_EDIT, settings.SETTINGS, WIDGET_CONFIG]
+    schemas.update({s.name: s.json_schema() for s in extra})
     schemas["MessageList"] = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
     doc: dict[str, Any] = {
         "openapi": "3.1.0",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import messages, visitors
+from ..chat import activity, attachments, messages, visitors
 from ..chat.schemas import VISITOR_EDIT
 from .deps import agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_json, read_raw, upload_name
 from .registry import CURSOR, LIMIT, Param, endpoint
 
 VISITOR_ID = Param("id", "Visitor's ID, as in the dashboard's address bar (/chat/:id)",
@@ -56,3 +56,70 @@ async def list_messages(request: Request) -> Response:
                                                 request.path_params["id"], q.get("cursor"),
                                                 q.get("limit"))
     return json_response(page.json())
+
+
+@endpoint("POST", "/api/visitors/{id}/seen", summary="Mark a visitor's messages as seen",
+          tag="visitors", auth="agent", body=activity.SEEN, response="SeenResult",
+          params=(VISITOR_ID,), errors=(400, 401, 404, 415))
+async def seen(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await activity.do_agent_seen(chat_of(request), principal,
+                                                      request.path_params["id"], body))
+
+
+@endpoint("POST", "/api/visitors/{id}/ban", summary="Ban a visitor", tag="visitors", auth="agent",
+          response="Visitor", params=(VISITOR_ID,), errors=(401, 404),
+          description="The visitor's sockets are closed (code 4403) and every visitor call "
+                      "answers 403 until unbanned.")
+async def ban(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await activity.do_set_banned(chat_of(request), principal,
+                                                      request.path_params["id"], True))
+
+
+@endpoint("POST", "/api/visitors/{id}/unban", summary="Unban a visitor", tag="visitors",
+          auth="agent", response="Visitor", params=(VISITOR_ID,), errors=(401, 404))
+async def unban(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await activity.do_set_banned(chat_of(request), principal,
+                                                      request.path_params["id"], False))
+
+
+@endpoint("GET", "/api/visitors/{id}/pages", summary="Pages the visitor has visited",
+          tag="visitors", auth="agent", response="PagePage", params=(VISITOR_ID, LIMIT, CURSOR),
+          errors=(400, 401, 404), description="Newest first, as reported by the widget.")
+async def pages(request: Request) -> Response:
+    principal = await agent(request)
+    q = request.query_params
+    page = await activity.list_pages(chat_of(request), principal, request.path_params["id"],
+                                     q.get("cursor"), q.get("limit"))
+    return json_response(page.json())
+
+
+@endpoint("POST", "/api/visitors/{id}/typing", summary="Tell the visitor an agent is typing",
+          tag="visitors", auth="agent", body=activity.TYPING, params=(VISITOR_ID,),
+          errors=(400, 401, 404, 415), status=204)
+async def typing(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    await activity.do_agent_typing(chat_of(request), principal,
+                                   body | {"visitorId": request.path_params["id"]})
+    return Response(status_code=204)
+
+
+@endpoint("POST", "/api/visitors/{id}/attachments", summary="Send a file as an agent",
+          tag="visitors", auth="agent", response="Message", status=201,
+          params=(VISITOR_ID, Param("userId", "Agent sending it (default: the token's agent)",
+                                    {"type": "string"})),
+          errors=(400, 401, 403, 404, 413, 415),
+          description="Raw file body with its Content-Type and `X-Filename`; same limits as "
+                      "the widget's upload.")
+async def upload(request: Request) -> Response:
+    principal = await agent(request)
+    chat = chat_of(request)
+    data = await read_raw(request, chat.settings.max_attachment_bytes)
+    message = await attachments.do_agent_upload(
+        chat, principal, request.path_params["id"], request.query_params.get("userId"),
+        upload_name(request), request.headers.get("content-type", ""), data)
+    return json_response(message, 201)

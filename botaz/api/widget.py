@@ -5,10 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import messages, visitors
+from ..chat import activity, attachments, messages, visitors
+from ..chat.errors import Invalid, NotFound
+from ..chat.settings import settings_of
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
 from .deps import chat_of, visitor
-from .http import json_response, read_json
+from .http import json_response, read_json, read_raw, upload_name
 from .registry import Param, endpoint
 
 
@@ -42,3 +44,72 @@ async def list_messages(request: Request) -> Response:
     q = request.query_params
     return json_response(await messages.conversation(chat_of(request), me, q.get("after"),
                                                      q.get("limit")))
+
+
+@endpoint("GET", "/widget/v1/config", summary="The widget's settings for a site", tag="widget",
+          auth=None, response="WidgetConfig", errors=(400, 404),
+          params=(Param("siteKey", "The account's site key", {"type": "string"}, required=True),),
+          description="Pre-chat form, greeting, colour and title, and whether a human agent is "
+                      "online right now.")
+async def config(request: Request) -> Response:
+    chat = chat_of(request)
+    site_key = request.query_params.get("siteKey")
+    if not site_key:
+        raise Invalid("siteKey is required.")
+    account = await chat.store.get_account_by_site_key(site_key)
+    if account is None:
+        raise NotFound("There is no site with this siteKey.")
+    s = settings_of(account)
+    return json_response({"accountName": account["name"], "preform": s["preform"],
+                          "widget": s["widget"],
+                          "online": request.app.state.hub.humans_online(account["id"])})
+
+
+@endpoint("GET", "/widget/v1/me", summary="The visitor's own object", tag="widget",
+          auth="visitor", response="Visitor", errors=(401, 403))
+async def me(request: Request) -> Response:
+    row = await visitor(request)
+    return json_response(await visitors.visitor_object(chat_of(request), row))
+
+
+@endpoint("POST", "/widget/v1/preform", summary="Fill in the pre-chat form", tag="widget",
+          auth="visitor", body=activity.PREFORM, response="Visitor", errors=(400, 401, 403, 415),
+          description="Sets name, email and phone (the fields the account asks for are "
+                      "required) and `preformFilled: true`; returns the visitor.")
+async def preform(request: Request) -> Response:
+    row = await visitor(request)
+    body = await read_json(request)
+    return json_response(await activity.do_preform(chat_of(request), row, body))
+
+
+@endpoint("POST", "/widget/v1/seen", summary="Mark agents' messages as seen", tag="widget",
+          auth="visitor", body=activity.SEEN, response="SeenResult", errors=(400, 401, 403, 404, 415),
+          description="Marks every agent message up to and including `messageId` as seen; each "
+                      "one that changes goes out as `message.updated`.")
+async def seen(request: Request) -> Response:
+    row = await visitor(request)
+    body = await read_json(request)
+    return json_response(await activity.do_visitor_seen(chat_of(request), row, body))
+
+
+@endpoint("POST", "/widget/v1/pages", summary="Report the page the visitor is on", tag="widget",
+          auth="visitor", body=activity.PAGE_VISIT, response="Page", status=201,
+          errors=(400, 401, 403, 415))
+async def page(request: Request) -> Response:
+    row = await visitor(request)
+    body = await read_json(request)
+    return json_response(await activity.do_page_visit(chat_of(request), row, body), 201)
+
+
+@endpoint("POST", "/widget/v1/attachments", summary="Send a file as the visitor", tag="widget",
+          auth="visitor", response="Message", status=201, errors=(400, 401, 403, 413, 415),
+          description="The raw file is the body, with its own Content-Type and the name in "
+                      "`X-Filename` (URL-encoded). Images, PDF, text, office documents and zip "
+                      "archives up to 10 MB. Returns the message, whose `attachment` has the URL.")
+async def upload(request: Request) -> Response:
+    row = await visitor(request)
+    chat = chat_of(request)
+    data = await read_raw(request, chat.settings.max_attachment_bytes)
+    message = await attachments.do_visitor_upload(chat, row, upload_name(request),
+                                                  request.headers.get("content-type", ""), data)
+    return json_response(message, 201)

@@ -32,11 +32,7 @@ async def do_send_agent_message(chat: Chat, principal: Principal, body: dict[str
     body = MESSAGE_CREATE.validate(body)
     user_id, visitor_id = body["userId"], body["visitorId"]
     text = check_text(chat, body["text"])
-    if not await chat.store.agent_exists(principal.account_id, user_id):
-        raise Invalid("userId is not an agent of this account.")
-    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
-    if visitor["banned"]:
-        raise Forbidden("This visitor is banned.")
+    visitor = await check_sender(chat, principal, user_id, visitor_id)
     return await _store_message(chat, visitor, user_id, text)
 
 
@@ -45,22 +41,34 @@ async def do_send_visitor_message(chat: Chat, visitor: Row, body: dict[str, Any]
     return await _store_message(chat, visitor, None, text)
 
 
-async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: str) -> dict[str, Any]:
+async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: str,
+                         attachment: str | None = None) -> dict[str, Any]:
     """The one path by which a message is created: stored once, then one message.created."""
     now = now_ms()
     row = {"id": new_id(), "account_id": visitor["account_id"], "visitor_id": visitor["id"],
-           "user_id": user_id, "text": text, "seen": False, "sent_at": now}
+           "user_id": user_id, "text": text, "seen": False, "sent_at": now,
+           "attachment": attachment}
     first_contact = False
     async with chat.store.transaction() as tx:
         row["seq"] = await chat.store.insert_message(row, conn=tx)
         if user_id is not None:
             first_contact = await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx)
     message = message_json(row)
-    chat.send_event(Event("message.created", visitor["account_id"], visitor["id"], message))
+    chat.send_event(Event("message.created", visitor["account_id"], visitor["id"], message,
+                          seq=row["seq"]))
     if first_contact:
         updated = await visitor_object(chat, visitor)
         chat.send_event(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
     return message
+
+
+async def check_sender(chat: Chat, principal: Principal, user_id: str, visitor_id: str) -> Row:
+    if not await chat.store.agent_exists(principal.account_id, user_id):
+        raise Invalid("userId is not an agent of this account.")
+    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+    if visitor["banned"]:
+        raise Forbidden("This visitor is banned.")
+    return visitor
 
 
 async def _get_row(chat: Chat, account_id: str, message_id: str) -> Row:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from ..ids import iso_ms
 from ..store.db import Row
 
 
 def message_json(row: Row) -> dict[str, Any]:
-    return {
+    message = {
         "_id": row["id"],
         "userId": row["user_id"],
         "visitorId": row["visitor_id"],
@@ -17,6 +19,11 @@ def message_json(row: Row) -> dict[str, Any]:
         "seen": bool(row["seen"]),
         "sentAt": iso_ms(row["sent_at"]),
     }
+    # Only file messages carry the extra key, so plain messages stay exactly the seed's object.
+    if row["attachment"]:
+        attachment = orjson.loads(row["attachment"])
+        message["attachment"] = attachment | {"url": f"/attachments/{attachment['id']}"}
+    return message
 
 
 def _bool_or_none(value: Any) -> bool | None:

@@ -29,6 +29,8 @@ class Event:
     created_at: int = field(default_factory=now_ms)
     # Private events (agents' notes, later) never reach the visitor's side.
     agents_only: bool = False
+    # Insertion order of a created message, so a resuming socket can skip what it already sent.
+    seq: int | None = None
 
     def frame(self) -> dict[str, Any]:
         return {"event": self.name, "data": self.data}

@@ -90,6 +90,29 @@ CREATE TABLE messages (
 CREATE INDEX messages_visitor ON messages (visitor_id, seq);
 CREATE INDEX messages_account ON messages (account_id, seq);
 """),
+    (2, "pages, attachments, seen times", """
+CREATE TABLE visitor_pages (
+    seq {SEQ},
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    title TEXT,
+    referrer TEXT,
+    visited_at {BIGINT} NOT NULL
+);
+CREATE INDEX visitor_pages_visitor ON visitor_pages (visitor_id, seq);
+CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    size {BIGINT} NOT NULL,
+    path TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL
+);
+ALTER TABLE messages ADD COLUMN attachment TEXT;
+ALTER TABLE messages ADD COLUMN seen_at {BIGINT}
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

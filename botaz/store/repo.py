@@ -12,7 +12,8 @@ from typing import Any, AsyncIterator, Iterable, Sequence
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
-MESSAGE_COLUMNS = "seq, id, account_id, visitor_id, user_id, text, seen, sent_at, edited_at, deleted_at"
+MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_at, edited_at, deleted_at, "
+                   "attachment")
 VISITOR_COLUMNS = (
     "seq, id, account_id, user_agent, app_name, app_version, platform, cookie_enabled, banned, "
     "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages"
@@ -181,10 +182,10 @@ class Store:
 
     async def insert_message(self, row: dict[str, Any], conn: Conn | None = None) -> int:
         inserted = await (conn or self.db).fetchone(
-            "INSERT INTO messages (id, account_id, visitor_id, user_id, text, seen, sent_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            "INSERT INTO messages (id, account_id, visitor_id, user_id, text, seen, sent_at, "
+            "attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             (row["id"], row["account_id"], row["visitor_id"], row["user_id"], row["text"],
-             int(row.get("seen", False)), row["sent_at"]),
+             int(row.get("seen", False)), row["sent_at"], row.get("attachment")),
         )
         return int(inserted["seq"])
 
@@ -230,6 +231,55 @@ class Store:
         return await self.db.fetchall(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {column} = ? AND seq > ? "
             "AND deleted_at IS NULL ORDER BY seq LIMIT ?", (value, after_seq, limit))
+
+    async def mark_seen(self, visitor_id: str, upto_seq: int, by_visitor: bool, at: int,
+                        conn: Conn | None = None) -> list[Row]:
+        """Mark the other side's unseen messages up to a point as seen; returns those changed."""
+        side = "user_id IS NOT NULL" if by_visitor else "user_id IS NULL"
+        db = conn or self.db
+        rows = await db.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE visitor_id = ? AND seq <= ? AND seen = 0 "
+            f"AND deleted_at IS NULL AND {side} ORDER BY seq", (visitor_id, upto_seq))
+        if rows:
+            await db.execute(
+                f"UPDATE messages SET seen = 1, seen_at = ? WHERE visitor_id = ? AND seq <= ? "
+                f"AND seen = 0 AND deleted_at IS NULL AND {side}", (at, visitor_id, upto_seq))
+        return rows
+
+    # pages and attachments
+
+    async def insert_page(self, visitor_id: str, url: str, title: str | None,
+                          referrer: str | None, at: int) -> None:
+        await self.db.execute(
+            "INSERT INTO visitor_pages (visitor_id, url, title, referrer, visited_at) "
+            "VALUES (?, ?, ?, ?, ?)", (visitor_id, url, title, referrer, at))
+
+    async def list_pages(self, visitor_id: str, before_seq: int | None, limit: int) -> list[Row]:
+        if before_seq is None:
+            return await self.db.fetchall(
+                "SELECT seq, url, title, referrer, visited_at FROM visitor_pages WHERE visitor_id = ? "
+                "ORDER BY seq DESC LIMIT ?", (visitor_id, limit))
+        return await self.db.fetchall(
+            "SELECT seq, url, title, referrer, visited_at FROM visitor_pages WHERE visitor_id = ? "
+            "AND seq < ? ORDER BY seq DESC LIMIT ?", (visitor_id, before_seq, limit))
+
+    async def insert_attachment(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO attachments (id, account_id, visitor_id, name, type, size, path, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], row["account_id"], row["visitor_id"], row["name"], row["type"],
+             row["size"], row["path"], row["created_at"]))
+
+    async def get_attachment(self, attachment_id: str) -> Row | None:
+        return await self.db.fetchone("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
+
+    # settings
+
+    async def update_account_settings(self, account_id: str, settings: str) -> None:
+        await self.db.execute("UPDATE accounts SET settings = ? WHERE id = ?", (settings, account_id))
+
+    async def set_agent_last_online(self, agent_id: str, at: int) -> None:
+        await self.db.execute("UPDATE agents SET last_online = ? WHERE id = ?", (at, agent_id))
 
 
 def rows_ids(rows: Iterable[Row]) -> list[str]:

@@ -1,0 +1,188 @@
+"""The WebSocket hub: fans events from the bus out to the sockets that may hear them.
+
+Each socket has a bounded queue drained by its own writer task. Publishing never awaits: a
+socket whose queue is full (a stalled or slow client) is dropped, so it can neither stall the
+others nor grow memory without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket
+
+from ..events import Event, EventBus
+
+log = logging.getLogger("botaz.hub")
+
+CLOSE_OVERFLOW = 4008  # policy: the client did not keep up
+CLOSE_BANNED = 4403
+CLOSE_GOING_AWAY = 1001
+
+
+class Connection:
+    __slots__ = ("ws", "kind", "account_id", "visitor_id", "agent_id", "queue", "floor",
+                 "ready", "send_lock", "closed", "writer")
+
+    def __init__(self, ws: WebSocket, kind: str, account_id: str, *, visitor_id: str | None = None,
+                 agent_id: str | None = None, max_queue: int = 256) -> None:
+        self.ws = ws
+        self.kind = kind
+        self.account_id = account_id
+        self.visitor_id = visitor_id
+        self.agent_id = agent_id
+        self.queue: asyncio.Queue[tuple[int | None, str] | None] = asyncio.Queue(max_queue)
+        # Messages with seq <= floor were already sent by a resume; live copies are skipped.
+        self.floor = 0
+        self.ready = asyncio.Event()
+        self.send_lock = asyncio.Lock()
+        self.closed = False
+        self.writer: asyncio.Task[None] | None = None
+
+    def offer(self, seq: int | None, text: str) -> bool:
+        if self.closed:
+            return True
+        try:
+            self.queue.put_nowait((seq, text))
+            return True
+        except asyncio.QueueFull:
+            return False
+
+    async def send(self, text: str) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(text)
+
+    async def run_writer(self) -> None:
+        try:
+            while True:
+                item = await self.queue.get()
+                if item is None:
+                    return
+                await self.ready.wait()
+                seq, text = item
+                if seq is not None and seq <= self.floor:
+                    continue
+                await self.send(text)
+        except Exception:  # the peer went away mid-send; the reader notices and cleans up
+            self.closed = True
+
+
+class Hub:
+    def __init__(self, bus: EventBus, max_queue: int = 256) -> None:
+        self.max_queue = max_queue
+        self.visitors: dict[str, set[Connection]] = defaultdict(set)
+        self.agents: dict[str, set[Connection]] = defaultdict(set)  # by account
+        self.agent_counts: dict[str, int] = defaultdict(int)  # sockets per agent
+        self.human_agents: dict[str, set[str]] = defaultdict(set)  # account -> online humans
+        self.dropped = 0
+        self._unsubscribe = bus.subscribe(self.on_event)
+
+    @property
+    def open_sockets(self) -> int:
+        return sum(map(len, self.visitors.values())) + sum(map(len, self.agents.values()))
+
+    def connect(self, conn: Connection, *, is_bot: bool = False) -> bool:
+        """Registers a socket; True when it is the first of its visitor (or agent)."""
+        if conn.kind == "visitor":
+            group = self.visitors[conn.visitor_id]
+            group.add(conn)
+            conn.writer = asyncio.create_task(conn.run_writer())
+            return len(group) == 1
+        self.agents[conn.account_id].add(conn)
+        self.agent_counts[conn.agent_id] += 1
+        if not is_bot:
+            self.human_agents[conn.account_id].add(conn.agent_id)
+        conn.writer = asyncio.create_task(conn.run_writer())
+        return self.agent_counts[conn.agent_id] == 1
+
+    def disconnect(self, conn: Connection) -> bool:
+        """Unregisters a socket; True when it was the last of its visitor (or agent)."""
+        conn.closed = True
+        if conn.writer is not None:
+            conn.writer.cancel()
+        if conn.kind == "visitor":
+            group = self.visitors.get(conn.visitor_id)
+            if group is None:
+                return False
+            group.discard(conn)
+            if not group:
+                del self.visitors[conn.visitor_id]
+                return True
+            return False
+        group = self.agents.get(conn.account_id)
+        if group is not None:
+            group.discard(conn)
+            if not group:
+                del self.agents[conn.account_id]
+        self.agent_counts[conn.agent_id] -= 1
+        if self.agent_counts[conn.agent_id] <= 0:
+            del self.agent_counts[conn.agent_id]
+            humans = self.human_agents.get(conn.account_id)
+            if humans is not None:
+                humans.discard(conn.agent_id)
+                if not humans:
+                    del self.human_agents[conn.account_id]
+            return True
+        return False
+
+    def visitor_online(self, visitor_id: str) -> bool:
+        return visitor_id in self.visitors
+
+    def humans_online(self, account_id: str) -> bool:
+        return bool(self.human_agents.get(account_id))
+
+    def on_event(self, event: Event) -> None:
+        text: str | None = None
+        if not event.agents_only and not (event.name == "typing" and event.data.get("userId") is None):
+            visitor_conns = self.visitors.get(event.visitor_id)
+            if visitor_conns:
+                text = orjson.dumps(event.frame()).decode()
+                for conn in tuple(visitor_conns):
+                    if not conn.offer(event.seq, text):
+                        self._drop(conn)
+                if event.name == "visitor.updated" and event.data.get("banned"):
+                    for conn in tuple(visitor_conns):
+                        self._close(conn, CLOSE_BANNED, "banned")
+        agent_conns = self.agents.get(event.account_id)
+        if agent_conns:
+            text = text or orjson.dumps(event.frame()).decode()
+            for conn in tuple(agent_conns):
+                if not conn.offer(event.seq, text):
+                    self._drop(conn)
+
+    def _drop(self, conn: Connection) -> None:
+        self.dropped += 1
+        log.warning("dropping a %s socket that fell %d events behind", conn.kind, self.max_queue)
+        self._close(conn, CLOSE_OVERFLOW, "too slow")
+
+    def _close(self, conn: Connection, code: int, reason: str) -> None:
+        if conn.closed:
+            return
+        conn.closed = True
+        if conn.writer is not None:
+            conn.writer.cancel()
+
+        async def close() -> None:
+            try:
+                await asyncio.wait_for(conn.ws.close(code=code, reason=reason), 5)
+            except Exception:
+                pass
+
+        asyncio.get_running_loop().create_task(close())
+
+    async def shutdown(self) -> None:
+        """Tell every client to reconnect (elsewhere): 1001 going away."""
+        conns = [c for group in (*self.visitors.values(), *self.agents.values()) for c in group]
+        for conn in conns:
+            self._close(conn, CLOSE_GOING_AWAY, "server restarting")
+        await asyncio.sleep(0)
+
+    def stop(self) -> None:
+        self._unsubscribe()
+
+    def stats(self) -> dict[str, Any]:
+        return {"sockets": self.open_sockets, "dropped": self.dropped}

@@ -1,0 +1,27 @@
+"""/api/settings: the account's pre-chat form and widget look."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..chat import settings
+from .deps import agent, chat_of
+from .http import json_response, read_json
+from .registry import endpoint
+
+
+@endpoint("GET", "/api/settings", summary="The account's settings", tag="settings", auth="agent",
+          response="Settings", errors=(401,))
+async def get_settings(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await settings.get_settings(chat_of(request), principal.account_id))
+
+
+@endpoint("PUT", "/api/settings", summary="Change the account's settings", tag="settings",
+          auth="agent", body=settings.SETTINGS_EDIT, response="Settings",
+          errors=(400, 401, 403, 415), description="Owners only.")
+async def put_settings(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await settings.do_update_settings(chat_of(request), principal, body))

@@ -1,0 +1,167 @@
+"""WebSocket endpoints: /widget/v1/ws for a visitor, /api/ws for an agent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..chat import activity
+from ..chat.accounts import Principal, authenticate_token
+from ..chat.context import Chat
+from ..chat.errors import DomainError
+from ..chat.views import message_json
+from ..chat.visitors import authenticate_visitor
+from .http import domain_error_response
+from .hub import Connection, Hub
+from .registry import WEBSOCKETS, Websocket
+
+log = logging.getLogger("botaz.ws")
+
+RESUME_WAIT = 0.5  # how long a new socket holds live events for the client's resume frame
+RESUME_MAX = 1000
+
+WEBSOCKETS.append(Websocket("/widget/v1/ws?token=<visitorToken>", "the visitor's conversation"))
+WEBSOCKETS.append(Websocket("/api/ws?token=<apiToken>", "every conversation of the account"))
+
+
+def _token(ws: WebSocket) -> str | None:
+    token = ws.query_params.get("token")
+    if token:
+        return token
+    header = ws.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+async def _deny(ws: WebSocket, exc: DomainError) -> None:
+    try:
+        await ws.send_denial_response(domain_error_response(exc))
+    except RuntimeError:  # server without the denial-response extension
+        await ws.close(code=4401 if exc.kind == "unauthenticated" else 4403)
+
+
+async def _resume(chat: Chat, conn: Connection, after: Any) -> None:
+    """Send every message after `after` in order, then let live events through (none twice)."""
+    conn.ready.clear()
+    try:
+        if after is None and conn.kind == "agent":
+            return
+        seq = 0
+        if after is not None:
+            if not isinstance(after, str):
+                return
+            found = await chat.store.message_seq(conn.visitor_id, conn.account_id, after)
+            if found is None:
+                await conn.send(orjson.dumps({"event": "error", "data": {
+                    "message": "Unknown message ID in resume."}}).decode())
+                return
+            seq = found
+        while True:
+            if conn.kind == "visitor":
+                rows = await chat.store.list_messages_after(visitor_id=conn.visitor_id,
+                                                            after_seq=seq, limit=RESUME_MAX)
+            else:
+                rows = await chat.store.list_messages_after(account_id=conn.account_id,
+                                                            after_seq=seq, limit=RESUME_MAX)
+            for row in rows:
+                await conn.send(orjson.dumps({"event": "message.created",
+                                              "data": message_json(row)}).decode())
+                seq = max(seq, int(row["seq"]))
+            conn.floor = max(conn.floor, seq)
+            if len(rows) < RESUME_MAX:
+                return
+    finally:
+        conn.ready.set()
+
+
+async def _frames(ws: WebSocket):
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text") or message.get("bytes")
+        if not raw:
+            continue
+        try:
+            frame = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(frame, dict):
+            yield frame
+
+
+async def visitor_socket(ws: WebSocket) -> None:
+    chat: Chat = ws.app.state.chat
+    hub: Hub = ws.app.state.hub
+    try:
+        visitor = await authenticate_visitor(chat, _token(ws))
+    except DomainError as exc:
+        await _deny(ws, exc)
+        return
+    await ws.accept()
+    conn = Connection(ws, "visitor", visitor["account_id"], visitor_id=visitor["id"],
+                      max_queue=hub.max_queue)
+    loop = asyncio.get_running_loop()
+    timer = loop.call_later(RESUME_WAIT, conn.ready.set)
+    if hub.connect(conn):
+        await activity.do_visitor_presence(chat, visitor, True)
+    try:
+        async for frame in _frames(ws):
+            kind = frame.get("type")
+            if kind == "resume":
+                timer.cancel()
+                await _resume(chat, conn, frame.get("after"))
+            elif kind == "typing":
+                activity.do_typing(chat, visitor, None, bool(frame.get("typing")))
+            if conn.closed:
+                break
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        timer.cancel()
+        if hub.disconnect(conn):
+            await activity.do_visitor_presence(chat, visitor, False)
+
+
+async def agent_socket(ws: WebSocket) -> None:
+    chat: Chat = ws.app.state.chat
+    hub: Hub = ws.app.state.hub
+    try:
+        principal: Principal = await ws.app.state.agent_from_socket(ws, _token(ws))
+    except DomainError as exc:
+        await _deny(ws, exc)
+        return
+    await ws.accept()
+    conn = Connection(ws, "agent", principal.account_id, agent_id=principal.agent_id,
+                      max_queue=hub.max_queue)
+    timer = asyncio.get_running_loop().call_later(RESUME_WAIT, conn.ready.set)
+    if hub.connect(conn, is_bot=principal.is_bot):
+        await activity.do_agent_presence(chat, principal.agent_id)
+    try:
+        async for frame in _frames(ws):
+            kind = frame.get("type")
+            if kind == "resume":
+                timer.cancel()
+                await _resume(chat, conn, frame.get("after"))
+            elif kind == "typing":
+                try:
+                    await activity.do_agent_typing(chat, principal, {
+                        "visitorId": frame.get("visitorId"), "typing": bool(frame.get("typing"))})
+                except DomainError:
+                    pass
+            if conn.closed:
+                break
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        timer.cancel()
+        if hub.disconnect(conn):
+            await activity.do_agent_presence(chat, principal.agent_id)
+
+
+async def agent_from_token(ws: WebSocket, token: str | None) -> Principal:
+    return await authenticate_token(ws.app.state.chat, token)

@@ -1,0 +1,137 @@
+"""What happens around messages: seen marks, typing, presence, pages, the pre-chat form, bans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..events import Event
+from ..ids import is_id, now_ms
+from ..schema import F, Obj
+from ..store.db import Row
+from .accounts import Principal
+from .context import Chat
+from .errors import Invalid, NotFound
+from .pagination import Page, check_limit, decode_cursor, make_page
+from .settings import get_settings
+from .views import message_json
+from .visitors import check_contact_fields, do_set_visitor_state, get_visitor_row, visitor_object
+from ..ids import iso_ms
+
+SEEN = Obj("Seen", {
+    "messageId": F("string", "Mark the other side's messages up to and including this one as seen",
+                   required=True),
+})
+PREFORM = Obj("Preform", {
+    "name": F("string", "Visitor's name", nullable=True, max_length=200),
+    "email": F("string", "Visitor's email", nullable=True, max_length=254, format="email"),
+    "phone": F("string", "Visitor's phone", nullable=True, max_length=50),
+})
+PAGE_VISIT = Obj("PageVisit", {
+    "url": F("string", "The page's address", required=True, min_length=1, max_length=2000),
+    "title": F("string", "The page's title", nullable=True, max_length=500),
+    "referrer": F("string", "document.referrer", nullable=True, max_length=2000),
+})
+TYPING = Obj("Typing", {
+    "visitorId": F("string", "The conversation"),
+    "typing": F("boolean", "true while typing, false when stopped", required=True),
+    "type": F("string", "typing"),
+})
+SEEN_RESULT = Obj("SeenResult", {
+    "seen": F("array", "IDs of the messages that became seen", items={"type": "string"}),
+})
+PAGE = Obj("Page", {
+    "url": F("string", "Address"), "title": F("string", "Title", nullable=True),
+    "referrer": F("string", "Referrer", nullable=True),
+    "visitedAt": F("string", "When", format="date-time"),
+})
+
+
+async def _mark_seen(chat: Chat, visitor: Row, message_id: Any, by_visitor: bool) -> dict[str, Any]:
+    seq = None
+    if isinstance(message_id, str) and is_id(message_id):
+        seq = await chat.store.message_seq(visitor["id"], visitor["account_id"], message_id)
+    if seq is None:
+        raise NotFound("Message not found in this conversation.")
+    rows = await chat.store.mark_seen(visitor["id"], seq, by_visitor, now_ms())
+    for row in rows:
+        message = message_json(row) | {"seen": True}
+        chat.send_event(Event("message.updated", visitor["account_id"], visitor["id"], message))
+    return {"seen": [row["id"] for row in rows]}
+
+
+async def do_visitor_seen(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
+    """The visitor has seen agents' messages up to `messageId`."""
+    return await _mark_seen(chat, visitor, SEEN.validate(body)["messageId"], by_visitor=True)
+
+
+async def do_agent_seen(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
+    """An agent has seen the visitor's messages up to `messageId`."""
+    message_id = SEEN.validate(body)["messageId"]
+    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+    return await _mark_seen(chat, visitor, message_id, by_visitor=False)
+
+
+def do_typing(chat: Chat, visitor: Row, user_id: str | None, typing: bool) -> None:
+    """Typing is not stored: it is one event, heard by the conversation's sockets."""
+    chat.send_event(Event("typing", visitor["account_id"], visitor["id"],
+                          {"visitorId": visitor["id"], "userId": user_id, "typing": bool(typing)}))
+
+
+async def do_agent_typing(chat: Chat, principal: Principal, body: Any) -> None:
+    data = TYPING.validate(body)
+    visitor_id = data.get("visitorId")
+    if not visitor_id:
+        raise Invalid("visitorId is required.")
+    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+    do_typing(chat, visitor, principal.agent_id, data["typing"])
+
+
+async def do_visitor_presence(chat: Chat, visitor: Row, online: bool) -> None:
+    """The widget connected (first socket) or went away (last socket closed)."""
+    now = now_ms()
+    await chat.store.update_visitor(visitor["id"], {"last_online": now})
+    row = await chat.store.get_visitor(visitor["account_id"], visitor["id"])
+    if row is None:
+        return
+    data = await visitor_object(chat, row) | {"online": online}
+    chat.send_event(Event("visitor.updated", row["account_id"], row["id"], data))
+
+
+async def do_agent_presence(chat: Chat, agent_id: str) -> None:
+    await chat.store.set_agent_last_online(agent_id, now_ms())
+
+
+async def do_preform(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
+    changes = check_contact_fields(body, PREFORM)
+    settings = await get_settings(chat, visitor["account_id"])
+    asked = settings["preform"]["fields"] if settings["preform"]["enabled"] else []
+    for field in asked:
+        if not changes.get(field):
+            raise Invalid(f"{field} is required.")
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes and not asked:
+        raise Invalid("Send at least one of name, email, phone.")
+    return await do_set_visitor_state(chat, visitor, preform_filled=1, **changes)
+
+
+async def do_set_banned(chat: Chat, principal: Principal, visitor_id: str, banned: bool) -> dict[str, Any]:
+    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+    return await do_set_visitor_state(chat, visitor, banned=int(banned))
+
+
+async def do_page_visit(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
+    data = PAGE_VISIT.validate(body)
+    now = now_ms()
+    await chat.store.insert_page(visitor["id"], data["url"], data.get("title"), data.get("referrer"), now)
+    return {"url": data["url"], "title": data.get("title"), "referrer": data.get("referrer"),
+            "visitedAt": iso_ms(now)}
+
+
+async def list_pages(chat: Chat, principal: Principal, visitor_id: str, cursor: str | None,
+                     limit: Any) -> Page:
+    size = check_limit(limit)
+    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+    rows = await chat.store.list_pages(visitor["id"], decode_cursor(cursor), size + 1)
+    return make_page(rows, size, lambda r: {"url": r["url"], "title": r["title"],
+                                            "referrer": r["referrer"],
+                                            "visitedAt": iso_ms(r["visited_at"])})
