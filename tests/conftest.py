@@ -168,7 +168,8 @@ class Botaz:
 
 
 @pytest.fixture(scope="module")
-def botaz(database_url: str) -> Iterator[Botaz]:
-    settings = Settings(database_url=database_url, rate_limits=False)
+def botaz(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Botaz]:
+    settings = Settings(database_url=database_url, rate_limits=False,
+                        data_dir=str(tmp_path_factory.mktemp("data")))
     with ServerThread(settings) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         yield Botaz(server.url, database_url, client, server)
