@@ -13,9 +13,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import agents, files, messages, settings, visitors, widget  # noqa: F401  (registers endpoints)
+from .api import agents, auth, dashboard, files, messages, settings, team, visitors, widget  # noqa: F401
+from .api.deps import agent_from_socket
 from .api.hub import Hub
-from .api.sockets import agent_from_token, agent_socket, visitor_socket
+from .api.sockets import agent_socket, visitor_socket
 from .api.http import ApiError, domain_error_response, error_response, json_response
 from .api.openapi import openapi_json, reference_page
 from .api.registry import ENDPOINTS
@@ -100,6 +101,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         await bus.start()
         app.state.chat = Chat(store, bus, settings)
         app.state.hub = Hub(bus, settings.max_queue)
+        app.state.chat.presence = app.state.hub
         try:
             yield
         finally:
@@ -116,6 +118,12 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/widget.js", files.widget_js, methods=["GET"]),
         Route("/widget/{name:str}", files.widget_module, methods=["GET"]),
         Route("/demo", files.demo_page, methods=["GET"]),
+        Route("/login", dashboard.login_page, methods=["GET"]),
+        Route("/", dashboard.app_page, methods=["GET"]),
+        Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),
+        Route("/agents", dashboard.app_page, methods=["GET"]),
+        Route("/settings", dashboard.app_page, methods=["GET"]),
+        Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
         WebSocketRoute("/widget/v1/ws", visitor_socket),
         WebSocketRoute("/api/ws", agent_socket),
     ]
@@ -130,7 +138,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         },
     )
     app.state.settings = settings
-    app.state.agent_from_socket = agent_from_token
+    app.state.agent_from_socket = agent_from_socket
     for key, value in state.items():
         setattr(app.state, key, value)
     app.add_middleware(WidgetCORS)

@@ -40,8 +40,8 @@ def free_port() -> int:
 class ServerThread:
     """uvicorn serving create_app(settings) in a background thread: real sockets, real HTTP."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings.with_(port=settings.port or free_port())
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
+        self.settings = settings.with_(port=port or free_port())
         self.app = create_app(self.settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.settings.port,
                                 log_level="warning", lifespan="on", access_log=False)

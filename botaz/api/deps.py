@@ -1,22 +1,54 @@
-"""Who is calling: resolve the bearer token of an agent or a visitor through the domain."""
+"""Who is calling: an agent (API token or dashboard session) or a visitor (visitor token)."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+import hmac
+from urllib.parse import urlsplit
+
+from starlette.requests import HTTPConnection, Request
 
 from ..chat.accounts import Principal, authenticate_token
 from ..chat.context import Chat
+from ..chat.errors import Forbidden, Unauthenticated
+from ..chat.sessions import authenticate_session
 from ..chat.visitors import authenticate_visitor
 from ..store.db import Row
 from .http import bearer_token
 
+SESSION_COOKIE = "botaz_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-def chat_of(request: Request) -> Chat:
+
+def chat_of(request: HTTPConnection) -> Chat:
     return request.app.state.chat
 
 
 async def agent(request: Request) -> Principal:
-    return await authenticate_token(request.app.state.chat, bearer_token(request))
+    """An API token wins; otherwise the dashboard's session cookie, with CSRF on state changes."""
+    chat = request.app.state.chat
+    token = bearer_token(request)
+    if token is not None or SESSION_COOKIE not in request.cookies:
+        return await authenticate_token(chat, token)
+    principal = await authenticate_session(chat, request.cookies[SESSION_COOKIE])
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token", "")
+        if not hmac.compare_digest(sent.encode(), (principal.csrf or "").encode()):
+            raise Forbidden("CSRF token missing or wrong; reload the page.")
+    return principal
+
+
+async def agent_from_socket(conn: HTTPConnection, token: str | None) -> Principal:
+    chat = conn.app.state.chat
+    if token:
+        return await authenticate_token(chat, token)
+    session = conn.cookies.get(SESSION_COOKIE)
+    if not session:
+        raise Unauthenticated()
+    # Browsers send cookies with cross-site WebSocket handshakes: only our own pages may use them.
+    origin = conn.headers.get("origin")
+    if origin and urlsplit(origin).netloc != conn.headers.get("host"):
+        raise Forbidden("This origin may not open the agents' socket.")
+    return await authenticate_session(chat, session)
 
 
 async def visitor(request: Request) -> Row:

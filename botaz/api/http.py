@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ..chat.errors import DomainError
 
 STATUS_BY_KIND = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-                  "conflict": 409, "too_large": 413, "unsupported_type": 415}
+                  "conflict": 409, "too_large": 413, "unsupported_type": 415, "throttled": 429}
 JSON_TYPE = "application/json"
 
 
@@ -40,7 +40,9 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 
 def domain_error_response(exc: DomainError) -> Response:
-    return error_response(STATUS_BY_KIND.get(exc.kind, 400), exc.message)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(STATUS_BY_KIND.get(exc.kind, 400), exc.message, headers)
 
 
 def bearer_token(request: Request) -> str | None:

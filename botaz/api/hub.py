@@ -132,6 +132,9 @@ class Hub:
     def visitor_online(self, visitor_id: str) -> bool:
         return visitor_id in self.visitors
 
+    def agent_online(self, agent_id: str) -> bool:
+        return agent_id in self.agent_counts
+
     def humans_online(self, account_id: str) -> bool:
         return bool(self.human_agents.get(account_id))
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .. import __version__
-from ..chat import activity, settings
+from ..chat import activity, sessions, settings, team
 from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS, page_of
 from ..schema import F, Obj
 from .http import JSONResponse
@@ -34,11 +34,52 @@ WIDGET_CONFIG = Obj("WidgetConfig", {
     "widget": F("object", "Greeting, colour and title", ref="WidgetEdit"),
     "online": F("boolean", "Whether a human agent is connected right now"),
 })
+_ACCOUNT = Obj("Account", {"_id": F("string", "Account ID"), "name": F("string", "Name"),
+                           "siteKey": F("string", "Site key for the widget")})
+_NOTE = Obj("Note", {"_id": F("string", "Note ID"), "userId": F("string", "Agent who wrote it"),
+                     "visitorId": F("string", "Conversation"), "text": F("string", "Text"),
+                     "createdAt": F("string", "When", format="date-time")})
+_CANNED = Obj("Canned", {"_id": F("string", "ID"), "shortcut": F("string", "Shortcut after /"),
+                         "text": F("string", "Inserted text")})
+_TOKEN = Obj("Token", {"_id": F("string", "Token ID"), "label": F("string", "Label"),
+                       "agentId": F("string", "Agent it acts as"),
+                       "createdAt": F("string", "Created", format="date-time"),
+                       "lastUsedAt": F("string", "Last used (to the minute)", format="date-time",
+                                       nullable=True)})
+_CONVERSATION = Obj("Conversation", {
+    "visitor": F("object", "The visitor", ref="Visitor"),
+    "online": F("boolean", "Whether the visitor's widget is connected"),
+    "unread": F("integer", "Visitor messages no agent has marked seen"),
+    "lastMessage": F("object", "Newest message", ref="Message", nullable=True),
+    "status": F("string", "open or resolved", enum=("open", "resolved")),
+    "assigneeId": F("string", "Assigned agent", nullable=True),
+    "lastActivityAt": F("string", "Last message or creation time", format="date-time"),
+})
+
+
+def _list_of(name: str) -> Obj:
+    return Obj(f"{name}List", {"items": F("array", f"{name} objects",
+                                          items={"$ref": f"#/components/schemas/{name}"})})
+
+
+DASHBOARD_SCHEMAS = [
+    _ACCOUNT, _NOTE, _CANNED, _TOKEN, _CONVERSATION, page_of("Conversation"),
+    _list_of("Note"), _list_of("Canned"), _list_of("Token"),
+    Obj("TokenCreated", {**_TOKEN.fields, "token": F("string", "The token: shown only here")}),
+    Obj("AgentCreated", {"agent": F("object", "The agent", ref="Agent"),
+                         "apiToken": F("string", "Its first API token: shown only here")}),
+    Obj("Me", {"agent": F("object", "You", ref="Agent"), "account": F("object", "Your account", ref="Account"),
+               "csrfToken": F("string", "Echo as X-CSRF-Token on state changes (sessions only)",
+                              nullable=True)}),
+]
 TAGS = [
     {"name": "messages", "description": "Send, edit or delete agents' messages; read any message."},
     {"name": "visitors", "description": "Read visitors and edit their basic information."},
     {"name": "agents", "description": "The account's agents."},
     {"name": "settings", "description": "The account's pre-chat form and widget look."},
+    {"name": "conversations", "description": "Team work: assignment, status, private notes, canned responses."},
+    {"name": "tokens", "description": "API tokens, managed by owners."},
+    {"name": "auth", "description": "The dashboard's session sign-in (cookie + CSRF token)."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
 ]
 
@@ -88,7 +129,10 @@ def openapi_document() -> dict[str, Any]:
     schemas = {s.name: s.json_schema() for s in [*RESPONSE_SCHEMAS, *REQUEST_SCHEMAS]}
     extra = [activity.SEEN, activity.PREFORM, activity.PAGE_VISIT, activity.TYPING,
              activity.SEEN_RESULT, activity.PAGE, page_of("Page"), settings.SETTINGS_EDIT,
-             settings.PREFORM_EDIT, settings.WIDGET_EDIT, settings.SETTINGS, WIDGET_CONFIG]
+             settings.PREFORM_EDIT, settings.WIDGET_EDIT, settings.SETTINGS, WIDGET_CONFIG,
+             sessions.LOGIN, sessions.PASSWORD_CHANGE, team.AGENT_CREATE, team.TOKEN_CREATE,
+             team.ASSIGN, team.STATUS, team.NOTE_CREATE, team.CANNED_CREATE, team.CANNED_EDIT,
+             *DASHBOARD_SCHEMAS]
     schemas.update({s.name: s.json_schema() for s in extra})
     schemas["MessageList"] = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
     doc: dict[str, Any] = {

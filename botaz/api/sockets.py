@@ -10,7 +10,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..chat import activity
-from ..chat.accounts import Principal, authenticate_token
+from ..chat.accounts import Principal
 from ..chat.context import Chat
 from ..chat.errors import DomainError
 from ..chat.views import message_json
@@ -161,7 +161,3 @@ async def agent_socket(ws: WebSocket) -> None:
         timer.cancel()
         if hub.disconnect(conn):
             await activity.do_agent_presence(chat, principal.agent_id)
-
-
-async def agent_from_token(ws: WebSocket, token: str | None) -> Principal:
-    return await authenticate_token(ws.app.state.chat, token)

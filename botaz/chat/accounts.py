@@ -31,7 +31,8 @@ class Principal:
     agent_id: str
     role: str
     is_bot: bool
-    token_id: str
+    token_id: str | None
+    csrf: str | None = None  # set for a dashboard session: state changes must echo it
 
 
 def check_email(email: Any, field: str = "email") -> str:
@@ -116,6 +117,9 @@ async def authenticate_token(chat: Chat, token: str | None) -> Principal:
     row = await chat.store.token_principal(hash_token(token))
     if row is None:
         raise Unauthenticated()
+    now = now_ms()
+    if row["last_used_at"] is None or now - row["last_used_at"] > 60_000:
+        await chat.store.touch_token(row["token_id"], now)  # at most once a minute per token
     return Principal(row["account_id"], row["agent_id"], row["role"], bool(row["is_bot"]),
                      row["token_id"])
 
@@ -123,7 +127,7 @@ async def authenticate_token(chat: Chat, token: str | None) -> Principal:
 async def list_agents(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
     size = check_limit(limit)
     rows = await chat.store.list_agents(principal.account_id, decode_cursor(cursor), size + 1)
-    return make_page(rows, size, agent_json)
+    return make_page(rows, size, lambda r: agent_json(r) | {"online": chat.presence.agent_online(r["id"])})
 
 
 def new_password() -> str:

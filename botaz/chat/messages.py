@@ -51,6 +51,7 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
     first_contact = False
     async with chat.store.transaction() as tx:
         row["seq"] = await chat.store.insert_message(row, conn=tx)
+        await chat.store.touch_visitor(visitor["id"], now, conn=tx)
         if user_id is not None:
             first_contact = await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx)
     message = message_json(row)
@@ -59,6 +60,10 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
     if first_contact:
         updated = await visitor_object(chat, visitor)
         chat.send_event(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
+    if user_id is None and visitor["status"] == "resolved":
+        from .team import do_set_status  # a visitor writing again reopens the conversation
+
+        await do_set_status(chat, visitor, "open")
     return message
 
 

@@ -95,6 +95,7 @@ AGENT = Obj("Agent", {
     "bot": F("boolean", "Whether this agent is a bot"),
     "addedAt": TIME,
     "lastOnline": TIME_OR_NULL,
+    "online": F("boolean", "Whether the agent has a socket open now"),
 })
 
 ERROR = Obj("Error", {

@@ -113,6 +113,46 @@ CREATE TABLE attachments (
 ALTER TABLE messages ADD COLUMN attachment TEXT;
 ALTER TABLE messages ADD COLUMN seen_at {BIGINT}
 """),
+    (3, "dashboard: sessions, throttling, conversations, notes, canned responses", """
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL,
+    expires_at {BIGINT} NOT NULL
+);
+CREATE INDEX sessions_agent ON sessions (agent_id);
+CREATE TABLE throttle (
+    key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    reset_at {BIGINT} NOT NULL
+);
+ALTER TABLE visitors ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+ALTER TABLE visitors ADD COLUMN assignee_id TEXT;
+ALTER TABLE visitors ADD COLUMN last_activity_at {BIGINT};
+UPDATE visitors SET last_activity_at = added_at;
+CREATE INDEX visitors_activity ON visitors (account_id, last_activity_at, seq);
+CREATE TABLE notes (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL
+);
+CREATE INDEX notes_visitor ON notes (visitor_id, seq);
+CREATE TABLE canned (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    shortcut TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL
+);
+CREATE UNIQUE INDEX canned_shortcut ON canned (account_id, shortcut)
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

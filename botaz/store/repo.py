@@ -16,11 +16,12 @@ MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_a
                    "attachment")
 VISITOR_COLUMNS = (
     "seq, id, account_id, user_agent, app_name, app_version, platform, cookie_enabled, banned, "
-    "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages"
+    "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages, "
+    "status, assignee_id, last_activity_at"
 )
 AGENT_COLUMNS = "seq, id, account_id, name, email, role, is_bot, created_at, last_online"
 VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled", "last_online",
-                  "show_bot_messages"}
+                  "show_bot_messages", "status", "assignee_id", "last_activity_at"}
 
 
 class Store:
@@ -110,7 +111,8 @@ class Store:
 
     async def token_principal(self, token_hash: str) -> Row | None:
         return await self.db.fetchone(
-            "SELECT t.id AS token_id, t.account_id, t.agent_id, a.role, a.is_bot FROM api_tokens t "
+            "SELECT t.id AS token_id, t.account_id, t.agent_id, t.last_used_at, a.role, a.is_bot "
+            "FROM api_tokens t "
             "JOIN agents a ON a.id = t.agent_id "
             "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND a.removed_at IS NULL",
             (token_hash,),
@@ -121,10 +123,11 @@ class Store:
     async def insert_visitor(self, row: dict[str, Any], conn: Conn | None = None) -> None:
         await (conn or self.db).execute(
             "INSERT INTO visitors (id, account_id, token_hash, user_agent, app_name, app_version, "
-            "platform, cookie_enabled, added_at, last_online) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "platform, cookie_enabled, added_at, last_online, last_activity_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row["id"], row["account_id"], row["token_hash"], row.get("user_agent"),
              row.get("app_name"), row.get("app_version"), row.get("platform"),
-             row.get("cookie_enabled"), row["added_at"], row.get("last_online")),
+             row.get("cookie_enabled"), row["added_at"], row.get("last_online"), row["added_at"]),
         )
 
     async def get_visitor(self, account_id: str, visitor_id: str) -> Row | None:
@@ -280,6 +283,187 @@ class Store:
 
     async def set_agent_last_online(self, agent_id: str, at: int) -> None:
         await self.db.execute("UPDATE agents SET last_online = ? WHERE id = ?", (at, agent_id))
+
+    async def touch_visitor(self, visitor_id: str, at: int, conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "UPDATE visitors SET last_activity_at = ? WHERE id = ?", (at, visitor_id))
+
+    async def touch_token(self, token_id: str, at: int) -> None:
+        await self.db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (at, token_id))
+
+    # dashboard sign-in
+
+    async def agents_by_email(self, email: str) -> list[Row]:
+        return await self.db.fetchall(
+            f"SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE LOWER(email) = LOWER(?) "
+            "AND removed_at IS NULL AND password_hash IS NOT NULL ORDER BY seq", (email,))
+
+    async def agent_password_hash(self, agent_id: str) -> str | None:
+        row = await self.db.fetchone("SELECT password_hash FROM agents WHERE id = ?", (agent_id,))
+        return row["password_hash"] if row else None
+
+    async def set_agent_password(self, agent_id: str, password_hash: str) -> None:
+        await self.db.execute("UPDATE agents SET password_hash = ? WHERE id = ?",
+                              (password_hash, agent_id))
+
+    async def insert_session(self, row: dict[str, Any]) -> None:
+        await self.db.execute(
+            "INSERT INTO sessions (id_hash, agent_id, account_id, csrf_token, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (row["id_hash"], row["agent_id"], row["account_id"],
+                                          row["csrf_token"], row["created_at"], row["expires_at"]))
+
+    async def session_principal(self, id_hash: str, now: int) -> Row | None:
+        return await self.db.fetchone(
+            "SELECT s.agent_id, s.account_id, s.csrf_token, a.role, a.is_bot FROM sessions s "
+            "JOIN agents a ON a.id = s.agent_id WHERE s.id_hash = ? AND s.expires_at > ? "
+            "AND a.removed_at IS NULL", (id_hash, now))
+
+    async def delete_session(self, id_hash: str) -> None:
+        await self.db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+    async def delete_agent_sessions(self, agent_id: str, keep: str | None = None) -> None:
+        await self.db.execute("DELETE FROM sessions WHERE agent_id = ? AND id_hash <> ?",
+                              (agent_id, keep or ""))
+
+    async def throttle_hit(self, key: str, window_ms: int, now: int) -> int:
+        """Count one attempt under `key` in a fixed window; returns the count so far."""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone("SELECT count, reset_at FROM throttle WHERE key = ?", (key,))
+            if row is None or row["reset_at"] <= now:
+                await tx.execute(
+                    "INSERT INTO throttle (key, count, reset_at) VALUES (?, 1, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET count = 1, reset_at = excluded.reset_at",
+                    (key, now + window_ms))
+                return 1
+            await tx.execute("UPDATE throttle SET count = count + 1 WHERE key = ?", (key,))
+            return int(row["count"]) + 1
+
+    async def throttle_state(self, key: str, now: int) -> Row | None:
+        return await self.db.fetchone(
+            "SELECT count, reset_at FROM throttle WHERE key = ? AND reset_at > ?", (key, now))
+
+    async def throttle_clear(self, key: str) -> None:
+        await self.db.execute("DELETE FROM throttle WHERE key = ?", (key,))
+
+    # agents and tokens, managed by owners
+
+    async def remove_agent(self, agent_id: str, at: int) -> None:
+        async with self.db.transaction() as tx:
+            # The email is freed so the same person can be added again later.
+            await tx.execute(
+                "UPDATE agents SET removed_at = ?, email = email || '#removed-' || id, "
+                "password_hash = NULL WHERE id = ?", (at, agent_id))
+            await tx.execute("UPDATE api_tokens SET revoked_at = ? WHERE agent_id = ? "
+                             "AND revoked_at IS NULL", (at, agent_id))
+            await tx.execute("DELETE FROM sessions WHERE agent_id = ?", (agent_id,))
+
+    async def count_owners(self, account_id: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM agents WHERE account_id = ? AND role = 'owner' "
+            "AND removed_at IS NULL", (account_id,))
+        return int(row["n"])
+
+    async def list_tokens(self, account_id: str) -> list[Row]:
+        return await self.db.fetchall(
+            "SELECT id, label, agent_id, created_at, last_used_at FROM api_tokens "
+            "WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id", (account_id,))
+
+    async def revoke_token(self, account_id: str, token_id: str, at: int) -> bool:
+        count = await self.db.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND account_id = ? "
+            "AND revoked_at IS NULL", (at, token_id, account_id))
+        return count == 1
+
+    # conversations
+
+    async def list_conversations(self, account_id: str, *, status: str | None,
+                                 assignee: str | None, unassigned: bool, query: str | None,
+                                 before: tuple[int, int] | None, limit: int) -> list[Row]:
+        where = ["v.account_id = ?"]
+        params: list[Any] = [account_id]
+        if status:
+            where.append("v.status = ?")
+            params.append(status)
+        if unassigned:
+            where.append("v.assignee_id IS NULL")
+        elif assignee:
+            where.append("v.assignee_id = ?")
+            params.append(assignee)
+        if query:
+            pattern = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+            where.append("(LOWER(COALESCE(v.name, '')) LIKE ? OR LOWER(COALESCE(v.email, '')) LIKE ? "
+                         "OR EXISTS (SELECT 1 FROM messages m WHERE m.visitor_id = v.id "
+                         "AND m.deleted_at IS NULL AND LOWER(m.text) LIKE ?))")
+            params += [pattern, pattern, pattern]
+        if before is not None:
+            where.append("(v.last_activity_at < ? OR (v.last_activity_at = ? AND v.seq < ?))")
+            params += [before[0], before[0], before[1]]
+        columns = ", ".join("v." + c.strip() for c in VISITOR_COLUMNS.split(","))
+        return await self.db.fetchall(
+            f"SELECT {columns} FROM visitors v WHERE {' AND '.join(where)} "
+            "ORDER BY v.last_activity_at DESC, v.seq DESC LIMIT ?", (*params, limit))
+
+    async def last_messages(self, visitor_ids: Sequence[str]) -> dict[str, Row]:
+        if not visitor_ids:
+            return {}
+        marks = ", ".join("?" for _ in visitor_ids)
+        rows = await self.db.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN (SELECT MAX(seq) FROM messages "
+            f"WHERE visitor_id IN ({marks}) AND deleted_at IS NULL GROUP BY visitor_id)",
+            tuple(visitor_ids))
+        return {row["visitor_id"]: row for row in rows}
+
+    async def unread_counts(self, visitor_ids: Sequence[str]) -> dict[str, int]:
+        if not visitor_ids:
+            return {}
+        marks = ", ".join("?" for _ in visitor_ids)
+        rows = await self.db.fetchall(
+            f"SELECT visitor_id, COUNT(*) AS n FROM messages WHERE visitor_id IN ({marks}) "
+            "AND user_id IS NULL AND seen = 0 AND deleted_at IS NULL GROUP BY visitor_id",
+            tuple(visitor_ids))
+        return {row["visitor_id"]: int(row["n"]) for row in rows}
+
+    # notes and canned responses
+
+    async def insert_note(self, row: dict[str, Any]) -> None:
+        await self.db.execute(
+            "INSERT INTO notes (id, account_id, visitor_id, user_id, text, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (row["id"], row["account_id"], row["visitor_id"],
+                                          row["user_id"], row["text"], row["created_at"]))
+
+    async def list_notes(self, visitor_id: str) -> list[Row]:
+        return await self.db.fetchall(
+            "SELECT id, visitor_id, user_id, text, created_at FROM notes WHERE visitor_id = ? "
+            "ORDER BY seq", (visitor_id,))
+
+    async def list_canned(self, account_id: str) -> list[Row]:
+        return await self.db.fetchall(
+            "SELECT id, shortcut, text FROM canned WHERE account_id = ? ORDER BY shortcut",
+            (account_id,))
+
+    async def get_canned(self, account_id: str, canned_id: str) -> Row | None:
+        return await self.db.fetchone(
+            "SELECT id, shortcut, text FROM canned WHERE account_id = ? AND id = ?",
+            (account_id, canned_id))
+
+    async def canned_shortcut_taken(self, account_id: str, shortcut: str, except_id: str = "") -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 AS ok FROM canned WHERE account_id = ? AND shortcut = ? AND id <> ?",
+            (account_id, shortcut, except_id))
+        return row is not None
+
+    async def insert_canned(self, row: dict[str, Any]) -> None:
+        await self.db.execute(
+            "INSERT INTO canned (id, account_id, shortcut, text, created_at) VALUES (?, ?, ?, ?, ?)",
+            (row["id"], row["account_id"], row["shortcut"], row["text"], row["created_at"]))
+
+    async def update_canned(self, canned_id: str, shortcut: str, text: str) -> None:
+        await self.db.execute("UPDATE canned SET shortcut = ?, text = ? WHERE id = ?",
+                              (shortcut, text, canned_id))
+
+    async def delete_canned(self, account_id: str, canned_id: str) -> bool:
+        return await self.db.execute("DELETE FROM canned WHERE account_id = ? AND id = ?",
+                                     (account_id, canned_id)) == 1
 
 
 def rows_ids(rows: Iterable[Row]) -> list[str]:

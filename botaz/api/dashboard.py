@@ -1,0 +1,44 @@
+"""The dashboard's pages: HTML shells from web/dashboard; signed-out visitors go to /login."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from ..chat.errors import DomainError, NotFound
+from ..chat.sessions import authenticate_session
+from .deps import SESSION_COOKIE, chat_of
+
+DASHBOARD = Path(__file__).resolve().parent.parent / "web" / "dashboard"
+TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml",
+         ".wav": "audio/wav", ".ogg": "audio/ogg", ".mp3": "audio/mpeg", ".png": "image/png",
+         ".ico": "image/x-icon", ".json": "application/json"}
+
+
+def _page(name: str) -> Response:
+    return FileResponse(DASHBOARD / name, media_type="text/html",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def login_page(request: Request) -> Response:
+    return _page("login.html")
+
+
+async def app_page(request: Request) -> Response:
+    try:
+        await authenticate_session(chat_of(request), request.cookies.get(SESSION_COOKIE))
+    except DomainError:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+    return _page("app.html")
+
+
+async def asset(request: Request) -> Response:
+    path = (DASHBOARD / request.path_params["path"]).resolve()
+    if DASHBOARD.resolve() not in path.parents or not path.is_file():
+        raise NotFound("Not found.")
+    return FileResponse(path, media_type=TYPES.get(path.suffix, "application/octet-stream"),
+                        headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,155 @@
+"""/api/conversations, /api/canned, /api/tokens and agent management: the dashboard's team work."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..chat import team
+from .deps import agent, chat_of
+from .http import json_response, read_json
+from .registry import CURSOR, LIMIT, Param, endpoint
+
+VISITOR_ID = Param("visitorId", "The visitor whose conversation it is", {"type": "string"},
+                   where="path", required=True)
+ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
+
+
+@endpoint("GET", "/api/conversations", summary="List conversations", tag="conversations",
+          auth="agent", response="ConversationPage", errors=(400, 401),
+          params=(Param("status", "open, resolved or all (default)", {"type": "string"}),
+                  Param("assignee", "me, none, all (default) or an agent ID", {"type": "string"}),
+                  Param("q", "Search in name, email and message text", {"type": "string"}),
+                  LIMIT, CURSOR),
+          description="Most recent activity first, with online state, unread count and the "
+                      "last message.")
+async def list_conversations(request: Request) -> Response:
+    principal = await agent(request)
+    page = await team.list_conversations(chat_of(request), principal, request.query_params)
+    return json_response(page.json())
+
+
+@endpoint("GET", "/api/conversations/{visitorId}", summary="One conversation", tag="conversations",
+          auth="agent", response="Conversation", params=(VISITOR_ID,), errors=(401, 404))
+async def get_conversation(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await team.get_conversation(chat_of(request), principal,
+                                                     request.path_params["visitorId"]))
+
+
+@endpoint("POST", "/api/conversations/{visitorId}/assign", summary="Assign or transfer",
+          tag="conversations", auth="agent", body=team.ASSIGN, response="Conversation",
+          params=(VISITOR_ID,), errors=(400, 401, 404, 415))
+async def assign(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await team.do_assign(chat_of(request), principal,
+                                              request.path_params["visitorId"], body))
+
+
+@endpoint("POST", "/api/conversations/{visitorId}/status", summary="Open or resolve",
+          tag="conversations", auth="agent", body=team.STATUS, response="Conversation",
+          params=(VISITOR_ID,), errors=(400, 401, 404, 415),
+          description="A visitor writing to a resolved conversation reopens it.")
+async def status(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await team.do_change_status(chat_of(request), principal,
+                                                     request.path_params["visitorId"], body))
+
+
+@endpoint("GET", "/api/conversations/{visitorId}/notes", summary="Private notes",
+          tag="conversations", auth="agent", response="NoteList", params=(VISITOR_ID,),
+          errors=(401, 404), description="Oldest first. Visitors never see notes.")
+async def list_notes(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await team.list_notes(chat_of(request), principal,
+                                               request.path_params["visitorId"]))
+
+
+@endpoint("POST", "/api/conversations/{visitorId}/notes", summary="Add a private note",
+          tag="conversations", auth="agent", body=team.NOTE_CREATE, response="Note", status=201,
+          params=(VISITOR_ID,), errors=(400, 401, 404, 415),
+          description="Published to agents' sockets only, as `note.created`.")
+async def add_note(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await team.do_add_note(chat_of(request), principal,
+                                                request.path_params["visitorId"], body), 201)
+
+
+@endpoint("GET", "/api/canned", summary="Canned responses", tag="conversations", auth="agent",
+          response="CannedList", errors=(401,))
+async def list_canned(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await team.list_canned(chat_of(request), principal))
+
+
+@endpoint("POST", "/api/canned", summary="Add a canned response", tag="conversations",
+          auth="agent", body=team.CANNED_CREATE, response="Canned", status=201,
+          errors=(400, 401, 409, 415))
+async def add_canned(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await team.do_add_canned(chat_of(request), principal, body), 201)
+
+
+@endpoint("PUT", "/api/canned/{id}", summary="Edit a canned response", tag="conversations",
+          auth="agent", body=team.CANNED_EDIT, response="Canned", params=(ID,),
+          errors=(400, 401, 404, 409, 415))
+async def edit_canned(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await team.do_edit_canned(chat_of(request), principal,
+                                                   request.path_params["id"], body))
+
+
+@endpoint("DELETE", "/api/canned/{id}", summary="Delete a canned response", tag="conversations",
+          auth="agent", params=(ID,), status=204, errors=(401, 404))
+async def delete_canned(request: Request) -> Response:
+    principal = await agent(request)
+    await team.do_delete_canned(chat_of(request), principal, request.path_params["id"])
+    return Response(status_code=204)
+
+
+@endpoint("POST", "/api/agents", summary="Add an agent (owners)", tag="agents", auth="agent",
+          body=team.AGENT_CREATE, response="AgentCreated", status=201,
+          errors=(400, 401, 403, 409, 415),
+          description="Returns the agent and its first API token, shown once.")
+async def add_agent(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await team.do_add_agent(chat_of(request), principal, body), 201)
+
+
+@endpoint("DELETE", "/api/agents/{id}", summary="Remove an agent (owners)", tag="agents",
+          auth="agent", params=(ID,), status=204, errors=(401, 403, 404),
+          description="Its tokens are revoked and its sessions end; its messages stay.")
+async def remove_agent(request: Request) -> Response:
+    principal = await agent(request)
+    await team.do_remove_agent(chat_of(request), principal, request.path_params["id"])
+    return Response(status_code=204)
+
+
+@endpoint("GET", "/api/tokens", summary="API tokens (owners)", tag="tokens", auth="agent",
+          response="TokenList", errors=(401, 403))
+async def list_tokens(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await team.list_tokens(chat_of(request), principal))
+
+
+@endpoint("POST", "/api/tokens", summary="Create an API token (owners)", tag="tokens",
+          auth="agent", body=team.TOKEN_CREATE, response="TokenCreated", status=201,
+          errors=(400, 401, 403, 415), description="The token is in this response only.")
+async def create_token(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await team.do_create_token(chat_of(request), principal, body), 201)
+
+
+@endpoint("DELETE", "/api/tokens/{id}", summary="Revoke an API token (owners)", tag="tokens",
+          auth="agent", params=(ID,), status=204, errors=(401, 403, 404))
+async def revoke_token(request: Request) -> Response:
+    principal = await agent(request)
+    await team.do_revoke_token(chat_of(request), principal, request.path_params["id"])
+    return Response(status_code=204)

@@ -1,0 +1,114 @@
+"""Dashboard sign-in: password checks, throttling, sessions with a CSRF token each."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from ..ids import hash_token, now_ms
+from ..schema import F, Obj
+from .accounts import Principal, hash_password, verify_password
+from .context import Chat
+from .errors import DomainError, Forbidden, Invalid, Unauthenticated
+
+SESSION_DAYS = 30
+SESSION_MS = SESSION_DAYS * 24 * 3600 * 1000
+LOGIN_WINDOW_MS = 15 * 60 * 1000
+LOGIN_MAX_FAILURES = 10  # per email in the window
+LOGIN_MAX_FAILURES_PER_ADDRESS = 50  # offices share one address behind NAT
+
+LOGIN = Obj("Login", {
+    "email": F("string", "Agent's email", required=True, max_length=254),
+    "password": F("string", "Agent's password", required=True, max_length=1024),
+})
+PASSWORD_CHANGE = Obj("PasswordChange", {
+    "current": F("string", "The current password", required=True, max_length=1024),
+    "new": F("string", "The new password, at least 8 characters", required=True, max_length=1024),
+})
+
+
+class Throttled(DomainError):
+    kind = "throttled"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+async def _check_throttle(chat: Chat, keys: list[str]) -> None:
+    now = now_ms()
+    for key, limit in zip(keys, (LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS)):
+        state = await chat.store.throttle_state(key, now)
+        if state is not None and state["count"] >= limit:
+            wait = max(1, (state["reset_at"] - now) // 1000)
+            raise Throttled("Too many failed sign-ins; try again later.", int(wait))
+
+
+async def do_login(chat: Chat, body: Any, client: str) -> tuple[str, dict[str, Any]]:
+    """Returns a new session token (for the cookie) and the session's agent row and CSRF token."""
+    data = LOGIN.validate(body)
+    email = data["email"].strip().lower()
+    keys = [f"login:email:{email}", f"login:ip:{client}"]
+    await _check_throttle(chat, keys)
+    candidates = await chat.store.agents_by_email(email)
+    agent = None
+    for row in candidates:
+        if await asyncio.to_thread(verify_password, row["password_hash"], data["password"]):
+            agent = row
+            break
+    if agent is None:
+        if not candidates:
+            # Spend the same time as a real check so timing does not reveal which emails exist.
+            await asyncio.to_thread(verify_password, _DUMMY_HASH(), data["password"])
+        now = now_ms()
+        for key in keys:
+            await chat.store.throttle_hit(key, LOGIN_WINDOW_MS, now)
+        raise Unauthenticated("Wrong email or password.")
+    await chat.store.throttle_clear(keys[0])
+    # A fresh session ID on every sign-in: an ID planted before sign-in is never promoted.
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    now = now_ms()
+    await chat.store.insert_session({"id_hash": hash_token(token), "agent_id": agent["id"],
+                                     "account_id": agent["account_id"], "csrf_token": csrf,
+                                     "created_at": now, "expires_at": now + SESSION_MS})
+    return token, {"agent": agent, "csrf": csrf}
+
+
+_dummy: list[str] = []
+
+
+def _DUMMY_HASH() -> str:
+    if not _dummy:
+        _dummy.append(hash_password(secrets.token_hex(8)))
+    return _dummy[0]
+
+
+async def authenticate_session(chat: Chat, token: str | None) -> Principal:
+    if not token:
+        raise Unauthenticated()
+    row = await chat.store.session_principal(hash_token(token), now_ms())
+    if row is None:
+        raise Unauthenticated()
+    return Principal(row["account_id"], row["agent_id"], row["role"], bool(row["is_bot"]), None,
+                     csrf=row["csrf_token"])
+
+
+async def do_logout(chat: Chat, token: str) -> None:
+    await chat.store.delete_session(hash_token(token))
+
+
+async def do_change_password(chat: Chat, principal: Principal, body: Any,
+                             session_token: str | None) -> None:
+    data = PASSWORD_CHANGE.validate(body)
+    if len(data["new"]) < 8:
+        raise Invalid("new must be at least 8 characters.")
+    current_hash = await chat.store.agent_password_hash(principal.agent_id)
+    if not await asyncio.to_thread(verify_password, current_hash, data["current"]):
+        raise Forbidden("The current password is wrong.")
+    await chat.store.set_agent_password(principal.agent_id,
+                                        await asyncio.to_thread(hash_password, data["new"]))
+    # Other sessions of this agent end; the one that changed the password stays.
+    await chat.store.delete_agent_sessions(principal.agent_id,
+                                           keep=hash_token(session_token) if session_token else None)

@@ -1,0 +1,261 @@
+"""Team work: agents and tokens managed by owners, conversations, notes, canned responses."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ..events import Event
+from ..ids import is_id, iso_ms, new_id, new_token, now_ms, hash_token
+from ..schema import F, Obj
+from ..store.db import Row
+from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
+from .context import Chat
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .pagination import Page, check_limit
+from .views import agent_json, message_json, visitor_json
+from .visitors import get_visitor_row
+
+AGENT_CREATE = Obj("AgentCreate", {
+    "name": F("string", "Name", required=True, min_length=1, max_length=200),
+    "email": F("string", "Email (sign-in name)", required=True, format="email", max_length=254),
+    "password": F("string", "Dashboard password (at least 8 characters); leave out for an API-only agent",
+                  nullable=True, max_length=1024),
+    "role": F("string", "owner or agent (default agent)", enum=("owner", "agent")),
+    "bot": F("boolean", "Whether the agent is a bot"),
+})
+TOKEN_CREATE = Obj("TokenCreate", {
+    "label": F("string", "What the token is for", required=True, min_length=1, max_length=100),
+    "agentId": F("string", "Agent the token acts as (default: you)"),
+})
+ASSIGN = Obj("Assign", {"agentId": F("string", "Agent to assign; null unassigns", nullable=True)},
+             extra={"required": ["agentId"]})
+STATUS = Obj("Status", {"status": F("string", "open or resolved", required=True,
+                                    enum=("open", "resolved"))})
+NOTE_CREATE = Obj("NoteCreate", {"text": F("string", "Note text", required=True, min_length=1,
+                                           max_length=10_000)})
+CANNED_CREATE = Obj("CannedCreate", {
+    "shortcut": F("string", "Typed after / in the composer: letters, digits, - and _",
+                  required=True, min_length=1, max_length=40),
+    "text": F("string", "Inserted text", required=True, min_length=1, max_length=5000),
+})
+CANNED_EDIT = Obj("CannedEdit", {
+    "shortcut": F("string", "New shortcut", min_length=1, max_length=40),
+    "text": F("string", "New text", min_length=1, max_length=5000),
+})
+
+
+def require_owner(principal: Principal) -> None:
+    if principal.role != "owner":
+        raise Forbidden("Only owners can do this.")
+
+
+# agents and tokens
+
+async def do_add_agent(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+    require_owner(principal)
+    data = AGENT_CREATE.validate(body)
+    password = data.get("password")
+    if password is not None and len(password) < 8:
+        raise Invalid("password must be at least 8 characters.")
+    created = await do_create_agent(chat, account_id=principal.account_id, name=data["name"],
+                                    email=data["email"], password=password,
+                                    bot=data.get("bot", False), role=data.get("role", "agent"))
+    row = await chat.store.get_agent(principal.account_id, created["agentId"])
+    return {"agent": agent_json(row) | {"online": False}, "apiToken": created["apiToken"]}
+
+
+async def do_remove_agent(chat: Chat, principal: Principal, agent_id: str) -> None:
+    require_owner(principal)
+    row = await chat.store.get_agent(principal.account_id, agent_id) if is_id(agent_id) else None
+    if row is None:
+        raise NotFound("Agent not found.")
+    if agent_id == principal.agent_id:
+        raise Forbidden("You cannot remove yourself.")
+    await chat.store.remove_agent(agent_id, now_ms())
+
+
+def _token_json(row: Row) -> dict[str, Any]:
+    return {"_id": row["id"], "label": row["label"], "agentId": row["agent_id"],
+            "createdAt": iso_ms(row["created_at"]), "lastUsedAt": iso_ms(row["last_used_at"])}
+
+
+async def list_tokens(chat: Chat, principal: Principal) -> dict[str, Any]:
+    require_owner(principal)
+    return {"items": [_token_json(r) for r in await chat.store.list_tokens(principal.account_id)]}
+
+
+async def do_create_token(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+    require_owner(principal)
+    data = TOKEN_CREATE.validate(body)
+    agent_id = data.get("agentId") or principal.agent_id
+    if not await chat.store.agent_exists(principal.account_id, agent_id):
+        raise Invalid("agentId is not an agent of this account.")
+    token = new_token(API_TOKEN_PREFIX)
+    row = {"id": new_id(), "account_id": principal.account_id, "agent_id": agent_id,
+           "token_hash": hash_token(token), "label": data["label"].strip(), "created_at": now_ms()}
+    await chat.store.insert_token(row)
+    return _token_json(row | {"last_used_at": None}) | {"token": token}
+
+
+async def do_revoke_token(chat: Chat, principal: Principal, token_id: str) -> None:
+    require_owner(principal)
+    if not await chat.store.revoke_token(principal.account_id, token_id, now_ms()):
+        raise NotFound("Token not found.")
+
+
+# conversations
+
+def _activity_cursor(row: Row) -> str:
+    return base64.urlsafe_b64encode(f"a{row['last_activity_at']}_{row['seq']}".encode()).decode().rstrip("=")
+
+
+def _decode_activity_cursor(cursor: str | None) -> tuple[int, int] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, seq = raw[1:].split("_")
+        if not raw.startswith("a"):
+            raise ValueError
+        return int(at), int(seq)
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("cursor is not a cursor this server gave out.") from None
+
+
+async def conversation_objects(chat: Chat, rows: list[Row]) -> list[dict[str, Any]]:
+    ids = [r["id"] for r in rows]
+    agents = await chat.store.visitor_agents(ids)
+    last = await chat.store.last_messages(ids)
+    unread = await chat.store.unread_counts(ids)
+    return [{
+        "visitor": visitor_json(r, agents[r["id"]]),
+        "online": chat.presence.visitor_online(r["id"]),
+        "unread": unread.get(r["id"], 0),
+        "lastMessage": message_json(last[r["id"]]) if r["id"] in last else None,
+        "status": r["status"],
+        "assigneeId": r["assignee_id"],
+        "lastActivityAt": iso_ms(r["last_activity_at"]),
+    } for r in rows]
+
+
+async def list_conversations(chat: Chat, principal: Principal, params: Any) -> Page:
+    size = check_limit(params.get("limit"))
+    status = params.get("status") or "all"
+    if status not in ("open", "resolved", "all"):
+        raise Invalid("status must be open, resolved or all.")
+    assignee = params.get("assignee") or "all"
+    query = (params.get("q") or "").strip()[:200] or None
+    rows = await chat.store.list_conversations(
+        principal.account_id, status=None if status == "all" else status,
+        assignee=principal.agent_id if assignee == "me" else (None if assignee in ("all", "none") else assignee),
+        unassigned=assignee == "none", query=query,
+        before=_decode_activity_cursor(params.get("cursor")), limit=size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(await conversation_objects(chat, rows), _activity_cursor(rows[-1]) if more else None)
+
+
+async def get_conversation(chat: Chat, principal: Principal, visitor_id: str) -> dict[str, Any]:
+    row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    return (await conversation_objects(chat, [row]))[0]
+
+
+async def _conversation_changed(chat: Chat, row: Row, **changes: Any) -> dict[str, Any]:
+    await chat.store.update_visitor(row["id"], changes)
+    fresh = await chat.store.get_visitor(row["account_id"], row["id"])
+    conversation = (await conversation_objects(chat, [fresh]))[0]
+    chat.send_event(Event("conversation.updated", row["account_id"], row["id"], conversation,
+                          agents_only=True))
+    return conversation
+
+
+async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
+    agent_id = ASSIGN.validate(body).get("agentId")
+    if "agentId" not in body:
+        raise Invalid("agentId is required (null unassigns).")
+    row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    if agent_id is not None and not await chat.store.agent_exists(principal.account_id, agent_id):
+        raise Invalid("agentId is not an agent of this account.")
+    return await _conversation_changed(chat, row, assignee_id=agent_id)
+
+
+async def do_set_status(chat: Chat, row: Row, status: str) -> dict[str, Any]:
+    return await _conversation_changed(chat, row, status=status)
+
+
+async def do_change_status(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
+    status = STATUS.validate(body)["status"]
+    row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    return await do_set_status(chat, row, status)
+
+
+# private notes: stored apart from messages, published to agents only
+
+def _note_json(row: Row | dict[str, Any]) -> dict[str, Any]:
+    return {"_id": row["id"], "userId": row["user_id"], "visitorId": row["visitor_id"],
+            "text": row["text"], "createdAt": iso_ms(row["created_at"])}
+
+
+async def do_add_note(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
+    text = NOTE_CREATE.validate(body)["text"]
+    if not text.strip():
+        raise Invalid("text must not be empty.")
+    row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    note = {"id": new_id(), "account_id": principal.account_id, "visitor_id": row["id"],
+            "user_id": principal.agent_id, "text": text, "created_at": now_ms()}
+    await chat.store.insert_note(note)
+    data = _note_json(note)
+    chat.send_event(Event("note.created", principal.account_id, row["id"], data, agents_only=True))
+    return data
+
+
+async def list_notes(chat: Chat, principal: Principal, visitor_id: str) -> dict[str, Any]:
+    row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    return {"items": [_note_json(r) for r in await chat.store.list_notes(row["id"])]}
+
+
+# canned responses
+
+def _check_shortcut(shortcut: str) -> str:
+    shortcut = shortcut.strip().lstrip("/")
+    if not shortcut or not all(c.isalnum() or c in "-_" for c in shortcut):
+        raise Invalid("shortcut may hold only letters, digits, - and _.")
+    return shortcut
+
+
+def _canned_json(row: Row | dict[str, Any]) -> dict[str, Any]:
+    return {"_id": row["id"], "shortcut": row["shortcut"], "text": row["text"]}
+
+
+async def list_canned(chat: Chat, principal: Principal) -> dict[str, Any]:
+    return {"items": [_canned_json(r) for r in await chat.store.list_canned(principal.account_id)]}
+
+
+async def do_add_canned(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+    data = CANNED_CREATE.validate(body)
+    shortcut = _check_shortcut(data["shortcut"])
+    if await chat.store.canned_shortcut_taken(principal.account_id, shortcut):
+        raise Conflict("A canned response with this shortcut exists.")
+    row = {"id": new_id(), "account_id": principal.account_id, "shortcut": shortcut,
+           "text": data["text"], "created_at": now_ms()}
+    await chat.store.insert_canned(row)
+    return _canned_json(row)
+
+
+async def do_edit_canned(chat: Chat, principal: Principal, canned_id: str, body: Any) -> dict[str, Any]:
+    data = CANNED_EDIT.validate(body)
+    row = await chat.store.get_canned(principal.account_id, canned_id)
+    if row is None:
+        raise NotFound("Canned response not found.")
+    shortcut = _check_shortcut(data.get("shortcut", row["shortcut"]))
+    if await chat.store.canned_shortcut_taken(principal.account_id, shortcut, except_id=canned_id):
+        raise Conflict("A canned response with this shortcut exists.")
+    text = data.get("text", row["text"])
+    await chat.store.update_canned(canned_id, shortcut, text)
+    return {"_id": canned_id, "shortcut": shortcut, "text": text}
+
+
+async def do_delete_canned(chat: Chat, principal: Principal, canned_id: str) -> None:
+    if not await chat.store.delete_canned(principal.account_id, canned_id):
+        raise NotFound("Canned response not found.")

@@ -1,0 +1,91 @@
+"""Dashboard sign-in: cookie flags, CSRF, throttling, session fixation, password change."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+def owner_email(botaz, acme) -> str:
+    agents = botaz.client.get("/api/agents", headers=acme.headers).json()["items"]
+    return next(a["email"] for a in agents if a["_id"] == acme.agent_id)
+
+
+def login(botaz, email: str, password: str, client: httpx.Client | None = None) -> httpx.Response:
+    return (client or botaz.client).post("/auth/login", json={"email": email, "password": password})
+
+
+@pytest.fixture
+def browser(botaz):
+    with httpx.Client(base_url=botaz.url, timeout=10) as client:
+        yield client
+
+
+def test_login_sets_a_safe_cookie_and_csrf_is_enforced(botaz, browser) -> None:
+    acme = botaz.account()
+    email = owner_email(botaz, acme)
+    r = login(botaz, email.upper(), "secret-pass", browser)
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert me["agent"]["_id"] == acme.agent_id and me["account"]["siteKey"] == acme.site_key
+    cookie = r.headers["set-cookie"].lower()
+    assert "botaz_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    csrf = me["csrfToken"]
+    assert browser.get("/auth/me").json()["agent"]["_id"] == acme.agent_id
+    assert browser.get("/api/agents").status_code == 200
+    vid = botaz.visitor(acme)["visitorId"]
+    body = {"userId": acme.agent_id, "visitorId": vid, "text": "from the dashboard"}
+    r = browser.post("/api/messages/", json=body)
+    assert r.status_code == 403 and "CSRF" in r.json()["message"]
+    r = browser.post("/api/messages/", json=body, headers={"X-CSRF-Token": "wrong"})
+    assert r.status_code == 403
+    r = browser.post("/api/messages/", json=body, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201
+    r = browser.post("/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 204
+    assert browser.get("/auth/me").status_code == 401
+
+
+def test_wrong_password_and_throttling(botaz) -> None:
+    acme = botaz.account()
+    email = owner_email(botaz, acme)
+    r = login(botaz, email, "wrong")
+    assert r.status_code == 401 and r.json()["status"] == "error"
+    assert login(botaz, "nobody@example.com", "x").status_code == 401
+    for _ in range(9):
+        login(botaz, email, "wrong")
+    r = login(botaz, email, "secret-pass")
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) > 0
+    assert r.json()["status"] == "error"
+
+
+def test_session_fixation_is_not_possible(botaz, browser) -> None:
+    acme = botaz.account()
+    email = owner_email(botaz, acme)
+    browser.cookies.set("botaz_session", "planted-by-attacker")
+    r = login(botaz, email, "secret-pass", browser)
+    assert r.status_code == 200
+    issued = r.cookies.get("botaz_session")
+    assert issued and issued != "planted-by-attacker"
+    with httpx.Client(base_url=botaz.url, cookies={"botaz_session": "planted-by-attacker"}) as attacker:
+        assert attacker.get("/auth/me").status_code == 401
+
+
+def test_password_change_ends_other_sessions(botaz, browser) -> None:
+    acme = botaz.account()
+    email = owner_email(botaz, acme)
+    with httpx.Client(base_url=botaz.url, timeout=10) as other:
+        assert login(botaz, email, "secret-pass", other).status_code == 200
+        csrf = login(botaz, email, "secret-pass", browser).json()["csrfToken"]
+        h = {"X-CSRF-Token": csrf}
+        assert browser.post("/auth/password", json={"current": "nope", "new": "longer-pass"},
+                            headers=h).status_code == 403
+        assert browser.post("/auth/password", json={"current": "secret-pass", "new": "short"},
+                            headers=h).status_code == 400
+        assert browser.post("/auth/password", json={"current": "secret-pass", "new": "new-secret-1"},
+                            headers=h).status_code == 204
+        assert browser.get("/auth/me").status_code == 200
+        assert other.get("/auth/me").status_code == 401
+    assert login(botaz, email, "secret-pass").status_code == 401
+    assert login(botaz, email, "new-secret-1").status_code == 200
