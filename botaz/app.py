@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import agents, auth, dashboard, files, messages, settings, team, visitors, widget  # noqa: F401
+from .api import agents, auth, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
 from .api.deps import agent_from_socket
 from .api.hub import Hub
 from .api.sockets import agent_socket, visitor_socket
@@ -25,6 +25,7 @@ from .chat.errors import DomainError
 from .config import Settings
 from .events import EventBus
 from .store import Store
+from .webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("botaz")
 
@@ -102,9 +103,13 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         app.state.chat = Chat(store, bus, settings)
         app.state.hub = Hub(bus, settings.max_queue)
         app.state.chat.presence = app.state.hub
+        app.state.dispatcher = Dispatcher(app.state.chat, poll_interval=settings.webhook_poll_interval,
+                                          backoff_scale=settings.webhook_backoff_scale)
+        app.state.dispatcher.start()
         try:
             yield
         finally:
+            await app.state.dispatcher.stop()
             await app.state.hub.shutdown()
             app.state.hub.stop()
             await bus.stop()

@@ -28,6 +28,9 @@ class Settings:
     data_dir: str = "./botaz-data"
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_queue: int = 256
+    webhook_poll_interval: float = 1.0
+    # Tests shrink every webhook delay (retries, give-up, switch-off) by this factor.
+    webhook_backoff_scale: float = 1.0
     log_level: str = "info"
 
     @classmethod
@@ -46,6 +49,10 @@ class Settings:
             values["public_url"] = env["BOTAZ_PUBLIC_URL"].rstrip("/")
         if env.get("BOTAZ_LOG_LEVEL"):
             values["log_level"] = env["BOTAZ_LOG_LEVEL"]
+        for name in ("webhook_backoff_scale", "webhook_poll_interval"):
+            key = "BOTAZ_" + name.upper()
+            if env.get(key):
+                values[name] = float(env[key])
         if env.get("BOTAZ_DATA_DIR"):
             values["data_dir"] = env["BOTAZ_DATA_DIR"]
         for name in ("max_body_bytes", "max_message_chars", "max_json_depth",

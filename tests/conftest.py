@@ -167,9 +167,67 @@ class Botaz:
         return r.json()
 
 
+class Receiver:
+    """A real HTTP server on 127.0.0.1 standing in for a customer's webhook endpoint or bot."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.requests: list[dict[str, Any]] = []
+        self.status = 200
+        self.delay = 0.0
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                with receiver.lock:
+                    receiver.requests.append({"path": self.path, "headers": dict(self.headers),
+                                              "body": body})
+                    status = receiver.status
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.requests) >= count:
+                    return list(self.requests)
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
 @pytest.fixture(scope="module")
 def botaz(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Botaz]:
     settings = Settings(database_url=database_url, rate_limits=False,
-                        data_dir=str(tmp_path_factory.mktemp("data")))
+                        data_dir=str(tmp_path_factory.mktemp("data")),
+                        webhooks_allow_private=True, webhook_poll_interval=0.05,
+                        webhook_backoff_scale=0.001)
     with ServerThread(settings) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         yield Botaz(server.url, database_url, client, server)

@@ -52,10 +52,11 @@ async def _mark_seen(chat: Chat, visitor: Row, message_id: Any, by_visitor: bool
         seq = await chat.store.message_seq(visitor["id"], visitor["account_id"], message_id)
     if seq is None:
         raise NotFound("Message not found in this conversation.")
-    rows = await chat.store.mark_seen(visitor["id"], seq, by_visitor, now_ms())
-    for row in rows:
-        message = message_json(row) | {"seen": True}
-        chat.send_event(Event("message.updated", visitor["account_id"], visitor["id"], message))
+    async with chat.change() as change:
+        rows = await chat.store.mark_seen(visitor["id"], seq, by_visitor, now_ms(), conn=change.tx)
+        for row in rows:
+            message = message_json(row) | {"seen": True}
+            change.emit(Event("message.updated", visitor["account_id"], visitor["id"], message))
     return {"seen": [row["id"] for row in rows]}
 
 
@@ -88,13 +89,10 @@ async def do_agent_typing(chat: Chat, principal: Principal, body: Any) -> None:
 
 async def do_visitor_presence(chat: Chat, visitor: Row, online: bool) -> None:
     """The widget connected (first socket) or went away (last socket closed)."""
-    now = now_ms()
-    await chat.store.update_visitor(visitor["id"], {"last_online": now})
     row = await chat.store.get_visitor(visitor["account_id"], visitor["id"])
-    if row is None:
+    if row is None:  # erased while connected
         return
-    data = await visitor_object(chat, row) | {"online": online}
-    chat.send_event(Event("visitor.updated", row["account_id"], row["id"], data))
+    await do_set_visitor_state(chat, row, {"online": online}, last_online=now_ms())
 
 
 async def do_agent_presence(chat: Chat, agent_id: str) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import AsyncIterator, Protocol
 
 from ..config import Settings
 from ..events import Event, EventBus
 from ..store import Store
+from ..store.db import Conn
+
+# Events a customer's server can subscribe to: stored with the change that caused them.
+DURABLE_EVENTS = frozenset({"message.created", "message.updated", "message.deleted",
+                            "visitor.created", "visitor.updated"})
 
 
 class Presence(Protocol):
@@ -37,4 +43,32 @@ class Chat:
     presence: Presence = field(default_factory=NobodyOnline)
 
     def send_event(self, event: Event) -> None:
+        """For events that are not stored (typing, agents-only notices)."""
         self.bus.publish(event)
+
+    @contextlib.asynccontextmanager
+    async def change(self) -> AsyncIterator["Change"]:
+        """The one way state changes: writes and their events commit together, then publish.
+
+        Durable events go into the outbox table inside the same transaction, so a crash can
+        neither lose an event whose change committed nor invent one whose change did not.
+        """
+        async with self.store.transaction() as tx:
+            change = Change(tx)
+            yield change
+            for event in change.events:
+                if event.name in DURABLE_EVENTS:
+                    await self.store.insert_event(event, conn=tx)
+        for event in change.events:
+            self.bus.publish(event)
+
+
+class Change:
+    __slots__ = ("tx", "events")
+
+    def __init__(self, tx: Conn) -> None:
+        self.tx = tx
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)

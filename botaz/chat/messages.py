@@ -48,18 +48,17 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
     row = {"id": new_id(), "account_id": visitor["account_id"], "visitor_id": visitor["id"],
            "user_id": user_id, "text": text, "seen": False, "sent_at": now,
            "attachment": attachment}
-    first_contact = False
-    async with chat.store.transaction() as tx:
+    async with chat.change() as change:
+        tx = change.tx
         row["seq"] = await chat.store.insert_message(row, conn=tx)
         await chat.store.touch_visitor(visitor["id"], now, conn=tx)
-        if user_id is not None:
-            first_contact = await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx)
-    message = message_json(row)
-    chat.send_event(Event("message.created", visitor["account_id"], visitor["id"], message,
+        message = message_json(row)
+        change.emit(Event("message.created", visitor["account_id"], visitor["id"], message,
                           seq=row["seq"]))
-    if first_contact:
-        updated = await visitor_object(chat, visitor)
-        chat.send_event(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
+        if user_id is not None and await chat.store.add_visitor_agent(visitor["id"], user_id, now,
+                                                                      conn=tx):
+            updated = await visitor_object(chat, visitor, conn=tx)
+            change.emit(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
     if user_id is None and visitor["status"] == "resolved":
         from .team import do_set_status  # a visitor writing again reopens the conversation
 
@@ -93,9 +92,10 @@ async def do_edit_message(chat: Chat, principal: Principal, message_id: str,
     row = await _get_row(chat, principal.account_id, message_id)
     if row["user_id"] is None:
         raise Forbidden("Only agents' messages can be edited.")
-    await chat.store.edit_message(row["id"], text, now_ms())
     message = message_json(row) | {"text": text}
-    chat.send_event(Event("message.updated", row["account_id"], row["visitor_id"], message))
+    async with chat.change() as change:
+        await chat.store.edit_message(row["id"], text, now_ms(), conn=change.tx)
+        change.emit(Event("message.updated", row["account_id"], row["visitor_id"], message))
     return message
 
 
@@ -103,9 +103,10 @@ async def do_delete_message(chat: Chat, principal: Principal, message_id: str) -
     row = await _get_row(chat, principal.account_id, message_id)
     if row["user_id"] is None:
         raise Forbidden("Only agents' messages can be deleted.")
-    await chat.store.delete_message(row["id"], now_ms())
     message = message_json(row)
-    chat.send_event(Event("message.deleted", row["account_id"], row["visitor_id"], message))
+    async with chat.change() as change:
+        await chat.store.delete_message(row["id"], now_ms(), conn=change.tx)
+        change.emit(Event("message.deleted", row["account_id"], row["visitor_id"], message))
     return message
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..events import Event
 from ..ids import hash_token, is_id, new_id, new_token, now_ms
-from ..store.db import Row
+from ..store.db import Conn, Row
 from ..schema import Obj
 from .accounts import Principal
 from .context import Chat
@@ -20,8 +20,8 @@ BROWSER_FIELDS = {"userAgent": "user_agent", "appName": "app_name", "appVersion"
                   "platform": "platform"}
 
 
-async def visitor_object(chat: Chat, row: Row) -> dict[str, Any]:
-    agents = await chat.store.visitor_agents([row["id"]])
+async def visitor_object(chat: Chat, row: Row, conn: Conn | None = None) -> dict[str, Any]:
+    agents = await chat.store.visitor_agents([row["id"]], conn=conn)
     return visitor_json(row, agents[row["id"]])
 
 
@@ -42,16 +42,17 @@ def check_contact_fields(body: Any, schema: Obj = VISITOR_EDIT) -> dict[str, Any
     return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in changes.items()}
 
 
-async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any]) -> dict[str, Any]:
+async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
+                                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The one path by which a visitor changes: store, then publish visitor.updated."""
-    current = {key: row[key] for key in changes}
-    changes = {k: v for k, v in changes.items() if current[k] != v}
-    if changes:
-        await chat.store.update_visitor(row["id"], changes)
-        row = await chat.store.get_visitor(row["account_id"], row["id"])
-    visitor = await visitor_object(chat, row)
-    if changes:
-        chat.send_event(Event("visitor.updated", row["account_id"], row["id"], visitor))
+    changes = {k: v for k, v in changes.items() if row[k] != v}
+    if not changes:
+        return await visitor_object(chat, row)
+    async with chat.change() as change:
+        await chat.store.update_visitor(row["id"], changes, conn=change.tx)
+        row = await chat.store.get_visitor(row["account_id"], row["id"], conn=change.tx)
+        visitor = await visitor_object(chat, row, conn=change.tx)
+        change.emit(Event("visitor.updated", row["account_id"], row["id"], visitor | (extra or {})))
     return visitor
 
 
@@ -62,9 +63,13 @@ async def do_update_visitor(chat: Chat, principal: Principal, visitor_id: str,
     return await _apply_visitor_changes(chat, row, changes)
 
 
-async def do_set_visitor_state(chat: Chat, row: Row, **changes: Any) -> dict[str, Any]:
-    """Changes that do not come from the seed's PUT: presence, ban, pre-chat form, bot switch."""
-    return await _apply_visitor_changes(chat, row, changes)
+async def do_set_visitor_state(chat: Chat, row: Row, extra: dict[str, Any] | None = None,
+                               **changes: Any) -> dict[str, Any]:
+    """Changes that do not come from the seed's PUT: presence, ban, pre-chat form, bot switch.
+
+    `extra` adds keys to the event only (presence adds "online"), not to the stored visitor.
+    """
+    return await _apply_visitor_changes(chat, row, changes, extra)
 
 
 async def list_visitors(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
@@ -87,10 +92,11 @@ async def do_create_visitor(chat: Chat, body: dict[str, Any]) -> dict[str, Any]:
            "cookie_enabled": None if cookie_enabled is None else int(cookie_enabled)}
     for key, column in BROWSER_FIELDS.items():
         row[column] = body.get(key)
-    await chat.store.insert_visitor(row)
-    stored = await chat.store.get_visitor(account["id"], row["id"])
-    visitor = visitor_json(stored, [])
-    chat.send_event(Event("visitor.created", account["id"], row["id"], visitor))
+    async with chat.change() as change:
+        await chat.store.insert_visitor(row, conn=change.tx)
+        stored = await chat.store.get_visitor(account["id"], row["id"], conn=change.tx)
+        visitor = visitor_json(stored, [])
+        change.emit(Event("visitor.created", account["id"], row["id"], visitor))
     return {"visitorId": row["id"], "visitorToken": token, "visitor": visitor}
 
 

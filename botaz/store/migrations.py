@@ -153,6 +153,55 @@ CREATE TABLE canned (
 );
 CREATE UNIQUE INDEX canned_shortcut ON canned (account_id, shortcut)
 """),
+    (4, "webhooks: the event outbox, endpoints and deliveries", """
+CREATE TABLE events (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    visitor_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL,
+    fanned_out INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX events_pending ON events (fanned_out, seq);
+CREATE TABLE webhooks (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at {BIGINT} NOT NULL,
+    disabled_reason TEXT,
+    failing_since {BIGINT},
+    last_success_at {BIGINT}
+);
+CREATE INDEX webhooks_account ON webhooks (account_id);
+CREATE TABLE deliveries (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    webhook_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    visitor_id TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at {BIGINT} NOT NULL,
+    created_at {BIGINT} NOT NULL,
+    last_attempt_at {BIGINT},
+    response_code INTEGER,
+    response_body TEXT,
+    error TEXT,
+    locked_until {BIGINT}
+);
+CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX deliveries_chain ON deliveries (webhook_id, visitor_id, status, seq);
+CREATE INDEX deliveries_log ON deliveries (webhook_id, seq)
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

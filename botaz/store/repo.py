@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, AsyncIterator, Iterable, Sequence
 
+import orjson
+
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
@@ -130,8 +132,9 @@ class Store:
              row.get("cookie_enabled"), row["added_at"], row.get("last_online"), row["added_at"]),
         )
 
-    async def get_visitor(self, account_id: str, visitor_id: str) -> Row | None:
-        return await self.db.fetchone(
+    async def get_visitor(self, account_id: str, visitor_id: str,
+                          conn: Conn | None = None) -> Row | None:
+        return await (conn or self.db).fetchone(
             f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = ? AND account_id = ?",
             (visitor_id, account_id),
         )
@@ -169,12 +172,13 @@ class Store:
         )
         return count == 1
 
-    async def visitor_agents(self, visitor_ids: Sequence[str]) -> dict[str, list[str]]:
+    async def visitor_agents(self, visitor_ids: Sequence[str],
+                             conn: Conn | None = None) -> dict[str, list[str]]:
         result: dict[str, list[str]] = {vid: [] for vid in visitor_ids}
         if not visitor_ids:
             return result
         marks = ", ".join("?" for _ in visitor_ids)
-        rows = await self.db.fetchall(
+        rows = await (conn or self.db).fetchall(
             f"SELECT visitor_id, agent_id FROM visitor_agents WHERE visitor_id IN ({marks}) "
             "ORDER BY added_at, agent_id", tuple(visitor_ids))
         for row in rows:
@@ -464,6 +468,149 @@ class Store:
     async def delete_canned(self, account_id: str, canned_id: str) -> bool:
         return await self.db.execute("DELETE FROM canned WHERE account_id = ? AND id = ?",
                                      (account_id, canned_id)) == 1
+
+    # the outbox and webhooks
+
+    async def insert_event(self, event: Any, conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO events (id, account_id, visitor_id, name, data, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (event.id, event.account_id, event.visitor_id, event.name,
+             orjson.dumps(event.data).decode(), event.created_at))
+
+    async def insert_webhook(self, row: dict[str, Any]) -> None:
+        await self.db.execute(
+            "INSERT INTO webhooks (id, account_id, url, events, secret, enabled, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 1, ?)", (row["id"], row["account_id"], row["url"],
+                                              row["events"], row["secret"], row["created_at"]))
+
+    async def get_webhook(self, account_id: str, webhook_id: str) -> Row | None:
+        return await self.db.fetchone(
+            "SELECT * FROM webhooks WHERE id = ? AND account_id = ?", (webhook_id, account_id))
+
+    async def list_webhooks(self, account_id: str) -> list[Row]:
+        return await self.db.fetchall(
+            "SELECT * FROM webhooks WHERE account_id = ? ORDER BY seq DESC", (account_id,))
+
+    async def update_webhook(self, webhook_id: str, changes: dict[str, Any]) -> None:
+        allowed = {"url", "events", "enabled", "disabled_reason", "failing_since", "last_success_at"}
+        if set(changes) - allowed:
+            raise ValueError(f"not webhook columns: {sorted(set(changes) - allowed)}")
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        await self.db.execute(f"UPDATE webhooks SET {assignments} WHERE id = ?",
+                              (*changes.values(), webhook_id))
+
+    async def delete_webhook(self, account_id: str, webhook_id: str) -> bool:
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM deliveries WHERE webhook_id = ?", (webhook_id,))
+            return await tx.execute("DELETE FROM webhooks WHERE id = ? AND account_id = ?",
+                                    (webhook_id, account_id)) == 1
+
+    async def fan_out(self, now: int, limit: int = 200) -> int:
+        """Turn stored events into one pending delivery per subscribed webhook; returns count."""
+        async with self.db.transaction() as tx:
+            lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+            events = await tx.fetchall(
+                "SELECT seq, id, account_id, visitor_id, name, data, created_at FROM events "
+                f"WHERE fanned_out = 0 ORDER BY seq LIMIT ?{lock}", (limit,))
+            if not events:
+                return 0
+            accounts = sorted({e["account_id"] for e in events})
+            marks = ", ".join("?" for _ in accounts)
+            hooks = await tx.fetchall(
+                f"SELECT id, account_id, events FROM webhooks WHERE enabled = 1 "
+                f"AND account_id IN ({marks})", tuple(accounts))
+            by_account: dict[str, list[Row]] = {}
+            for hook in hooks:
+                by_account.setdefault(hook["account_id"], []).append(hook)
+            from ..ids import iso_ms, new_id
+
+            for event in events:
+                body = None
+                for hook in by_account.get(event["account_id"], ()):
+                    if event["name"] not in orjson.loads(hook["events"]):
+                        continue
+                    if body is None:
+                        body = ('{"id":' + orjson.dumps(event["id"]).decode()
+                                + ',"event":' + orjson.dumps(event["name"]).decode()
+                                + ',"createdAt":' + orjson.dumps(iso_ms(event["created_at"])).decode()
+                                + ',"data":' + event["data"] + "}")
+                    await tx.execute(
+                        "INSERT INTO deliveries (id, webhook_id, account_id, event_id, visitor_id, "
+                        "event_name, body, status, attempts, next_attempt_at, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                        (new_id(), hook["id"], event["account_id"], event["id"],
+                         event["visitor_id"], event["name"], body, now, now))
+            seqs = [e["seq"] for e in events]
+            marks = ", ".join("?" for _ in seqs)
+            await tx.execute(f"UPDATE events SET fanned_out = 1 WHERE seq IN ({marks})", tuple(seqs))
+            return len(events)
+
+    async def claim_deliveries(self, now: int, lease_ms: int, limit: int) -> list[Row]:
+        """Due deliveries that are first in line for their webhook and visitor, leased to us."""
+        lock = " FOR UPDATE OF d SKIP LOCKED" if self.dialect == "postgresql" else ""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT d.seq, d.id, d.webhook_id, d.account_id, d.event_id, d.visitor_id, "
+                "d.event_name, d.body, d.attempts, d.created_at FROM deliveries d "
+                "WHERE d.status = 'pending' AND d.next_attempt_at <= ? "
+                "AND (d.locked_until IS NULL OR d.locked_until < ?) "
+                "AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.webhook_id = d.webhook_id "
+                "AND e.visitor_id = d.visitor_id AND e.status = 'pending' AND e.seq < d.seq) "
+                f"ORDER BY d.seq LIMIT ?{lock}", (now, now, limit))
+            if rows:
+                marks = ", ".join("?" for _ in rows)
+                await tx.execute(f"UPDATE deliveries SET locked_until = ? WHERE seq IN ({marks})",
+                                 (now + lease_ms, *[r["seq"] for r in rows]))
+            return rows
+
+    async def finish_delivery(self, seq: int, *, status: str, attempts: int, at: int,
+                              next_attempt_at: int | None, response_code: int | None,
+                              response_body: str | None, error: str | None) -> None:
+        await self.db.execute(
+            "UPDATE deliveries SET status = ?, attempts = ?, last_attempt_at = ?, "
+            "next_attempt_at = COALESCE(?, next_attempt_at), response_code = ?, "
+            "response_body = ?, error = ?, locked_until = NULL WHERE seq = ?",
+            (status, attempts, at, next_attempt_at, response_code, response_body, error, seq))
+
+    async def webhook_secrets(self, webhook_ids: Sequence[str]) -> dict[str, Row]:
+        if not webhook_ids:
+            return {}
+        marks = ", ".join("?" for _ in webhook_ids)
+        rows = await self.db.fetchall(
+            f"SELECT id, account_id, url, secret, enabled, failing_since FROM webhooks "
+            f"WHERE id IN ({marks})", tuple(webhook_ids))
+        return {r["id"]: r for r in rows}
+
+    async def list_deliveries(self, webhook_id: str, before_seq: int | None, limit: int) -> list[Row]:
+        if before_seq is None:
+            return await self.db.fetchall(
+                "SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY seq DESC LIMIT ?",
+                (webhook_id, limit))
+        return await self.db.fetchall(
+            "SELECT * FROM deliveries WHERE webhook_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (webhook_id, before_seq, limit))
+
+    async def get_delivery(self, webhook_id: str, delivery_id: str) -> Row | None:
+        return await self.db.fetchone(
+            "SELECT * FROM deliveries WHERE webhook_id = ? AND id = ?", (webhook_id, delivery_id))
+
+    async def insert_delivery_copy(self, row: Row, new_id: str, now: int) -> None:
+        await self.db.execute(
+            "INSERT INTO deliveries (id, webhook_id, account_id, event_id, visitor_id, event_name, "
+            "body, status, attempts, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            (new_id, row["webhook_id"], row["account_id"], row["event_id"], row["visitor_id"],
+             row["event_name"], row["body"], now, now))
+
+    async def retry_pending_now(self, webhook_id: str, now: int) -> None:
+        await self.db.execute(
+            "UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending'",
+            (now, webhook_id))
+
+    async def pending_deliveries(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
+        return int(row["n"])
 
 
 def rows_ids(rows: Iterable[Row]) -> list[str]:

@@ -1,0 +1,163 @@
+"""Webhook endpoints, managed by owners: where the account's events are POSTed."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import orjson
+
+from ..ids import is_id, iso_ms, new_id, now_ms
+from ..schema import F, Obj
+from ..store.db import Row
+from ..webhooks.targets import TargetRefused, check_target
+from .accounts import Principal
+from .context import DURABLE_EVENTS, Chat
+from .errors import Invalid, NotFound
+from .pagination import Page, check_limit, decode_cursor, make_page
+from .team import require_owner
+
+EVENT_CHOICES = tuple(sorted(DURABLE_EVENTS))
+RESPONSE_BODY_LIMIT = 1000
+
+WEBHOOK_CREATE = Obj("WebhookCreate", {
+    "url": F("string", "Where events are POSTed (http or https)", required=True, min_length=1,
+             max_length=2000),
+    "events": F("array", "Event names to send", required=True,
+                items={"type": "string", "enum": list(EVENT_CHOICES)}),
+}, example={"url": "https://example.com/botaz-events", "events": ["message.created"]})
+WEBHOOK_EDIT = Obj("WebhookEdit", {
+    "url": F("string", "New URL", min_length=1, max_length=2000),
+    "events": F("array", "New event list", items={"type": "string", "enum": list(EVENT_CHOICES)}),
+    "enabled": F("boolean", "Switch deliveries on or off; switching on clears a failure stop"),
+})
+WEBHOOK = Obj("Webhook", {
+    "_id": F("string", "Webhook ID"), "url": F("string", "URL"),
+    "events": F("array", "Event names", items={"type": "string"}),
+    "enabled": F("boolean", "Whether deliveries are made"),
+    "createdAt": F("string", "Created", format="date-time"),
+    "disabledReason": F("string", "Why botaz switched it off, if it did", nullable=True),
+    "secret": F("string", "Signing secret: in the create response only"),
+})
+DELIVERY = Obj("Delivery", {
+    "_id": F("string", "Delivery ID"), "eventId": F("string", "The event's stable id"),
+    "event": F("string", "Event name"),
+    "status": F("string", "pending, delivered or failed", enum=("pending", "delivered", "failed")),
+    "attempts": F("integer", "Attempts so far"),
+    "createdAt": F("string", "Queued", format="date-time"),
+    "lastAttemptAt": F("string", "Last attempt", format="date-time", nullable=True),
+    "nextAttemptAt": F("string", "Next attempt while pending", format="date-time", nullable=True),
+    "responseCode": F("integer", "HTTP status of the last answer", nullable=True),
+    "responseBody": F("string", "First 1000 characters of the last answer", nullable=True),
+    "error": F("string", "Why the last attempt failed", nullable=True),
+})
+
+
+def webhook_json(row: Row) -> dict[str, Any]:
+    return {"_id": row["id"], "url": row["url"], "events": orjson.loads(row["events"]),
+            "enabled": bool(row["enabled"]), "createdAt": iso_ms(row["created_at"]),
+            "disabledReason": row["disabled_reason"]}
+
+
+def delivery_json(row: Row) -> dict[str, Any]:
+    return {"_id": row["id"], "eventId": row["event_id"], "event": row["event_name"],
+            "status": row["status"], "attempts": row["attempts"],
+            "createdAt": iso_ms(row["created_at"]), "lastAttemptAt": iso_ms(row["last_attempt_at"]),
+            "nextAttemptAt": iso_ms(row["next_attempt_at"]) if row["status"] == "pending" else None,
+            "responseCode": row["response_code"], "responseBody": row["response_body"],
+            "error": row["error"]}
+
+
+def _check_events(events: list[Any]) -> list[str]:
+    if not events:
+        raise Invalid("events must list at least one event name.")
+    for name in events:
+        if name not in EVENT_CHOICES:
+            raise Invalid(f"events: {name!r} is not one of {', '.join(EVENT_CHOICES)}.")
+    return list(dict.fromkeys(events))
+
+
+async def _check_url(chat: Chat, url: str) -> str:
+    try:
+        await check_target(url, chat.settings.webhooks_allow_private)
+    except TargetRefused as exc:
+        raise Invalid(str(exc)) from None
+    return url
+
+
+async def _get(chat: Chat, principal: Principal, webhook_id: str) -> Row:
+    row = await chat.store.get_webhook(principal.account_id, webhook_id) if is_id(webhook_id) else None
+    if row is None:
+        raise NotFound("Webhook not found.")
+    return row
+
+
+async def do_create_webhook(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+    require_owner(principal)
+    data = WEBHOOK_CREATE.validate(body)
+    url = await _check_url(chat, data["url"].strip())
+    events = _check_events(data["events"])
+    row = {"id": new_id(), "account_id": principal.account_id, "url": url,
+           "events": orjson.dumps(events).decode(), "secret": "whsec_" + secrets.token_hex(24),
+           "created_at": now_ms()}
+    await chat.store.insert_webhook(row)
+    return {"_id": row["id"], "url": url, "events": events, "enabled": True, "secret": row["secret"],
+            "createdAt": iso_ms(row["created_at"]), "disabledReason": None}
+
+
+async def list_webhooks(chat: Chat, principal: Principal) -> dict[str, Any]:
+    require_owner(principal)
+    return {"items": [webhook_json(r) for r in await chat.store.list_webhooks(principal.account_id)],
+            "next": None}
+
+
+async def get_webhook(chat: Chat, principal: Principal, webhook_id: str) -> dict[str, Any]:
+    require_owner(principal)
+    return webhook_json(await _get(chat, principal, webhook_id))
+
+
+async def do_update_webhook(chat: Chat, principal: Principal, webhook_id: str,
+                            body: Any) -> dict[str, Any]:
+    require_owner(principal)
+    data = WEBHOOK_EDIT.validate(body)
+    row = await _get(chat, principal, webhook_id)
+    changes: dict[str, Any] = {}
+    if "url" in data:
+        changes["url"] = await _check_url(chat, data["url"].strip())
+    if "events" in data:
+        changes["events"] = orjson.dumps(_check_events(data["events"])).decode()
+    if "enabled" in data:
+        changes["enabled"] = int(data["enabled"])
+        if data["enabled"]:
+            changes |= {"disabled_reason": None, "failing_since": None}
+            await chat.store.retry_pending_now(row["id"], now_ms())
+    if changes:
+        await chat.store.update_webhook(row["id"], changes)
+    return webhook_json(await _get(chat, principal, webhook_id))
+
+
+async def do_delete_webhook(chat: Chat, principal: Principal, webhook_id: str) -> None:
+    require_owner(principal)
+    row = await _get(chat, principal, webhook_id)
+    await chat.store.delete_webhook(principal.account_id, row["id"])
+
+
+async def list_deliveries(chat: Chat, principal: Principal, webhook_id: str,
+                          cursor: str | None, limit: Any) -> Page:
+    require_owner(principal)
+    size = check_limit(limit)
+    row = await _get(chat, principal, webhook_id)
+    rows = await chat.store.list_deliveries(row["id"], decode_cursor(cursor), size + 1)
+    return make_page(rows, size, delivery_json)
+
+
+async def do_redeliver(chat: Chat, principal: Principal, webhook_id: str,
+                       delivery_id: str) -> dict[str, Any]:
+    require_owner(principal)
+    hook = await _get(chat, principal, webhook_id)
+    original = await chat.store.get_delivery(hook["id"], delivery_id)
+    if original is None:
+        raise NotFound("Delivery not found.")
+    copy_id = new_id()
+    await chat.store.insert_delivery_copy(original, copy_id, now_ms())
+    return delivery_json(await chat.store.get_delivery(hook["id"], copy_id))
