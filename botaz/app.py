@@ -13,13 +13,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import agents, auth, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
+from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
 from .api.deps import agent_from_socket
 from .api.hub import Hub
 from .api.sockets import agent_socket, visitor_socket
 from .api.http import ApiError, domain_error_response, error_response, json_response
 from .api.openapi import openapi_json, reference_page
 from .api.registry import ENDPOINTS
+from .chat.bots import BotRunner
 from .chat.context import Chat
 from .chat.errors import DomainError
 from .config import Settings
@@ -106,9 +107,11 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         app.state.dispatcher = Dispatcher(app.state.chat, poll_interval=settings.webhook_poll_interval,
                                           backoff_scale=settings.webhook_backoff_scale)
         app.state.dispatcher.start()
+        app.state.bots = BotRunner(app.state.chat)
         try:
             yield
         finally:
+            await app.state.bots.stop()
             await app.state.dispatcher.stop()
             await app.state.hub.shutdown()
             app.state.hub.stop()

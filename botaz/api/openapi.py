@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .. import __version__
-from ..chat import activity, sessions, settings, team, webhooks
+from ..chat import activity, bots, sessions, settings, team, webhooks
 from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS, page_of
 from ..schema import F, Obj
 from .http import JSONResponse
@@ -79,6 +79,7 @@ TAGS = [
     {"name": "settings", "description": "The account's pre-chat form and widget look."},
     {"name": "conversations", "description": "Team work: assignment, status, private notes, canned responses."},
     {"name": "tokens", "description": "API tokens, managed by owners."},
+    {"name": "bots", "description": "The rule bot, external bots, and bots per visitor."},
     {"name": "webhooks", "description": "Signed event deliveries to your server, managed by owners."},
     {"name": "auth", "description": "The dashboard's session sign-in (cookie + CSRF token)."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
@@ -134,7 +135,8 @@ def openapi_document() -> dict[str, Any]:
              sessions.LOGIN, sessions.PASSWORD_CHANGE, team.AGENT_CREATE, team.TOKEN_CREATE,
              team.ASSIGN, team.STATUS, team.NOTE_CREATE, team.CANNED_CREATE, team.CANNED_EDIT,
              webhooks.WEBHOOK_CREATE, webhooks.WEBHOOK_EDIT, webhooks.WEBHOOK, webhooks.DELIVERY,
-             page_of("Webhook"), page_of("Delivery"), *DASHBOARD_SCHEMAS]
+             page_of("Webhook"), page_of("Delivery"), bots.BOT_EDIT, bots.BOT, bots.SHOW_BOT,
+             *DASHBOARD_SCHEMAS]
     schemas.update({s.name: s.json_schema() for s in extra})
     schemas["MessageList"] = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
     doc: dict[str, Any] = {

@@ -13,6 +13,7 @@ from ..chat import activity
 from ..chat.accounts import Principal
 from ..chat.context import Chat
 from ..chat.errors import DomainError
+from ..chat.messages import visible_to_visitor
 from ..chat.views import message_json
 from ..chat.visitors import authenticate_visitor
 from .http import domain_error_response
@@ -67,7 +68,12 @@ async def _resume(chat: Chat, conn: Connection, after: Any) -> None:
             else:
                 rows = await chat.store.list_messages_after(account_id=conn.account_id,
                                                             after_seq=seq, limit=RESUME_MAX)
+            visitor = (await chat.store.get_visitor(conn.account_id, conn.visitor_id)
+                       if conn.kind == "visitor" else None)
             for row in rows:
+                if visitor is not None and not visible_to_visitor(visitor, row):
+                    seq = max(seq, int(row["seq"]))
+                    continue
                 await conn.send(orjson.dumps({"event": "message.created",
                                               "data": message_json(row)}).decode())
                 seq = max(seq, int(row["seq"]))

@@ -60,7 +60,7 @@ async def _store_file(chat: Chat, account_id: str, attachment_id: str, data: byt
 
 
 async def _attach(chat: Chat, visitor: Row, user_id: str | None, name: str | None,
-                  content_type: str, data: bytes) -> dict[str, Any]:
+                  content_type: str, data: bytes, by_bot: bool = False) -> dict[str, Any]:
     name, content_type = check_upload(chat, name, content_type, len(data))
     attachment_id = new_id()
     path = await _store_file(chat, visitor["account_id"], attachment_id, data)
@@ -70,7 +70,7 @@ async def _attach(chat: Chat, visitor: Row, user_id: str | None, name: str | Non
         "created_at": now_ms()})
     meta = orjson.dumps({"id": attachment_id, "name": name, "type": content_type,
                          "size": len(data)}).decode()
-    return await _store_message(chat, visitor, user_id, name, attachment=meta)
+    return await _store_message(chat, visitor, user_id, name, attachment=meta, by_bot=by_bot)
 
 
 async def do_visitor_upload(chat: Chat, visitor: Row, name: str | None, content_type: str,
@@ -80,8 +80,9 @@ async def do_visitor_upload(chat: Chat, visitor: Row, name: str | None, content_
 
 async def do_agent_upload(chat: Chat, principal: Principal, visitor_id: str, user_id: str | None,
                           name: str | None, content_type: str, data: bytes) -> dict[str, Any]:
-    visitor = await check_sender(chat, principal, user_id or principal.agent_id, visitor_id)
-    return await _attach(chat, visitor, user_id or principal.agent_id, name, content_type, data)
+    visitor, by_bot = await check_sender(chat, principal, user_id or principal.agent_id, visitor_id)
+    return await _attach(chat, visitor, user_id or principal.agent_id, name, content_type, data,
+                         by_bot)
 
 
 async def attachment_for(chat: Chat, attachment_id: str, *, account_id: str | None = None,

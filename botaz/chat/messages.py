@@ -32,8 +32,8 @@ async def do_send_agent_message(chat: Chat, principal: Principal, body: dict[str
     body = MESSAGE_CREATE.validate(body)
     user_id, visitor_id = body["userId"], body["visitorId"]
     text = check_text(chat, body["text"])
-    visitor = await check_sender(chat, principal, user_id, visitor_id)
-    return await _store_message(chat, visitor, user_id, text)
+    visitor, by_bot = await check_sender(chat, principal, user_id, visitor_id)
+    return await _store_message(chat, visitor, user_id, text, by_bot=by_bot)
 
 
 async def do_send_visitor_message(chat: Chat, visitor: Row, body: dict[str, Any]) -> dict[str, Any]:
@@ -42,12 +42,12 @@ async def do_send_visitor_message(chat: Chat, visitor: Row, body: dict[str, Any]
 
 
 async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: str,
-                         attachment: str | None = None) -> dict[str, Any]:
+                         attachment: str | None = None, by_bot: bool = False) -> dict[str, Any]:
     """The one path by which a message is created: stored once, then one message.created."""
     now = now_ms()
     row = {"id": new_id(), "account_id": visitor["account_id"], "visitor_id": visitor["id"],
            "user_id": user_id, "text": text, "seen": False, "sent_at": now,
-           "attachment": attachment}
+           "attachment": attachment, "by_bot": by_bot}
     async with chat.change() as change:
         tx = change.tx
         row["seq"] = await chat.store.insert_message(row, conn=tx)
@@ -66,13 +66,16 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
     return message
 
 
-async def check_sender(chat: Chat, principal: Principal, user_id: str, visitor_id: str) -> Row:
-    if not await chat.store.agent_exists(principal.account_id, user_id):
+async def check_sender(chat: Chat, principal: Principal, user_id: str,
+                       visitor_id: str) -> tuple[Row, bool]:
+    """The visitor to write to, and whether the sender is a bot."""
+    kind = await chat.store.agent_kind(principal.account_id, user_id)
+    if kind is None:
         raise Invalid("userId is not an agent of this account.")
     visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
     if visitor["banned"]:
         raise Forbidden("This visitor is banned.")
-    return visitor
+    return visitor, bool(kind["is_bot"])
 
 
 async def _get_row(chat: Chat, account_id: str, message_id: str) -> Row:
@@ -136,6 +139,11 @@ async def conversation(chat: Chat, visitor: Row, after: str | None = None,
         if seq is None:
             raise NotFound("Message not found.")
         rows = await chat.store.list_messages_after(visitor_id=visitor["id"], after_seq=seq, limit=size)
-        return [message_json(r) for r in rows]
+        return [message_json(r) for r in rows if visible_to_visitor(visitor, r)]
     rows = await chat.store.list_messages_desc(visitor["id"], None, size)
-    return [message_json(r) for r in reversed(rows)]
+    return [message_json(r) for r in reversed(rows) if visible_to_visitor(visitor, r)]
+
+
+def visible_to_visitor(visitor: Row, row: Row) -> bool:
+    """With showBotMessages off, the visitor's side shows no bot messages."""
+    return bool(visitor["show_bot_messages"]) or not row["by_bot"]

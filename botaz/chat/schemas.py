@@ -62,6 +62,8 @@ MESSAGE = Obj("Message", {
     "text": F("string", "Message text"),
     "seen": F("boolean", "Whether the other side has seen it"),
     "sentAt": TIME,
+    "bot": F("boolean", "Present (true) only on messages written by a bot agent"),
+    "attachment": F("object", "Present only on file messages: {id, name, type, size, url}"),
 }, example={"_id": "qZkS5QLZSBLKzYAwm", "userId": "MvSzqx36KksKNxHmK",
             "visitorId": "BtR7qAyvZfTWoaC7a", "text": "Good morning! Can I help you?",
             "seen": False, "sentAt": "2019-01-03T07:14:07.438Z"})

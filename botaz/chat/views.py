@@ -19,7 +19,9 @@ def message_json(row: Row) -> dict[str, Any]:
         "seen": bool(row["seen"]),
         "sentAt": iso_ms(row["sent_at"]),
     }
-    # Only file messages carry the extra key, so plain messages stay exactly the seed's object.
+    # Only bots' and file messages carry extra keys: agents' messages stay exactly the seed's.
+    if row["by_bot"]:
+        message["bot"] = True
     if row["attachment"]:
         attachment = orjson.loads(row["attachment"])
         message["attachment"] = attachment | {"url": f"/attachments/{attachment['id']}"}

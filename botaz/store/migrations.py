@@ -202,6 +202,18 @@ CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
 CREATE INDEX deliveries_chain ON deliveries (webhook_id, visitor_id, status, seq);
 CREATE INDEX deliveries_log ON deliveries (webhook_id, seq)
 """),
+    (5, "bots: per-account bot configuration, bot messages, hand-off", """
+CREATE TABLE bots (
+    account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    config TEXT NOT NULL,
+    external_secret TEXT,
+    last_error TEXT,
+    last_error_at {BIGINT},
+    last_success_at {BIGINT}
+);
+ALTER TABLE messages ADD COLUMN by_bot INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visitors ADD COLUMN bot_muted_until {BIGINT}
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

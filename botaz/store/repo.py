@@ -15,15 +15,16 @@ from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
 MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_at, edited_at, deleted_at, "
-                   "attachment")
+                   "attachment, by_bot")
 VISITOR_COLUMNS = (
     "seq, id, account_id, user_agent, app_name, app_version, platform, cookie_enabled, banned, "
     "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages, "
-    "status, assignee_id, last_activity_at"
+    "status, assignee_id, last_activity_at, bot_muted_until"
 )
 AGENT_COLUMNS = "seq, id, account_id, name, email, role, is_bot, created_at, last_online"
 VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled", "last_online",
-                  "show_bot_messages", "status", "assignee_id", "last_activity_at"}
+                  "show_bot_messages", "status", "assignee_id", "last_activity_at",
+                  "bot_muted_until"}
 
 
 class Store:
@@ -78,6 +79,13 @@ class Store:
     async def get_agent(self, account_id: str, agent_id: str) -> Row | None:
         return await self.db.fetchone(
             f"SELECT {AGENT_COLUMNS} FROM agents WHERE id = ? AND account_id = ? AND removed_at IS NULL",
+            (agent_id, account_id),
+        )
+
+    async def agent_kind(self, account_id: str, agent_id: str) -> Row | None:
+        """None if not an agent of the account; else a row with is_bot."""
+        return await self.db.fetchone(
+            "SELECT is_bot FROM agents WHERE id = ? AND account_id = ? AND removed_at IS NULL",
             (agent_id, account_id),
         )
 
@@ -190,9 +198,10 @@ class Store:
     async def insert_message(self, row: dict[str, Any], conn: Conn | None = None) -> int:
         inserted = await (conn or self.db).fetchone(
             "INSERT INTO messages (id, account_id, visitor_id, user_id, text, seen, sent_at, "
-            "attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            "attachment, by_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             (row["id"], row["account_id"], row["visitor_id"], row["user_id"], row["text"],
-             int(row.get("seen", False)), row["sent_at"], row.get("attachment")),
+             int(row.get("seen", False)), row["sent_at"], row.get("attachment"),
+             int(row.get("by_bot", False))),
         )
         return int(inserted["seq"])
 
@@ -607,6 +616,47 @@ class Store:
         await self.db.execute(
             "UPDATE deliveries SET next_attempt_at = ? WHERE webhook_id = ? AND status = 'pending'",
             (now, webhook_id))
+
+    # bots
+
+    async def get_bot(self, account_id: str) -> Row | None:
+        return await self.db.fetchone("SELECT * FROM bots WHERE account_id = ?", (account_id,))
+
+    async def save_bot(self, account_id: str, config: str, external_secret: str | None) -> None:
+        await self.db.execute(
+            "INSERT INTO bots (account_id, config, external_secret) VALUES (?, ?, ?) "
+            "ON CONFLICT (account_id) DO UPDATE SET config = excluded.config, "
+            "external_secret = excluded.external_secret", (account_id, config, external_secret))
+
+    async def bot_outcome(self, account_id: str, at: int, error: str | None) -> None:
+        if error is None:
+            await self.db.execute("UPDATE bots SET last_success_at = ? WHERE account_id = ?",
+                                  (at, account_id))
+        else:
+            await self.db.execute(
+                "UPDATE bots SET last_error = ?, last_error_at = ? WHERE account_id = ?",
+                (error, at, account_id))
+
+    async def conversation_facts(self, visitor_id: str, before_seq: int) -> Row:
+        """What the rule bot needs to decide: earlier messages, last human and bot messages."""
+        return await self.db.fetchone(
+            "SELECT "
+            "(SELECT COUNT(*) FROM messages WHERE visitor_id = ? AND seq < ?) AS earlier, "
+            "(SELECT MAX(m.sent_at) FROM messages m WHERE m.visitor_id = ? AND m.user_id IS NOT NULL "
+            " AND m.by_bot = 0) AS last_human_at, "
+            "(SELECT MAX(sent_at) FROM messages WHERE visitor_id = ? AND seq < ?) AS previous_at, "
+            "(SELECT COUNT(*) FROM messages WHERE visitor_id = ? AND by_bot = 1) AS bot_messages",
+            (visitor_id, before_seq, visitor_id, visitor_id, before_seq, visitor_id))
+
+    async def last_bot_text(self, visitor_id: str) -> Row | None:
+        return await self.db.fetchone(
+            "SELECT text, sent_at FROM messages WHERE visitor_id = ? AND by_bot = 1 "
+            "AND deleted_at IS NULL ORDER BY seq DESC LIMIT 1", (visitor_id,))
+
+    async def bot_texts(self, visitor_id: str) -> list[str]:
+        rows = await self.db.fetchall(
+            "SELECT text FROM messages WHERE visitor_id = ? AND by_bot = 1", (visitor_id,))
+        return [r["text"] for r in rows]
 
     async def pending_deliveries(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")

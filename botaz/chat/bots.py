@@ -1,0 +1,350 @@
+"""Bots: the built-in rule bot and external bots, answering visitors when no human does.
+
+A bot is an agent of kind bot; its replies are ordinary messages written through the same
+domain path as every other message. The bot runner listens on the event bus for visitors'
+messages and decides in a task of its own, so a slow or failing bot never delays a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+import orjson
+
+from ..events import Event
+from ..ids import iso_ms, new_id, now_ms
+from ..schema import F, Obj
+from ..store.db import Row
+from ..webhooks.signing import signature_header
+from ..webhooks.targets import TargetRefused, check_target
+from .accounts import Principal, do_create_agent
+from .context import Chat
+from .errors import Invalid
+from .messages import _store_message
+from .team import require_owner
+from .views import visitor_json
+from .visitors import do_set_visitor_state, get_visitor_row
+
+log = logging.getLogger("botaz.bots")
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+EXTERNAL_TIMEOUT = 10.0
+
+DEFAULT_BOT: dict[str, Any] = {
+    "enabled": False,
+    "agentId": None,
+    "greeting": "Hi! I'm the assistant. Ask me anything, or type \"human\" to talk to a person.",
+    "faq": [],
+    "offlineReply": "Our team is away right now. Leave your message and we'll get back to you.",
+    "businessHours": None,
+    "askContact": True,
+    "askContactText": "So we can reach you later, could you leave your email or phone number?",
+    "handoffKeywords": ["human", "person", "agent", "operator", "insan", "operator"],
+    "handoffReply": "Sure, I'm connecting you with a member of our team.",
+    "handoffOfflineReply": "Nobody from our team is online right now. Leave your email and we'll "
+                           "reply as soon as we're back.",
+    "idleMinutes": 30,
+    "externalUrl": None,
+}
+
+BOT_EDIT = Obj("BotEdit", {
+    "enabled": F("boolean", "Whether the bot answers visitors"),
+    "greeting": F("string", "First reply to a visitor's first message; empty for none",
+                  max_length=2000, nullable=True),
+    "faq": F("array", "Answers: each {keywords: [words], pattern: regex or null, answer}",
+             items={"type": "object"}),
+    "offlineReply": F("string", "Reply outside business hours or with no human online",
+                      max_length=2000, nullable=True),
+    "businessHours": F("object", "{timezone, days: {mon: [[\"09:00\", \"18:00\"]], ...}}; null: always",
+                       nullable=True),
+    "askContact": F("boolean", "Ask for an email or phone when the visitor left none"),
+    "askContactText": F("string", "How to ask", max_length=2000),
+    "handoffKeywords": F("array", "Words that ask for a human", items={"type": "string"}),
+    "handoffReply": F("string", "Reply when handing off with a human online", max_length=2000),
+    "handoffOfflineReply": F("string", "Reply when handing off with nobody online", max_length=2000),
+    "idleMinutes": F("integer", "Silent this long after a human agent wrote"),
+    "externalUrl": F("string", "Your bot's URL: visitors' messages are POSTed there, signed; "
+                               "null for the built-in rule bot", nullable=True, max_length=2000),
+    "agentId": F("string", "Bot agent that writes the answers (default: one made for you)"),
+})
+BOT = Obj("Bot", {**BOT_EDIT.fields,
+                  "externalSecret": F("string", "Signing secret for externalUrl: shown when set"),
+                  "status": F("object", "lastError, lastErrorAt, lastSuccessAt of the external bot")})
+SHOW_BOT = Obj("ShowBotMessages", {"showBotMessages": F("boolean", "Whether bots answer this "
+                                                                   "visitor", required=True)})
+
+
+def _config(row: Row | None) -> dict[str, Any]:
+    config = dict(DEFAULT_BOT)
+    if row is not None:
+        config.update(orjson.loads(row["config"]))
+    return config
+
+
+def bot_json(row: Row | None) -> dict[str, Any]:
+    config = _config(row)
+    config["status"] = {
+        "lastError": row["last_error"] if row else None,
+        "lastErrorAt": iso_ms(row["last_error_at"]) if row else None,
+        "lastSuccessAt": iso_ms(row["last_success_at"]) if row else None,
+    }
+    return config
+
+
+async def get_bot(chat: Chat, principal: Principal) -> dict[str, Any]:
+    return bot_json(await chat.store.get_bot(principal.account_id))
+
+
+def _check_faq(faq: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for i, item in enumerate(faq):
+        if not isinstance(item, dict) or not isinstance(item.get("answer"), str) or not item["answer"].strip():
+            raise Invalid(f"faq[{i}] needs an answer.")
+        keywords = item.get("keywords") or []
+        pattern = item.get("pattern")
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
+            raise Invalid(f"faq[{i}].keywords must be a list of words.")
+        if pattern is not None:
+            if not isinstance(pattern, str) or len(pattern) > 500:
+                raise Invalid(f"faq[{i}].pattern must be a regular expression.")
+            try:
+                re.compile(pattern, re.IGNORECASE)
+            except re.error as exc:
+                raise Invalid(f"faq[{i}].pattern is not a valid regular expression: {exc}.") from None
+        if not keywords and not pattern:
+            raise Invalid(f"faq[{i}] needs keywords or a pattern.")
+        out.append({"keywords": [k.strip().lower() for k in keywords], "pattern": pattern,
+                    "answer": item["answer"]})
+    return out
+
+
+def _check_hours(hours: dict[str, Any] | None) -> dict[str, Any] | None:
+    if hours is None:
+        return None
+    tz = hours.get("timezone", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise Invalid("businessHours.timezone must be a time zone such as Asia/Baku.") from None
+    days = hours.get("days") or {}
+    if not isinstance(days, dict):
+        raise Invalid("businessHours.days must map mon..sun to lists of [start, end].")
+    for day, spans in days.items():
+        if day not in DAYS or not isinstance(spans, list):
+            raise Invalid("businessHours.days must map mon..sun to lists of [start, end].")
+        for span in spans:
+            if (not isinstance(span, list) or len(span) != 2
+                    or not all(isinstance(t, str) and HHMM.match(t) for t in span) or span[0] >= span[1]):
+                raise Invalid(f"businessHours.days.{day} spans must be [\"HH:MM\", \"HH:MM\"], start first.")
+    return {"timezone": tz, "days": days}
+
+
+async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+    require_owner(principal)
+    data = BOT_EDIT.validate(body)
+    row = await chat.store.get_bot(principal.account_id)
+    config = _config(row)
+    secret = row["external_secret"] if row else None
+    if "faq" in data:
+        data["faq"] = _check_faq(data["faq"])
+    if "businessHours" in data:
+        data["businessHours"] = _check_hours(data["businessHours"])
+    if "handoffKeywords" in data:
+        data["handoffKeywords"] = [k.strip().lower() for k in data["handoffKeywords"] if k.strip()]
+    if "idleMinutes" in data and not 0 <= data["idleMinutes"] <= 7 * 24 * 60:
+        raise Invalid("idleMinutes must be from 0 to 10080.")
+    if "agentId" in data:
+        kind = await chat.store.agent_kind(principal.account_id, data["agentId"])
+        if kind is None or not kind["is_bot"]:
+            raise Invalid("agentId must be a bot agent of this account.")
+    new_secret = None
+    if data.get("externalUrl"):
+        try:
+            await check_target(data["externalUrl"], chat.settings.webhooks_allow_private)
+        except TargetRefused as exc:
+            raise Invalid(f"externalUrl: {exc}") from None
+        if data["externalUrl"] != config.get("externalUrl") or secret is None:
+            secret = new_secret = "botsec_" + secrets.token_hex(24)
+    config.update(data)
+    if config["enabled"] and not config["agentId"]:
+        made = await do_create_agent(chat, account_id=principal.account_id, name="Assistant",
+                                     email=f"assistant-{new_id().lower()}@bot.invalid", bot=True)
+        config["agentId"] = made["agentId"]
+    await chat.store.save_bot(principal.account_id, orjson.dumps(config).decode(), secret)
+    result = bot_json(await chat.store.get_bot(principal.account_id))
+    if new_secret:
+        result["externalSecret"] = new_secret
+    return result
+
+
+async def do_show_bot_messages(chat: Chat, principal: Principal, visitor_id: str,
+                               body: Any) -> dict[str, Any]:
+    show = SHOW_BOT.validate(body)["showBotMessages"]
+    row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    return await do_set_visitor_state(chat, row, show_bot_messages=int(show))
+
+
+def in_business_hours(hours: dict[str, Any] | None, now: int) -> bool:
+    if not hours:
+        return True
+    local = datetime.fromtimestamp(now / 1000, ZoneInfo(hours.get("timezone", "UTC")))
+    spans = (hours.get("days") or {}).get(DAYS[local.weekday()], [])
+    hhmm = local.strftime("%H:%M")
+    return any(start <= hhmm < end for start, end in spans)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def faq_answer(faq: list[dict[str, Any]], text: str) -> str | None:
+    words = _words(text)
+    lowered = text.lower()
+    for item in faq:
+        if item.get("pattern") and re.search(item["pattern"], text, re.IGNORECASE):
+            return item["answer"]
+        for keyword in item.get("keywords", []):
+            if (" " in keyword and keyword in lowered) or keyword in words:
+                return item["answer"]
+    return None
+
+
+class BotRunner:
+    """Listens for visitors' messages and lets the account's bot answer."""
+
+    def __init__(self, chat: Chat) -> None:
+        self.chat = chat
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client = httpx.AsyncClient(timeout=EXTERNAL_TIMEOUT, follow_redirects=False,
+                                         headers={"User-Agent": "botaz-bots/1"})
+        # Per-visitor locks keep a burst of messages from being answered out of order.
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._unsubscribe = chat.bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.name != "message.created" or event.data.get("userId") is not None:
+            return
+        if getattr(event, "remote", False):
+            return  # another node published it and answers it
+        task = asyncio.get_running_loop().create_task(self._handle(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=EXTERNAL_TIMEOUT + 1)
+        await self._client.aclose()
+
+    async def idle(self) -> None:
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    async def _handle(self, event: Event) -> None:
+        lock = self._locks.setdefault(event.visitor_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._answer(event)
+        except Exception:
+            log.exception("bot failed on message %s", event.data.get("_id"))
+        finally:
+            if not lock.locked():
+                self._locks.pop(event.visitor_id, None)
+
+    async def _answer(self, event: Event) -> None:
+        chat = self.chat
+        row = await chat.store.get_bot(event.account_id)
+        config = _config(row)
+        if not config["enabled"] or not config["agentId"]:
+            return
+        visitor = await chat.store.get_visitor(event.account_id, event.visitor_id)
+        if visitor is None or visitor["banned"] or not visitor["show_bot_messages"]:
+            return
+        if not await chat.store.agent_exists(event.account_id, config["agentId"]):
+            return
+        now = now_ms()
+        if visitor["bot_muted_until"] and visitor["bot_muted_until"] > now:
+            return
+        seq = event.seq or 0
+        facts = await chat.store.conversation_facts(visitor["id"], seq)
+        idle_ms = int(config["idleMinutes"]) * 60_000
+        if facts["last_human_at"] is not None and (facts["previous_at"] or 0) > now - idle_ms:
+            return  # a human is in this conversation
+        if config.get("externalUrl"):
+            await self._external(event, config, row, visitor)
+            return
+        for text in await self.replies(config, visitor, event.data["text"], facts, now):
+            fresh = await chat.store.get_visitor(event.account_id, event.visitor_id)
+            if fresh is None or fresh["banned"]:
+                return
+            await _store_message(chat, fresh, config["agentId"], text, by_bot=True)
+
+    async def replies(self, config: dict[str, Any], visitor: Row, text: str, facts: Row,
+                      now: int) -> list[str]:
+        chat = self.chat
+        out: list[str] = []
+        humans = chat.presence.humans_online(visitor["account_id"])
+        open_now = in_business_hours(config.get("businessHours"), now)
+        words = _words(text)
+        if any((" " in k and k in text.lower()) or k in words for k in config["handoffKeywords"]):
+            out.append(config["handoffReply"] if humans and open_now else config["handoffOfflineReply"])
+            await do_set_visitor_state(chat, visitor, bot_muted_until=now + int(config["idleMinutes"]) * 60_000)
+            return [t for t in out if t]
+        said = set(await chat.store.bot_texts(visitor["id"]))
+        if facts["earlier"] == 0 and config.get("greeting"):
+            out.append(config["greeting"])
+        answer = faq_answer(config.get("faq") or [], text)
+        if answer:
+            out.append(answer)
+        elif (not open_now or not humans) and config.get("offlineReply"):
+            if config["offlineReply"] not in said:
+                out.append(config["offlineReply"])
+        if (config.get("askContact") and not visitor["email"] and not visitor["phone"]
+                and config.get("askContactText") and config["askContactText"] not in said
+                and facts["earlier"] > 0):
+            out.append(config["askContactText"])
+        return [t for t in out if t]
+
+    async def _external(self, event: Event, config: dict[str, Any], row: Row, visitor: Row) -> None:
+        chat = self.chat
+        body = orjson.dumps({
+            "event": "message.created", "botId": config["agentId"], "data": event.data,
+            "visitor": visitor_json(visitor, (await chat.store.visitor_agents([visitor["id"]]))[visitor["id"]]),
+            "reply": {"method": "POST", "path": "/api/messages/",
+                      "body": {"userId": config["agentId"], "visitorId": visitor["id"], "text": "..."}},
+        })
+        error = None
+        try:
+            await check_target(config["externalUrl"], chat.settings.webhooks_allow_private)
+            response = await self._client.post(config["externalUrl"], content=body, headers={
+                "Content-Type": "application/json",
+                "X-Botaz-Signature": signature_header(row["external_secret"] or "", body)})
+            if not 200 <= response.status_code < 300:
+                error = f"answered {response.status_code}"
+        except TargetRefused as exc:
+            error = str(exc)
+        except httpx.TimeoutException:
+            error = f"no answer in {EXTERNAL_TIMEOUT:.0f} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        await chat.store.bot_outcome(event.account_id, now_ms(), error)
+        if error:
+            await self._report(event, config, f"The external bot did not take this message: {error}.")
+
+    async def _report(self, event: Event, config: dict[str, Any], text: str) -> None:
+        """A failure shows in the conversation as a private note, seen by agents only."""
+        note = {"id": new_id(), "account_id": event.account_id, "visitor_id": event.visitor_id,
+                "user_id": config["agentId"], "text": text, "created_at": now_ms()}
+        await self.chat.store.insert_note(note)
+        self.chat.send_event(Event("note.created", event.account_id, event.visitor_id, {
+            "_id": note["id"], "userId": note["user_id"], "visitorId": note["visitor_id"],
+            "text": text, "createdAt": iso_ms(note["created_at"])}, agents_only=True))
+
