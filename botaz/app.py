@@ -25,6 +25,7 @@ from .chat.context import Chat
 from .chat.errors import DomainError
 from .config import Settings
 from .events import EventBus
+from .events.redis_bus import RedisEventBus
 from .store import Store
 from .webhooks.dispatcher import Dispatcher
 
@@ -99,11 +100,12 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.open(settings.database_url)
-        bus = EventBus()
+        bus: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else EventBus()
         await bus.start()
         app.state.chat = Chat(store, bus, settings)
         app.state.hub = Hub(bus, settings.max_queue)
         app.state.chat.presence = app.state.hub
+        app.state.hub.start()
         app.state.dispatcher = Dispatcher(app.state.chat, poll_interval=settings.webhook_poll_interval,
                                           backoff_scale=settings.webhook_backoff_scale)
         app.state.dispatcher.start()

@@ -71,8 +71,26 @@ class Connection:
             self.closed = True
 
 
+PRESENCE = "_presence"
+SNAPSHOT = "_presence_snapshot"
+HEARTBEAT = 5.0
+NODE_TIMEOUT = 15.0
+
+
+class RemoteNode:
+    __slots__ = ("seen", "visitors", "agents")
+
+    def __init__(self) -> None:
+        self.seen = 0.0
+        self.visitors: set[str] = set()
+        self.agents: dict[str, tuple[str, bool]] = {}  # agent -> (account, human)
+
+
 class Hub:
     def __init__(self, bus: EventBus, max_queue: int = 256) -> None:
+        self.bus = bus
+        self.remote: dict[str, RemoteNode] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
         self.max_queue = max_queue
         self.visitors: dict[str, set[Connection]] = defaultdict(set)
         self.agents: dict[str, set[Connection]] = defaultdict(set)  # by account
@@ -87,17 +105,22 @@ class Hub:
 
     def connect(self, conn: Connection, *, is_bot: bool = False) -> bool:
         """Registers a socket; True when it is the first of its visitor (or agent)."""
+        conn.writer = asyncio.create_task(conn.run_writer())
         if conn.kind == "visitor":
             group = self.visitors[conn.visitor_id]
             group.add(conn)
-            conn.writer = asyncio.create_task(conn.run_writer())
-            return len(group) == 1
+            first = len(group) == 1
+            if first:
+                self._announce("visitor", conn.visitor_id, conn.account_id, True, False)
+            return first
         self.agents[conn.account_id].add(conn)
         self.agent_counts[conn.agent_id] += 1
         if not is_bot:
             self.human_agents[conn.account_id].add(conn.agent_id)
-        conn.writer = asyncio.create_task(conn.run_writer())
-        return self.agent_counts[conn.agent_id] == 1
+        first = self.agent_counts[conn.agent_id] == 1
+        if first:
+            self._announce("agent", conn.agent_id, conn.account_id, True, not is_bot)
+        return first
 
     def disconnect(self, conn: Connection) -> bool:
         """Unregisters a socket; True when it was the last of its visitor (or agent)."""
@@ -111,6 +134,7 @@ class Hub:
             group.discard(conn)
             if not group:
                 del self.visitors[conn.visitor_id]
+                self._announce("visitor", conn.visitor_id, conn.account_id, False, False)
                 return True
             return False
         group = self.agents.get(conn.account_id)
@@ -121,6 +145,7 @@ class Hub:
         self.agent_counts[conn.agent_id] -= 1
         if self.agent_counts[conn.agent_id] <= 0:
             del self.agent_counts[conn.agent_id]
+            self._announce("agent", conn.agent_id, conn.account_id, False, False)
             humans = self.human_agents.get(conn.account_id)
             if humans is not None:
                 humans.discard(conn.agent_id)
@@ -130,15 +155,70 @@ class Hub:
         return False
 
     def visitor_online(self, visitor_id: str) -> bool:
-        return visitor_id in self.visitors
+        return visitor_id in self.visitors or any(
+            visitor_id in node.visitors for node in self._live_nodes())
 
     def agent_online(self, agent_id: str) -> bool:
-        return agent_id in self.agent_counts
+        return agent_id in self.agent_counts or any(
+            agent_id in node.agents for node in self._live_nodes())
 
     def humans_online(self, account_id: str) -> bool:
-        return bool(self.human_agents.get(account_id))
+        return bool(self.human_agents.get(account_id)) or any(
+            account == account_id and human
+            for node in self._live_nodes() for account, human in node.agents.values())
+
+    # presence across nodes: deltas as they happen, a full snapshot every few seconds
+
+    def _live_nodes(self) -> list[RemoteNode]:
+        if not self.remote:
+            return []
+        now = asyncio.get_running_loop().time()
+        for node_id in [n for n, node in self.remote.items() if now - node.seen > NODE_TIMEOUT]:
+            del self.remote[node_id]  # a node that stopped talking took its sockets with it
+        return list(self.remote.values())
+
+    def _announce(self, kind: str, ident: str, account_id: str, online: bool, human: bool) -> None:
+        if self.bus.distributed:
+            self.bus.publish(Event(PRESENCE, account_id, ident, {
+                "node": self.bus.node_id, "kind": kind, "id": ident, "online": online,
+                "human": human}))
+
+    def _snapshot(self) -> dict[str, Any]:
+        humans = {agent for ids in self.human_agents.values() for agent in ids}
+        accounts = {conn.agent_id: conn.account_id for group in self.agents.values() for conn in group}
+        return {"node": self.bus.node_id, "visitors": list(self.visitors),
+                "agents": [[agent, accounts.get(agent, ""), agent in humans] for agent in self.agent_counts]}
+
+    def start(self) -> None:
+        if self.bus.distributed:
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            self.bus.publish(Event(SNAPSHOT, "", "", self._snapshot()))
+            await asyncio.sleep(HEARTBEAT)
+
+    def _on_presence(self, event: Event) -> None:
+        if not event.remote:
+            return
+        data = event.data
+        node = self.remote.setdefault(data["node"], RemoteNode())
+        node.seen = asyncio.get_running_loop().time()
+        if event.name == SNAPSHOT:
+            node.visitors = set(data["visitors"])
+            node.agents = {agent: (account, human) for agent, account, human in data["agents"]}
+        elif data["kind"] == "visitor":
+            (node.visitors.add if data["online"] else node.visitors.discard)(data["id"])
+        elif data["online"]:
+            node.agents[data["id"]] = (event.account_id, data["human"])
+        else:
+            node.agents.pop(data["id"], None)
 
     def on_event(self, event: Event) -> None:
+        if event.name.startswith("_"):
+            if event.name in (PRESENCE, SNAPSHOT):
+                self._on_presence(event)
+            return
         text: str | None = None
         if not event.agents_only and not (event.name == "typing" and event.data.get("userId") is None):
             visitor_conns = self.visitors.get(event.visitor_id)
@@ -185,6 +265,8 @@ class Hub:
         await asyncio.sleep(0)
 
     def stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         self._unsubscribe()
 
     def stats(self) -> dict[str, Any]:

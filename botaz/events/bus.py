@@ -31,6 +31,17 @@ class Event:
     agents_only: bool = False
     # Insertion order of a created message, so a resuming socket can skip what it already sent.
     seq: int | None = None
+    # Set on events that another node published: they are for sockets here, not for work here.
+    remote: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"name": self.name, "account_id": self.account_id, "visitor_id": self.visitor_id,
+                "data": self.data, "id": self.id, "created_at": self.created_at,
+                "agents_only": self.agents_only, "seq": self.seq}
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> "Event":
+        return cls(**wire, remote=True)
 
     def frame(self) -> dict[str, Any]:
         return {"event": self.name, "data": self.data}
@@ -44,9 +55,12 @@ Listener = Callable[[Event], None]
 
 
 class EventBus:
+    distributed = False
+
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
         self.published = 0
+        self.node_id = new_id()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
