@@ -26,12 +26,34 @@ from .chat.errors import DomainError
 from .config import Settings
 from .events import EventBus
 from .events.redis_bus import RedisEventBus
+from .ratelimit import MemoryLimiter, RedisLimiter
 from .store import Store
 from .webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("botaz")
 
 HTTP_MESSAGES = {404: "Not found.", 405: "Method not allowed.", 400: "Bad request."}
+
+
+class RateLimitHeaders:
+    """Puts X-RateLimit-* on every response of a rate-limited call, not only on 429s."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                verdict = scope.get("state", {}).get("ratelimit")
+                if verdict is not None:
+                    message["headers"] = [*message.get("headers", []), *verdict.headers()]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class WidgetCORS:
@@ -110,10 +132,15 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
                                           backoff_scale=settings.webhook_backoff_scale)
         app.state.dispatcher.start()
         app.state.bots = BotRunner(app.state.chat)
+        app.state.limiter = None
+        if settings.rate_limits:
+            app.state.limiter = RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
         try:
             yield
         finally:
             await app.state.bots.stop()
+            if app.state.limiter is not None:
+                await app.state.limiter.close()
             await app.state.dispatcher.stop()
             await app.state.hub.shutdown()
             app.state.hub.stop()
@@ -151,5 +178,6 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
     app.state.agent_from_socket = agent_from_socket
     for key, value in state.items():
         setattr(app.state, key, value)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(WidgetCORS)
     return app

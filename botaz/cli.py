@@ -67,6 +67,26 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate_data(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy a SQLite installation into an empty PostgreSQL database, verified, all or nothing."""
+    from .store.transfer import TransferError, migrate_data
+
+    def progress(line: str) -> None:
+        print(f"migrate-data: {line}", file=sys.stderr, flush=True)
+
+    try:
+        result = asyncio.run(migrate_data(args.source, args.target, progress))
+    except TransferError as exc:
+        print(json.dumps({"status": "error", "message": exc.message}), file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # a driver or connection error: still one JSON line
+        message = f"{type(exc).__name__}: {str(exc).strip()}"
+        print(json.dumps({"status": "error", "message": message}), file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
 async def ensure_demo_account(chat: Chat) -> dict[str, str] | None:
     """On an empty database, make the demo account and return its one-time secrets."""
     if await chat.store.count_accounts() > 0:
@@ -180,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.add_argument("--database-url", dest="database_url_sub")
     migrate.set_defaults(func=cmd_migrate)
+
+    move = sub.add_parser("migrate-data", help="copy a SQLite installation into an empty PostgreSQL database")
+    move.add_argument("--from", dest="source", required=True, metavar="SQLITE_URL",
+                      help="sqlite:///path/to/botaz.db")
+    move.add_argument("--to", dest="target", required=True, metavar="POSTGRESQL_URL",
+                      help="postgresql://user@host/db (must hold no data)")
+    move.set_defaults(func=cmd_migrate_data)
     return parser
 
 

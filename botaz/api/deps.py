@@ -13,7 +13,8 @@ from ..chat.errors import Forbidden, Unauthenticated
 from ..chat.sessions import authenticate_session
 from ..chat.visitors import authenticate_visitor
 from ..store.db import Row
-from .http import bearer_token
+from ..ratelimit import LIMITS
+from .http import ApiError, bearer_token
 
 SESSION_COOKIE = "botaz_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -23,12 +24,27 @@ def chat_of(request: HTTPConnection) -> Chat:
     return request.app.state.chat
 
 
+async def limit(request: HTTPConnection, kind: str, key: str) -> None:
+    """Count one call against a rate limit; the verdict's headers go on the response."""
+    limiter = request.app.state.limiter
+    if limiter is None:
+        return
+    count, window = LIMITS[kind]
+    verdict = await limiter.hit(f"{kind}:{key}", count, window)
+    request.scope.setdefault("state", {})["ratelimit"] = verdict
+    if not verdict.allowed:
+        raise ApiError(429, "Too many requests; slow down and retry after the time in Retry-After.",
+                       {"Retry-After": str(verdict.reset)})
+
+
 async def agent(request: Request) -> Principal:
     """An API token wins; otherwise the dashboard's session cookie, with CSRF on state changes."""
     chat = request.app.state.chat
     token = bearer_token(request)
     if token is not None or SESSION_COOKIE not in request.cookies:
-        return await authenticate_token(chat, token)
+        principal = await authenticate_token(chat, token)
+        await limit(request, "token", principal.token_id or principal.agent_id)
+        return principal
     principal = await authenticate_session(chat, request.cookies[SESSION_COOKIE])
     if request.method not in SAFE_METHODS:
         sent = request.headers.get("x-csrf-token", "")
@@ -52,4 +68,6 @@ async def agent_from_socket(conn: HTTPConnection, token: str | None) -> Principa
 
 
 async def visitor(request: Request) -> Row:
-    return await authenticate_visitor(request.app.state.chat, bearer_token(request))
+    row = await authenticate_visitor(request.app.state.chat, bearer_token(request))
+    await limit(request, "visitor", row["id"])
+    return row

@@ -115,7 +115,10 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
     if ep.response:
         ok["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ep.response}"}}}
     responses[str(ep.status)] = ok
-    for code in ep.errors:
+    codes = list(ep.errors)
+    if ep.auth in ("agent", "visitor") and 429 not in codes:
+        codes.append(429)
+    for code in codes:
         responses[str(code)] = {"description": ERROR_TEXT[code], "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Error"}}}}
     op["responses"] = responses

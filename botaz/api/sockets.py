@@ -16,7 +16,8 @@ from ..chat.errors import DomainError
 from ..chat.messages import visible_to_visitor
 from ..chat.views import message_json
 from ..chat.visitors import authenticate_visitor
-from .http import domain_error_response
+from ..ratelimit import MAX_SOCKETS_PER_VISITOR
+from .http import domain_error_response, error_response
 from .hub import Connection, Hub
 from .registry import WEBSOCKETS, Websocket
 
@@ -107,6 +108,10 @@ async def visitor_socket(ws: WebSocket) -> None:
         visitor = await authenticate_visitor(chat, _token(ws))
     except DomainError as exc:
         await _deny(ws, exc)
+        return
+    if len(hub.visitors.get(visitor["id"], ())) >= MAX_SOCKETS_PER_VISITOR:
+        await ws.send_denial_response(error_response(
+            429, f"A visitor may have at most {MAX_SOCKETS_PER_VISITOR} sockets open."))
         return
     await ws.accept()
     conn = Connection(ws, "visitor", visitor["account_id"], visitor_id=visitor["id"],

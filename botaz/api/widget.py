@@ -9,17 +9,18 @@ from ..chat import activity, attachments, messages, visitors
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import settings_of
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
-from .deps import chat_of, visitor
+from .deps import chat_of, limit, visitor
 from .http import json_response, read_json, read_raw, upload_name
 from .registry import Param, endpoint
 
 
 @endpoint("POST", "/widget/v1/visitors", summary="Start a visitor", tag="widget", auth=None,
           body=WIDGET_VISITOR_CREATE, response="WidgetVisitorCreated", status=201,
-          errors=(400, 404, 413, 415),
+          errors=(400, 404, 413, 415, 429),
           description="Creates a visitor of the account that owns `siteKey` and returns its "
                       "token, which authorises the visitor's other calls.")
 async def create_visitor(request: Request) -> Response:
+    await limit(request, "visitor_create", request.client.host if request.client else "unknown")
     body = await read_json(request)
     return json_response(await visitors.do_create_visitor(chat_of(request), body), 201)
 

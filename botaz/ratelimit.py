@@ -1,0 +1,81 @@
+"""Fixed-window rate limits: in memory on one node, in Redis when several nodes share the work."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+# (requests, window seconds): far above what a website and its owner's server normally send.
+LIMITS: dict[str, tuple[int, int]] = {
+    "token": (1200, 60),          # per API token
+    "visitor": (120, 60),         # per visitor token (widget calls)
+    "visitor_create": (60, 60),   # new visitors per client address
+}
+MAX_SOCKETS_PER_VISITOR = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # seconds until the window resets
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"x-ratelimit-limit", str(self.limit).encode()),
+                (b"x-ratelimit-remaining", str(self.remaining).encode()),
+                (b"x-ratelimit-reset", str(self.reset).encode())]
+
+
+class Limiter(Protocol):
+    async def hit(self, key: str, limit: int, window: int) -> Verdict: ...
+    async def close(self) -> None: ...
+
+
+class MemoryLimiter:
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[int, int]] = {}  # key -> (window start, count)
+        self._last_sweep = 0.0
+
+    async def hit(self, key: str, limit: int, window: int) -> Verdict:
+        now = time.time()
+        start = int(now // window) * window
+        if now - self._last_sweep > 60:
+            self._sweep(now)
+        seen_start, count = self._windows.get(key, (start, 0))
+        if seen_start != start:
+            count = 0
+        count += 1
+        self._windows[key] = (start, count)
+        reset = max(1, int(start + window - now + 0.999))
+        return Verdict(count <= limit, limit, max(0, limit - count), reset)
+
+    def _sweep(self, now: float) -> None:
+        self._last_sweep = now
+        # Windows are at most a few minutes long; anything older is finished.
+        self._windows = {k: v for k, v in self._windows.items() if now - v[0] < 600}
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisLimiter:
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self.redis = redis.Redis.from_url(url)
+
+    async def hit(self, key: str, limit: int, window: int) -> Verdict:
+        now = time.time()
+        start = int(now // window) * window
+        redis_key = f"botaz:rl:{key}:{start}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, window + 5)
+            count, _ = await pipe.execute()
+        reset = max(1, int(start + window - now + 0.999))
+        return Verdict(count <= limit, limit, max(0, limit - count), reset)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
