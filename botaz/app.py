@@ -26,6 +26,7 @@ from .chat.errors import DomainError
 from .config import Settings
 from .events import EventBus
 from .events.redis_bus import RedisEventBus
+from .observability import Observe, configure_logging, healthz, metrics, readyz
 from .ratelimit import MemoryLimiter, RedisLimiter
 from .store import Store
 from .webhooks.dispatcher import Dispatcher
@@ -93,10 +94,6 @@ def api_routes() -> list[BaseRoute]:
     return routes
 
 
-async def healthz(request: Request) -> Response:
-    return json_response({"status": "ok"})
-
-
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     return domain_error_response(exc)
@@ -152,6 +149,8 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/api/openapi.json", openapi_json, methods=["GET"]),
         Route("/api/docs", reference_page, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/widget.js", files.widget_js, methods=["GET"]),
         Route("/widget/{name:str}", files.widget_module, methods=["GET"]),
         Route("/demo", files.demo_page, methods=["GET"]),
@@ -180,4 +179,12 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         setattr(app.state, key, value)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(WidgetCORS)
+    app.add_middleware(Observe)
     return app
+
+
+def app_from_env() -> Starlette:
+    """For `botaz serve --workers N`: each worker process builds its app from the environment."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -14,6 +14,7 @@ from .chat.context import Chat
 from .chat.errors import DomainError
 from .config import Settings
 from .events import EventBus
+from .observability import configure_logging
 from .store import Store
 
 DEMO_EMAIL = "demo@example.com"
@@ -115,6 +116,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     GracefulServer = _graceful_server_class()
 
+    if args.workers < 1:
+        print(json.dumps({"status": "error", "message": "--workers must be at least 1."}), file=sys.stderr)
+        return 2
+    if args.workers > 1 and not settings.redis_url:
+        print(json.dumps({"status": "error", "message":
+                          "--workers above 1 needs BOTAZ_REDIS_URL: without Redis, a socket on one "
+                          "worker would not hear changes made through another."}), file=sys.stderr)
+        return 2
     demo = asyncio.run(_with_chat(settings, ensure_demo_account))
     url = base_url(settings)
     print(f"botaz serving on {url} (database: {settings.database_url})", flush=True)
@@ -129,11 +138,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  dashboard:  {url}/")
     print(f"  demo page:  {url}/demo")
     print(f"  API docs:   {url}/api/docs", flush=True)
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, lifespan="on",
-        access_log=False, log_level="warning", timeout_graceful_shutdown=10,
-        loop="uvloop", http="httptools", proxy_headers=True,
-    )
+    configure_logging(settings.log_level)
+    common = dict(host=settings.host, port=settings.port, lifespan="on", access_log=False,
+                  log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http="httptools",
+                  proxy_headers=True, ws_ping_interval=20.0, ws_ping_timeout=20.0)
+    if args.workers > 1:
+        # Workers are separate processes: they read the settings from the environment.
+        os.environ.update(settings_env(settings))
+        from uvicorn.supervisors import Multiprocess
+
+        config = uvicorn.Config("botaz.app:app_from_env", factory=True, workers=args.workers, **common)
+        sock = config.bind_socket()
+        Multiprocess(config, sockets=[sock]).run()
+        return 0
+    config = uvicorn.Config(create_app(settings), **common)
     GracefulServer(config).run()
     return 0
 
@@ -164,6 +182,19 @@ def _graceful_server_class() -> type:
     return GracefulServer
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = {"BOTAZ_DATABASE_URL": settings.database_url,
+           "BOTAZ_RATE_LIMITS": "on" if settings.rate_limits else "off",
+           "BOTAZ_DATA_DIR": settings.data_dir, "BOTAZ_LOG_LEVEL": settings.log_level}
+    if settings.redis_url:
+        env["BOTAZ_REDIS_URL"] = settings.redis_url
+    if settings.public_url:
+        env["BOTAZ_PUBLIC_URL"] = settings.public_url
+    if settings.webhooks_allow_private:
+        env["BOTAZ_WEBHOOKS_ALLOW_PRIVATE"] = "1"
+    return env
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="botaz", description="Self-hosted live chat with the Bot.Az REST API.")
     parser.add_argument("--database-url", help="overrides BOTAZ_DATABASE_URL")
@@ -176,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis-url", help="overrides BOTAZ_REDIS_URL")
     serve.add_argument("--rate-limits", choices=["on", "off"], help="overrides BOTAZ_RATE_LIMITS")
     serve.add_argument("--public-url", help="overrides BOTAZ_PUBLIC_URL (the URL users open)")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("BOTAZ_WORKERS", "1")),
+                       help="processes sharing the port (needs BOTAZ_REDIS_URL when above 1)")
     serve.set_defaults(func=cmd_serve)
 
     account = sub.add_parser("create-account", help="create an account with its first (owner) agent")

@@ -1,0 +1,156 @@
+"""Operations: request IDs, JSON logs, Prometheus metrics, liveness and readiness."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from typing import Any
+
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
+                               generate_latest)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter("botaz_http_requests_total", "HTTP requests", ["route", "method", "status"],
+                   registry=REGISTRY)
+LATENCY = Histogram("botaz_http_request_duration_seconds", "HTTP request latency", ["route", "method"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+                    registry=REGISTRY)
+SOCKETS = Gauge("botaz_open_sockets", "Open WebSockets on this node", ["kind"], registry=REGISTRY)
+EVENTS = Gauge("botaz_events_published_total", "Events published on this node (counter)", registry=REGISTRY)
+SOCKETS_DROPPED = Gauge("botaz_sockets_dropped_total", "Sockets dropped for falling behind (counter)",
+                        registry=REGISTRY)
+WEBHOOK_QUEUE = Gauge("botaz_webhook_queue_depth", "Webhook deliveries pending", registry=REGISTRY)
+WEBHOOK_DELIVERED = Gauge("botaz_webhook_delivered_total", "Webhook deliveries made by this node (counter)",
+                          registry=REGISTRY)
+WEBHOOK_FAILURES = Gauge("botaz_webhook_failures_total", "Failed webhook attempts on this node (counter)",
+                         registry=REGISTRY)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                    + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        rid = request_id.get()
+        if rid:
+            entry["requestId"] = rid
+        for key in ("method", "path", "status", "durationMs", "client"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(level: str = "info") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+
+
+access_log = logging.getLogger("botaz.access")
+
+
+class Observe:
+    """Request IDs, per-route metrics and, when asked for, one JSON access-log line a request."""
+
+    def __init__(self, app: ASGIApp, access: bool = False) -> None:
+        self.app = app
+        self.access = access or os.environ.get("BOTAZ_ACCESS_LOG") == "1"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = None
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                rid = value.decode("latin-1")[:100]
+                break
+        rid = rid or secrets.token_hex(8)
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(template, method, str(status)).inc()
+            LATENCY.labels(template, method).observe(elapsed)
+            if self.access:
+                access_log.info("request", extra={
+                    "method": method, "path": scope["path"], "status": status,
+                    "durationMs": round(elapsed * 1000, 2),
+                    "client": (scope.get("client") or ("", 0))[0]})
+            request_id.reset(token)
+
+
+async def healthz(request: Request) -> Response:
+    from .api.http import json_response
+
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    from .api.http import json_response
+
+    state = request.app.state
+    checks: dict[str, str] = {}
+    try:
+        await state.chat.store.db.fetchone("SELECT 1 AS ok")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    bus = state.chat.bus
+    if getattr(bus, "distributed", False):
+        try:
+            await bus.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return json_response({"status": "ok" if ready else "error", "checks": checks},
+                         200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    state = request.app.state
+    hub = state.hub
+    SOCKETS.labels("visitor").set(sum(map(len, hub.visitors.values())))
+    SOCKETS.labels("agent").set(sum(map(len, hub.agents.values())))
+    SOCKETS_DROPPED.set(hub.dropped)
+    EVENTS.set(state.chat.bus.published)
+    WEBHOOK_QUEUE.set(await state.chat.store.pending_deliveries())
+    WEBHOOK_DELIVERED.set(state.dispatcher.delivered)
+    WEBHOOK_FAILURES.set(state.dispatcher.failed_attempts)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,113 @@
+"""Operations: health, readiness, metrics, request IDs, JSON logs, workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import REDIS_ENV, free_port
+
+
+def test_health_ready_and_request_ids(botaz) -> None:
+    assert botaz.client.get("/healthz").json() == {"status": "ok"}
+    r = botaz.client.get("/readyz")
+    assert r.status_code == 200 and r.json()["checks"]["database"] == "ok"
+    r = botaz.client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    assert len(botaz.client.get("/healthz").headers["x-request-id"]) == 16
+
+
+def test_metrics_count_requests_by_route(botaz) -> None:
+    acme = botaz.account()
+    v = botaz.visitor(acme)
+    m = botaz.send(acme, v["visitorId"])
+    botaz.client.get(f"/api/messages/{m['_id']}", headers=acme.headers)
+    text = botaz.client.get("/metrics").text
+    assert 'botaz_http_requests_total{method="GET",route="/api/messages/{id}",status="200"}' in text
+    assert 'botaz_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/api/messages/"' in text
+    for name in ("botaz_open_sockets", "botaz_webhook_queue_depth", "botaz_webhook_failures_total",
+                 "botaz_events_published_total"):
+        assert name in text
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "botaz", "serve", *args], env=os.environ | env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_logs_are_json_with_request_ids(tmp_path) -> None:
+    port = free_port()
+    proc = _start(["--port", str(port)], {"BOTAZ_DATABASE_URL": f"sqlite:///{tmp_path}/l.db",
+                                          "BOTAZ_ACCESS_LOG": "1"})
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "req-42"})
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    access = [entry for entry in lines if entry.get("requestId") == "req-42"]
+    assert access and access[0]["path"] == "/healthz" and access[0]["status"] == 200
+
+
+def test_workers_need_redis(tmp_path) -> None:
+    proc = _start(["--port", str(free_port()), "--workers", "2"],
+                  {"BOTAZ_DATABASE_URL": f"sqlite:///{tmp_path}/w.db", "BOTAZ_REDIS_URL": ""})
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and "BOTAZ_REDIS_URL" in err
+
+
+def test_two_workers_share_events(tmp_path) -> None:
+    from websockets.sync.client import connect
+
+    redis = os.environ.get(REDIS_ENV)
+    if not redis:
+        pytest.skip(f"{REDIS_ENV} is not set")
+    db = f"sqlite:///{tmp_path}/workers.db"
+    account = json.loads(subprocess.run(
+        [sys.executable, "-m", "botaz", "create-account", "--name", "W", "--agent-name", "A",
+         "--agent-email", "w@example.com", "--json"], env=os.environ | {"BOTAZ_DATABASE_URL": db},
+        capture_output=True, text=True, check=True).stdout)
+    port = free_port()
+    proc = _start(["--port", str(port), "--workers", "2"],
+                  {"BOTAZ_DATABASE_URL": db, "BOTAZ_REDIS_URL": redis, "BOTAZ_RATE_LIMITS": "off"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        h = {"Authorization": f"Bearer {account['apiToken']}"}
+        v = httpx.post(f"{base}/widget/v1/visitors", json={"siteKey": account["siteKey"]}).json()
+        sockets = [connect(base.replace("http", "ws") + f"/widget/v1/ws?token={v['visitorToken']}")
+                   for _ in range(4)]  # new connections spread over both workers
+        time.sleep(0.7)
+        sent = []
+        for i in range(6):  # and so do these requests
+            with httpx.Client() as client:
+                sent.append(client.post(f"{base}/api/messages/", headers=h, json={
+                    "userId": account["agentId"], "visitorId": v["visitorId"], "text": f"w{i}"}).json()["_id"])
+        for ws in sockets:
+            got = []
+            while len(got) < 6:
+                frame = json.loads(ws.recv(timeout=10))
+                if frame["event"] == "message.created":
+                    got.append(frame["data"]["_id"])
+            assert got == sent
+            ws.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
