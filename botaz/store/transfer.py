@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
+import psycopg
+
 from .db import SqliteDatabase, open_database, sqlite_path
 from .migrations import LATEST, MIGRATIONS, applied_versions, migrate
 
@@ -238,8 +240,6 @@ def not_empty(occupied: dict[str, bool]) -> TransferError:
 
 
 async def _check_connects(target_url: str) -> None:
-    import psycopg
-
     try:
         conn = await psycopg.AsyncConnection.connect(target_url, connect_timeout=10)
     except psycopg.Error as exc:
@@ -256,8 +256,6 @@ async def _target_tables(dst: Any) -> list[str]:
 
 
 async def _copy(src: SqliteDatabase, target_url: str, progress: Progress) -> dict[str, Any]:
-    import psycopg
-
     # One read transaction on SQLite: every table comes from the same snapshot, even if a
     # server is still writing to the file (its later writes are not part of the move).
     await src.execute("BEGIN")
