@@ -57,6 +57,49 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+CSP_APP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+           "img-src 'self' data: blob:; media-src 'self' data: blob:; connect-src 'self' ws: wss:; "
+           "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+           "frame-ancestors 'none'")
+# The demo page is a stand-in for a customer's site: it may be framed, and runs only our script.
+CSP_DEMO = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; "
+            "base-uri 'none'")
+ALWAYS = [(b"x-content-type-options", b"nosniff"),
+          (b"referrer-policy", b"strict-origin-when-cross-origin")]
+HTML_EXTRA = [(b"x-frame-options", b"DENY"),
+              (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+              (b"cross-origin-opener-policy", b"same-origin")]
+
+
+class SecurityHeaders:
+    """nosniff and a referrer policy everywhere; a Content-Security-Policy on every page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        demo = scope["path"] == "/demo"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), *ALWAYS]
+                content_type = next((v for k, v in headers if k == b"content-type"), b"")
+                if content_type.startswith(b"text/html"):
+                    headers.append((b"content-security-policy", (CSP_DEMO if demo else CSP_APP).encode()))
+                    if not demo:
+                        headers.extend(HTML_EXTRA)
+                if scope.get("scheme") == "https":
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class WidgetCORS:
     """Lets widget.js on any website call /widget/v1 and load /widget.js (bearer tokens, no cookies)."""
 
@@ -64,14 +107,16 @@ class WidgetCORS:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/widget"):
+        if scope["type"] != "http" or not scope["path"].startswith(("/widget", "/attachments/")):
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
             await send({"type": "http.response.start", "status": 204, "headers": [
                 (b"access-control-allow-origin", b"*"),
                 (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, OPTIONS"),
-                (b"access-control-allow-headers", b"Authorization, Content-Type"),
+                (b"access-control-allow-headers", b"Authorization, Content-Type, X-Filename, X-Request-ID"),
+                (b"access-control-expose-headers", b"Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, "
+                                                   b"X-RateLimit-Reset, X-Request-ID"),
                 (b"access-control-max-age", b"86400"),
             ]})
             await send({"type": "http.response.body", "body": b""})
@@ -80,7 +125,10 @@ class WidgetCORS:
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []),
-                                      (b"access-control-allow-origin", b"*")]
+                                      (b"access-control-allow-origin", b"*"),
+                                      (b"access-control-expose-headers", b"Retry-After, X-RateLimit-Limit, "
+                                       b"X-RateLimit-Remaining, X-RateLimit-Reset, X-Request-ID, "
+                                       b"Content-Disposition")]
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -178,6 +226,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
     for key, value in state.items():
         setattr(app.state, key, value)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(WidgetCORS)
     app.add_middleware(Observe)
     return app

@@ -48,7 +48,7 @@ def test_404_and_405_are_json(botaz) -> None:
     assert r.status_code == 404 and r.json() == {"status": "error", "message": "Not found."}
     r = botaz.client.patch("/api/messages/qZkS5QLZSBLKzYAwm", headers=acme.headers)
     assert r.status_code == 405 and r.json()["status"] == "error"
-    r = botaz.client.delete("/api/visitors/BtR7qAyvZfTWoaC7a", headers=acme.headers)
+    r = botaz.client.post("/api/visitors/BtR7qAyvZfTWoaC7a", headers=acme.headers, json={})
     assert r.status_code == 405
 
 

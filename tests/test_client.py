@@ -238,7 +238,7 @@ def test_tokens_and_agents_management(botaz, acme, api) -> None:
 
 def test_settings_and_the_widget_config(botaz, acme, api) -> None:
     settings = api.get_settings()
-    assert set(settings) == {"preform", "widget"}
+    assert set(settings) == {"allowedOrigins", "preform", "widget"}
     changed = api.update_settings(widget={"title": "Talk to Acme", "color": "#112233"},
                                   preform={"enabled": True, "fields": ["name"]})
     assert changed["widget"]["title"] == "Talk to Acme"
@@ -664,6 +664,8 @@ COVERED = {
     "POST /api/webhooks": "create_webhook", "GET /api/webhooks": "list_webhooks",
     "GET /api/webhooks/{id}": "get_webhook", "PUT /api/webhooks/{id}": "update_webhook",
     "DELETE /api/webhooks/{id}": "delete_webhook",
+    "DELETE /api/visitors/{id}": "delete_visitor", "GET /api/visitors/{id}/export": "export_visitor",
+    "GET /api/audit": "audit_log",
     "GET /api/webhooks/{id}/deliveries": "webhook_deliveries iter_webhook_deliveries",
     "POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver": "redeliver",
 }
@@ -898,3 +900,20 @@ def test_the_docs_examples_run(botaz, acme) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_erase_export_and_audit(botaz) -> None:
+    from botaz.client import Client, NotFound
+
+    acme = botaz.account()
+    v = botaz.visitor(acme)
+    with Client(botaz.url, acme.token) as client:
+        sent = client.send_message(acme.agent_id, v["visitorId"], "hello")
+        client.update_settings(allowed_origins=[])
+        export = client.export_visitor(v["visitorId"])
+        assert export["messages"][0]["_id"] == sent["_id"]
+        assert client.delete_visitor(v["visitorId"])["_id"] == v["visitorId"]
+        with pytest.raises(NotFound):
+            client.get_visitor(v["visitorId"])
+        actions = [e["action"] for e in client.audit_log()["items"]]
+        assert actions[:2] == ["visitor.delete", "visitor.export"]

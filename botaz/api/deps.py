@@ -68,6 +68,7 @@ async def agent_from_socket(conn: HTTPConnection, token: str | None) -> Principa
 
 
 async def visitor(request: Request) -> Row:
-    row = await authenticate_visitor(request.app.state.chat, bearer_token(request))
+    row = await authenticate_visitor(request.app.state.chat, bearer_token(request),
+                                     request.headers.get("origin"))
     await limit(request, "visitor", row["id"])
     return row

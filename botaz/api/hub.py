@@ -21,6 +21,7 @@ log = logging.getLogger("botaz.hub")
 
 CLOSE_OVERFLOW = 4008  # policy: the client did not keep up
 CLOSE_BANNED = 4403
+CLOSE_ERASED = 4404
 CLOSE_GOING_AWAY = 1001
 
 
@@ -230,6 +231,9 @@ class Hub:
                 if event.name == "visitor.updated" and event.data.get("banned"):
                     for conn in tuple(visitor_conns):
                         self._close(conn, CLOSE_BANNED, "banned")
+                elif event.name == "visitor.deleted":
+                    for conn in tuple(visitor_conns):
+                        self._close(conn, CLOSE_ERASED, "erased")
         agent_conns = self.agents.get(event.account_id)
         if agent_conns:
             text = text or orjson.dumps(event.frame()).decode()

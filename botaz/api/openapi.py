@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .. import __version__
-from ..chat import activity, bots, sessions, settings, team, webhooks
+from ..chat import activity, audit, bots, sessions, settings, team, webhooks
 from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS, page_of
 from ..schema import F, Obj
 from .http import JSONResponse
@@ -54,6 +54,16 @@ _CONVERSATION = Obj("Conversation", {
     "status": F("string", "open or resolved", enum=("open", "resolved")),
     "assigneeId": F("string", "Assigned agent", nullable=True),
     "lastActivityAt": F("string", "Last message or creation time", format="date-time"),
+})
+
+
+VISITOR_EXPORT = Obj("VisitorExport", {
+    "exportedAt": F("string", "When", format="date-time"),
+    "visitor": F("object", "The visitor", ref="Visitor"),
+    "messages": F("array", "Messages, oldest first", items={"$ref": "#/components/schemas/Message"}),
+    "pages": F("array", "Pages visited", items={"type": "object"}),
+    "notes": F("array", "Agents' private notes", items={"type": "object"}),
+    "attachments": F("array", "Files", items={"type": "object"}),
 })
 
 
@@ -139,6 +149,7 @@ def openapi_document() -> dict[str, Any]:
              team.ASSIGN, team.STATUS, team.NOTE_CREATE, team.CANNED_CREATE, team.CANNED_EDIT,
              webhooks.WEBHOOK_CREATE, webhooks.WEBHOOK_EDIT, webhooks.WEBHOOK, webhooks.DELIVERY,
              page_of("Webhook"), page_of("Delivery"), bots.BOT_EDIT, bots.BOT, bots.SHOW_BOT,
+             audit.AUDIT_ENTRY, page_of("AuditEntry"), VISITOR_EXPORT,
              *DASHBOARD_SCHEMAS]
     schemas.update({s.name: s.json_schema() for s in extra})
     schemas["MessageList"] = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}

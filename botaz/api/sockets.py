@@ -105,7 +105,7 @@ async def visitor_socket(ws: WebSocket) -> None:
     chat: Chat = ws.app.state.chat
     hub: Hub = ws.app.state.hub
     try:
-        visitor = await authenticate_visitor(chat, _token(ws))
+        visitor = await authenticate_visitor(chat, _token(ws), ws.headers.get("origin"))
     except DomainError as exc:
         await _deny(ws, exc)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import activity, attachments, messages, visitors
+from ..chat import activity, attachments, audit, messages, privacy, visitors
 from ..chat.schemas import VISITOR_EDIT
 from .deps import agent, chat_of
 from .http import json_response, read_json, read_raw, upload_name
@@ -123,3 +123,35 @@ async def upload(request: Request) -> Response:
         chat, principal, request.path_params["id"], request.query_params.get("userId"),
         upload_name(request), request.headers.get("content-type", ""), data)
     return json_response(message, 201)
+
+
+@endpoint("DELETE", "/api/visitors/{id}", summary="Erase a visitor and everything about them",
+          tag="visitors", auth="agent", response="Visitor", params=(VISITOR_ID,), errors=(401, 404),
+          description="Deletes the visitor, its messages, pages, notes, files and queued webhook "
+                      "deliveries, closes its sockets, and publishes `visitor.deleted` "
+                      "(data: {\"_id\"}). Returns the visitor as it was.")
+async def erase(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await privacy.do_erase_visitor(chat_of(request), principal,
+                                                        request.path_params["id"]))
+
+
+@endpoint("GET", "/api/visitors/{id}/export", summary="Everything stored about a visitor",
+          tag="visitors", auth="agent", response="VisitorExport", params=(VISITOR_ID,),
+          errors=(401, 404), description="The visitor, its messages (oldest first), pages, "
+                                         "private notes and files, as one JSON document.")
+async def export(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await privacy.export_visitor(chat_of(request), principal,
+                                                      request.path_params["id"]))
+
+
+@endpoint("GET", "/api/audit", summary="Audit log (owners)", tag="agents", auth="agent",
+          response="AuditEntryPage", params=(LIMIT, CURSOR), errors=(400, 401, 403),
+          description="Who edited or deleted messages, changed, banned or erased visitors, and "
+                      "managed agents, tokens, settings, webhooks and the bot; newest first.")
+async def audit_log(request: Request) -> Response:
+    principal = await agent(request)
+    q = request.query_params
+    page = await audit.list_audit(chat_of(request), principal, q.get("cursor"), q.get("limit"))
+    return json_response(page.json())

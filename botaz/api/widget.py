@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from ..chat import activity, attachments, messages, visitors
 from ..chat.errors import Invalid, NotFound
-from ..chat.settings import settings_of
+from ..chat.settings import check_origin, settings_of
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
 from .deps import chat_of, limit, visitor
 from .http import json_response, read_json, read_raw, upload_name
@@ -22,7 +22,8 @@ from .registry import Param, endpoint
 async def create_visitor(request: Request) -> Response:
     await limit(request, "visitor_create", request.client.host if request.client else "unknown")
     body = await read_json(request)
-    return json_response(await visitors.do_create_visitor(chat_of(request), body), 201)
+    return json_response(await visitors.do_create_visitor(chat_of(request), body,
+                                                          request.headers.get("origin")), 201)
 
 
 @endpoint("POST", "/widget/v1/messages", summary="Send a message as the visitor", tag="widget",
@@ -60,6 +61,7 @@ async def config(request: Request) -> Response:
     account = await chat.store.get_account_by_site_key(site_key)
     if account is None:
         raise NotFound("There is no site with this siteKey.")
+    await check_origin(chat_of(request), account, request.headers.get("origin"))
     s = settings_of(account)
     return json_response({"accountName": account["name"], "preform": s["preform"],
                           "widget": s["widget"],

@@ -18,6 +18,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 API_TOKEN_PREFIX = "btz_"
 
 DEFAULT_ACCOUNT_SETTINGS: dict[str, Any] = {
+    "allowedOrigins": [],
     "preform": {"enabled": False, "fields": ["name", "email"]},
     "widget": {"greeting": "Hi! How can we help you?", "color": "#2563eb", "title": "Chat with us"},
 }

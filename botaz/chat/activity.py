@@ -114,7 +114,9 @@ async def do_preform(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
 
 async def do_set_banned(chat: Chat, principal: Principal, visitor_id: str, banned: bool) -> dict[str, Any]:
     visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
-    return await do_set_visitor_state(chat, visitor, banned=int(banned))
+    return await do_set_visitor_state(chat, visitor, by=principal,
+                                      action="visitor.ban" if banned else "visitor.unban",
+                                      banned=int(banned))
 
 
 async def do_page_visit(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ..schema import F, Obj
 from ..store.db import Row
 from ..webhooks.signing import signature_header
 from ..webhooks.targets import TargetRefused, check_target
+from . import audit
 from .accounts import Principal, do_create_agent
 from .context import Chat
 from .errors import Invalid
@@ -179,6 +180,7 @@ async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str
                                      email=f"assistant-{new_id().lower()}@bot.invalid", bot=True)
         config["agentId"] = made["agentId"]
     await chat.store.save_bot(principal.account_id, orjson.dumps(config).decode(), secret)
+    await audit.record(chat, principal, "bot.update", "bot", principal.account_id, {"fields": sorted(data)})
     result = bot_json(await chat.store.get_bot(principal.account_id))
     if new_secret:
         result["externalSecret"] = new_secret
@@ -189,7 +191,7 @@ async def do_show_bot_messages(chat: Chat, principal: Principal, visitor_id: str
                                body: Any) -> dict[str, Any]:
     show = SHOW_BOT.validate(body)["showBotMessages"]
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
-    return await do_set_visitor_state(chat, row, show_bot_messages=int(show))
+    return await do_set_visitor_state(chat, row, by=principal, show_bot_messages=int(show))
 
 
 def in_business_hours(hours: dict[str, Any] | None, now: int) -> bool:

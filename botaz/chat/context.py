@@ -13,7 +13,7 @@ from ..store.db import Conn
 
 # Events a customer's server can subscribe to: stored with the change that caused them.
 DURABLE_EVENTS = frozenset({"message.created", "message.updated", "message.deleted",
-                            "visitor.created", "visitor.updated"})
+                            "visitor.created", "visitor.updated", "visitor.deleted"})
 
 
 class Presence(Protocol):
@@ -59,16 +59,19 @@ class Chat:
             for event in change.events:
                 if event.name in DURABLE_EVENTS:
                     await self.store.insert_event(event, conn=tx)
+            for entry in change.audit:
+                await self.store.insert_audit(entry, conn=tx)
         for event in change.events:
             self.bus.publish(event)
 
 
 class Change:
-    __slots__ = ("tx", "events")
+    __slots__ = ("tx", "events", "audit")
 
     def __init__(self, tx: Conn) -> None:
         self.tx = tx
         self.events: list[Event] = []
+        self.audit: list[dict] = []
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

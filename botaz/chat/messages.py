@@ -7,6 +7,7 @@ from typing import Any
 from ..events import Event
 from ..ids import is_id, new_id, now_ms
 from ..store.db import Row
+from . import audit
 from .accounts import Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
@@ -98,6 +99,8 @@ async def do_edit_message(chat: Chat, principal: Principal, message_id: str,
     message = message_json(row) | {"text": text}
     async with chat.change() as change:
         await chat.store.edit_message(row["id"], text, now_ms(), conn=change.tx)
+        audit.note(change, principal, "message.edit", "message", row["id"],
+                   {"visitorId": row["visitor_id"], "author": row["user_id"]})
         change.emit(Event("message.updated", row["account_id"], row["visitor_id"], message))
     return message
 
@@ -109,6 +112,8 @@ async def do_delete_message(chat: Chat, principal: Principal, message_id: str) -
     message = message_json(row)
     async with chat.change() as change:
         await chat.store.delete_message(row["id"], now_ms(), conn=change.tx)
+        audit.note(change, principal, "message.delete", "message", row["id"],
+                   {"visitorId": row["visitor_id"], "author": row["user_id"]})
         change.emit(Event("message.deleted", row["account_id"], row["visitor_id"], message))
     return message
 

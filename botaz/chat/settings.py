@@ -16,7 +16,11 @@ from .errors import Forbidden, Invalid, NotFound
 PREFORM_FIELDS = ("name", "email", "phone")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
+ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
+
 SETTINGS_EDIT = Obj("SettingsEdit", {
+    "allowedOrigins": F("array", "Websites (scheme://host[:port]) whose pages may use the widget; "
+                                 "empty: any", items={"type": "string"}),
     "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, phone}"),
     "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str}"),
 }, description="Keys left out stay unchanged; inside each object too.",
@@ -32,6 +36,8 @@ WIDGET_EDIT = Obj("WidgetEdit", {
     "title": F("string", "Panel title", min_length=1, max_length=80),
 })
 SETTINGS = Obj("Settings", {
+    "allowedOrigins": F("array", "Websites allowed to use the widget; empty: any",
+                        items={"type": "string"}),
     "preform": F("object", "Pre-chat form", ref="PreformEdit"),
     "widget": F("object", "Widget look", ref="WidgetEdit"),
 })
@@ -67,10 +73,30 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
             if not fields or any(f not in PREFORM_FIELDS for f in fields) or len(set(fields)) != len(fields):
                 raise Invalid("preform.fields must list some of name, email, phone, each once.")
         current["preform"].update(preform)
+    if "allowedOrigins" in body:
+        origins = []
+        for origin in body["allowedOrigins"]:
+            if not isinstance(origin, str) or not ORIGIN_RE.match(origin.strip().lower().rstrip("/")):
+                raise Invalid("allowedOrigins must list origins like https://shop.example.com.")
+            origins.append(origin.strip().lower().rstrip("/"))
+        current["allowedOrigins"] = list(dict.fromkeys(origins))
     if "widget" in body:
         widget = WIDGET_EDIT.validate(body["widget"])
         if "color" in widget and not COLOR_RE.match(widget["color"]):
             raise Invalid("widget.color must be a colour like #2563eb.")
         current["widget"].update(widget)
     await chat.store.update_account_settings(principal.account_id, orjson.dumps(current).decode())
+    from . import audit
+
+    await audit.record(chat, principal, "settings.update", "settings", principal.account_id,
+                       {"fields": sorted(body)})
     return current
+
+
+async def check_origin(chat: Chat, account: Any, origin: str | None) -> None:
+    """A browser page on a website the account did not allow may not use its widget."""
+    if not origin:
+        return  # not a browser's cross-origin call: servers and tests talk to the API directly
+    allowed = settings_of(account).get("allowedOrigins") or []
+    if allowed and origin.strip().lower().rstrip("/") not in allowed:
+        raise Forbidden("This website is not allowed to use this chat.")

@@ -9,6 +9,7 @@ from ..events import Event
 from ..ids import is_id, iso_ms, new_id, new_token, now_ms, hash_token
 from ..schema import F, Obj
 from ..store.db import Row
+from . import audit
 from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
 from .context import Chat
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -62,6 +63,8 @@ async def do_add_agent(chat: Chat, principal: Principal, body: Any) -> dict[str,
                                     email=data["email"], password=password,
                                     bot=data.get("bot", False), role=data.get("role", "agent"))
     row = await chat.store.get_agent(principal.account_id, created["agentId"])
+    await audit.record(chat, principal, "agent.add", "agent", created["agentId"],
+                       {"role": data.get("role", "agent"), "bot": data.get("bot", False)})
     return {"agent": agent_json(row) | {"online": False}, "apiToken": created["apiToken"]}
 
 
@@ -73,6 +76,7 @@ async def do_remove_agent(chat: Chat, principal: Principal, agent_id: str) -> No
     if agent_id == principal.agent_id:
         raise Forbidden("You cannot remove yourself.")
     await chat.store.remove_agent(agent_id, now_ms())
+    await audit.record(chat, principal, "agent.remove", "agent", agent_id)
 
 
 def _token_json(row: Row) -> dict[str, Any]:
@@ -95,6 +99,7 @@ async def do_create_token(chat: Chat, principal: Principal, body: Any) -> dict[s
     row = {"id": new_id(), "account_id": principal.account_id, "agent_id": agent_id,
            "token_hash": hash_token(token), "label": data["label"].strip(), "created_at": now_ms()}
     await chat.store.insert_token(row)
+    await audit.record(chat, principal, "token.create", "token", row["id"], {"label": row["label"]})
     return _token_json(row | {"last_used_at": None}) | {"token": token}
 
 
@@ -102,6 +107,7 @@ async def do_revoke_token(chat: Chat, principal: Principal, token_id: str) -> No
     require_owner(principal)
     if not await chat.store.revoke_token(principal.account_id, token_id, now_ms()):
         raise NotFound("Token not found.")
+    await audit.record(chat, principal, "token.revoke", "token", token_id)
 
 
 # conversations

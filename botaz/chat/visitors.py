@@ -8,6 +8,7 @@ from ..events import Event
 from ..ids import hash_token, is_id, new_id, new_token, now_ms
 from ..store.db import Conn, Row
 from ..schema import Obj
+from . import audit
 from .accounts import Principal
 from .context import Chat
 from .errors import Forbidden, NotFound, Unauthenticated
@@ -43,13 +44,15 @@ def check_contact_fields(body: Any, schema: Obj = VISITOR_EDIT) -> dict[str, Any
 
 
 async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
-                                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                                 extra: dict[str, Any] | None = None,
+                                 by: Principal | None = None, action: str = "visitor.update") -> dict[str, Any]:
     """The one path by which a visitor changes: store, then publish visitor.updated."""
     changes = {k: v for k, v in changes.items() if row[k] != v}
     if not changes:
         return await visitor_object(chat, row)
     async with chat.change() as change:
         await chat.store.update_visitor(row["id"], changes, conn=change.tx)
+        audit.note(change, by, action, "visitor", row["id"], {"fields": sorted(changes)})
         row = await chat.store.get_visitor(row["account_id"], row["id"], conn=change.tx)
         visitor = await visitor_object(chat, row, conn=change.tx)
         change.emit(Event("visitor.updated", row["account_id"], row["id"], visitor | (extra or {})))
@@ -60,16 +63,17 @@ async def do_update_visitor(chat: Chat, principal: Principal, visitor_id: str,
                             body: dict[str, Any]) -> dict[str, Any]:
     changes = check_contact_fields(body)
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
-    return await _apply_visitor_changes(chat, row, changes)
+    return await _apply_visitor_changes(chat, row, changes, by=principal)
 
 
 async def do_set_visitor_state(chat: Chat, row: Row, extra: dict[str, Any] | None = None,
+                               by: Principal | None = None, action: str = "visitor.update",
                                **changes: Any) -> dict[str, Any]:
     """Changes that do not come from the seed's PUT: presence, ban, pre-chat form, bot switch.
 
     `extra` adds keys to the event only (presence adds "online"), not to the stored visitor.
     """
-    return await _apply_visitor_changes(chat, row, changes, extra)
+    return await _apply_visitor_changes(chat, row, changes, extra, by, action)
 
 
 async def list_visitors(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
@@ -79,11 +83,15 @@ async def list_visitors(chat: Chat, principal: Principal, cursor: str | None, li
     return make_page(rows, size, lambda r: visitor_json(r, agents[r["id"]]))
 
 
-async def do_create_visitor(chat: Chat, body: dict[str, Any]) -> dict[str, Any]:
+async def do_create_visitor(chat: Chat, body: dict[str, Any],
+                            origin: str | None = None) -> dict[str, Any]:
     body = WIDGET_VISITOR_CREATE.validate(body)
     account = await chat.store.get_account_by_site_key(body["siteKey"])
     if account is None:
         raise NotFound("There is no site with this siteKey.")
+    from .settings import check_origin
+
+    await check_origin(chat, account, origin)
     cookie_enabled = body.get("cookieEnabled")
     now = now_ms()
     token = new_token(VISITOR_TOKEN_PREFIX)
@@ -100,7 +108,7 @@ async def do_create_visitor(chat: Chat, body: dict[str, Any]) -> dict[str, Any]:
     return {"visitorId": row["id"], "visitorToken": token, "visitor": visitor}
 
 
-async def authenticate_visitor(chat: Chat, token: str | None) -> Row:
+async def authenticate_visitor(chat: Chat, token: str | None, origin: str | None = None) -> Row:
     if not token or not token.startswith(VISITOR_TOKEN_PREFIX):
         raise Unauthenticated()
     row = await chat.store.get_visitor_by_token(hash_token(token))
@@ -108,4 +116,8 @@ async def authenticate_visitor(chat: Chat, token: str | None) -> Row:
         raise Unauthenticated()
     if row["banned"]:
         raise Forbidden("You have been blocked from this chat.")
+    if origin:
+        from .settings import check_origin
+
+        await check_origin(chat, await chat.store.get_account(row["account_id"]), origin)
     return row

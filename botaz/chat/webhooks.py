@@ -11,6 +11,7 @@ from ..ids import is_id, iso_ms, new_id, now_ms
 from ..schema import F, Obj
 from ..store.db import Row
 from ..webhooks.targets import TargetRefused, check_target
+from . import audit
 from .accounts import Principal
 from .context import DURABLE_EVENTS, Chat
 from .errors import Invalid, NotFound
@@ -101,6 +102,7 @@ async def do_create_webhook(chat: Chat, principal: Principal, body: Any) -> dict
            "events": orjson.dumps(events).decode(), "secret": "whsec_" + secrets.token_hex(24),
            "created_at": now_ms()}
     await chat.store.insert_webhook(row)
+    await audit.record(chat, principal, "webhook.create", "webhook", row["id"], {"url": url})
     return {"_id": row["id"], "url": url, "events": events, "enabled": True, "secret": row["secret"],
             "createdAt": iso_ms(row["created_at"]), "disabledReason": None}
 
@@ -133,6 +135,7 @@ async def do_update_webhook(chat: Chat, principal: Principal, webhook_id: str,
             await chat.store.retry_pending_now(row["id"], now_ms())
     if changes:
         await chat.store.update_webhook(row["id"], changes)
+        await audit.record(chat, principal, "webhook.update", "webhook", row["id"], {"fields": sorted(data)})
     return webhook_json(await _get(chat, principal, webhook_id))
 
 
@@ -140,6 +143,7 @@ async def do_delete_webhook(chat: Chat, principal: Principal, webhook_id: str) -
     require_owner(principal)
     row = await _get(chat, principal, webhook_id)
     await chat.store.delete_webhook(principal.account_id, row["id"])
+    await audit.record(chat, principal, "webhook.delete", "webhook", row["id"])
 
 
 async def list_deliveries(chat: Chat, principal: Principal, webhook_id: str,

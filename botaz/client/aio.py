@@ -137,6 +137,19 @@ class AsyncClient(_AsyncTransport):
         return await self._post(f"/api/visitors/{seg(visitor_id)}/seen",
                                 {"messageId": message_id})
 
+    async def delete_visitor(self, visitor_id: str) -> Visitor:
+        """Erase the visitor and everything stored about them; returns the visitor as it was."""
+        return await self._call(Call("DELETE", f"/api/visitors/{seg(visitor_id)}"))
+
+    async def export_visitor(self, visitor_id: str) -> dict[str, Any]:
+        """Everything stored about a visitor: visitor, messages, pages, notes, attachments."""
+        return await self._get(f"/api/visitors/{seg(visitor_id)}/export")
+
+    async def audit_log(self, *, limit: int | None = None,
+                   cursor: str | None = None) -> Page[dict[str, Any]]:
+        """Owners only: who did what, newest first."""
+        return await self._get("/api/audit", limit=limit, cursor=cursor)
+
     async def ban_visitor(self, visitor_id: str) -> Visitor:
         return await self._call(Call("POST", f"/api/visitors/{seg(visitor_id)}/ban"))
 
@@ -194,10 +207,11 @@ class AsyncClient(_AsyncTransport):
 
     async def update_settings(self, *,
                               preform: PreformSettings | dict[str, Any] | Unset = UNSET,
-                              widget: WidgetSettings | dict[str, Any] | Unset = UNSET) -> Settings:
+                              widget: WidgetSettings | dict[str, Any] | Unset = UNSET,
+                              allowed_origins: list[str] | Unset = UNSET) -> Settings:
         """Keys left out, here and inside each object, stay as they are."""
-        return await self._call(Call("PUT", "/api/settings",
-                                     json=body(preform=preform, widget=widget)))
+        return await self._call(Call("PUT", "/api/settings", json=body(
+            preform=preform, widget=widget, allowedOrigins=allowed_origins)))
 
     # conversations
 

@@ -129,6 +129,19 @@ class Client(_SyncTransport):
         """Mark the visitor's messages up to and including `message_id` as seen by agents."""
         return self._post(f"/api/visitors/{seg(visitor_id)}/seen", {"messageId": message_id})
 
+    def delete_visitor(self, visitor_id: str) -> Visitor:
+        """Erase the visitor and everything stored about them; returns the visitor as it was."""
+        return self._call(Call("DELETE", f"/api/visitors/{seg(visitor_id)}"))
+
+    def export_visitor(self, visitor_id: str) -> dict[str, Any]:
+        """Everything stored about a visitor: visitor, messages, pages, notes, attachments."""
+        return self._get(f"/api/visitors/{seg(visitor_id)}/export")
+
+    def audit_log(self, *, limit: int | None = None,
+                   cursor: str | None = None) -> Page[dict[str, Any]]:
+        """Owners only: who did what, newest first."""
+        return self._get("/api/audit", limit=limit, cursor=cursor)
+
     def ban_visitor(self, visitor_id: str) -> Visitor:
         return self._call(Call("POST", f"/api/visitors/{seg(visitor_id)}/ban"))
 
@@ -181,9 +194,11 @@ class Client(_SyncTransport):
         return self._get("/api/settings")
 
     def update_settings(self, *, preform: PreformSettings | dict[str, Any] | Unset = UNSET,
-                        widget: WidgetSettings | dict[str, Any] | Unset = UNSET) -> Settings:
+                        widget: WidgetSettings | dict[str, Any] | Unset = UNSET,
+                        allowed_origins: list[str] | Unset = UNSET) -> Settings:
         """Keys left out, here and inside each object, stay as they are."""
-        return self._call(Call("PUT", "/api/settings", json=body(preform=preform, widget=widget)))
+        return self._call(Call("PUT", "/api/settings", json=body(
+            preform=preform, widget=widget, allowedOrigins=allowed_origins)))
 
     # conversations
 

@@ -119,6 +119,7 @@ class WidgetSettings(TypedDict):
 
 
 class Settings(TypedDict):
+    allowedOrigins: list[str]
     preform: PreformSettings
     widget: WidgetSettings
 

@@ -214,6 +214,20 @@ CREATE TABLE bots (
 ALTER TABLE messages ADD COLUMN by_bot INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE visitors ADD COLUMN bot_muted_until {BIGINT}
 """),
+    (6, "audit log", """
+CREATE TABLE audit_log (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    agent_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}',
+    at {BIGINT} NOT NULL
+);
+CREATE INDEX audit_log_account ON audit_log (account_id, seq)
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

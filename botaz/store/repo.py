@@ -658,6 +658,47 @@ class Store:
             "SELECT text FROM messages WHERE visitor_id = ? AND by_bot = 1", (visitor_id,))
         return [r["text"] for r in rows]
 
+    # audit log and erasure
+
+    async def insert_audit(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO audit_log (id, account_id, agent_id, action, target_type, target_id, "
+            "details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], row["account_id"], row["agent_id"], row["action"], row["target_type"],
+             row["target_id"], row["details"], row["at"]))
+
+    async def list_audit(self, account_id: str, before_seq: int | None, limit: int) -> list[Row]:
+        if before_seq is None:
+            return await self.db.fetchall(
+                "SELECT * FROM audit_log WHERE account_id = ? ORDER BY seq DESC LIMIT ?",
+                (account_id, limit))
+        return await self.db.fetchall(
+            "SELECT * FROM audit_log WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (account_id, before_seq, limit))
+
+    async def visitor_export(self, visitor_id: str) -> dict[str, list[Row]]:
+        return {
+            "messages": await self.db.fetchall(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE visitor_id = ? AND deleted_at IS NULL "
+                "ORDER BY seq", (visitor_id,)),
+            "pages": await self.db.fetchall(
+                "SELECT url, title, referrer, visited_at FROM visitor_pages WHERE visitor_id = ? "
+                "ORDER BY seq", (visitor_id,)),
+            "notes": await self.db.fetchall(
+                "SELECT id, visitor_id, user_id, text, created_at FROM notes WHERE visitor_id = ? "
+                "ORDER BY seq", (visitor_id,)),
+            "attachments": await self.db.fetchall(
+                "SELECT id, name, type, size, path, created_at FROM attachments WHERE visitor_id = ? "
+                "ORDER BY created_at", (visitor_id,)),
+        }
+
+    async def erase_visitor(self, visitor_id: str, conn: Conn) -> None:
+        """Everything stored about a visitor, including queued copies of its events."""
+        for table in ("deliveries", "events", "visitor_pages", "notes", "attachments",
+                      "visitor_agents", "messages"):
+            await conn.execute(f"DELETE FROM {table} WHERE visitor_id = ?", (visitor_id,))
+        await conn.execute("DELETE FROM visitors WHERE id = ?", (visitor_id,))
+
     async def pending_deliveries(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
         return int(row["n"])
