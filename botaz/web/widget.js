@@ -24,7 +24,7 @@
       minimize: "Minimize chat",
       defaultTitle: "Chat with us",
       defaultGreeting: "Hi there! How can we help you today?",
-      online: "Online — we usually reply in a few minutes",
+      online: "We're online",
       away: "Away",
       offlineNote: "We're away right now — leave a message and we'll get back to you",
       messages: "Messages",
@@ -61,7 +61,7 @@
       minimize: "Söhbəti kiçilt",
       defaultTitle: "Bizə yazın",
       defaultGreeting: "Salam! Sizə necə kömək edə bilərik?",
-      online: "Onlayn — adətən bir neçə dəqiqəyə cavab veririk",
+      online: "Onlayndayıq",
       away: "Hazırda yoxuq",
       offlineNote: "Hazırda yerimizdə deyilik — mesajınızı qoyun, sizə mütləq cavab verəcəyik",
       messages: "Mesajlar",
@@ -289,7 +289,9 @@
     ".heading{flex:1;min-width:0}",
     ".title{margin:0;font-size:16.5px;font-weight:650;line-height:1.25;white-space:nowrap;",
     "  overflow:hidden;text-overflow:ellipsis}",
-    ".presence{display:flex;align-items:center;gap:6px;font-size:12.5px;opacity:.95;margin-top:2px}",
+    ".presence{display:flex;align-items:center;gap:6px;font-size:12.5px;opacity:.95;margin-top:2px;",
+    "  min-width:0;padding-left:2px}",
+    ".presence>span:last-child{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     ".dot{width:8px;height:8px;border-radius:50%;background:#9aa0ac;flex:none;",
     "  box-shadow:0 0 0 2px rgba(255,255,255,.55)}",
     ".dot.online{background:#22c55e}",
@@ -303,7 +305,7 @@
     ".notice.offline{background:#fff6dc;color:#6b4500;border:1px solid #f5dfa0}",
 
     ".log{flex:1;min-height:0;overflow-y:auto;padding:16px 14px 8px;background:var(--bz-bg);",
-    "  display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain;scroll-behavior:smooth}",
+    "  display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}",
     ".row{display:flex;flex-direction:column;max-width:82%}",
     ".row.theirs{align-self:flex-start;align-items:flex-start}",
     ".row.mine{align-self:flex-end;align-items:flex-end}",
@@ -321,8 +323,10 @@
     ".greeting .bubble{background:var(--bz-soft)}",
     ".bubble img{display:block;max-width:100%;max-height:260px;border-radius:12px;margin:2px 0;",
     "  background:rgba(0,0,0,.06);min-width:60px;min-height:40px;object-fit:contain}",
-    ".bubble .att-img{margin:-5px -9px}",
-    ".bubble .att-img+.text{display:block;margin-top:10px}",
+    ".bubble.media{padding:4px}",
+    ".bubble.media img{margin:0;border-radius:14px}",
+    ".bubble.media .text{display:block;padding:5px 9px 3px}",
+    ".mine .bubble.media{border-bottom-right-radius:6px}",
     ".file{display:flex;align-items:center;gap:8px;color:inherit;text-decoration:none;font-weight:600}",
     ".file:hover .fname{text-decoration:underline}",
     ".file:focus-visible{outline:2px solid currentColor;outline-offset:2px;border-radius:6px}",
@@ -388,6 +392,7 @@
     "  .open .launcher{display:none}",
     "  .launcher{right:16px;bottom:16px}",
     "  .row{max-width:88%}",
+    "  .composer textarea,.field input{font-size:16px}", /* no zoom-on-focus on iOS */
     "}"
   ].join("\n");
 
@@ -528,10 +533,11 @@
       : T.defaultGreeting;
     ui.greeting.firstChild.textContent = greeting;
     ui.greeting.hidden = !greeting.trim();
-    var online = config ? config.online !== false : true;
+    // Presence is only shown once the server has said whether someone is there.
+    ui.presence.hidden = !config || typeof config.online !== "boolean";
     ui.offline.hidden = !config || config.online !== false;
     ui.dot.classList.toggle("online", !!(config && config.online));
-    ui.presenceText.textContent = online ? T.online : T.away;
+    ui.presenceText.textContent = config && config.online ? T.online : T.away;
     updateMode();
   }
 
@@ -668,6 +674,8 @@
   function open() {
     if (isOpen) return;
     isOpen = true;
+    if (phone && phone.matches) ui.panel.setAttribute("aria-modal", "true");
+    else ui.panel.removeAttribute("aria-modal");
     ui.panel.hidden = false;
     ui.root.classList.add("open");
     ui.launcher.setAttribute("aria-expanded", "true");
@@ -676,7 +684,7 @@
     updateLauncherLabel();
     focusPanel();
     scrollToBottom(true);
-    ensureSession();
+    ensureSession().catch(function () { /* shown when sending */ });
     loadConfig(); // refresh "online"
     maybeSeen();
   }
@@ -705,10 +713,24 @@
     ui.badge.hidden = isOpen || unread === 0;
   }
 
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 479.98px)") : null;
+
   ui.panel.addEventListener("keydown", function (e) {
     if (e.key === "Escape" && !e.defaultPrevented) {
       e.preventDefault();
       close();
+      return;
+    }
+    // Full screen on phones: Tab cycles inside the panel instead of the hidden page behind it.
+    if (e.key === "Tab" && phone && phone.matches) {
+      var items = Array.prototype.filter.call(
+        ui.panel.querySelectorAll("button,textarea,input,a[href],[tabindex='0']"),
+        function (el) { return !el.disabled && el.tabIndex >= 0 && el.getClientRects().length; });
+      if (!items.length) return;
+      var first = items[0], last = items[items.length - 1];
+      var active = shadow.activeElement;
+      if (e.shiftKey && active === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && active === last) { e.preventDefault(); first.focus(); }
     }
   });
   ui.launcher.addEventListener("keydown", function (e) {
@@ -796,6 +818,7 @@
     bubble.appendChild(h("span", { class: "sr", text: (mine ? T.you : T.agent) + " " }));
     var att = m.attachment && typeof m.attachment === "object" ? m.attachment : null;
     if (att) {
+      if (/^image\//i.test(att.type || "") && att.url) bubble.classList.add("media");
       var box = h("span", { class: "att" });
       box.appendChild(renderAttachment(att));
       bubble.appendChild(box);
@@ -821,9 +844,22 @@
     return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 120;
   }
 
+  // Whether the log follows new content: true unless the visitor has scrolled up to read.
+  var stick = true;
+  ui.log.addEventListener("scroll", function () {
+    if (ui.log.clientHeight) stick = nearBottom();
+  }, { passive: true });
+
   function scrollToBottom(force) {
-    if (!force && !nearBottom()) return;
+    if (!force && !stick) return;
     ui.log.scrollTop = ui.log.scrollHeight;
+    stick = true;
+  }
+
+  // The log shrinks when the typing line, a status or the keyboard appears: stay at the bottom.
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () { if (stick) ui.log.scrollTop = ui.log.scrollHeight; })
+      .observe(ui.log);
   }
 
   /** Where a message sent at `sentAt` belongs: after greeting, before pending rows. */
@@ -840,7 +876,7 @@
   /** Adds or updates a server message; returns true when it was new. */
   function upsert(m, fromPending) {
     if (!m || typeof m._id !== "string") return false;
-    var wasBottom = nearBottom();
+    var wasBottom = stick;
     var known = byId[m._id];
     if (known) {
       known.msg = m;
@@ -984,11 +1020,15 @@
       sessionPromise = startSession().catch(function (err) {
         // Server unreachable or erroring: try again later (and on the next open).
         sessionPromise = null;
-        if (err && err.status === 404 && !loadSaved()) {
+        if (err && (err.status === 400 || err.status === 404)) {
+          // A wrong site key will not get better by retrying.
           if (window.console) console.warn("botaz: " + err.message);
+          throw err;
         }
         var delay = Math.min(30000, 1000 * Math.pow(2, sessionRetry++));
-        setTimeout(function () { if (!sessionPromise) ensureSession(); }, delay);
+        setTimeout(function () {
+          if (!sessionPromise) ensureSession().catch(function () { /* retried again */ });
+        }, delay);
         throw err;
       });
       sessionPromise.then(function () { sessionRetry = 0; }, function () {});
@@ -1030,6 +1070,7 @@
   var ws = null;
   var attempts = 0;
   var reconnectTimer = null;
+  var stableTimer = null;
 
   function setDown(down) {
     ui.status.hidden = !down || banned;
@@ -1050,7 +1091,9 @@
     sock.onopen = function () {
       if (ws !== sock) return;
       opened = true;
-      attempts = 0;
+      // Back off afresh only once the socket has proved stable (a server that accepts and
+      // drops us at once must not make us hammer it every half second).
+      stableTimer = setTimeout(function () { attempts = 0; }, 5000);
       setDown(false);
       sock.send(JSON.stringify({ type: "resume", after: lastMessageId() }));
     };
@@ -1063,6 +1106,7 @@
     sock.onerror = function () { /* a close event follows */ };
     sock.onclose = function (e) {
       if (ws !== sock) return;
+      clearTimeout(stableTimer);
       ws = null;
       typingSent = false;
       showAgentTyping(false);
@@ -1108,7 +1152,8 @@
     switch (name) {
       case "message.created":
         if (session && data.visitorId && data.visitorId !== session.visitorId) return;
-        if (upsert(data) && !isMine(data)) {
+        if (upsert(data, isMine(data) && !byId[data._id] ? pendingFor(data) : null) &&
+            !isMine(data)) {
           showAgentTyping(false);
           if (!isOpen) { unread++; updateLauncherLabel(); } else maybeSeen();
         }
@@ -1124,6 +1169,10 @@
         break;
       case "typing":
         if (data.userId) showAgentTyping(!!data.typing);
+        break;
+      case "error":
+        // E.g. the resume point is unknown: fall back to reloading the conversation.
+        loadHistory().catch(function () { /* the next reconnect tries again */ });
         break;
     }
   }
@@ -1177,12 +1226,22 @@
     }
   });
 
-  function pendingRow(text) {
+  /** The echo of our own message can beat the POST's answer: it takes over the pending row. */
+  function pendingFor(m) {
+    var rows = ui.log.querySelectorAll(".row.pending");
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i]._bzText === m.text) return rows[i];
+    }
+    return null;
+  }
+
+  function pendingRow(text, match) {
     var row = h("div", { class: "row mine pending" }, [
       h("div", { class: "bubble" }, [h("span", { class: "text", text: text })]),
       h("div", { class: "meta" }, [h("span", { class: "tick", role: "img", "aria-label": T.sending,
         title: T.sending, text: "…" })])
     ]);
+    row._bzText = match === undefined ? text : match;
     ui.log.appendChild(row);
     scrollToBottom(true);
     return row;
@@ -1240,7 +1299,7 @@
   });
 
   function upload(file) {
-    var row = pendingRow(T.uploading(file.name));
+    var row = pendingRow(T.uploading(file.name), file.name);
     return ensureSession().then(function () {
       return request("POST", "/widget/v1/attachments", {
         body: file,
