@@ -9,7 +9,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 
 from ..chat import attachments
 from ..chat.accounts import API_TOKEN_PREFIX
-from ..chat.errors import NotFound, Unauthenticated
+from ..chat.errors import NotFound
 from .deps import agent, chat_of, visitor
 from .http import bearer_token
 from .registry import Param, endpoint
@@ -18,7 +18,7 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 @endpoint("GET", "/attachments/{id}", summary="Download an attachment", tag="widget",
-          auth="visitor", params=(Param("id", "Attachment ID", {"type": "string"}, where="path",
+          auth="either", params=(Param("id", "Attachment ID", {"type": "string"}, where="path",
                                         required=True),),
           errors=(401, 403, 404),
           description="For the visitor of the conversation (visitor token) or an agent of its "
@@ -27,18 +27,11 @@ async def download(request: Request) -> Response:
     chat = chat_of(request)
     token = bearer_token(request)
     attachment_id = request.path_params["id"]
-    session_agent = getattr(request.app.state, "session_principal", None)
-    principal = None
-    if token and token.startswith(API_TOKEN_PREFIX):
-        principal = await agent(request)
-    elif token:
+    if token and not token.startswith(API_TOKEN_PREFIX):
         row = await visitor(request)
         found = await attachments.attachment_for(chat, attachment_id, visitor_id=row["id"])
         return _file(found)
-    elif session_agent is not None:
-        principal = await session_agent(request)
-    if principal is None:
-        raise Unauthenticated()
+    principal = await agent(request)  # an API token, or the dashboard's session cookie
     return _file(await attachments.attachment_for(chat, attachment_id, account_id=principal.account_id))
 
 

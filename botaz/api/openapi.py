@@ -109,6 +109,8 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
         op["security"] = [{"apiToken": []}]
     elif ep.auth == "visitor":
         op["security"] = [{"visitorToken": []}]
+    elif ep.auth == "either":
+        op["security"] = [{"visitorToken": []}, {"apiToken": []}]
     else:
         op["security"] = []
     if ep.params:
@@ -126,7 +128,7 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
         ok["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ep.response}"}}}
     responses[str(ep.status)] = ok
     codes = list(ep.errors)
-    if ep.auth in ("agent", "visitor") and 429 not in codes:
+    if ep.auth in ("agent", "visitor", "either") and 429 not in codes:
         codes.append(429)
     for code in codes:
         responses[str(code)] = {"description": ERROR_TEXT[code], "content": {"application/json": {

@@ -1,0 +1,93 @@
+// fetch() wrapper for the dashboard: session cookie, CSRF header on every state change,
+// JSON in and out, and a trip to /login when the session is gone.
+
+let csrfToken = null;
+
+export function setCsrf(token) {
+  csrfToken = token || null;
+}
+
+export class ApiError extends Error {
+  constructor(message, status, response) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.response = response;
+  }
+
+  get retryAfter() {
+    const value = this.response?.headers?.get("Retry-After");
+    return value ? Number(value) || null : null;
+  }
+}
+
+export function goToLogin() {
+  const here = location.pathname + location.search;
+  const next = here && here !== "/" ? `?next=${encodeURIComponent(here)}` : "";
+  location.assign(`/login${next}`);
+}
+
+const FALLBACK_MESSAGES = {
+  400: "The request was not valid.",
+  401: "You must be logged in to do this.",
+  403: "You are not allowed to do this.",
+  404: "Not found.",
+  413: "That is too large.",
+  429: "Too many attempts. Please wait a moment.",
+};
+
+/**
+ * api("POST", "/api/canned", {shortcut, text}) → parsed JSON (or null for 204).
+ * options: {raw: Blob|File, type, headers, redirectOn401: true}
+ */
+export async function api(method, path, body, options = {}) {
+  const headers = { Accept: "application/json", ...(options.headers || {}) };
+  const init = { method, headers, credentials: "same-origin", cache: "no-store" };
+  if (method !== "GET" && method !== "HEAD" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  if (options.raw !== undefined) {
+    headers["Content-Type"] = options.type || "application/octet-stream";
+    init.body = options.raw;
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError("Could not reach the server. Check your connection.", 0, null);
+  }
+  if (response.status === 401 && options.redirectOn401 !== false) {
+    goToLogin();
+    throw new ApiError(FALLBACK_MESSAGES[401], 401, response);
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  const text = await response.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!response.ok) {
+    const message = (data && typeof data.message === "string" && data.message)
+      || FALLBACK_MESSAGES[response.status] || `Request failed (${response.status}).`;
+    throw new ApiError(message, response.status, response);
+  }
+  return data;
+}
+
+export const get = (path, options) => api("GET", path, undefined, options);
+export const post = (path, body, options) => api("POST", path, body, options);
+export const put = (path, body, options) => api("PUT", path, body, options);
+export const del = (path, options) => api("DELETE", path, undefined, options);
+
+/** "/api/conversations" + {status: "open", q: ""} → query string without empty values. */
+export function withQuery(path, params) {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v !== undefined && v !== null && v !== "") qs.set(k, v);
+  }
+  const s = qs.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,182 @@
+// The dashboard shell: signs the agent in from the session cookie, draws the header and routes
+// /, /chat/:visitorId, /agents and /settings on the client with history.pushState.
+
+import { post } from "./api.js";
+import { h, clear, avatar, toast, icon } from "./dom.js";
+import * as notify from "./notify.js";
+import { session, realtime, loadSession, loadAgents, nav } from "./state.js";
+import { mountInbox } from "./inbox.js";
+import { mountAgents } from "./agents.js";
+import { mountSettings } from "./settings.js";
+
+const main = document.getElementById("main");
+const topbar = document.getElementById("topbar");
+
+const NAV_ITEMS = [
+  { href: "/", label: "Conversations", match: (p) => p === "/" || p.startsWith("/chat/") },
+  { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
+  { href: "/settings", label: "Settings", match: (p) => p === "/settings" },
+];
+
+function parseRoute(pathname) {
+  if (pathname === "/" || pathname === "") return { view: "inbox", visitorId: null };
+  const chat = pathname.match(/^\/chat\/([^/]+)\/?$/);
+  if (chat) return { view: "inbox", visitorId: decodeURIComponent(chat[1]) };
+  if (/^\/agents\/?$/.test(pathname)) return { view: "agents" };
+  if (/^\/settings\/?$/.test(pathname)) return { view: "settings" };
+  return { view: "notfound" };
+}
+
+let current = null; // {view, instance}
+
+function render() {
+  const route = parseRoute(location.pathname);
+  nav.openVisitorId = route.view === "inbox" ? route.visitorId : null;
+  document.body.dataset.view = route.view;
+  document.body.dataset.chat = route.visitorId ? "open" : "none";
+  updateNav();
+  if (nav.openVisitorId && !document.hidden) notify.reset();
+
+  if (current && current.view === route.view && current.instance.update) {
+    current.instance.update(route);
+    return;
+  }
+  if (current) current.instance.destroy?.();
+  clear(main);
+  let instance;
+  if (route.view === "inbox") instance = mountInbox(main, route);
+  else if (route.view === "agents") instance = mountAgents(main);
+  else if (route.view === "settings") instance = mountSettings(main);
+  else instance = mountNotFound(main);
+  current = { view: route.view, instance };
+}
+
+function mountNotFound(container) {
+  container.append(h("section", { class: "page narrow-page empty-page" },
+    h("h1", null, "Page not found"),
+    h("p", null, "There is nothing at this address. ", h("a", { href: "/" }, "Back to conversations"), ".")));
+  return { destroy() {} };
+}
+
+nav.go = (path, { replace = false } = {}) => {
+  if (path === location.pathname + location.search) return;
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  render();
+  if (!path.startsWith("/chat/")) main.focus({ preventScroll: true });
+};
+
+window.addEventListener("popstate", render);
+
+// Same-origin links to app routes stay in the page.
+document.addEventListener("click", (e) => {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.target.closest("a[href]");
+  if (!a || a.target || a.hasAttribute("download")) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin) return;
+  if (parseRoute(url.pathname).view === "notfound") return;
+  e.preventDefault();
+  nav.go(url.pathname + url.search);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Header
+
+const navLinks = [];
+let connStatus;
+
+function updateNav() {
+  for (const { a, item } of navLinks) {
+    if (item.match(location.pathname)) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+function renderHeader() {
+  const me = session.agent;
+  const list = h("ul", { class: "nav-list" });
+  for (const item of NAV_ITEMS) {
+    const a = h("a", { href: item.href, class: "nav-link" }, item.label);
+    navLinks.push({ a, item });
+    list.append(h("li", null, a));
+  }
+  connStatus = h("span", { class: "conn", role: "status", "aria-live": "polite" });
+  const sound = h("button", {
+    type: "button", class: "btn btn-icon btn-ghost sound-toggle", "aria-pressed": String(notify.soundEnabled()),
+    "aria-label": "Notification sound", title: "Notification sound",
+  }, icon("bell"));
+  sound.addEventListener("click", () => {
+    const on = sound.getAttribute("aria-pressed") !== "true";
+    notify.setSoundEnabled(on);
+    sound.setAttribute("aria-pressed", String(on));
+    if (on) notify.chime();
+  });
+  const logout = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Log out");
+  logout.addEventListener("click", async () => {
+    logout.disabled = true;
+    realtime.stop();
+    // Sign out on the server, but never leave the agent stuck on a slow answer.
+    const timeout = new Promise((resolve) => { setTimeout(resolve, 4000); });
+    await Promise.race([post("/auth/logout", undefined, { redirectOn401: false }).catch(() => {}), timeout]);
+    location.assign("/login");
+  });
+  clear(topbar).append(
+    h("a", { class: "brand", href: "/", "aria-label": "botaz home" },
+      h("span", { class: "brand-mark", "aria-hidden": "true" }), "botaz"),
+    h("nav", { class: "main-nav", "aria-label": "Main" }, list),
+    h("div", { class: "topbar-right" },
+      connStatus,
+      sound,
+      h("div", { class: "whoami" },
+        avatar(me._id, me.name, true, "sm"),
+        h("span", { class: "whoami-text" },
+          h("span", { class: "whoami-name" }, me.name),
+          h("span", { class: "whoami-role" }, me.role === "owner" ? "Owner" : "Agent"))),
+      logout));
+  updateNav();
+  showConn(realtime.state);
+}
+
+function showConn(state) {
+  if (!connStatus) return;
+  connStatus.dataset.state = state;
+  connStatus.textContent = state === "open" ? "Live" : state === "connecting" ? "Connecting…" : "Reconnecting…";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications: a visitor wrote, and the agent is not looking at that conversation.
+
+realtime.on("status", showConn);
+realtime.on("message.created", (m) => {
+  if (!m || m.userId !== null) return;
+  if (document.hidden || nav.openVisitorId !== m.visitorId) notify.bump();
+});
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && nav.openVisitorId) notify.reset();
+});
+
+// ---------------------------------------------------------------------------------------------
+
+async function boot() {
+  try {
+    await loadSession();
+  } catch (err) {
+    if (err.status !== 401) {
+      clear(main).append(h("section", { class: "page narrow-page empty-page" },
+        h("h1", null, "Cannot load botaz"), h("p", null, err.message),
+        h("button", { type: "button", class: "btn btn-primary", onClick: () => location.reload() }, "Try again")));
+    }
+    return;
+  }
+  try {
+    await loadAgents();
+  } catch (err) {
+    toast(`Could not load the team: ${err.message}`, "error");
+  }
+  renderHeader();
+  realtime.start();
+  render();
+}
+
+boot();

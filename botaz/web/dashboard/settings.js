@@ -1,0 +1,358 @@
+// /settings: widget install snippet, widget look, pre-chat form, canned responses, API tokens,
+// and the agent's password. Owners edit account settings; other agents see them read-only.
+
+import { get, post, put, del, enc } from "./api.js";
+import {
+  h, copyButton, fullDate, relativeAgo, confirmDialog, toast, nextId, showFormError, clearFormError,
+} from "./dom.js";
+import { session, agentName, setCanned } from "./state.js";
+
+const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
+
+function section(title, description, ...content) {
+  const id = nextId("set");
+  return h("section", { class: "card", "aria-labelledby": id, id: `${id}-section` },
+    h("h2", { id }, title),
+    description ? h("p", { class: "muted card-lead" }, description) : null,
+    ...content);
+}
+
+function field(label, input, hint) {
+  const id = input.id || nextId("f");
+  input.id = id;
+  let hintEl = null;
+  if (hint) {
+    hintEl = h("span", { class: "hint", id: `${id}-hint` }, hint);
+    input.setAttribute("aria-describedby", `${id}-hint`);
+  }
+  return h("div", { class: "field" }, h("label", { for: id }, label), input, hintEl);
+}
+
+function errorRegion() {
+  return h("p", { class: "form-error", id: nextId("err"), role: "alert", hidden: true });
+}
+
+function okRegion() {
+  return h("span", { class: "form-ok", role: "status" });
+}
+
+function flash(el, text) {
+  el.textContent = text;
+  setTimeout(() => { if (el.textContent === text) el.textContent = ""; }, 2500);
+}
+
+export function mountSettings(container) {
+  const owner = session.isOwner;
+  let destroyed = false;
+  const readOnlyNote = () => (owner ? null
+    : h("p", { class: "readonly-note" }, "Only owners can change these settings."));
+
+  // ----- install snippet
+  const base = location.origin;
+  const siteKey = session.account?.siteKey || "";
+  const snippet = `<script src="${base}/widget.js" data-site-key="${siteKey}" async></script>`;
+  const install = section("Install the chat widget",
+    "Paste this snippet before the closing </body> tag of every page where visitors should be able to chat.",
+    h("div", { class: "field" },
+      h("span", { class: "label" }, "Site key"),
+      h("span", { class: "id-row" }, h("code", { class: "site-key" }, siteKey), copyButton(siteKey, "site key"))),
+    h("div", { class: "field" },
+      h("span", { class: "label", id: "snippet-label" }, "Embed code"),
+      h("pre", { class: "snippet", "aria-labelledby": "snippet-label", tabindex: "0" }, h("code", null, snippet)),
+      h("div", null, copyButton(snippet, "embed code"))),
+    h("p", { class: "muted small" }, "Try it on the ", h("a", { href: `/demo?siteKey=${enc(siteKey)}`, target: "_blank", rel: "noopener" }, "demo page"), "."));
+
+  // ----- widget look
+  const greeting = h("textarea", { name: "greeting", rows: "2", maxlength: "500" });
+  const title = h("input", { name: "title", maxlength: "80" });
+  const color = h("input", { name: "color", type: "color", value: "#4f46e5" });
+  const colorText = h("code", { class: "color-value" }, color.value);
+  color.addEventListener("input", () => { colorText.textContent = color.value; });
+  const widgetErr = errorRegion();
+  const widgetOk = okRegion();
+  const widgetFieldset = h("fieldset", { class: "plain", disabled: !owner },
+    h("legend", { class: "sr-only" }, "Widget appearance"),
+    field("Title", title, "Shown at the top of the chat window."),
+    field("Greeting", greeting, "The first message visitors see."),
+    h("div", { class: "field" }, h("label", { for: "widget-color" }, "Colour"),
+      h("span", { class: "color-row" }, color, colorText)));
+  color.id = "widget-color";
+  const widgetForm = h("form", { class: "settings-form", novalidate: true },
+    widgetFieldset, widgetErr,
+    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save widget"), widgetOk) : null);
+  widgetForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFormError(widgetForm, widgetErr);
+    try {
+      const s = await put("/api/settings", { widget: { greeting: greeting.value, title: title.value, color: color.value } });
+      fillSettings(s);
+      flash(widgetOk, "Saved");
+    } catch (err) {
+      showFormError(widgetForm, widgetErr, err, ["greeting", "title", "color"]);
+    }
+  });
+  const widgetSection = section("Widget", "How the chat window looks on your website.", readOnlyNote(), widgetForm);
+
+  // ----- pre-chat form
+  const preformEnabled = h("input", { type: "checkbox", name: "enabled", id: nextId("pe") });
+  const preformFields = {};
+  const preformErr = errorRegion();
+  const preformOk = okRegion();
+  const fieldsGroup = h("fieldset", { class: "checks" }, h("legend", null, "Ask for"));
+  for (const [key, label] of PREFORM_FIELDS) {
+    const id = nextId(`pf-${key}`);
+    preformFields[key] = h("input", { type: "checkbox", id, name: key });
+    fieldsGroup.append(h("div", { class: "check" }, preformFields[key], h("label", { for: id }, label)));
+  }
+  const preformFieldset = h("fieldset", { class: "plain", disabled: !owner },
+    h("legend", { class: "sr-only" }, "Pre-chat form"),
+    h("div", { class: "check" }, preformEnabled,
+      h("label", { for: preformEnabled.id }, "Ask visitors to introduce themselves before chatting")),
+    fieldsGroup);
+  const preformForm = h("form", { class: "settings-form", novalidate: true },
+    preformFieldset, preformErr,
+    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save pre-chat form"), preformOk) : null);
+  preformEnabled.addEventListener("change", () => { fieldsGroup.disabled = !preformEnabled.checked; });
+  preformForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFormError(preformForm, preformErr);
+    const fields = PREFORM_FIELDS.map(([k]) => k).filter((k) => preformFields[k].checked);
+    try {
+      const preform = { enabled: preformEnabled.checked };
+      if (fields.length) preform.fields = fields;
+      else if (preformEnabled.checked) {
+        showFormError(preformForm, preformErr, new Error("Choose at least one field to ask for."), []);
+        return;
+      }
+      const s = await put("/api/settings", { preform });
+      fillSettings(s);
+      flash(preformOk, "Saved");
+    } catch (err) {
+      showFormError(preformForm, preformErr, err, []);
+    }
+  });
+  const preformSection = section("Pre-chat form", "Collect a visitor's details before the chat starts.", readOnlyNote(), preformForm);
+
+  function fillSettings(s) {
+    if (!s) return;
+    const w = s.widget || {};
+    greeting.value = w.greeting ?? "";
+    title.value = w.title ?? "";
+    if (/^#[0-9a-f]{6}$/i.test(w.color || "")) color.value = w.color;
+    colorText.textContent = color.value;
+    const p = s.preform || {};
+    preformEnabled.checked = Boolean(p.enabled);
+    const enabledFields = new Set(p.fields || []);
+    for (const [k] of PREFORM_FIELDS) preformFields[k].checked = enabledFields.has(k);
+    fieldsGroup.disabled = !preformEnabled.checked;
+  }
+
+  // ----- canned responses
+  const cannedList = h("ul", { class: "canned-manage" });
+  const cannedStatus = h("p", { class: "muted", role: "status" });
+  let canned = [];
+  function renderCanned() {
+    cannedList.replaceChildren(...canned.map(renderCannedRow));
+    cannedStatus.textContent = canned.length ? "" : "No canned responses yet.";
+    setCanned(canned);
+  }
+  function renderCannedRow(c) {
+    const edit = h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": `Edit /${c.shortcut}` }, "Edit");
+    const remove = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": `Delete /${c.shortcut}` }, "Delete");
+    const li = h("li", { class: "canned-row" },
+      h("code", { class: "canned-shortcut" }, `/${c.shortcut}`),
+      h("span", { class: "canned-text" }, c.text),
+      h("span", { class: "row-actions" }, edit, remove));
+    edit.addEventListener("click", () => li.replaceWith(cannedEditor(c)));
+    remove.addEventListener("click", async () => {
+      if (!await confirmDialog(`Delete the canned response /${c.shortcut}?`, { confirmLabel: "Delete" })) return;
+      try {
+        await del(`/api/canned/${enc(c._id)}`);
+        canned = canned.filter((x) => x._id !== c._id);
+        renderCanned();
+      } catch (err) {
+        toast(err.message, "error");
+      }
+    });
+    return li;
+  }
+  function cannedEditor(c) {
+    const err = errorRegion();
+    const shortcut = h("input", { name: "shortcut", value: c ? c.shortcut : "", required: true, pattern: "[\\w-]+", autocomplete: "off" });
+    const text = h("textarea", { name: "text", rows: "2", required: true });
+    text.value = c ? c.text : "";
+    const submit = h("button", { type: "submit", class: "btn btn-primary btn-small" }, c ? "Save" : "Add response");
+    const form = h("form", { class: c ? "canned-row editing" : "canned-add", novalidate: true },
+      h("div", { class: "canned-fields" },
+        field("Shortcut", shortcut, c ? null : "Type /shortcut in the message box to insert the text."),
+        field("Text", text)),
+      err,
+      h("div", { class: "form-actions" }, submit,
+        c ? h("button", { type: "button", class: "btn btn-ghost btn-small", onClick: () => renderCanned() }, "Cancel") : null));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearFormError(form, err);
+      const body = { shortcut: shortcut.value.trim().replace(/^\//, ""), text: text.value.trim() };
+      submit.disabled = true;
+      try {
+        if (c) {
+          const updated = await put(`/api/canned/${enc(c._id)}`, body);
+          canned = canned.map((x) => (x._id === c._id ? updated : x));
+        } else {
+          canned = [...canned, await post("/api/canned", body)];
+          shortcut.value = "";
+          text.value = "";
+        }
+        renderCanned();
+      } catch (error) {
+        showFormError(form, err, error, ["shortcut", "text"]);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return c ? h("li", null, form) : form;
+  }
+  const cannedSection = section("Canned responses",
+    "Saved replies for common questions. In a conversation, type / and the shortcut to insert one.",
+    cannedList, cannedStatus, h("h3", null, "New canned response"), cannedEditor(null));
+
+  // ----- API tokens
+  const tokensBody = h("tbody");
+  const tokensStatus = h("p", { class: "muted", role: "status" });
+  const tokenResult = h("div", { class: "once-box", hidden: true, role: "status" });
+  let tokens = [];
+  function renderTokens() {
+    tokensBody.replaceChildren(...tokens.map((t) => {
+      let action = null;
+      if (owner) {
+        const revoke = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": `Revoke ${t.label || "token"}` }, "Revoke");
+        revoke.addEventListener("click", async () => {
+          if (!await confirmDialog(`Revoke the token "${t.label || "untitled"}"? Programs using it stop working immediately.`, { confirmLabel: "Revoke" })) return;
+          try {
+            await del(`/api/tokens/${enc(t._id)}`);
+            tokens = tokens.filter((x) => x._id !== t._id);
+            renderTokens();
+          } catch (err) {
+            toast(err.message, "error");
+          }
+        });
+        action = h("td", { class: "actions" }, revoke);
+      }
+      return h("tr", null,
+        h("td", null, t.label || h("span", { class: "muted" }, "Untitled")),
+        h("td", null, agentName(t.agentId)),
+        h("td", null, h("time", { datetime: t.createdAt, title: fullDate(t.createdAt) }, fullDate(t.createdAt))),
+        h("td", null, t.lastUsedAt ? h("time", { datetime: t.lastUsedAt, title: fullDate(t.lastUsedAt) }, relativeAgo(t.lastUsedAt)) : "Never"),
+        action);
+    }));
+    tokensStatus.textContent = tokens.length ? "" : "No API tokens.";
+  }
+  const tokensTable = h("table", { class: "table" },
+    h("caption", { class: "sr-only" }, "API tokens"),
+    h("thead", null, h("tr", null,
+      h("th", { scope: "col" }, "Label"), h("th", { scope: "col" }, "Agent"), h("th", { scope: "col" }, "Created"),
+      h("th", { scope: "col" }, "Last used"), owner ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")) : null)),
+    tokensBody);
+  let tokenForm = null;
+  if (owner) {
+    const label = h("input", { name: "label", required: true, maxlength: "100", autocomplete: "off", placeholder: "e.g. CRM integration" });
+    const err = errorRegion();
+    tokenForm = h("form", { class: "inline-form", novalidate: true },
+      field("Token label", label), h("button", { type: "submit", class: "btn btn-primary" }, "Create token"), err);
+    tokenForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearFormError(tokenForm, err);
+      try {
+        const t = await post("/api/tokens", { label: label.value.trim() });
+        const { token, ...row } = t;
+        tokens = [row, ...tokens];
+        renderTokens();
+        label.value = "";
+        tokenResult.hidden = false;
+        tokenResult.replaceChildren(
+          h("p", null, h("strong", null, `Token "${row.label}" created.`), " Copy it now: it is shown only once."),
+          h("div", { class: "id-row" }, h("code", { class: "secret" }, token), copyButton(token, "API token")));
+      } catch (error) {
+        showFormError(tokenForm, err, error, ["label"]);
+      }
+    });
+  }
+  const tokensSection = section("API tokens",
+    "Tokens let your own server use the REST API (Authorization: Bearer <token>). Each acts as the agent it belongs to.",
+    readOnlyNote(), tokenForm, tokenResult, h("div", { class: "table-wrap" }, tokensTable), tokensStatus);
+
+  // ----- password
+  const pwErr = errorRegion();
+  const pwOk = okRegion();
+  const current = h("input", { type: "password", name: "current", autocomplete: "current-password", required: true });
+  const fresh = h("input", { type: "password", name: "new", autocomplete: "new-password", required: true, minlength: "8" });
+  const confirmPw = h("input", { type: "password", name: "confirm", autocomplete: "new-password", required: true });
+  const pwForm = h("form", { class: "settings-form narrow-form", novalidate: true },
+    h("input", { type: "text", name: "username", autocomplete: "username", value: session.agent.email || "", hidden: true, "aria-hidden": "true", tabindex: "-1" }),
+    field("Current password", current),
+    field("New password", fresh, "At least 8 characters."),
+    field("Confirm new password", confirmPw),
+    pwErr,
+    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Change password"), pwOk));
+  pwForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFormError(pwForm, pwErr);
+    if (fresh.value.length < 8) {
+      showFormError(pwForm, pwErr, new Error("The new password must have at least 8 characters."), []);
+      fresh.setAttribute("aria-invalid", "true");
+      return;
+    }
+    if (fresh.value !== confirmPw.value) {
+      showFormError(pwForm, pwErr, new Error("The new passwords do not match."), []);
+      confirmPw.setAttribute("aria-invalid", "true");
+      return;
+    }
+    try {
+      await post("/auth/password", { current: current.value, new: fresh.value });
+      pwForm.reset();
+      flash(pwOk, "Password changed");
+    } catch (err) {
+      const message = err.status === 403 ? "The current password is wrong." : err.message;
+      showFormError(pwForm, pwErr, new Error(message), []);
+      if (err.status === 403) current.setAttribute("aria-invalid", "true");
+    }
+  });
+  const passwordSection = section("Change password", null, pwForm);
+
+  // ----- page
+  const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
+    ...[[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
+      [cannedSection, "Canned responses"], [tokensSection, "API tokens"], [passwordSection, "Password"]]
+      .map(([s, label]) => h("li", null, h("a", { href: `#${s.id}`, onClick: (e) => {
+        e.preventDefault();
+        s.scrollIntoView({ behavior: "smooth", block: "start" });
+        s.querySelector("h2")?.setAttribute("tabindex", "-1");
+        s.querySelector("h2")?.focus({ preventScroll: true });
+      } }, label)))));
+
+  container.append(h("div", { class: "page settings-page" },
+    h("div", { class: "page-head" }, h("h1", null, "Settings"),
+      h("p", { class: "muted" }, `Account: ${session.account?.name || ""}`)),
+    h("div", { class: "settings-layout" }, toc,
+      h("div", { class: "settings-main" }, install, widgetSection, preformSection, cannedSection, tokensSection, passwordSection))));
+
+  // ----- data
+  get("/api/settings").then((s) => { if (!destroyed) fillSettings(s); }).catch((err) => {
+    if (!destroyed && err.status !== 403) toast(`Could not load settings: ${err.message}`, "error");
+  });
+  get("/api/canned").then((d) => {
+    if (destroyed) return;
+    canned = d.items || [];
+    renderCanned();
+  }).catch((err) => { if (!destroyed) cannedStatus.textContent = `Could not load canned responses: ${err.message}`; });
+  get("/api/tokens").then((d) => {
+    if (destroyed) return;
+    tokens = d.items || [];
+    renderTokens();
+  }).catch((err) => {
+    if (destroyed) return;
+    tokensStatus.textContent = err.status === 403 ? "Only owners can see and manage API tokens." : `Could not load tokens: ${err.message}`;
+  });
+
+  return { destroy() { destroyed = true; } };
+}

@@ -1,0 +1,190 @@
+// The right column: who the visitor is, their editable contact details, and pages visited.
+
+import { get, put, withQuery, enc } from "./api.js";
+import {
+  h, clear, avatar, visitorName, fullDate, relativeAgo, describeUserAgent, copyButton,
+  safeHttpUrl, shortWhen, nextId, showFormError, clearFormError, toast, icon,
+} from "./dom.js";
+import { agentName, realtime } from "./state.js";
+
+const FIELDS = [
+  ["name", "Name", "text", "name"],
+  ["email", "Email", "email", "email"],
+  ["phone", "Phone", "tel", "tel"],
+];
+
+export function mountVisitorPanel(container, initialVisitor, { online: initialOnline = false, onClose, onSaved } = {}) {
+  let visitor = initialVisitor;
+  let online = initialOnline;
+  let dirty = false;
+  const disposers = [];
+
+  // ----- header card
+  const card = h("div", { class: "panel-card" });
+  function renderCard() {
+    const name = visitorName(visitor);
+    card.replaceChildren(
+      avatar(visitor._id, name, online, "lg"),
+      h("div", { class: "panel-card-text" },
+        h("h2", { class: "panel-name" }, name),
+        h("p", { class: "panel-presence" }, online ? "Online now" : `Last seen ${relativeAgo(visitor.lastOnline)}`),
+        h("p", { class: "panel-badges" },
+          visitor.banned ? h("span", { class: "tag tag-banned" }, "Banned") : null,
+          visitor.preformFilled ? h("span", { class: "tag" }, "Pre-chat form filled") : null)));
+  }
+
+  // ----- contact form
+  const errId = nextId("verr");
+  const err = h("p", { class: "form-error", id: errId, role: "alert", hidden: true });
+  const saved = h("span", { class: "form-ok", role: "status" });
+  const inputs = {};
+  const form = h("form", { class: "panel-form", novalidate: true, "aria-label": "Visitor contact details" });
+  for (const [key, label, type, autocomplete] of FIELDS) {
+    const id = nextId(`v-${key}`);
+    inputs[key] = h("input", { id, name: key, type, autocomplete: "off", "data-autocomplete": autocomplete });
+    form.append(h("div", { class: "field" }, h("label", { for: id }, label), inputs[key]));
+  }
+  const notesId = nextId("v-notes");
+  inputs.notes = h("textarea", { id: notesId, name: "notes", rows: "3" });
+  form.append(h("div", { class: "field" }, h("label", { for: notesId }, "Notes"), inputs.notes));
+  const saveBtn = h("button", { type: "submit", class: "btn btn-primary btn-small" }, "Save details");
+  form.append(err, h("div", { class: "form-actions" }, saveBtn, saved));
+
+  function fillForm() {
+    for (const key of ["name", "email", "phone", "notes"]) inputs[key].value = visitor[key] ?? "";
+    dirty = false;
+  }
+  form.addEventListener("input", () => {
+    dirty = true;
+    saved.textContent = "";
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFormError(form, err);
+    const body = {};
+    for (const key of ["name", "email", "phone", "notes"]) {
+      const value = inputs[key].value.trim();
+      body[key] = value === "" ? null : value;
+    }
+    saveBtn.disabled = true;
+    try {
+      visitor = await put(`/api/visitors/${enc(visitor._id)}`, body);
+      fillForm();
+      renderCard();
+      renderInfo();
+      saved.textContent = "Saved";
+      onSaved?.(visitor);
+      setTimeout(() => { saved.textContent = ""; }, 2500);
+    } catch (error) {
+      showFormError(form, err, error, ["name", "email", "phone", "notes"]);
+    } finally {
+      saveBtn.disabled = false;
+    }
+  });
+
+  // ----- technical details
+  const info = h("dl", { class: "info-list" });
+  function renderInfo() {
+    const agentsList = (visitor.agents || []).map(agentName).join(", ");
+    const rows = [
+      ["Visitor ID", h("span", { class: "id-row" }, h("code", null, visitor._id), copyButton(visitor._id, "visitor ID"))],
+      ["Browser", describeUserAgent(visitor.userAgent)],
+      ["Platform", visitor.platform || "Unknown"],
+      ["First seen", h("time", { datetime: visitor.addedAt }, fullDate(visitor.addedAt))],
+      ["Last online", visitor.lastOnline ? h("time", { datetime: visitor.lastOnline }, fullDate(visitor.lastOnline)) : "Never"],
+      ["Agents", agentsList || "Nobody has replied yet"],
+    ];
+    info.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
+  }
+
+  // ----- pages visited
+  const pagesList = h("ol", { class: "pages" });
+  const pagesStatus = h("p", { class: "muted small" });
+  const pagesMore = h("button", { type: "button", class: "btn btn-ghost btn-small", hidden: true }, "Show more");
+  let pagesNext = null;
+  let pagesSeq = 0;
+  async function loadPages(reset = true) {
+    const seq = ++pagesSeq;
+    try {
+      const data = await get(withQuery(`/api/visitors/${enc(visitor._id)}/pages`, { limit: 20, cursor: reset ? null : pagesNext }));
+      if (seq !== pagesSeq) return;
+      if (reset) clear(pagesList);
+      for (const p of data.items || []) pagesList.append(renderPage(p));
+      pagesNext = data.next || null;
+      pagesMore.hidden = !pagesNext;
+      pagesStatus.textContent = pagesList.children.length ? "" : "No pages recorded yet.";
+    } catch (error) {
+      if (seq !== pagesSeq) return;
+      pagesStatus.textContent = error.status === 404 ? "No pages recorded yet." : `Could not load pages: ${error.message}`;
+    }
+  }
+  pagesMore.addEventListener("click", () => loadPages(false));
+  function renderPage(p) {
+    const href = safeHttpUrl(p.url);
+    const title = p.title || p.url || "Untitled page";
+    const referrer = p.referrer ? safeHttpUrl(p.referrer) : null;
+    return h("li", { class: "page-item" },
+      href ? h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "page-title" }, title)
+        : h("span", { class: "page-title" }, title),
+      h("span", { class: "page-url" }, p.url || ""),
+      h("span", { class: "page-meta" },
+        p.visitedAt ? h("time", { datetime: p.visitedAt, title: fullDate(p.visitedAt) }, shortWhen(p.visitedAt)) : null,
+        referrer ? ` · from ${new URL(referrer).host}` : null));
+  }
+
+  const closeBtn = h("button", { type: "button", class: "btn btn-icon btn-ghost panel-close", "aria-label": "Close visitor details" }, icon("close"));
+  closeBtn.addEventListener("click", () => onClose?.());
+
+  const detailsHeading = nextId("vh");
+  const techHeading = nextId("vh");
+  const pagesHeading = nextId("vh");
+  container.append(h("div", { class: "panel" },
+    closeBtn,
+    card,
+    h("section", { class: "panel-section", "aria-labelledby": detailsHeading },
+      h("h3", { id: detailsHeading }, "Contact details"), form),
+    h("section", { class: "panel-section", "aria-labelledby": pagesHeading },
+      h("h3", { id: pagesHeading }, "Pages visited"), pagesList, pagesStatus, pagesMore),
+    h("section", { class: "panel-section", "aria-labelledby": techHeading },
+      h("h3", { id: techHeading }, "Visitor"), info)));
+
+  renderCard();
+  fillForm();
+  renderInfo();
+  loadPages();
+
+  let pagesTimer = null;
+  disposers.push(realtime.on("visitor.updated", (v) => {
+    if (!v || v._id !== visitor._id) return;
+    const { online: isOnline, ...fields } = v;
+    visitor = { ...visitor, ...fields };
+    if (typeof isOnline === "boolean") online = isOnline;
+    renderCard();
+    renderInfo();
+    if (!dirty) fillForm();
+    else if (document.activeElement && !form.contains(document.activeElement)) {
+      toast("This visitor's details changed while you were editing them.", "info");
+    }
+    // Presence changes usually mean a new page view.
+    clearTimeout(pagesTimer);
+    pagesTimer = setTimeout(() => loadPages(true), 800);
+  }));
+
+  return {
+    setVisitor(v, isOnline) {
+      visitor = { ...visitor, ...v };
+      if (typeof isOnline === "boolean") online = isOnline;
+      renderCard();
+      renderInfo();
+      if (!dirty) fillForm();
+    },
+    setOnline(isOnline) {
+      online = Boolean(isOnline);
+      renderCard();
+    },
+    destroy() {
+      for (const d of disposers) d();
+      clearTimeout(pagesTimer);
+    },
+  };
+}
