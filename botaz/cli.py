@@ -183,15 +183,19 @@ def _graceful_server_class() -> type:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    env = {"BOTAZ_DATABASE_URL": settings.database_url,
-           "BOTAZ_RATE_LIMITS": "on" if settings.rate_limits else "off",
-           "BOTAZ_DATA_DIR": settings.data_dir, "BOTAZ_LOG_LEVEL": settings.log_level}
-    if settings.redis_url:
-        env["BOTAZ_REDIS_URL"] = settings.redis_url
-    if settings.public_url:
-        env["BOTAZ_PUBLIC_URL"] = settings.public_url
-    if settings.webhooks_allow_private:
-        env["BOTAZ_WEBHOOKS_ALLOW_PRIVATE"] = "1"
+    """The environment that makes Settings.from_env() in a worker equal `settings` here."""
+    from dataclasses import fields
+
+    env: dict[str, str] = {}
+    for field in fields(settings):
+        value = getattr(settings, field.name)
+        if value is None or field.name in ("host", "port"):
+            continue
+        if isinstance(value, bool):
+            text = ("on" if value else "off") if field.name == "rate_limits" else ("1" if value else "0")
+        else:
+            text = str(value)
+        env["BOTAZ_" + field.name.upper()] = text
     return env
 
 

@@ -13,6 +13,17 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def parse_rate(spec: str, name: str) -> tuple[int, int]:
+    """'120/60' means 120 requests per 60-second window."""
+    try:
+        count, window = (int(part) for part in spec.split("/"))
+        if count < 1 or window < 1:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{name} must look like 120/60 (requests/seconds), not {spec!r}") from None
+    return count, window
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -28,6 +39,11 @@ class Settings:
     data_dir: str = "./botaz-data"
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_queue: int = 256
+    # "requests/seconds" windows; see botaz/ratelimit.py for what each one counts.
+    rate_limit_token: str = "1200/60"
+    rate_limit_visitor: str = "120/60"
+    rate_limit_visitor_create: str = "60/60"
+    max_sockets_per_visitor: int = 10
     webhook_poll_interval: float = 1.0
     # Tests shrink every webhook delay (retries, give-up, switch-off) by this factor.
     webhook_backoff_scale: float = 1.0
@@ -49,6 +65,12 @@ class Settings:
             values["public_url"] = env["BOTAZ_PUBLIC_URL"].rstrip("/")
         if env.get("BOTAZ_LOG_LEVEL"):
             values["log_level"] = env["BOTAZ_LOG_LEVEL"]
+        for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
+            key = "BOTAZ_" + name.upper()
+            if env.get(key):
+                values[name] = env[key]
+        if env.get("BOTAZ_MAX_SOCKETS_PER_VISITOR"):
+            values["max_sockets_per_visitor"] = int(env["BOTAZ_MAX_SOCKETS_PER_VISITOR"])
         for name in ("webhook_backoff_scale", "webhook_poll_interval"):
             key = "BOTAZ_" + name.upper()
             if env.get(key):
@@ -56,13 +78,20 @@ class Settings:
         if env.get("BOTAZ_DATA_DIR"):
             values["data_dir"] = env["BOTAZ_DATA_DIR"]
         for name in ("max_body_bytes", "max_message_chars", "max_json_depth",
-                     "max_attachment_bytes"):
+                     "max_attachment_bytes", "max_queue"):
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = int(env[key])
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
+            parse_rate(getattr(self, name), name)
+
+    def rate(self, kind: str) -> tuple[int, int]:
+        return parse_rate(getattr(self, "rate_limit_" + kind), kind)
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)

@@ -6,13 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-# (requests, window seconds): far above what a website and its owner's server normally send.
-LIMITS: dict[str, tuple[int, int]] = {
-    "token": (1200, 60),          # per API token
-    "visitor": (120, 60),         # per visitor token (widget calls)
-    "visitor_create": (60, 60),   # new visitors per client address
-}
-MAX_SOCKETS_PER_VISITOR = 10
+# The limits themselves are settings (botaz/config.py): "token" counts calls per API token,
+# "visitor" calls per visitor token, "visitor_create" new visitors per client address.
 
 
 @dataclass(frozen=True, slots=True)

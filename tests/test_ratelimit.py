@@ -8,16 +8,15 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from botaz.config import Settings
-from botaz.ratelimit import LIMITS, MAX_SOCKETS_PER_VISITOR, MemoryLimiter
+from botaz.ratelimit import MemoryLimiter
 from tests.conftest import Botaz, ServerThread
 
 
 @pytest.fixture
-def limited(tmp_path, monkeypatch):
-    monkeypatch.setitem(LIMITS, "visitor_create", (3, 60))
-    monkeypatch.setitem(LIMITS, "token", (5, 60))
-    monkeypatch.setitem(LIMITS, "visitor", (4, 60))
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/rl.db", rate_limits=True, data_dir=str(tmp_path))
+def limited(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/rl.db", rate_limits=True, data_dir=str(tmp_path),
+                        rate_limit_visitor_create="3/60", rate_limit_token="5/60",
+                        rate_limit_visitor="4/60", max_sockets_per_visitor=3)
     with ServerThread(settings) as server, httpx.Client(base_url=server.url) as client:
         yield Botaz(server.url, settings.database_url, client, server)
 
@@ -47,7 +46,7 @@ def test_sockets_per_visitor_are_limited(limited) -> None:
     acme = limited.account()
     v = limited.visitor(acme)
     url = limited.url.replace("http", "ws") + f"/widget/v1/ws?token={v['visitorToken']}"
-    sockets = [connect(url) for _ in range(MAX_SOCKETS_PER_VISITOR)]
+    sockets = [connect(url) for _ in range(3)]
     try:
         with pytest.raises(InvalidStatus) as refused:
             connect(url)
@@ -98,3 +97,10 @@ def test_redis_limiter_is_shared_between_nodes() -> None:
             await b.close()
 
     asyncio.run(run())
+
+
+def test_limits_are_settings() -> None:
+    s = Settings.from_env({"BOTAZ_RATE_LIMIT_TOKEN": "10/1", "BOTAZ_MAX_SOCKETS_PER_VISITOR": "2"})
+    assert s.rate("token") == (10, 1) and s.max_sockets_per_visitor == 2
+    with pytest.raises(ValueError):
+        Settings.from_env({"BOTAZ_RATE_LIMIT_VISITOR": "lots"})

@@ -13,7 +13,6 @@ from ..chat.errors import Forbidden, Unauthenticated
 from ..chat.sessions import authenticate_session
 from ..chat.visitors import authenticate_visitor
 from ..store.db import Row
-from ..ratelimit import LIMITS
 from .http import ApiError, bearer_token
 
 SESSION_COOKIE = "botaz_session"
@@ -29,7 +28,7 @@ async def limit(request: HTTPConnection, kind: str, key: str) -> None:
     limiter = request.app.state.limiter
     if limiter is None:
         return
-    count, window = LIMITS[kind]
+    count, window = request.app.state.settings.rate(kind)
     verdict = await limiter.hit(f"{kind}:{key}", count, window)
     request.scope.setdefault("state", {})["ratelimit"] = verdict
     if not verdict.allowed:

@@ -16,7 +16,6 @@ from ..chat.errors import DomainError
 from ..chat.messages import visible_to_visitor
 from ..chat.views import message_json
 from ..chat.visitors import authenticate_visitor
-from ..ratelimit import MAX_SOCKETS_PER_VISITOR
 from .http import domain_error_response, error_response
 from .hub import Connection, Hub
 from .registry import WEBSOCKETS, Websocket
@@ -109,9 +108,10 @@ async def visitor_socket(ws: WebSocket) -> None:
     except DomainError as exc:
         await _deny(ws, exc)
         return
-    if len(hub.visitors.get(visitor["id"], ())) >= MAX_SOCKETS_PER_VISITOR:
+    most = chat.settings.max_sockets_per_visitor
+    if len(hub.visitors.get(visitor["id"], ())) >= most:
         await ws.send_denial_response(error_response(
-            429, f"A visitor may have at most {MAX_SOCKETS_PER_VISITOR} sockets open."))
+            429, f"A visitor may have at most {most} sockets open."))
         return
     await ws.accept()
     conn = Connection(ws, "visitor", visitor["account_id"], visitor_id=visitor["id"],
