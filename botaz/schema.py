@@ -43,6 +43,9 @@ class F:
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise Invalid(f"{name} must be {_NAMES[self.type]}.")
         if self.type == "string":
+            if "\x00" in value:
+                # PostgreSQL cannot store NUL in text; refuse it the same way on every database.
+                raise Invalid(f"{name} must not contain NUL characters.")
             if self.min_length is not None and len(value.strip()) < self.min_length:
                 raise Invalid(f"{name} must not be empty." if self.min_length == 1
                               else f"{name} must be at least {self.min_length} characters.")
@@ -52,7 +55,22 @@ class F:
                 raise Invalid(f"{name} must be a valid email address.")
         if self.enum is not None and value not in self.enum:
             raise Invalid(f"{name} must be one of: {', '.join(map(str, self.enum))}.")
+        if self.type == "array" and self.items is not None:
+            self._check_items(name, value)
         return value
+
+    def _check_items(self, name: str, items: list[Any]) -> None:
+        kind = self.items.get("type")
+        expected = _TYPES.get(kind) if isinstance(kind, str) else None
+        allowed = self.items.get("enum")
+        for i, item in enumerate(items):
+            if expected is not None and (not isinstance(item, expected)
+                                         or (expected is int and isinstance(item, bool))):
+                raise Invalid(f"{name}[{i}] must be {_NAMES[kind]}.")
+            if isinstance(item, str) and "\x00" in item:
+                raise Invalid(f"{name}[{i}] must not contain NUL characters.")
+            if allowed is not None and item not in allowed:
+                raise Invalid(f"{name}[{i}] must be one of: {', '.join(map(str, allowed))}.")
 
     def json_schema(self) -> dict[str, Any]:
         if self.ref:

@@ -77,6 +77,8 @@ BOT_EDIT = Obj("BotEdit", {
     "agentId": F("string", "Bot agent that writes the answers (default: one made for you)"),
 })
 BOT = Obj("Bot", {**BOT_EDIT.fields,
+                  "agentId": F("string", "Bot agent that writes the answers; null until the bot is "
+                                         "first switched on", nullable=True),
                   "externalSecret": F("string", "Signing secret for externalUrl: shown when set"),
                   "status": F("object", "lastError, lastErrorAt, lastSuccessAt of the external bot")})
 SHOW_BOT = Obj("ShowBotMessages", {"showBotMessages": F("boolean", "Whether bots answer this "

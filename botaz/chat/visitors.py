@@ -39,8 +39,10 @@ async def get_visitor(chat: Chat, principal: Principal, visitor_id: str) -> dict
 
 def check_contact_fields(body: Any, schema: Obj = VISITOR_EDIT) -> dict[str, Any]:
     """Name/email/phone/notes: a string sets the value, null (or an empty string) removes it."""
+    if isinstance(body, dict):  # a blank value removes, like null, before any format check
+        body = {k: None if isinstance(v, str) and not v.strip() else v for k, v in body.items()}
     changes = schema.validate(body)
-    return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in changes.items()}
+    return {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
 
 
 async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
