@@ -36,27 +36,6 @@ log = logging.getLogger("botaz")
 HTTP_MESSAGES = {404: "Not found.", 405: "Method not allowed.", 400: "Bad request."}
 
 
-class RateLimitHeaders:
-    """Puts X-RateLimit-* on every response of a rate-limited call, not only on 429s."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                verdict = scope.get("state", {}).get("ratelimit")
-                if verdict is not None:
-                    message["headers"] = [*message.get("headers", []), *verdict.headers()]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 CSP_APP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
            "img-src 'self' data: blob:; media-src 'self' data: blob:; connect-src 'self' ws: wss:; "
            "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -72,8 +51,9 @@ HTML_EXTRA = [(b"x-frame-options", b"DENY"),
               (b"cross-origin-opener-policy", b"same-origin")]
 
 
-class SecurityHeaders:
-    """nosniff and a referrer policy everywhere; a Content-Security-Policy on every page."""
+class ResponseHeaders:
+    """nosniff and a referrer policy everywhere, a Content-Security-Policy on every page, and
+    X-RateLimit-* on every response of a rate-limited call (not only on 429s)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -87,6 +67,9 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [*message.get("headers", []), *ALWAYS]
+                verdict = scope.get("state", {}).get("ratelimit")
+                if verdict is not None:
+                    headers.extend(verdict.headers())
                 content_type = next((v for k, v in headers if k == b"content-type"), b"")
                 if content_type.startswith(b"text/html"):
                     headers.append((b"content-security-policy", (CSP_DEMO if demo else CSP_APP).encode()))
@@ -225,8 +208,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
     app.state.agent_from_socket = agent_from_socket
     for key, value in state.items():
         setattr(app.state, key, value)
-    app.add_middleware(RateLimitHeaders)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ResponseHeaders)
     app.add_middleware(WidgetCORS)
     app.add_middleware(Observe)
     return app

@@ -103,21 +103,7 @@ async def read_json(request: Request) -> Any:
     if content_type.split(";", 1)[0].strip().lower() != JSON_TYPE:
         raise ApiError(415, "Content-Type must be application/json.")
     limit = settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise ApiError(413, f"The request body must be at most {limit} bytes.")
-        except ValueError:
-            raise ApiError(400, "Content-Length is not a number.") from None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"The request body must be at most {limit} bytes.")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await _read_body(request, limit, f"The request body must be at most {limit} bytes.")
     if not raw.strip():
         raise ApiError(400, "The request body is empty; send a JSON object.")
     try:
@@ -135,16 +121,24 @@ async def read_json(request: Request) -> Any:
 
 
 async def read_raw(request: Request, limit: int) -> bytes:
-    """A raw upload body, refused with 413 as soon as it passes `limit` bytes."""
+    """A raw upload body."""
+    return await _read_body(request, limit, f"Files can be at most {limit // (1024 * 1024)} MB.")
+
+
+async def _read_body(request: Request, limit: int, too_large: str) -> bytes:
+    """The body, refused with 413 as soon as it is known to pass `limit` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"Files can be at most {limit // (1024 * 1024)} MB.")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ApiError(400, "Content-Length is not a number.")
+        if int(declared) > limit:
+            raise ApiError(413, too_large)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ApiError(413, f"Files can be at most {limit // (1024 * 1024)} MB.")
+            raise ApiError(413, too_large)
         chunks.append(chunk)
     return b"".join(chunks)
 

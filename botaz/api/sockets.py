@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -116,26 +116,14 @@ async def visitor_socket(ws: WebSocket) -> None:
     await ws.accept()
     conn = Connection(ws, "visitor", visitor["account_id"], visitor_id=visitor["id"],
                       max_queue=hub.max_queue)
-    loop = asyncio.get_running_loop()
-    timer = loop.call_later(RESUME_WAIT, conn.ready.set)
-    if hub.connect(conn):
-        await activity.do_visitor_presence(chat, visitor, True)
-    try:
-        async for frame in _frames(ws):
-            kind = frame.get("type")
-            if kind == "resume":
-                timer.cancel()
-                await _resume(chat, conn, frame.get("after"))
-            elif kind == "typing":
-                activity.do_typing(chat, visitor, None, bool(frame.get("typing")))
-            if conn.closed:
-                break
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        timer.cancel()
-        if hub.disconnect(conn):
-            await activity.do_visitor_presence(chat, visitor, False)
+
+    async def on_typing(frame: dict[str, Any]) -> None:
+        activity.do_typing(chat, visitor, None, bool(frame.get("typing")))
+
+    async def on_presence(online: bool) -> None:
+        await activity.do_visitor_presence(chat, visitor, online)
+
+    await _session(chat, hub, conn, on_typing, on_presence)
 
 
 async def agent_socket(ws: WebSocket) -> None:
@@ -149,21 +137,35 @@ async def agent_socket(ws: WebSocket) -> None:
     await ws.accept()
     conn = Connection(ws, "agent", principal.account_id, agent_id=principal.agent_id,
                       max_queue=hub.max_queue)
-    timer = asyncio.get_running_loop().call_later(RESUME_WAIT, conn.ready.set)
-    if hub.connect(conn, is_bot=principal.is_bot):
+
+    async def on_typing(frame: dict[str, Any]) -> None:
+        try:
+            await activity.do_agent_typing(chat, principal, {
+                "visitorId": frame.get("visitorId"), "typing": bool(frame.get("typing"))})
+        except DomainError:
+            pass  # a typing frame for a stranger's visitor is simply not relayed
+
+    async def on_presence(online: bool) -> None:
         await activity.do_agent_presence(chat, principal.agent_id)
+
+    await _session(chat, hub, conn, on_typing, on_presence, is_bot=principal.is_bot)
+
+
+async def _session(chat: Chat, hub: Hub, conn: Connection,
+                   on_typing: Callable[[dict[str, Any]], Awaitable[None]],
+                   on_presence: Callable[[bool], Awaitable[None]], is_bot: bool = False) -> None:
+    """A socket's life: registered with the hub, reading client frames until it goes away."""
+    timer = asyncio.get_running_loop().call_later(RESUME_WAIT, conn.ready.set)
+    if hub.connect(conn, is_bot=is_bot):
+        await on_presence(True)
     try:
-        async for frame in _frames(ws):
+        async for frame in _frames(conn.ws):
             kind = frame.get("type")
             if kind == "resume":
                 timer.cancel()
                 await _resume(chat, conn, frame.get("after"))
             elif kind == "typing":
-                try:
-                    await activity.do_agent_typing(chat, principal, {
-                        "visitorId": frame.get("visitorId"), "typing": bool(frame.get("typing"))})
-                except DomainError:
-                    pass
+                await on_typing(frame)
             if conn.closed:
                 break
     except (WebSocketDisconnect, RuntimeError):
@@ -171,4 +173,4 @@ async def agent_socket(ws: WebSocket) -> None:
     finally:
         timer.cancel()
         if hub.disconnect(conn):
-            await activity.do_agent_presence(chat, principal.agent_id)
+            await on_presence(False)
