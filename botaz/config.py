@@ -40,9 +40,10 @@ class Settings:
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_queue: int = 256
     # "requests/seconds" windows; see botaz/ratelimit.py for what each one counts.
-    rate_limit_token: str = "1200/60"
-    rate_limit_visitor: str = "120/60"
-    rate_limit_visitor_create: str = "60/60"
+    # Generous on purpose: they stop floods, not busy integrations or busy offices behind one NAT.
+    rate_limit_token: str = "6000/60"
+    rate_limit_visitor: str = "600/60"
+    rate_limit_visitor_create: str = "600/60"
     max_sockets_per_visitor: int = 10
     webhook_poll_interval: float = 1.0
     # Tests shrink every webhook delay (retries, give-up, switch-off) by this factor.
