@@ -92,6 +92,10 @@ async def ensure_demo_account(chat: Chat) -> dict[str, str] | None:
     """On an empty database, make the demo account and return its one-time secrets."""
     if await chat.store.count_accounts() > 0:
         return None
+    from .ids import now_ms
+
+    if not await chat.store.claim_flag("demo-account", now_ms()):
+        return None  # another node starting at the same moment makes it
     password = new_password()
     result = await do_create_account(chat, name="Demo", agent_name="Demo Agent",
                                      agent_email=DEMO_EMAIL, agent_password=password)

@@ -6,6 +6,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import secrets
 import sys
 import time
@@ -36,6 +37,10 @@ WEBHOOK_FAILURES = Gauge("botaz_webhook_failures_total", "Failed webhook attempt
                          registry=REGISTRY)
 
 
+# Sockets carry their token in the query string; uvicorn logs handshakes with the full URL.
+SECRET_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -43,7 +48,7 @@ class JsonFormatter(logging.Formatter):
                     + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": SECRET_IN_URL.sub(r"\1[redacted]", record.getMessage()),
         }
         rid = request_id.get()
         if rid:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
 # The limits themselves are settings (botaz/config.py): "token" counts calls per API token,
 # "visitor" calls per visitor token, "visitor_create" new visitors per client address.
+
+
+log = logging.getLogger("botaz.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +69,14 @@ class RedisLimiter:
         now = time.time()
         start = int(now // window) * window
         redis_key = f"botaz:rl:{key}:{start}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(redis_key)
-            pipe.expire(redis_key, window + 5)
-            count, _ = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(redis_key)
+                pipe.expire(redis_key, window + 5)
+                count, _ = await pipe.execute()
+        except Exception as exc:  # Redis down: serve the call rather than fail every request
+            log.warning("rate limiter unavailable (%s); letting the call through", exc)
+            return Verdict(True, limit, limit, window)
         reset = max(1, int(start + window - now + 0.999))
         return Verdict(count <= limit, limit, max(0, limit - count), reset)
 

@@ -89,3 +89,63 @@ def test_password_change_ends_other_sessions(botaz, browser) -> None:
         assert other.get("/auth/me").status_code == 401
     assert login(botaz, email, "secret-pass").status_code == 401
     assert login(botaz, email, "new-secret-1").status_code == 200
+
+
+def test_revoking_credentials_closes_open_sockets(botaz, browser) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    acme = botaz.account()
+    ws_base = botaz.url.replace("http", "ws")
+    made = botaz.client.post("/api/tokens", headers=acme.headers, json={"label": "socket"}).json()
+    by_token = connect(f"{ws_base}/api/ws?token={made['token']}")
+    other = connect(f"{ws_base}/api/ws?token={acme.token}")
+    email = owner_email(botaz, acme)
+    csrf = login(botaz, email, "secret-pass", browser).json()["csrfToken"]
+    cookie = f"botaz_session={browser.cookies.get('botaz_session')}"
+    by_session = connect(f"{ws_base}/api/ws", additional_headers={"Cookie": cookie})
+    try:
+        assert botaz.client.delete(f"/api/tokens/{made['_id']}", headers=acme.headers).status_code == 204
+        with pytest.raises(ConnectionClosed) as closed:
+            by_token.recv(timeout=5)
+        assert closed.value.rcvd.code == 4401
+        assert browser.post("/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+        with pytest.raises(ConnectionClosed) as closed:
+            by_session.recv(timeout=5)
+        assert closed.value.rcvd.code == 4401
+        with pytest.raises(TimeoutError):
+            other.recv(timeout=0.5)  # the owner's own token still holds
+    finally:
+        for ws in (by_token, other, by_session):
+            ws.close()
+
+
+def test_foreign_origin_cannot_use_the_session_socket(botaz, browser) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    acme = botaz.account()
+    login(botaz, owner_email(botaz, acme), "secret-pass", browser)
+    cookie = {"Cookie": f"botaz_session={browser.cookies.get('botaz_session')}"}
+    url = botaz.url.replace("http", "ws") + "/api/ws"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, additional_headers=cookie, origin="https://evil.example")
+    assert refused.value.response.status_code == 403
+    connect(url, additional_headers=cookie, origin=botaz.url).close()
+
+
+def test_tokens_are_stored_only_as_hashes(botaz) -> None:
+    import asyncio
+    import hashlib
+
+    from tests.conftest import _run
+
+    acme = botaz.account()
+
+    async def stored(chat):
+        rows = await chat.store.db.fetchall("SELECT token_hash FROM api_tokens WHERE account_id = ?", (acme.id,))
+        return [r["token_hash"] for r in rows]
+
+    hashes = asyncio.run(_run(acme.database_url, stored))
+    assert hashlib.sha256(acme.token.encode()).hexdigest() in hashes
+    assert all(acme.token not in h for h in hashes)

@@ -111,3 +111,58 @@ def test_two_workers_share_events(tmp_path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
+
+
+def test_logs_never_carry_tokens() -> None:
+    import logging
+
+    from botaz.observability import JsonFormatter
+
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1,
+                               '%s - "WebSocket %s" [accepted]', ("127.0.0.1:5", "/api/ws?token=btz_secret&x=1"),
+                               None)
+    line = json.loads(JsonFormatter().format(record))
+    assert "btz_secret" not in line["message"] and "token=[redacted]&x=1" in line["message"]
+
+
+def test_rate_limiter_lets_calls_through_when_redis_is_down() -> None:
+    import asyncio
+
+    from botaz.ratelimit import RedisLimiter
+
+    async def run() -> None:
+        limiter = RedisLimiter("redis://127.0.0.1:1/0")  # nothing listens there
+        try:
+            verdict = await limiter.hit("k", 1, 60)
+            assert verdict.allowed
+        finally:
+            await limiter.close()
+
+    asyncio.run(run())
+
+
+def test_demo_account_is_made_once_by_concurrent_starts(tmp_path) -> None:
+    import asyncio
+
+    from botaz.chat.context import Chat
+    from botaz.cli import ensure_demo_account
+    from botaz.config import Settings
+    from botaz.events import EventBus
+    from botaz.store import Store
+
+    url = f"sqlite:///{tmp_path}/demo.db"
+
+    async def one() -> object:
+        store = await Store.open(url)
+        try:
+            return await ensure_demo_account(Chat(store, EventBus(), Settings(database_url=url)))
+        finally:
+            await store.close()
+
+    async def race() -> list[object]:
+        first = await Store.open(url)  # schema in place before the race
+        await first.close()
+        return await asyncio.gather(*(one() for _ in range(3)))
+
+    made = [r for r in asyncio.run(race()) if r]
+    assert len(made) == 1

@@ -173,3 +173,13 @@ def test_endpoint_failing_for_days_is_switched_off(tmp_path, receiver) -> None:
         receiver.status = 200
         r = client.put(f"/api/webhooks/{hook['_id']}", headers=acme.headers, json={"enabled": True})
         assert r.json()["enabled"] is True and r.json()["disabledReason"] is None
+
+
+def test_only_global_addresses_are_targets() -> None:
+    import ipaddress
+
+    from botaz.webhooks.targets import _blocked
+
+    for address in ("100.64.0.1", "192.0.2.10", "198.18.0.1", "fd00::1", "::ffff:127.0.0.1", "0.0.0.0"):
+        assert _blocked(ipaddress.ip_address(address)), address
+    assert not _blocked(ipaddress.ip_address("93.184.216.34"))

@@ -49,10 +49,10 @@ async def me(request: Request) -> Response:
 @endpoint("POST", "/auth/logout", summary="Sign out", tag="auth", auth="agent", status=204,
           errors=(401, 403))
 async def logout(request: Request) -> Response:
-    await agent(request)
+    principal = await agent(request)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await sessions.do_logout(chat_of(request), token)
+        await sessions.do_logout(chat_of(request), principal, token)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket
 
+from ..chat.sessions import REVOKED
 from ..events import Event, EventBus
 
 log = logging.getLogger("botaz.hub")
@@ -22,15 +23,19 @@ log = logging.getLogger("botaz.hub")
 CLOSE_OVERFLOW = 4008  # policy: the client did not keep up
 CLOSE_BANNED = 4403
 CLOSE_ERASED = 4404
+CLOSE_REVOKED = 4401
 CLOSE_GOING_AWAY = 1001
 
 
 class Connection:
     __slots__ = ("ws", "kind", "account_id", "visitor_id", "agent_id", "queue", "floor",
-                 "ready", "send_lock", "closed", "writer")
+                 "ready", "send_lock", "closed", "writer", "token_id", "session")
 
     def __init__(self, ws: WebSocket, kind: str, account_id: str, *, visitor_id: str | None = None,
-                 agent_id: str | None = None, max_queue: int = 256) -> None:
+                 agent_id: str | None = None, max_queue: int = 256, token_id: str | None = None,
+                 session: str | None = None) -> None:
+        self.token_id = token_id
+        self.session = session
         self.ws = ws
         self.kind = kind
         self.account_id = account_id
@@ -219,6 +224,8 @@ class Hub:
         if event.name.startswith("_"):
             if event.name in (PRESENCE, SNAPSHOT):
                 self._on_presence(event)
+            elif event.name == REVOKED:
+                self._on_revoked(event)
             return
         text: str | None = None
         if not event.agents_only and not (event.name == "typing" and event.data.get("userId") is None):
@@ -240,6 +247,18 @@ class Hub:
             for conn in tuple(agent_conns):
                 if not conn.offer(event.seq, text):
                     self._drop(conn)
+
+    def _on_revoked(self, event: Event) -> None:
+        what = event.data
+        for conn in tuple(self.agents.get(event.account_id, ())):
+            if what.get("tokenId") and conn.token_id == what["tokenId"]:
+                self._close(conn, CLOSE_REVOKED, "token revoked")
+            elif what.get("session") and conn.session == what["session"]:
+                self._close(conn, CLOSE_REVOKED, "signed out")
+            elif what.get("agentId") and conn.agent_id == what["agentId"]:
+                if what.get("sessionsOnly") and (conn.session is None or conn.session == what.get("keepSession")):
+                    continue
+                self._close(conn, CLOSE_REVOKED, "credentials changed")
 
     def _drop(self, conn: Connection) -> None:
         self.dropped += 1

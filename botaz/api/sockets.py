@@ -136,7 +136,8 @@ async def agent_socket(ws: WebSocket) -> None:
         return
     await ws.accept()
     conn = Connection(ws, "agent", principal.account_id, agent_id=principal.agent_id,
-                      max_queue=hub.max_queue)
+                      max_queue=hub.max_queue, token_id=principal.token_id,
+                      session=principal.session)
 
     async def on_typing(frame: dict[str, Any]) -> None:
         try:

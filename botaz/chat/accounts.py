@@ -34,6 +34,7 @@ class Principal:
     is_bot: bool
     token_id: str | None
     csrf: str | None = None  # set for a dashboard session: state changes must echo it
+    session: str | None = None  # the session's hashed ID, for dashboard sessions
 
 
 def check_email(email: Any, field: str = "email") -> str:

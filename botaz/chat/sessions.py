@@ -6,12 +6,14 @@ import asyncio
 import secrets
 from typing import Any
 
+from ..events import Event
 from ..ids import hash_token, now_ms
 from ..schema import F, Obj
 from .accounts import Principal, hash_password, verify_password
 from .context import Chat
 from .errors import DomainError, Forbidden, Invalid, Unauthenticated
 
+REVOKED = "_credentials_revoked"
 SESSION_DAYS = 30
 SESSION_MS = SESSION_DAYS * 24 * 3600 * 1000
 LOGIN_WINDOW_MS = 15 * 60 * 1000
@@ -88,15 +90,22 @@ def _DUMMY_HASH() -> str:
 async def authenticate_session(chat: Chat, token: str | None) -> Principal:
     if not token:
         raise Unauthenticated()
-    row = await chat.store.session_principal(hash_token(token), now_ms())
+    session = hash_token(token)
+    row = await chat.store.session_principal(session, now_ms())
     if row is None:
         raise Unauthenticated()
     return Principal(row["account_id"], row["agent_id"], row["role"], bool(row["is_bot"]), None,
-                     csrf=row["csrf_token"])
+                     csrf=row["csrf_token"], session=session)
 
 
-async def do_logout(chat: Chat, token: str) -> None:
+def revoked(chat: Chat, account_id: str, **what: Any) -> None:
+    """Open sockets opened with credentials that no longer hold are closed, on every node."""
+    chat.send_event(Event(REVOKED, account_id, "", what, agents_only=True))
+
+
+async def do_logout(chat: Chat, principal: Principal, token: str) -> None:
     await chat.store.delete_session(hash_token(token))
+    revoked(chat, principal.account_id, session=hash_token(token))
 
 
 async def do_change_password(chat: Chat, principal: Principal, body: Any,
@@ -110,5 +119,6 @@ async def do_change_password(chat: Chat, principal: Principal, body: Any,
     await chat.store.set_agent_password(principal.agent_id,
                                         await asyncio.to_thread(hash_password, data["new"]))
     # Other sessions of this agent end; the one that changed the password stays.
-    await chat.store.delete_agent_sessions(principal.agent_id,
-                                           keep=hash_token(session_token) if session_token else None)
+    keep = hash_token(session_token) if session_token else None
+    await chat.store.delete_agent_sessions(principal.agent_id, keep=keep)
+    revoked(chat, principal.account_id, agentId=principal.agent_id, sessionsOnly=True, keepSession=keep)

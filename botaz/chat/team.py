@@ -11,6 +11,7 @@ from ..schema import F, Obj
 from ..store.db import Row
 from . import audit
 from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
+from .sessions import revoked
 from .context import Chat
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .pagination import Page, check_limit
@@ -76,6 +77,7 @@ async def do_remove_agent(chat: Chat, principal: Principal, agent_id: str) -> No
     if agent_id == principal.agent_id:
         raise Forbidden("You cannot remove yourself.")
     await chat.store.remove_agent(agent_id, now_ms())
+    revoked(chat, principal.account_id, agentId=agent_id)
     await audit.record(chat, principal, "agent.remove", "agent", agent_id)
 
 
@@ -108,6 +110,7 @@ async def do_revoke_token(chat: Chat, principal: Principal, token_id: str) -> No
     if not await chat.store.revoke_token(principal.account_id, token_id, now_ms()):
         raise NotFound("Token not found.")
     await audit.record(chat, principal, "token.revoke", "token", token_id)
+    revoked(chat, principal.account_id, tokenId=token_id)
 
 
 # conversations

@@ -228,6 +228,12 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_account ON audit_log (account_id, seq)
 """),
+    (7, "one-time instance flags", """
+CREATE TABLE instance_flags (
+    name TEXT PRIMARY KEY,
+    set_at {BIGINT} NOT NULL
+)
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

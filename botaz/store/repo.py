@@ -699,6 +699,23 @@ class Store:
             await conn.execute(f"DELETE FROM {table} WHERE visitor_id = ?", (visitor_id,))
         await conn.execute("DELETE FROM visitors WHERE id = ?", (visitor_id,))
 
+    async def claim_flag(self, name: str, at: int) -> bool:
+        """True for exactly one caller, even when several processes start at once."""
+        return await self.db.execute(
+            "INSERT INTO instance_flags (name, set_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, at)) == 1
+
+    async def prune(self, now: int, *, events_ms: int, deliveries_ms: int) -> int:
+        """Forget what is no longer needed: delivered events, old delivery logs, dead sessions."""
+        removed = 0
+        removed += await self.db.execute(
+            "DELETE FROM events WHERE fanned_out = 1 AND created_at < ?", (now - events_ms,))
+        removed += await self.db.execute(
+            "DELETE FROM deliveries WHERE status <> 'pending' AND created_at < ?", (now - deliveries_ms,))
+        removed += await self.db.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+        removed += await self.db.execute("DELETE FROM throttle WHERE reset_at < ?", (now,))
+        return removed
+
     async def pending_deliveries(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
         return int(row["n"])

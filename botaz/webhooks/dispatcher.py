@@ -30,6 +30,9 @@ LEASE_MS = 60_000
 PER_WEBHOOK = 4  # in flight at once, so one slow endpoint cannot take every slot
 MAX_IN_FLIGHT = 64
 RESPONSE_BODY_LIMIT = 1000
+PRUNE_EVERY_MS = 10 * 60 * 1000
+KEEP_EVENTS_MS = 7 * 24 * 3600 * 1000  # delivered events (the outbox) are kept a week
+KEEP_DELIVERIES_MS = 30 * 24 * 3600 * 1000  # the delivery log a month
 
 
 def backoff_ms(attempts: int, scale: float) -> int:
@@ -49,6 +52,7 @@ class Dispatcher:
         self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False,
                                          transport=transport,
                                          headers={"User-Agent": "botaz-webhooks/1"})
+        self._last_prune = 0
         self.delivered = 0
         self.failed_attempts = 0
         self._unsubscribe = chat.bus.subscribe(self._on_event)
@@ -90,6 +94,9 @@ class Dispatcher:
 
     async def tick(self) -> None:
         now = now_ms()
+        if now - self._last_prune > PRUNE_EVERY_MS:
+            self._last_prune = now
+            await self.chat.store.prune(now, events_ms=KEEP_EVENTS_MS, deliveries_ms=KEEP_DELIVERIES_MS)
         while await self.chat.store.fan_out(now):
             pass
         room = MAX_IN_FLIGHT - len(self._tasks)
