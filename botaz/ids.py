@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import time
 from datetime import datetime, timezone
@@ -12,9 +13,17 @@ ID_LENGTH = 17
 _ID_SET = frozenset(ID_ALPHABET)
 
 
+# 55 symbols: keep random bytes below 220 (= 4 * 55) and map each to byte % 55, which is unbiased.
+_ID_TABLE = bytes(ord(ID_ALPHABET[i % len(ID_ALPHABET)]) for i in range(220)) + bytes(36)
+_ID_REJECT = bytes(range(220, 256))
+
+
 def new_id() -> str:
-    choice = secrets.choice
-    return "".join(choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+    """17 characters from a cryptographic source: one urandom call, not seventeen."""
+    out = b""
+    while len(out) < ID_LENGTH:
+        out += os.urandom(24).translate(_ID_TABLE, _ID_REJECT)
+    return out[:ID_LENGTH].decode()
 
 
 def is_id(value: object) -> bool:
@@ -34,11 +43,17 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_last_second: list = [None, ""]
+
+
 def iso_ms(ms: int | None) -> str | None:
     if ms is None:
         return None
     seconds, millis = divmod(ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    if _last_second[0] != seconds:  # most timestamps formatted close together share a second
+        _last_second[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _last_second[0] = seconds
+    return f"{_last_second[1]}.{millis:03d}Z"
 
 
 def parse_iso_ms(text: str) -> int:

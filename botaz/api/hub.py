@@ -15,8 +15,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket
 
-from ..chat.sessions import REVOKED
-from ..events import Event, EventBus
+from ..events import REVOKED, Event, EventBus
 
 log = logging.getLogger("botaz.hub")
 

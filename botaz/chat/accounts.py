@@ -116,14 +116,20 @@ async def do_create_agent(chat: Chat, *, account_id: str, name: str, email: str,
 async def authenticate_token(chat: Chat, token: str | None) -> Principal:
     if not token or not token.startswith(API_TOKEN_PREFIX):
         raise Unauthenticated()
-    row = await chat.store.token_principal(hash_token(token))
+    token_hash = hash_token(token)
+    principal = chat.cache.token(token_hash)
+    if principal is not None:
+        return principal
+    row = await chat.store.token_principal(token_hash)
     if row is None:
         raise Unauthenticated()
     now = now_ms()
     if row["last_used_at"] is None or now - row["last_used_at"] > 60_000:
         await chat.store.touch_token(row["token_id"], now)  # at most once a minute per token
-    return Principal(row["account_id"], row["agent_id"], row["role"], bool(row["is_bot"]),
-                     row["token_id"])
+    principal = Principal(row["account_id"], row["agent_id"], row["role"], bool(row["is_bot"]),
+                          row["token_id"])
+    chat.cache.remember_token(token_hash, principal)
+    return principal
 
 
 async def list_agents(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:

@@ -48,7 +48,7 @@ DEFAULT_BOT: dict[str, Any] = {
     "businessHours": None,
     "askContact": True,
     "askContactText": "So we can reach you later, could you leave your email or phone number?",
-    "handoffKeywords": ["human", "person", "agent", "operator", "insan", "operator"],
+    "handoffKeywords": ["human", "person", "agent", "operator", "insan"],
     "handoffReply": "Sure, I'm connecting you with a member of our team.",
     "handoffOfflineReply": "Nobody from our team is online right now. Leave your email and we'll "
                            "reply as soon as we're back.",

@@ -10,6 +10,7 @@ from ..config import Settings
 from ..events import Event, EventBus
 from ..store import Store
 from ..store.db import Conn
+from .cache import Caches
 
 # Events a customer's server can subscribe to: stored with the change that caused them.
 DURABLE_EVENTS = frozenset({"message.created", "message.updated", "message.deleted",
@@ -41,6 +42,17 @@ class Chat:
     bus: EventBus
     settings: Settings
     presence: Presence = field(default_factory=NobodyOnline)
+    cache: Caches = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = Caches(self.bus)
+
+    async def has_webhooks(self, account_id: str) -> bool:
+        present = self.cache.has_webhooks(account_id)
+        if present is None:
+            present = await self.store.account_has_webhooks(account_id)
+            self.cache.remember_webhooks(account_id, present)
+        return present
 
     def send_event(self, event: Event) -> None:
         """For events that are not stored (typing, agents-only notices)."""
@@ -57,7 +69,8 @@ class Chat:
             change = Change(tx)
             yield change
             for event in change.events:
-                if event.name in DURABLE_EVENTS:
+                # The outbox feeds webhooks only: an account without any needs no copy.
+                if event.name in DURABLE_EVENTS and await self.has_webhooks(event.account_id):
                     await self.store.insert_event(event, conn=tx)
             for entry in change.audit:
                 await self.store.insert_audit(entry, conn=tx)

@@ -52,14 +52,17 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
     async with chat.change() as change:
         tx = change.tx
         row["seq"] = await chat.store.insert_message(row, conn=tx)
-        await chat.store.touch_visitor(visitor["id"], now, conn=tx)
+        if chat.cache.should_touch(visitor["id"], now):
+            await chat.store.touch_visitor(visitor["id"], now, conn=tx)
         message = message_json(row)
         change.emit(Event("message.created", visitor["account_id"], visitor["id"], message,
                           seq=row["seq"]))
-        if user_id is not None and await chat.store.add_visitor_agent(visitor["id"], user_id, now,
-                                                                      conn=tx):
-            updated = await visitor_object(chat, visitor, conn=tx)
-            change.emit(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
+        pair = (visitor["id"], user_id)
+        if user_id is not None and pair not in chat.cache.visitor_agents:
+            if await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx):
+                updated = await visitor_object(chat, visitor, conn=tx)
+                change.emit(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
+            chat.cache.visitor_agents.add(pair)
     if user_id is None and visitor["status"] == "resolved":
         from .team import do_set_status  # a visitor writing again reopens the conversation
 
@@ -70,13 +73,17 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
 async def check_sender(chat: Chat, principal: Principal, user_id: str,
                        visitor_id: str) -> tuple[Row, bool]:
     """The visitor to write to, and whether the sender is a bot."""
-    kind = await chat.store.agent_kind(principal.account_id, user_id)
-    if kind is None:
-        raise Invalid("userId is not an agent of this account.")
+    is_bot = chat.cache.agent_kind(principal.account_id, user_id)
+    if is_bot is None:
+        kind = await chat.store.agent_kind(principal.account_id, user_id)
+        if kind is None:
+            raise Invalid("userId is not an agent of this account.")
+        is_bot = bool(kind["is_bot"])
+        chat.cache.remember_agent_kind(principal.account_id, user_id, is_bot)
     visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
     if visitor["banned"]:
         raise Forbidden("This visitor is banned.")
-    return visitor, bool(kind["is_bot"])
+    return visitor, is_bot
 
 
 async def _get_row(chat: Chat, account_id: str, message_id: str) -> Row:

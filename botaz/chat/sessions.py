@@ -6,14 +6,13 @@ import asyncio
 import secrets
 from typing import Any
 
-from ..events import Event
+from ..events import REVOKED, Event
 from ..ids import hash_token, now_ms
 from ..schema import F, Obj
 from .accounts import Principal, hash_password, verify_password
 from .context import Chat
 from .errors import DomainError, Forbidden, Invalid, Unauthenticated
 
-REVOKED = "_credentials_revoked"
 SESSION_DAYS = 30
 SESSION_MS = SESSION_DAYS * 24 * 3600 * 1000
 LOGIN_WINDOW_MS = 15 * 60 * 1000

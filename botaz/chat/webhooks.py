@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from ..events import WEBHOOKS_CHANGED, Event
 from ..ids import is_id, iso_ms, new_id, now_ms
 from ..schema import F, Obj
 from ..store.db import Row
@@ -86,6 +87,11 @@ async def _check_url(chat: Chat, url: str) -> str:
     return url
 
 
+def _changed(chat: Chat, account_id: str) -> None:
+    """Every node forgets whether this account has webhooks, so its next event is stored."""
+    chat.send_event(Event(WEBHOOKS_CHANGED, account_id, "", {}, agents_only=True))
+
+
 async def _get(chat: Chat, principal: Principal, webhook_id: str) -> Row:
     row = await chat.store.get_webhook(principal.account_id, webhook_id) if is_id(webhook_id) else None
     if row is None:
@@ -102,6 +108,7 @@ async def do_create_webhook(chat: Chat, principal: Principal, body: Any) -> dict
            "events": orjson.dumps(events).decode(), "secret": "whsec_" + secrets.token_hex(24),
            "created_at": now_ms()}
     await chat.store.insert_webhook(row)
+    _changed(chat, principal.account_id)
     await audit.record(chat, principal, "webhook.create", "webhook", row["id"], {"url": url})
     return {"_id": row["id"], "url": url, "events": events, "enabled": True, "secret": row["secret"],
             "createdAt": iso_ms(row["created_at"]), "disabledReason": None}
@@ -135,6 +142,7 @@ async def do_update_webhook(chat: Chat, principal: Principal, webhook_id: str,
             await chat.store.retry_pending_now(row["id"], now_ms())
     if changes:
         await chat.store.update_webhook(row["id"], changes)
+        _changed(chat, principal.account_id)
         await audit.record(chat, principal, "webhook.update", "webhook", row["id"], {"fields": sorted(data)})
     return webhook_json(await _get(chat, principal, webhook_id))
 
@@ -143,6 +151,7 @@ async def do_delete_webhook(chat: Chat, principal: Principal, webhook_id: str) -
     require_owner(principal)
     row = await _get(chat, principal, webhook_id)
     await chat.store.delete_webhook(principal.account_id, row["id"])
+    _changed(chat, principal.account_id)
     await audit.record(chat, principal, "webhook.delete", "webhook", row["id"])
 
 

@@ -1,3 +1,3 @@
-from .bus import EVENT_NAMES, Event, EventBus
+from .bus import EVENT_NAMES, REVOKED, WEBHOOKS_CHANGED, Event, EventBus
 
-__all__ = ["EVENT_NAMES", "Event", "EventBus"]
+__all__ = ["EVENT_NAMES", "REVOKED", "WEBHOOKS_CHANGED", "Event", "EventBus"]

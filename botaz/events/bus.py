@@ -15,6 +15,10 @@ from ..ids import iso_ms, new_id, now_ms
 
 log = logging.getLogger("botaz.events")
 
+# Internal events: never sent to sockets or webhooks, but they cross nodes like the others.
+REVOKED = "_credentials_revoked"
+WEBHOOKS_CHANGED = "_webhooks_changed"
+
 EVENT_NAMES = ("message.created", "message.updated", "message.deleted",
                "visitor.created", "visitor.updated", "typing")
 

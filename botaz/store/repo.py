@@ -493,6 +493,11 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, 1, ?)", (row["id"], row["account_id"], row["url"],
                                               row["events"], row["secret"], row["created_at"]))
 
+    async def account_has_webhooks(self, account_id: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 AS ok FROM webhooks WHERE account_id = ? AND enabled = 1 LIMIT 1", (account_id,))
+        return row is not None
+
     async def get_webhook(self, account_id: str, webhook_id: str) -> Row | None:
         return await self.db.fetchone(
             "SELECT * FROM webhooks WHERE id = ? AND account_id = ?", (webhook_id, account_id))
