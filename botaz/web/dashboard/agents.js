@@ -83,7 +83,7 @@ export function mountAgents(container) {
     const errId = nextId("aerr");
     const err = h("p", { class: "form-error", id: errId, role: "alert", hidden: true });
     const result = h("div", { class: "once-box", hidden: true, role: "status" });
-    const ids = { name: nextId("an"), email: nextId("ae"), password: nextId("ap"), role: nextId("ar") };
+    const ids = { name: nextId("an"), email: nextId("ae"), password: nextId("ap"), role: nextId("ar"), bot: nextId("ab") };
     const form = h("form", { class: "form-grid", novalidate: true },
       h("div", { class: "field" }, h("label", { for: ids.name }, "Name"),
         h("input", { id: ids.name, name: "name", required: true, autocomplete: "off" })),
@@ -96,6 +96,12 @@ export function mountAgents(container) {
       h("div", { class: "field" }, h("label", { for: ids.role }, "Role"),
         h("select", { id: ids.role, name: "role", class: "select" },
           h("option", { value: "agent" }, "Agent"), h("option", { value: "owner" }, "Owner"))),
+      h("div", { class: "field check-field span-all" },
+        h("div", { class: "check" },
+          h("input", { id: ids.bot, name: "bot", type: "checkbox", "aria-describedby": `${ids.bot}-hint` }),
+          h("label", { for: ids.bot }, "Bot")),
+        h("span", { class: "hint", id: `${ids.bot}-hint` },
+          "For a program of yours that answers visitors through the REST API with this agent's token. Its messages carry a Bot badge.")),
       err,
       h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Add agent")));
     form.addEventListener("submit", async (e) => {
@@ -105,6 +111,7 @@ export function mountAgents(container) {
       const body = { name: String(data.get("name") || "").trim(), email: String(data.get("email") || "").trim(), role: data.get("role") };
       const password = String(data.get("password") || "");
       if (password) body.password = password;
+      if (data.get("bot")) body.bot = true;
       const submit = form.querySelector("button[type=submit]");
       submit.disabled = true;
       try {

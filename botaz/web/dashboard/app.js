@@ -1,5 +1,6 @@
 // The dashboard shell: signs the agent in from the session cookie, draws the header and routes
-// /, /chat/:visitorId, /agents and /settings on the client with history.pushState.
+// /, /chat/:visitorId, /agents and /settings (with #section anchors, e.g. /settings#audit for the
+// audit log) on the client with history.pushState.
 
 import { post } from "./api.js";
 import { h, clear, avatar, toast, icon } from "./dom.js";
@@ -15,7 +16,9 @@ const topbar = document.getElementById("topbar");
 const NAV_ITEMS = [
   { href: "/", label: "Conversations", match: (p) => p === "/" || p.startsWith("/chat/") },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
-  { href: "/settings", label: "Settings", match: (p) => p === "/settings" },
+  { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
+  { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
+    match: (p, hash) => p === "/settings" && hash === "#audit" },
 ];
 
 function parseRoute(pathname) {
@@ -59,11 +62,15 @@ function mountNotFound(container) {
 }
 
 nav.go = (path, { replace = false } = {}) => {
-  if (path === location.pathname + location.search) return;
+  if (path === location.pathname + location.search + location.hash) {
+    if (location.hash) render(); // the same anchor again: scroll back to it
+    return;
+  }
   if (replace) history.replaceState(null, "", path);
   else history.pushState(null, "", path);
   render();
-  if (!path.startsWith("/chat/")) main.focus({ preventScroll: true });
+  // Pages focus their own target for #anchors.
+  if (!path.startsWith("/chat/") && !path.includes("#")) main.focus({ preventScroll: true });
 };
 
 window.addEventListener("popstate", render);
@@ -77,7 +84,7 @@ document.addEventListener("click", (e) => {
   if (url.origin !== location.origin) return;
   if (parseRoute(url.pathname).view === "notfound") return;
   e.preventDefault();
-  nav.go(url.pathname + url.search);
+  nav.go(url.pathname + url.search + url.hash);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -88,7 +95,7 @@ let connStatus;
 
 function updateNav() {
   for (const { a, item } of navLinks) {
-    if (item.match(location.pathname)) a.setAttribute("aria-current", "page");
+    if (item.match(location.pathname, location.hash)) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
 }
@@ -97,7 +104,8 @@ function renderHeader() {
   const me = session.agent;
   const list = h("ul", { class: "nav-list" });
   for (const item of NAV_ITEMS) {
-    const a = h("a", { href: item.href, class: "nav-link" }, item.label);
+    if (item.owner && !session.isOwner) continue;
+    const a = h("a", { href: item.href, class: `nav-link ${item.cls || ""}`.trim() }, item.label);
     navLinks.push({ a, item });
     list.append(h("li", null, a));
   }

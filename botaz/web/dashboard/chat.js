@@ -6,7 +6,7 @@ import {
   h, clear, avatar, visitorName, clock, fullDate, dayLabel, dayKey, formatBytes, toast,
   confirmDialog, nextId, icon, relativeAgo,
 } from "./dom.js";
-import { session, realtime, agents, agentName } from "./state.js";
+import { session, realtime, agents, agentName, ensureAgent } from "./state.js";
 import { createComposer } from "./composer.js";
 import { mountVisitorPanel } from "./visitor-panel.js";
 
@@ -99,6 +99,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
   function renderMessage(m) {
     const fromVisitor = m.userId === null;
     const mine = m.userId === me;
+    if (!fromVisitor) ensureAgent(m.userId);
     const author = fromVisitor ? visitorName(visitor) : agentName(m.userId);
     const bubble = h("div", { class: "bubble" });
     if (m.text) bubble.append(h("p", { class: "bubble-text" }, m.text));
@@ -110,7 +111,8 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
         m.seen ? "Seen" : "Sent"));
     }
     const body = h("div", { class: "msg-body" },
-      h("div", { class: "msg-author" }, author),
+      h("div", { class: "msg-author" }, h("span", { class: "msg-author-name" }, author),
+        m.bot ? h("span", { class: "tag tag-bot", title: "Written by a bot" }, "Bot") : null),
       bubble, meta);
     if (mine) {
       const edit = h("button", { type: "button", class: "btn btn-tiny btn-ghost", "aria-label": "Edit message" }, "Edit");
@@ -120,7 +122,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
       body.append(h("div", { class: "msg-tools" }, m.text ? edit : null, remove));
     }
     return h("li", {
-      class: `tl-item msg ${fromVisitor ? "from-visitor" : "from-agent"}${mine ? " mine" : ""}`,
+      class: `tl-item msg ${fromVisitor ? "from-visitor" : "from-agent"}${mine ? " mine" : ""}${m.bot ? " from-bot" : ""}`,
       dataset: { id: m._id, author: m.userId || "visitor" },
     },
     h("div", { class: "day-sep", role: "separator" }, h("span", null, dayLabel(m.sentAt))),
@@ -265,8 +267,12 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
       return;
     }
     renderedName = name;
+    redrawMessages((m) => m.userId === null);
+  }
+
+  function redrawMessages(which) {
     for (const e of order) {
-      if (e.kind !== "m" || e.data.userId !== null || e.editing) continue;
+      if (e.kind !== "m" || e.editing || !which(e.data)) continue;
       const el = renderMessage(e.data);
       e.el.replaceWith(el);
       e.el = el;
@@ -486,6 +492,10 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     panel = mountVisitorPanel(panelCol, visitor, {
       online,
       onClose: () => setPanelOpen(false),
+      onDeleted: () => {
+        gone = true;
+        hooks.onDeleted?.(visitorId);
+      },
       onSaved: (v) => {
         visitor = { ...visitor, ...v };
         renderHeader();
@@ -559,6 +569,27 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     if (!online) setVisitorTyping(false);
     renderHeader();
   }));
+  // Erased (here or on a colleague's dashboard): nothing is left to show.
+  let gone = false;
+  disposers.push(realtime.on("visitor.deleted", (d) => {
+    if (!d || d._id !== visitorId || gone) return;
+    gone = true;
+    showGone();
+  }));
+  function showGone() {
+    teardown();
+    clear(panelCol);
+    clear(col).append(h("div", { class: "empty-chat", role: "status" },
+      h("h2", null, "This visitor was deleted"),
+      h("p", null, "The visitor and everything about them were erased."),
+      h("a", { href: "/", class: "btn btn-ghost" }, "Back to conversations")));
+  }
+  // The team changed (e.g. a new bot agent): redraw authors' names and the assignee list.
+  disposers.push(realtime.on("agents.changed", () => {
+    if (!visitor) return;
+    redrawMessages((m) => m.userId !== null);
+    renderHeader();
+  }));
   disposers.push(realtime.on("conversation.updated", (c) => {
     if (c && c.visitor && c.visitor._id === visitorId && visitor) {
       conv = c;
@@ -581,15 +612,21 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
 
   load();
 
+  let tornDown = false;
+  function teardown() {
+    if (tornDown) return;
+    tornDown = true;
+    destroyed = true;
+    clearTimeout(typingTimer);
+    for (const t of colleaguesTyping.values()) clearTimeout(t);
+    for (const d of disposers) d();
+    panel?.destroy();
+    panel = null;
+    delete panelCol.dataset.open;
+  }
+
   return {
     visitorId,
-    destroy() {
-      destroyed = true;
-      clearTimeout(typingTimer);
-      for (const t of colleaguesTyping.values()) clearTimeout(t);
-      for (const d of disposers) d();
-      panel?.destroy();
-      delete panelCol.dataset.open;
-    },
+    destroy: teardown,
   };
 }

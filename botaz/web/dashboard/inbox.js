@@ -2,7 +2,7 @@
 
 import { get, withQuery, enc } from "./api.js";
 import { h, clear, avatar, visitorName, shortWhen, nextId } from "./dom.js";
-import { session, realtime, agentName, nav } from "./state.js";
+import { session, realtime, agentName, ensureAgent, nav } from "./state.js";
 import { mountChat } from "./chat.js";
 
 const FILTER_KEY = "botaz.filters";
@@ -48,6 +48,10 @@ export function mountInbox(container, route) {
     chat = mountChat(chatCol, panelCol, visitorId, {
       onConversation: (conv) => list.upsert(conv, { force: true }),
       onSeen: () => list.setUnread(visitorId, 0),
+      onDeleted: (id) => {
+        list.remove(id);
+        nav.go("/");
+      },
     });
   }
   open(route.visitorId);
@@ -152,7 +156,10 @@ function createConversationList() {
     if (!m) return h("span", { class: "conv-preview muted" }, "No messages yet");
     let who = "";
     if (m.userId === me) who = "You: ";
-    else if (m.userId) who = `${agentName(m.userId)}: `;
+    else if (m.userId) {
+      ensureAgent(m.userId);
+      who = `${agentName(m.userId)}: `;
+    }
     let text = m.text || "";
     if (!text && m.attachment) text = `📎 ${m.attachment.name || "File"}`;
     return h("span", { class: "conv-preview" }, who, text);
@@ -273,6 +280,12 @@ function createConversationList() {
     render();
   }
 
+  function remove(visitorId) {
+    clearTimeout(typing.get(visitorId));
+    typing.delete(visitorId);
+    if (convs.delete(visitorId)) render();
+  }
+
   function setUnread(visitorId, n) {
     const conv = convs.get(visitorId);
     if (conv && conv.unread !== n) {
@@ -342,6 +355,8 @@ function createConversationList() {
     if (typeof online === "boolean") conv.online = online;
     render();
   }));
+  disposers.push(realtime.on("visitor.deleted", (d) => { if (d && d._id) remove(d._id); }));
+  disposers.push(realtime.on("agents.changed", () => render()));
   disposers.push(realtime.on("conversation.updated", (c) => upsert(c)));
   disposers.push(realtime.on("typing", (t) => {
     if (t && t.userId === null) setTyping(t.visitorId, Boolean(t.typing));
@@ -357,6 +372,7 @@ function createConversationList() {
   return {
     el,
     upsert,
+    remove,
     setUnread,
     setActive,
     destroy() {

@@ -1,45 +1,19 @@
-// /settings: widget install snippet, widget look, pre-chat form, canned responses, API tokens,
-// and the agent's password. Owners edit account settings; other agents see them read-only.
+// /settings: widget install snippet, widget look, pre-chat form, allowed websites, the bot,
+// canned responses, API tokens, webhooks, the agent's password and the audit log. Owners edit
+// account settings; other agents see them read-only. /settings#<section> scrolls to a section
+// (e.g. #audit, the "Audit log" link of the header).
 
 import { get, post, put, del, enc } from "./api.js";
 import {
   h, copyButton, fullDate, relativeAgo, confirmDialog, toast, nextId, showFormError, clearFormError,
 } from "./dom.js";
-import { session, agentName, setCanned } from "./state.js";
+import { session, agentName, setCanned, nav, realtime } from "./state.js";
+import { section, field, errorRegion, okRegion, flash } from "./forms.js";
+import { createBotSection } from "./settings-bot.js";
+import { createWebhooksSection } from "./settings-webhooks.js";
+import { createAuditSection } from "./settings-audit.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
-
-function section(title, description, ...content) {
-  const id = nextId("set");
-  return h("section", { class: "card", "aria-labelledby": id, id: `${id}-section` },
-    h("h2", { id }, title),
-    description ? h("p", { class: "muted card-lead" }, description) : null,
-    ...content);
-}
-
-function field(label, input, hint) {
-  const id = input.id || nextId("f");
-  input.id = id;
-  let hintEl = null;
-  if (hint) {
-    hintEl = h("span", { class: "hint", id: `${id}-hint` }, hint);
-    input.setAttribute("aria-describedby", `${id}-hint`);
-  }
-  return h("div", { class: "field" }, h("label", { for: id }, label), input, hintEl);
-}
-
-function errorRegion() {
-  return h("p", { class: "form-error", id: nextId("err"), role: "alert", hidden: true });
-}
-
-function okRegion() {
-  return h("span", { class: "form-ok", role: "status" });
-}
-
-function flash(el, text) {
-  el.textContent = text;
-  setTimeout(() => { if (el.textContent === text) el.textContent = ""; }, 2500);
-}
 
 export function mountSettings(container) {
   const owner = session.isOwner;
@@ -51,8 +25,8 @@ export function mountSettings(container) {
   const base = location.origin;
   const siteKey = session.account?.siteKey || "";
   const snippet = `<script src="${base}/widget.js" data-site-key="${siteKey}" async></script>`;
-  const install = section("Install the chat widget",
-    "Paste this snippet before the closing </body> tag of every page where visitors should be able to chat.",
+  const install = section({ key: "install", title: "Install the chat widget",
+    description: "Paste this snippet before the closing </body> tag of every page where visitors should be able to chat." },
     h("div", { class: "field" },
       h("span", { class: "label" }, "Site key"),
       h("span", { class: "id-row" }, h("code", { class: "site-key" }, siteKey), copyButton(siteKey, "site key"))),
@@ -91,7 +65,7 @@ export function mountSettings(container) {
       showFormError(widgetForm, widgetErr, err, ["greeting", "title", "color"]);
     }
   });
-  const widgetSection = section("Widget", "How the chat window looks on your website.", readOnlyNote(), widgetForm);
+  const widgetSection = section({ key: "widget", title: "Widget", description: "How the chat window looks on your website." }, readOnlyNote(), widgetForm);
 
   // ----- pre-chat form
   const preformEnabled = h("input", { type: "checkbox", name: "enabled", id: nextId("pe") });
@@ -131,7 +105,35 @@ export function mountSettings(container) {
       showFormError(preformForm, preformErr, err, []);
     }
   });
-  const preformSection = section("Pre-chat form", "Collect a visitor's details before the chat starts.", readOnlyNote(), preformForm);
+  const preformSection = section({ key: "preform", title: "Pre-chat form", description: "Collect a visitor's details before the chat starts." }, readOnlyNote(), preformForm);
+
+  // ----- allowed websites
+  const origins = h("textarea", { name: "allowedOrigins", rows: "4", spellcheck: "false", autocomplete: "off",
+    placeholder: "https://shop.example.com\nhttps://www.example.com" });
+  const originsErr = errorRegion();
+  const originsOk = okRegion();
+  const originsForm = h("form", { class: "settings-form", novalidate: true },
+    h("fieldset", { class: "plain", disabled: !owner },
+      h("legend", { class: "sr-only" }, "Allowed websites"),
+      field("Allowed websites", origins,
+        `One website per line, as scheme://host[:port]. Leave empty to allow any website. The demo page counts as ${location.origin}.`)),
+    originsErr,
+    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save allowed websites"), originsOk) : null);
+  originsForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFormError(originsForm, originsErr);
+    const list = origins.value.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+    try {
+      const s = await put("/api/settings", { allowedOrigins: list });
+      fillSettings(s);
+      flash(originsOk, "Saved");
+    } catch (err) {
+      showFormError(originsForm, originsErr, err, ["allowedOrigins"]);
+    }
+  });
+  const originsSection = section({ key: "websites", title: "Allowed websites",
+    description: "Only pages of these websites may use your chat widget. Pages elsewhere that embed your site key get an error." },
+  readOnlyNote(), originsForm);
 
   function fillSettings(s) {
     if (!s) return;
@@ -145,6 +147,7 @@ export function mountSettings(container) {
     const enabledFields = new Set(p.fields || []);
     for (const [k] of PREFORM_FIELDS) preformFields[k].checked = enabledFields.has(k);
     fieldsGroup.disabled = !preformEnabled.checked;
+    origins.value = (s.allowedOrigins || []).join("\n");
   }
 
   // ----- canned responses
@@ -212,8 +215,8 @@ export function mountSettings(container) {
     });
     return c ? h("li", null, form) : form;
   }
-  const cannedSection = section("Canned responses",
-    "Saved replies for common questions. In a conversation, type / and the shortcut to insert one.",
+  const cannedSection = section({ key: "canned", title: "Canned responses",
+    description: "Saved replies for common questions. In a conversation, type / and the shortcut to insert one." },
     cannedList, cannedStatus, h("h3", null, "New canned response"), cannedEditor(null));
 
   // ----- API tokens
@@ -277,8 +280,8 @@ export function mountSettings(container) {
       }
     });
   }
-  const tokensSection = section("API tokens",
-    "Tokens let your own server use the REST API (Authorization: Bearer <token>). Each acts as the agent it belongs to.",
+  const tokensSection = section({ key: "tokens", title: "API tokens",
+    description: "Tokens let your own server use the REST API (Authorization: Bearer <token>). Each acts as the agent it belongs to." },
     readOnlyNote(), tokenForm, tokenResult, h("div", { class: "table-wrap" }, tokensTable), tokensStatus);
 
   // ----- password
@@ -317,24 +320,60 @@ export function mountSettings(container) {
       if (err.status === 403) current.setAttribute("aria-invalid", "true");
     }
   });
-  const passwordSection = section("Change password", null, pwForm);
+  const passwordSection = section({ key: "password", title: "Change password" }, pwForm);
+
+  // ----- bot, webhooks, audit log
+  const isDestroyed = () => destroyed;
+  const bot = createBotSection({ owner, readOnlyNote, isDestroyed });
+  const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
+  const audit = owner ? createAuditSection({ isDestroyed }) : null;
 
   // ----- page
+  const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
+    [originsSection, "Allowed websites"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
+    [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
+    [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
-    ...[[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
-      [cannedSection, "Canned responses"], [tokensSection, "API tokens"], [passwordSection, "Password"]]
-      .map(([s, label]) => h("li", null, h("a", { href: `#${s.id}`, onClick: (e) => {
-        e.preventDefault();
-        s.scrollIntoView({ behavior: "smooth", block: "start" });
-        s.querySelector("h2")?.setAttribute("tabindex", "-1");
-        s.querySelector("h2")?.focus({ preventScroll: true });
-      } }, label)))));
+    ...sections.map(([s, label]) => h("li", null, h("a", { href: `/settings#${s.id}`, onClick: (e) => {
+      e.preventDefault();
+      if (location.hash === `#${s.id}`) goToHash(true);
+      else nav.go(`/settings#${s.id}`, { replace: true });
+    } }, label)))));
+  const main = h("div", { class: "settings-main" }, ...sections.map(([s]) => s));
 
   container.append(h("div", { class: "page settings-page" },
     h("div", { class: "page-head" }, h("h1", null, "Settings"),
       h("p", { class: "muted" }, `Account: ${session.account?.name || ""}`)),
-    h("div", { class: "settings-layout" }, toc,
-      h("div", { class: "settings-main" }, install, widgetSection, preformSection, cannedSection, tokensSection, passwordSection))));
+    h("div", { class: "settings-layout" }, toc, main)));
+
+  // ----- /settings#<section>: scroll there, and stay there while the sections above fill in
+  const scroller = container.closest(".main") || container;
+  let pinned = null;
+  let unpinTimer = null;
+  function unpin() {
+    pinned = null;
+    clearTimeout(unpinTimer);
+  }
+  for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) {
+    scroller.addEventListener(type, unpin, { passive: true });
+  }
+  const resizeObserver = new ResizeObserver(() => { if (pinned) pinned.scrollIntoView({ block: "start" }); });
+  resizeObserver.observe(main);
+  function goToHash(smooth) {
+    unpin();
+    const key = decodeURIComponent(location.hash.slice(1));
+    const target = key ? sections.map(([s]) => s).find((s) => s.id === key) : null;
+    if (!target) return;
+    target.scrollIntoView({ behavior: smooth ? "smooth" : "auto", block: "start" });
+    const heading = target.querySelector("h2");
+    heading?.setAttribute("tabindex", "-1");
+    setTimeout(() => heading?.focus({ preventScroll: true }), 0);
+    if (!smooth) {
+      pinned = target;
+      unpinTimer = setTimeout(unpin, 4000);
+    }
+  }
+  goToHash(false);
 
   // ----- data
   get("/api/settings").then((s) => { if (!destroyed) fillSettings(s); }).catch((err) => {
@@ -353,6 +392,20 @@ export function mountSettings(container) {
     if (destroyed) return;
     tokensStatus.textContent = err.status === 403 ? "Only owners can see and manage API tokens." : `Could not load tokens: ${err.message}`;
   });
+  bot.load();
+  webhooks?.load();
+  audit?.load();
+  const offAgents = realtime.on("agents.changed", () => bot.refreshAgents());
 
-  return { destroy() { destroyed = true; } };
+  return {
+    update() { goToHash(true); },
+    destroy() {
+      destroyed = true;
+      unpin();
+      resizeObserver.disconnect();
+      for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) scroller.removeEventListener(type, unpin);
+      webhooks?.destroy();
+      offAgents();
+    },
+  };
 }

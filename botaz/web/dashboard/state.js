@@ -40,6 +40,22 @@ export async function loadAgents() {
   return agents;
 }
 
+/**
+ * A message by an agent this page does not know yet (e.g. the bot agent that switching the bot
+ * on just made): reload the team once, then tell the views ("agents.changed") to redraw names.
+ */
+const askedFor = new Set();
+let teamReload = null;
+export function ensureAgent(id) {
+  if (!id || agents.has(id) || askedFor.has(id)) return;
+  askedFor.add(id);
+  if (teamReload) return;
+  teamReload = loadAgents()
+    .then(() => realtime.emit("agents.changed"))
+    .catch(() => {})
+    .finally(() => { teamReload = null; });
+}
+
 export function agentName(id) {
   if (!id) return "Visitor";
   if (session.agent && id === session.agent._id) return session.agent.name;

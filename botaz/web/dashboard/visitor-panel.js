@@ -1,9 +1,10 @@
-// The right column: who the visitor is, their editable contact details, and pages visited.
+// The right column: who the visitor is, their editable contact details, whether the bot answers
+// them, pages visited, and their data (export as a JSON file, or erase for good).
 
-import { get, put, withQuery, enc } from "./api.js";
+import { get, put, del, withQuery, enc } from "./api.js";
 import {
   h, clear, avatar, visitorName, fullDate, relativeAgo, describeUserAgent, copyButton,
-  safeHttpUrl, shortWhen, nextId, showFormError, clearFormError, toast, icon,
+  safeHttpUrl, shortWhen, nextId, showFormError, clearFormError, toast, icon, confirmDialog,
 } from "./dom.js";
 import { agentName, realtime } from "./state.js";
 
@@ -13,7 +14,7 @@ const FIELDS = [
   ["phone", "Phone", "tel", "tel"],
 ];
 
-export function mountVisitorPanel(container, initialVisitor, { online: initialOnline = false, onClose, onSaved } = {}) {
+export function mountVisitorPanel(container, initialVisitor, { online: initialOnline = false, onClose, onSaved, onDeleted } = {}) {
   let visitor = initialVisitor;
   let online = initialOnline;
   let dirty = false;
@@ -132,25 +133,102 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
         referrer ? ` · from ${new URL(referrer).host}` : null));
   }
 
+  // ----- the bot, for this visitor
+  const botSwitch = h("input", { type: "checkbox", role: "switch", class: "switch", id: nextId("vbot") });
+  const botHint = h("span", { class: "hint", id: `${botSwitch.id}-hint` },
+    "When off, no bot answers this visitor and the widget hides the bot's messages.");
+  botSwitch.setAttribute("aria-describedby", botHint.id);
+  let botBusy = false;
+  let liveUpdates = 0; // visitor.updated events applied: a PUT answer older than one is stale
+  function renderBot() {
+    if (!botBusy) botSwitch.checked = visitor.showBotMessages !== false;
+  }
+  botSwitch.addEventListener("change", async () => {
+    const want = botSwitch.checked;
+    const before = liveUpdates;
+    botBusy = true;
+    botSwitch.disabled = true;
+    try {
+      const v = await put(`/api/visitors/${enc(visitor._id)}/bot`, { showBotMessages: want });
+      if (liveUpdates === before) visitor = { ...visitor, ...v };
+      toast(want ? "The bot answers this visitor again." : "The bot no longer answers this visitor.");
+    } catch (error) {
+      toast(error.message, "error");
+    } finally {
+      botBusy = false;
+      botSwitch.disabled = false;
+      renderBot();
+    }
+  });
+
+  // ----- privacy: export and erase
+  const exportBtn = h("button", { type: "button", class: "btn btn-small" }, "Export data");
+  const deleteBtn = h("button", { type: "button", class: "btn btn-small btn-danger-ghost" }, "Delete visitor");
+  exportBtn.addEventListener("click", async () => {
+    exportBtn.disabled = true;
+    try {
+      const data = await get(`/api/visitors/${enc(visitor._id)}/export`);
+      const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+      const url = URL.createObjectURL(blob);
+      const a = h("a", { href: url, download: `visitor-${visitor._id}.json`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (error) {
+      toast(`Could not export: ${error.message}`, "error");
+    } finally {
+      exportBtn.disabled = false;
+    }
+  });
+  deleteBtn.addEventListener("click", async () => {
+    const name = visitorName(visitor);
+    const ok = await confirmDialog(
+      `This erases ${name} and everything about them for good: every message, the pages they visited, private notes and files. It cannot be undone.`,
+      { confirmLabel: "Delete visitor", title: "Delete this visitor?" });
+    if (!ok) return;
+    deleteBtn.disabled = true;
+    try {
+      await del(`/api/visitors/${enc(visitor._id)}`);
+      toast(`${name} was deleted.`);
+      onDeleted?.(visitor._id);
+    } catch (error) {
+      deleteBtn.disabled = false;
+      toast(error.status === 404 ? "This visitor was already deleted." : error.message, "error");
+      if (error.status === 404) onDeleted?.(visitor._id);
+    }
+  });
+
   const closeBtn = h("button", { type: "button", class: "btn btn-icon btn-ghost panel-close", "aria-label": "Close visitor details" }, icon("close"));
   closeBtn.addEventListener("click", () => onClose?.());
 
   const detailsHeading = nextId("vh");
   const techHeading = nextId("vh");
   const pagesHeading = nextId("vh");
+  const botHeading = nextId("vh");
+  const privacyHeading = nextId("vh");
   container.append(h("div", { class: "panel" },
     closeBtn,
     card,
     h("section", { class: "panel-section", "aria-labelledby": detailsHeading },
       h("h3", { id: detailsHeading }, "Contact details"), form),
+    h("section", { class: "panel-section", "aria-labelledby": botHeading },
+      h("h3", { id: botHeading }, "Bot"),
+      h("div", { class: "check" }, botSwitch, h("label", { for: botSwitch.id }, "Bot answers this visitor")),
+      botHint),
     h("section", { class: "panel-section", "aria-labelledby": pagesHeading },
       h("h3", { id: pagesHeading }, "Pages visited"), pagesList, pagesStatus, pagesMore),
     h("section", { class: "panel-section", "aria-labelledby": techHeading },
-      h("h3", { id: techHeading }, "Visitor"), info)));
+      h("h3", { id: techHeading }, "Visitor"), info),
+    h("section", { class: "panel-section", "aria-labelledby": privacyHeading },
+      h("h3", { id: privacyHeading }, "Privacy"),
+      h("p", { class: "hint panel-hint" }, "Everything stored about this visitor, as a JSON file; or erase it all."),
+      h("div", { class: "form-actions" }, exportBtn, deleteBtn))));
 
   renderCard();
   fillForm();
   renderInfo();
+  renderBot();
   loadPages();
 
   let pagesTimer = null;
@@ -158,9 +236,11 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
     if (!v || v._id !== visitor._id) return;
     const { online: isOnline, ...fields } = v;
     visitor = { ...visitor, ...fields };
+    liveUpdates += 1;
     if (typeof isOnline === "boolean") online = isOnline;
     renderCard();
     renderInfo();
+    renderBot();
     if (!dirty) fillForm();
     else if (document.activeElement && !form.contains(document.activeElement)) {
       toast("This visitor's details changed while you were editing them.", "info");
@@ -176,6 +256,7 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
       if (typeof isOnline === "boolean") online = isOnline;
       renderCard();
       renderInfo();
+      renderBot();
       if (!dirty) fillForm();
     },
     setOnline(isOnline) {

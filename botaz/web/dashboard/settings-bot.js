@@ -1,0 +1,363 @@
+// Settings → Bot: the built-in rule bot (greeting, FAQ answers, offline reply, business hours,
+// asking for contact details, hand-off to a human) or an external bot at a URL of yours.
+// GET/PUT /api/bot. Owners edit; other agents see the configuration read-only.
+
+import { get, put } from "./api.js";
+import { h, copyButton, fullDate, nextId, showFormError, clearFormError, toast } from "./dom.js";
+import { agents, loadAgents, realtime } from "./state.js";
+import {
+  section, field, checkField, switchInput, errorRegion, okRegion, flash, splitList,
+} from "./forms.js";
+
+const DAYS = [
+  ["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
+  ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"],
+];
+const WORKDAYS = new Set(["mon", "tue", "wed", "thu", "fri"]);
+
+function browserTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
+}
+
+function timeZones() {
+  try {
+    return Intl.supportedValuesOf("timeZone");
+  } catch {
+    return [];
+  }
+}
+
+export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
+  let config = null; // the last GET/PUT answer
+
+  // ----- on/off and the greeting
+  const enabled = switchInput({ name: "enabled" });
+  const greeting = h("textarea", { name: "greeting", rows: "2", maxlength: "2000" });
+  const offlineReply = h("textarea", { name: "offlineReply", rows: "2", maxlength: "2000" });
+
+  // ----- FAQ rows
+  const faqList = h("ol", { class: "faq-list" });
+  const faqEmpty = h("p", { class: "muted small faq-empty" }, "No questions yet.");
+  const addFaq = h("button", { type: "button", class: "btn btn-small" }, "Add question");
+  const rowOf = new WeakMap(); // <li> → row
+  let faqRows = [];
+  addFaq.addEventListener("click", () => {
+    const row = faqRow({ keywords: [], pattern: null, answer: "" });
+    faqList.append(row.li);
+    renumberFaq();
+    row.keywords.focus();
+  });
+
+  function faqRow(item) {
+    const keywords = h("input", { name: "keywords", autocomplete: "off", placeholder: "price, prices, cost" });
+    keywords.value = (item.keywords || []).join(", ");
+    const pattern = h("input", { name: "pattern", autocomplete: "off", spellcheck: "false", placeholder: "open(ing)? hours?" });
+    pattern.value = item.pattern || "";
+    const answer = h("textarea", { name: "answer", rows: "2", maxlength: "2000" });
+    answer.value = item.answer || "";
+    const legend = h("legend");
+    const remove = h("button", { type: "button", class: "btn btn-small btn-danger-ghost" }, "Remove");
+    const li = h("li", { class: "faq-item" },
+      h("fieldset", { class: "faq-row" },
+        legend,
+        h("div", { class: "faq-fields" },
+          field("Keywords", keywords, "Comma-separated words or phrases."),
+          field("Pattern", pattern, "Optional regular expression, case-insensitive.")),
+        field("Answer", answer),
+        h("div", { class: "faq-actions" }, remove)));
+    const row = { li, legend, remove, keywords, pattern, answer };
+    rowOf.set(li, row);
+    remove.addEventListener("click", () => {
+      const index = faqRows.indexOf(row);
+      li.remove();
+      renumberFaq();
+      const next = faqRows[index] || faqRows[index - 1];
+      (next ? next.keywords : addFaq).focus();
+    });
+    return row;
+  }
+
+  function renumberFaq() {
+    faqRows = [...faqList.children].map((li) => rowOf.get(li)).filter(Boolean);
+    faqRows.forEach((row, i) => {
+      row.legend.textContent = `Question ${i + 1}`;
+      row.remove.setAttribute("aria-label", `Remove question ${i + 1}`);
+    });
+    faqEmpty.hidden = faqRows.length > 0;
+  }
+
+  function setFaq(items) {
+    faqList.replaceChildren(...(items || []).map((item) => faqRow(item).li));
+    renumberFaq();
+  }
+
+  // ----- business hours
+  const hoursName = nextId("hours");
+  const alwaysOpen = h("input", { type: "radio", name: hoursName, value: "always", id: nextId("ho") });
+  const someHours = h("input", { type: "radio", name: hoursName, value: "hours", id: nextId("ho") });
+  const timezone = h("input", { name: "timezone", autocomplete: "off", spellcheck: "false", list: nextId("tz") });
+  const tzList = h("datalist", { id: timezone.getAttribute("list") }, ...timeZones().map((z) => h("option", { value: z })));
+  const dayRows = {};
+  const extraSpans = {}; // spans beyond the first of a day, kept as they are
+  const daysTable = h("div", { class: "hours-days", role: "group", "aria-label": "Opening hours by day" });
+  for (const [key, label] of DAYS) {
+    const open = h("input", { type: "checkbox", name: `open-${key}`, id: nextId(`d-${key}`) });
+    const start = h("input", { type: "time", name: `start-${key}`, "aria-label": `${label} opens`, value: "09:00" });
+    const end = h("input", { type: "time", name: `end-${key}`, "aria-label": `${label} closes`, value: "18:00" });
+    const note = h("span", { class: "hint" });
+    const sync = () => {
+      start.disabled = !open.checked;
+      end.disabled = !open.checked;
+    };
+    open.addEventListener("change", sync);
+    dayRows[key] = { open, start, end, note, sync };
+    daysTable.append(h("div", { class: "hours-day" },
+      h("span", { class: "check" }, open, h("label", { for: open.id }, label)),
+      h("span", { class: "hours-span" }, start, h("span", { "aria-hidden": "true" }, "–"), end),
+      note));
+  }
+  const hoursDetails = h("div", { class: "hours-details" },
+    field("Time zone", timezone, "As in the tz database, e.g. Asia/Baku or Europe/Berlin."), tzList, daysTable);
+  function syncHours() {
+    hoursDetails.hidden = !someHours.checked;
+  }
+  alwaysOpen.addEventListener("change", syncHours);
+  someHours.addEventListener("change", () => {
+    if (!timezone.value) timezone.value = browserTimeZone();
+    syncHours();
+  });
+  const hoursGroup = h("fieldset", { class: "checks hours" },
+    h("legend", null, "Business hours"),
+    h("div", { class: "radio-row" },
+      h("span", { class: "check" }, alwaysOpen, h("label", { for: alwaysOpen.id }, "Always open")),
+      h("span", { class: "check" }, someHours, h("label", { for: someHours.id }, "Open at set hours"))),
+    h("p", { class: "hint" }, "Outside these hours, or when no human agent is online, the bot gives the offline reply."),
+    hoursDetails);
+
+  function setHours(hours) {
+    alwaysOpen.checked = !hours;
+    someHours.checked = Boolean(hours);
+    timezone.value = hours?.timezone || "";
+    const days = hours?.days || {};
+    for (const [key] of DAYS) {
+      const spans = Array.isArray(days[key]) ? days[key] : [];
+      const row = dayRows[key];
+      row.open.checked = hours ? spans.length > 0 : WORKDAYS.has(key);
+      if (spans.length) {
+        row.start.value = spans[0][0];
+        row.end.value = spans[0][1];
+      } else {
+        row.start.value = "09:00";
+        row.end.value = "18:00";
+      }
+      extraSpans[key] = spans.slice(1);
+      row.note.textContent = extraSpans[key].length
+        ? `and ${extraSpans[key].map(([a, b]) => `${a}–${b}`).join(", ")}` : "";
+      row.sync();
+    }
+    syncHours();
+  }
+
+  function readHours() {
+    if (!someHours.checked) return null;
+    const days = {};
+    for (const [key] of DAYS) {
+      const row = dayRows[key];
+      if (!row.open.checked) continue;
+      days[key] = [[row.start.value, row.end.value], ...(extraSpans[key] || [])];
+    }
+    return { timezone: timezone.value.trim(), days };
+  }
+
+  // ----- contact details, hand-off, idle time
+  const askContact = h("input", { type: "checkbox", name: "askContact" });
+  const askContactText = h("textarea", { name: "askContactText", rows: "2", maxlength: "2000" });
+  askContact.addEventListener("change", () => { askContactText.disabled = !askContact.checked || !owner; });
+  const handoffKeywords = h("input", { name: "handoffKeywords", autocomplete: "off" });
+  const handoffReply = h("textarea", { name: "handoffReply", rows: "2", maxlength: "2000" });
+  const handoffOfflineReply = h("textarea", { name: "handoffOfflineReply", rows: "2", maxlength: "2000" });
+  const idleMinutes = h("input", { type: "number", name: "idleMinutes", min: "0", max: "10080", step: "1", inputmode: "numeric", class: "input-short" });
+
+  // ----- which agent writes, and an external bot
+  const agentSelect = h("select", { name: "agentId", class: "select" });
+  const externalUrl = h("input", { type: "url", name: "externalUrl", autocomplete: "off", spellcheck: "false", placeholder: "https://bot.example.com/botaz" });
+  const externalStatus = h("dl", { class: "info-list bot-status", hidden: true });
+  const secretBox = h("div", { class: "once-box", hidden: true, role: "status" });
+
+  function renderAgentOptions() {
+    const bots = [...agents.values()].filter((a) => a.bot).sort((a, b) => a.name.localeCompare(b.name));
+    const current = config?.agentId || "";
+    const options = [];
+    if (!current) options.push(h("option", { value: "" }, "A new bot agent, “Assistant”, made when the bot is switched on"));
+    for (const a of bots) options.push(h("option", { value: a._id }, a.name));
+    if (current && !agents.has(current)) options.push(h("option", { value: current }, `Agent ${current}`));
+    agentSelect.replaceChildren(...options);
+    agentSelect.value = current;
+  }
+
+  function renderStatus() {
+    const s = config?.status || {};
+    const rows = [];
+    if (s.lastSuccessAt) rows.push(["Last answer taken", h("time", { datetime: s.lastSuccessAt, title: s.lastSuccessAt }, fullDate(s.lastSuccessAt))]);
+    if (s.lastError) {
+      rows.push(["Last error", h("span", { class: "error-text" }, s.lastError)]);
+      if (s.lastErrorAt) rows.push(["Failed at", h("time", { datetime: s.lastErrorAt, title: s.lastErrorAt }, fullDate(s.lastErrorAt))]);
+    }
+    if (config?.externalUrl && !rows.length) rows.push(["Status", "No message sent to your bot yet"]);
+    externalStatus.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
+    externalStatus.hidden = rows.length === 0;
+  }
+
+  // ----- the form
+  const err = errorRegion();
+  const ok = okRegion();
+  const save = h("button", { type: "submit", class: "btn btn-primary" }, "Save bot");
+  const fieldset = h("fieldset", { class: "plain", disabled: !owner },
+    h("legend", { class: "sr-only" }, "Bot settings"),
+    checkField("Bot answers visitors", enabled,
+      "Answers visitors' messages while no human agent is in the conversation."),
+    field("Answers come from", agentSelect, "The bot agent whose name visitors see on the answers."),
+    field("Greeting", greeting, "The bot's first reply to a new visitor. Leave empty for none."),
+    h("fieldset", { class: "checks faq" },
+      h("legend", null, "Questions and answers"),
+      h("p", { class: "hint" }, "A visitor's message that contains one of the keywords, or matches the pattern, gets the answer. The first match wins."),
+      faqList, faqEmpty, h("div", null, addFaq)),
+    field("Offline reply", offlineReply, "Sent once when no answer fits and nobody can reply now. Leave empty for none."),
+    hoursGroup,
+    checkField("Ask for contact details", askContact, "When the visitor left no email or phone, the bot asks for one (once)."),
+    field("How to ask", askContactText),
+    h("fieldset", { class: "checks handoff" },
+      h("legend", null, "Hand-off to a human"),
+      field("Hand-off keywords", handoffKeywords, "Comma-separated. A visitor who writes one of them is handed to your team and the bot goes quiet."),
+      field("Hand-off reply", handoffReply, "When a human agent is online."),
+      field("Hand-off reply when nobody is online", handoffOfflineReply)),
+    field("Quiet after a human replied (minutes)", idleMinutes, "The bot stays silent this long after one of your agents wrote, from 0 to 10080."),
+    h("fieldset", { class: "checks external" },
+      h("legend", null, "External bot"),
+      field("External bot URL", externalUrl, "Optional. Visitors' messages are POSTed to this URL, signed, instead of the rule bot answering; your bot replies through POST /api/messages/ with the bot agent's token."),
+      externalStatus));
+  // The form is long: its error and its Save button stay in view at the bottom.
+  const form = h("form", { class: "settings-form bot-form", novalidate: true },
+    fieldset, secretBox,
+    owner ? h("div", { class: "sticky-actions" }, err, h("div", { class: "form-actions" }, save, ok)) : null);
+
+  function fill(c) {
+    config = c;
+    enabled.checked = Boolean(c.enabled);
+    greeting.value = c.greeting ?? "";
+    setFaq(c.faq || []);
+    offlineReply.value = c.offlineReply ?? "";
+    setHours(c.businessHours || null);
+    askContact.checked = Boolean(c.askContact);
+    askContactText.value = c.askContactText ?? "";
+    askContactText.disabled = !askContact.checked || !owner;
+    handoffKeywords.value = (c.handoffKeywords || []).join(", ");
+    handoffReply.value = c.handoffReply ?? "";
+    handoffOfflineReply.value = c.handoffOfflineReply ?? "";
+    idleMinutes.value = String(c.idleMinutes ?? 30);
+    externalUrl.value = c.externalUrl || "";
+    renderAgentOptions();
+    renderStatus();
+  }
+
+  /** The rows that are sent, in order (fully empty rows are dropped). */
+  function faqToSend() {
+    const sent = [];
+    for (const row of faqRows) {
+      const keywords = splitList(row.keywords.value);
+      const pattern = row.pattern.value.trim();
+      const answer = row.answer.value.trim();
+      if (!keywords.length && !pattern && !answer) continue;
+      sent.push({ row, item: { keywords, pattern: pattern || null, answer } });
+    }
+    return sent;
+  }
+
+  function markInvalid(input) {
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby") || ""} ${err.id}`.trim());
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFormError(form, err);
+    const minutes = Number(idleMinutes.value);
+    if (!Number.isInteger(minutes) || idleMinutes.value.trim() === "") {
+      showFormError(form, err, new Error("idleMinutes must be a whole number of minutes."), ["idleMinutes"]);
+      return;
+    }
+    const faq = faqToSend();
+    const body = {
+      enabled: enabled.checked,
+      greeting: greeting.value.trim() || null,
+      faq: faq.map((f) => f.item),
+      offlineReply: offlineReply.value.trim() || null,
+      businessHours: readHours(),
+      askContact: askContact.checked,
+      askContactText: askContactText.value.trim(),
+      handoffKeywords: splitList(handoffKeywords.value),
+      handoffReply: handoffReply.value.trim(),
+      handoffOfflineReply: handoffOfflineReply.value.trim(),
+      idleMinutes: minutes,
+      externalUrl: externalUrl.value.trim() || null,
+    };
+    if (agentSelect.value && agentSelect.value !== (config?.agentId || "")) body.agentId = agentSelect.value;
+    save.disabled = true;
+    try {
+      const res = await put("/api/bot", body);
+      const { externalSecret, ...rest } = res;
+      fill(rest);
+      flash(ok, "Saved");
+      if (externalSecret) {
+        secretBox.hidden = false;
+        secretBox.replaceChildren(
+          h("p", null, h("strong", null, "Your bot's signing secret."),
+            " Requests to your bot carry an X-Botaz-Signature made with it. Copy it now: it is shown only once."),
+          h("div", { class: "id-row" }, h("code", { class: "secret" }, externalSecret), copyButton(externalSecret, "bot signing secret")));
+        secretBox.scrollIntoView({ block: "nearest" });
+      } else {
+        secretBox.hidden = true;
+        secretBox.replaceChildren();
+      }
+      // Switching the bot on may have made a bot agent: learn its name for the timeline.
+      loadAgents().then(() => {
+        if (isDestroyed()) return;
+        renderAgentOptions();
+        realtime.emit("agents.changed");
+      }).catch(() => {});
+    } catch (error) {
+      showFormError(form, err, error, ["greeting", "offlineReply", "askContactText", "handoffKeywords",
+        "handoffReply", "handoffOfflineReply", "idleMinutes", "externalUrl", "agentId"]);
+      const m = /faq\[(\d+)\](?:\.(\w+))?/.exec(error.message || "");
+      if (m && faq[Number(m[1])]) {
+        const { row } = faq[Number(m[1])];
+        const which = m[2] === "keywords" ? [row.keywords] : m[2] === "pattern" ? [row.pattern]
+          : /answer/.test(error.message) ? [row.answer] : [row.keywords, row.pattern];
+        which.forEach(markInvalid);
+        err.textContent = `${row.legend.textContent}: ${error.message}`;
+      }
+      if (/businessHours\.timezone/.test(error.message || "")) markInvalid(timezone);
+      form.querySelector("[aria-invalid='true']")?.focus();
+    } finally {
+      save.disabled = false;
+    }
+  });
+
+  const el = section({ key: "bot", title: "Bot", description: "A bot answers visitors while your team is busy or away, and hands them to a human when asked." },
+    readOnlyNote(), form);
+
+  async function load() {
+    try {
+      const c = await get("/api/bot");
+      if (!isDestroyed()) fill(c);
+    } catch (error) {
+      if (!isDestroyed()) toast(`Could not load the bot: ${error.message}`, "error");
+    }
+  }
+
+  return { el, load, refreshAgents: renderAgentOptions };
+}
