@@ -211,11 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply migrations and serve HTTP and WebSocket")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--database-url", dest="database_url_sub", help="overrides BOTAZ_DATABASE_URL")
+    serve.add_argument("--database-url", dest="database_url_sub", metavar="URL",
+                       help="overrides BOTAZ_DATABASE_URL")
     serve.add_argument("--redis-url", help="overrides BOTAZ_REDIS_URL")
     serve.add_argument("--rate-limits", choices=["on", "off"], help="overrides BOTAZ_RATE_LIMITS")
     serve.add_argument("--public-url", help="overrides BOTAZ_PUBLIC_URL (the URL users open)")
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("BOTAZ_WORKERS", "1")),
+    workers = os.environ.get("BOTAZ_WORKERS", "1")
+    serve.add_argument("--workers", type=int, default=int(workers) if workers.isdigit() else 1,
                        help="processes sharing the port (needs BOTAZ_REDIS_URL when above 1)")
     serve.set_defaults(func=cmd_serve)
 
@@ -225,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     account.add_argument("--agent-email", required=True)
     account.add_argument("--agent-password")
     account.add_argument("--json", action="store_true", help="print one JSON object")
-    account.add_argument("--database-url", dest="database_url_sub")
+    account.add_argument("--database-url", dest="database_url_sub", metavar="URL")
     account.set_defaults(func=cmd_create_account)
 
     agent = sub.add_parser("create-agent", help="add an agent (or a bot) to an account")
@@ -235,11 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--password")
     agent.add_argument("--bot", action="store_true", help="the agent is a bot")
     agent.add_argument("--json", action="store_true", help="print one JSON object")
-    agent.add_argument("--database-url", dest="database_url_sub")
+    agent.add_argument("--database-url", dest="database_url_sub", metavar="URL")
     agent.set_defaults(func=cmd_create_agent)
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
-    migrate.add_argument("--database-url", dest="database_url_sub")
+    migrate.add_argument("--database-url", dest="database_url_sub", metavar="URL")
     migrate.set_defaults(func=cmd_migrate)
 
     move = sub.add_parser("migrate-data", help="copy a SQLite installation into an empty PostgreSQL database")
@@ -262,7 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if getattr(args, "rate_limits", None):
         overrides["rate_limits"] = args.rate_limits == "on"
-    settings = Settings.from_env(os.environ, **overrides)
+    try:
+        settings = Settings.from_env(os.environ, **overrides)
+    except ValueError as exc:
+        print(json.dumps({"status": "error", "message": f"Bad setting: {exc}"}), file=sys.stderr)
+        return 2
     try:
         return args.func(args, settings)
     except DomainError as exc:

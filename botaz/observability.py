@@ -6,8 +6,8 @@ import contextvars
 import json
 import logging
 import os
+import random
 import re
-import secrets
 import sys
 import time
 from typing import Any
@@ -67,6 +67,8 @@ def configure_logging(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every webhook and bot call with its URL at INFO; failures are logged by us.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
@@ -81,6 +83,7 @@ class Observe:
     def __init__(self, app: ASGIApp, access: bool = False) -> None:
         self.app = app
         self.access = access or os.environ.get("BOTAZ_ACCESS_LOG") == "1"
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,7 +94,7 @@ class Observe:
             if key == b"x-request-id":
                 rid = value.decode("latin-1")[:100]
                 break
-        rid = rid or secrets.token_hex(8)
+        rid = rid or f"{random.getrandbits(64):016x}"
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -110,8 +113,14 @@ class Observe:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
-            REQUESTS.labels(template, method, str(status)).inc()
-            LATENCY.labels(template, method).observe(elapsed)
+            key = (template, method, status)
+            children = self._children.get(key)
+            if children is None:  # labels() costs microseconds: look each series up once
+                children = (REQUESTS.labels(template, method, str(status)),
+                            LATENCY.labels(template, method))
+                self._children[key] = children
+            children[0].inc()
+            children[1].observe(elapsed)
             if self.access:
                 access_log.info("request", extra={
                     "method": method, "path": scope["path"], "status": status,

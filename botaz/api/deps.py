@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
@@ -24,13 +25,17 @@ def chat_of(request: HTTPConnection) -> Chat:
 
 
 async def limit(request: HTTPConnection, kind: str, key: str) -> None:
+    await count_call(request.app.state, request.scope, kind, key)
+
+
+async def count_call(state: Any, scope: Any, kind: str, key: str) -> None:
     """Count one call against a rate limit; the verdict's headers go on the response."""
-    limiter = request.app.state.limiter
+    limiter = state.limiter
     if limiter is None:
         return
-    count, window = request.app.state.settings.rate(kind)
+    count, window = state.settings.rate(kind)
     verdict = await limiter.hit(f"{kind}:{key}", count, window)
-    request.scope.setdefault("state", {})["ratelimit"] = verdict
+    scope.setdefault("state", {})["ratelimit"] = verdict
     if not verdict.allowed:
         raise ApiError(429, "Too many requests; slow down and retry after the time in Retry-After.",
                        {"Retry-After": str(verdict.reset)})

@@ -42,8 +42,7 @@ def _file(row) -> Response:
     inline = row["type"].startswith("image/")
     return FileResponse(path, media_type=row["type"], filename=row["name"],
                         content_disposition_type="inline" if inline else "attachment",
-                        headers={"Cache-Control": "private, max-age=3600",
-                                 "X-Content-Type-Options": "nosniff"})
+                        headers={"Cache-Control": "private, max-age=3600"})
 
 
 async def widget_js(request: Request) -> Response:

@@ -99,11 +99,22 @@ def _depth_ok(value: Any, limit: int) -> bool:
 async def read_json(request: Request) -> Any:
     """Parse a POST/PUT body: 415 without a JSON content type, 413 when too big, 400 if not JSON."""
     settings = request.app.state.settings
-    content_type = request.headers.get("content-type", "")
+    check_json_type(request.headers.get("content-type", ""))
+    limit = settings.max_body_bytes
+    raw = await _read_body(request, limit, too_large(limit))
+    return parse_json(raw, settings)
+
+
+def check_json_type(content_type: str) -> None:
     if content_type.split(";", 1)[0].strip().lower() != JSON_TYPE:
         raise ApiError(415, "Content-Type must be application/json.")
-    limit = settings.max_body_bytes
-    raw = await _read_body(request, limit, f"The request body must be at most {limit} bytes.")
+
+
+def too_large(limit: int) -> str:
+    return f"The request body must be at most {limit} bytes."
+
+
+def parse_json(raw: bytes, settings: Any) -> dict[str, Any]:
     if not raw.strip():
         raise ApiError(400, "The request body is empty; send a JSON object.")
     try:

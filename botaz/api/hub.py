@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket
 
+from ..chat.views import for_visitor
 from ..events import REVOKED, Event, EventBus
 
 log = logging.getLogger("botaz.hub")
@@ -230,7 +231,11 @@ class Hub:
         if not event.agents_only and not (event.name == "typing" and event.data.get("userId") is None):
             visitor_conns = self.visitors.get(event.visitor_id)
             if visitor_conns:
-                text = orjson.dumps(event.frame()).decode()
+                frame = event.frame()
+                if event.name.startswith("visitor.") and "notes" in event.data:
+                    # Agents' notes about a visitor are for agents only.
+                    frame = {"event": event.name, "data": for_visitor(event.data)}
+                text = orjson.dumps(frame).decode()
                 for conn in tuple(visitor_conns):
                     if not conn.offer(event.seq, text):
                         self._drop(conn)
@@ -242,7 +247,7 @@ class Hub:
                         self._close(conn, CLOSE_ERASED, "erased")
         agent_conns = self.agents.get(event.account_id)
         if agent_conns:
-            text = text or orjson.dumps(event.frame()).decode()
+            text = orjson.dumps(event.frame()).decode()
             for conn in tuple(agent_conns):
                 if not conn.offer(event.seq, text):
                     self._drop(conn)

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from ..chat import activity, attachments, messages, visitors
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import check_origin, settings_of
+from ..chat.views import for_visitor
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
 from .deps import chat_of, limit, visitor
 from .http import json_response, read_json, read_raw, upload_name
@@ -22,8 +23,8 @@ from .registry import Param, endpoint
 async def create_visitor(request: Request) -> Response:
     await limit(request, "visitor_create", request.client.host if request.client else "unknown")
     body = await read_json(request)
-    return json_response(await visitors.do_create_visitor(chat_of(request), body,
-                                                          request.headers.get("origin")), 201)
+    created = await visitors.do_create_visitor(chat_of(request), body, request.headers.get("origin"))
+    return json_response(created | {"visitor": for_visitor(created["visitor"])}, 201)
 
 
 @endpoint("POST", "/widget/v1/messages", summary="Send a message as the visitor", tag="widget",
@@ -72,7 +73,7 @@ async def config(request: Request) -> Response:
           auth="visitor", response="Visitor", errors=(401, 403))
 async def me(request: Request) -> Response:
     row = await visitor(request)
-    return json_response(await visitors.visitor_object(chat_of(request), row))
+    return json_response(for_visitor(await visitors.visitor_object(chat_of(request), row)))
 
 
 @endpoint("POST", "/widget/v1/preform", summary="Fill in the pre-chat form", tag="widget",
@@ -82,7 +83,7 @@ async def me(request: Request) -> Response:
 async def preform(request: Request) -> Response:
     row = await visitor(request)
     body = await read_json(request)
-    return json_response(await activity.do_preform(chat_of(request), row, body))
+    return json_response(for_visitor(await activity.do_preform(chat_of(request), row, body)))
 
 
 @endpoint("POST", "/widget/v1/seen", summary="Mark agents' messages as seen", tag="widget",

@@ -8,11 +8,13 @@ so a node never acts on stale state for longer than an event's trip through Redi
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Any
 
 from ..events import REVOKED, WEBHOOKS_CHANGED, Event, EventBus
 
 TOKEN_TTL = 10.0
+MESSAGES = 20_000
 WEBHOOKS_TTL = 5.0
 MAX_ENTRIES = 100_000
 
@@ -24,14 +26,49 @@ class Caches:
         self.visitor_agents: set[tuple[str, str]] = set()
         self.touched: dict[str, int] = {}  # visitor -> last activity written (ms)
         self.hooks: dict[str, tuple[bool, float]] = {}  # account -> (has webhooks, expiry)
+        # message id -> (account, visitor, message object): every change to a message is an event
+        # (edited, seen, deleted, its visitor erased), on every node, and each one drops it here.
+        self.messages: OrderedDict[str, tuple[str, str, dict[str, Any]]] = OrderedDict()
+        # visitor id -> row, for writing to it: ban, bot switch, status and erasure are all events.
+        self.writable_visitors: dict[str, Any] = {}
         bus.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        if event.name == REVOKED:
+        name = event.name
+        if name == "message.created":
+            return
+        if name == "message.updated" or name == "message.deleted":
+            self.messages.pop(event.data.get("_id", ""), None)
+        elif name == "visitor.updated" or name == "conversation.updated":
+            self.writable_visitors.pop(event.visitor_id, None)
+        elif name == "visitor.deleted":
+            self.writable_visitors.pop(event.visitor_id, None)
+            for key in [k for k, v in self.messages.items() if v[1] == event.visitor_id]:
+                del self.messages[key]
+        elif name == REVOKED:
             self.tokens.clear()
             self.agent_kinds.clear()
-        elif event.name == WEBHOOKS_CHANGED:
+        elif name == WEBHOOKS_CHANGED:
             self.hooks.pop(event.account_id, None)
+
+    def writable_visitor(self, account_id: str, visitor_id: str) -> Any | None:
+        row = self.writable_visitors.get(visitor_id)
+        return row if row is not None and row["account_id"] == account_id else None
+
+    def remember_writable_visitor(self, row: Any) -> None:
+        self._bounded(self.writable_visitors)
+        self.writable_visitors[row["id"]] = row
+
+    def message(self, account_id: str, message_id: str) -> dict[str, Any] | None:
+        hit = self.messages.get(message_id)
+        if hit is None or hit[0] != account_id:
+            return None
+        return hit[2]
+
+    def remember_message(self, account_id: str, message: dict[str, Any]) -> None:
+        self.messages[message["_id"]] = (account_id, message["visitorId"], message)
+        if len(self.messages) > MESSAGES:
+            self.messages.popitem(last=False)
 
     @staticmethod
     def _bounded(store: dict | set) -> None:

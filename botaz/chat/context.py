@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol
+from typing import Any, Protocol
 
 from ..config import Settings
 from ..events import Event, EventBus
@@ -58,24 +57,46 @@ class Chat:
         """For events that are not stored (typing, agents-only notices)."""
         self.bus.publish(event)
 
-    @contextlib.asynccontextmanager
-    async def change(self) -> AsyncIterator["Change"]:
+    def change(self) -> "ChangeScope":
         """The one way state changes: writes and their events commit together, then publish.
 
         Durable events go into the outbox table inside the same transaction, so a crash can
         neither lose an event whose change committed nor invent one whose change did not.
         """
-        async with self.store.transaction() as tx:
-            change = Change(tx)
-            yield change
+        return ChangeScope(self)
+
+
+class ChangeScope:
+    """`async with chat.change() as change` (a class rather than a generator: every write runs it)."""
+
+    __slots__ = ("chat", "tx_scope", "change")
+
+    def __init__(self, chat: Chat) -> None:
+        self.chat = chat
+
+    async def __aenter__(self) -> "Change":
+        self.tx_scope = self.chat.store.transaction()
+        self.change = Change(await self.tx_scope.__aenter__())
+        return self.change
+
+    async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        chat, change = self.chat, self.change
+        if kind is None:
+            try:
+                for event in change.events:
+                    # The outbox feeds webhooks only: an account without any needs no copy.
+                    if (event.name in DURABLE_EVENTS and not event.transient
+                            and await chat.has_webhooks(event.account_id)):
+                        await chat.store.insert_event(event, conn=change.tx)
+                for entry in change.audit:
+                    await chat.store.insert_audit(entry, conn=change.tx)
+            except BaseException as error:
+                await self.tx_scope.__aexit__(type(error), error, error.__traceback__)
+                raise
+        await self.tx_scope.__aexit__(kind, exc, tb)
+        if kind is None:
             for event in change.events:
-                # The outbox feeds webhooks only: an account without any needs no copy.
-                if event.name in DURABLE_EVENTS and await self.has_webhooks(event.account_id):
-                    await self.store.insert_event(event, conn=tx)
-            for entry in change.audit:
-                await self.store.insert_audit(entry, conn=tx)
-        for event in change.events:
-            self.bus.publish(event)
+                chat.bus.publish(event)
 
 
 class Change:

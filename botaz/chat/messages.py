@@ -56,13 +56,15 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
             await chat.store.touch_visitor(visitor["id"], now, conn=tx)
         message = message_json(row)
         change.emit(Event("message.created", visitor["account_id"], visitor["id"], message,
-                          seq=row["seq"]))
+                          seq=row["seq"],
+                          agents_only=by_bot and not visitor["show_bot_messages"]))
         pair = (visitor["id"], user_id)
         if user_id is not None and pair not in chat.cache.visitor_agents:
             if await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx):
                 updated = await visitor_object(chat, visitor, conn=tx)
                 change.emit(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
             chat.cache.visitor_agents.add(pair)
+    chat.cache.remember_message(visitor["account_id"], message)  # stored: GETs may use it
     if user_id is None and visitor["status"] == "resolved":
         from .team import do_set_status  # a visitor writing again reopens the conversation
 
@@ -80,7 +82,10 @@ async def check_sender(chat: Chat, principal: Principal, user_id: str,
             raise Invalid("userId is not an agent of this account.")
         is_bot = bool(kind["is_bot"])
         chat.cache.remember_agent_kind(principal.account_id, user_id, is_bot)
-    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+    visitor = chat.cache.writable_visitor(principal.account_id, visitor_id)
+    if visitor is None:
+        visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
+        chat.cache.remember_writable_visitor(visitor)
     if visitor["banned"]:
         raise Forbidden("This visitor is banned.")
     return visitor, is_bot
@@ -94,7 +99,11 @@ async def _get_row(chat: Chat, account_id: str, message_id: str) -> Row:
 
 
 async def get_message(chat: Chat, principal: Principal, message_id: str) -> dict[str, Any]:
-    return message_json(await _get_row(chat, principal.account_id, message_id))
+    message = chat.cache.message(principal.account_id, message_id)
+    if message is None:
+        message = message_json(await _get_row(chat, principal.account_id, message_id))
+        chat.cache.remember_message(principal.account_id, message)
+    return message
 
 
 async def do_edit_message(chat: Chat, principal: Principal, message_id: str,

@@ -65,7 +65,7 @@ async def do_login(chat: Chat, body: Any, client: str) -> tuple[str, dict[str, A
         now = now_ms()
         for key in keys:
             await chat.store.throttle_hit(key, LOGIN_WINDOW_MS, now)
-        raise Unauthenticated("Wrong email or password.")
+        raise Unauthenticated()  # the contract's one 401 message; the dashboard explains it
     await chat.store.throttle_clear(keys[0])
     # A fresh session ID on every sign-in: an ID planted before sign-in is never promoted.
     token = secrets.token_urlsafe(32)

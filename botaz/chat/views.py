@@ -53,6 +53,11 @@ def visitor_json(row: Row, agents: list[str]) -> dict[str, Any]:
     }
 
 
+def for_visitor(visitor: dict[str, Any]) -> dict[str, Any]:
+    """The visitor object as the visitor's own side sees it: same keys, agents' notes blanked."""
+    return visitor | {"notes": None} if "notes" in visitor else visitor
+
+
 def agent_json(row: Row) -> dict[str, Any]:
     return {
         "_id": row["id"],

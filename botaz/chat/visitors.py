@@ -57,7 +57,9 @@ async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
         audit.note(change, by, action, "visitor", row["id"], {"fields": sorted(changes)})
         row = await chat.store.get_visitor(row["account_id"], row["id"], conn=change.tx)
         visitor = await visitor_object(chat, row, conn=change.tx)
-        change.emit(Event("visitor.updated", row["account_id"], row["id"], visitor | (extra or {})))
+        # A change of lastOnline alone is presence: sockets hear it, webhooks do not.
+        change.emit(Event("visitor.updated", row["account_id"], row["id"], visitor | (extra or {}),
+                          transient=set(changes) == {"last_online"}))
     return visitor
 
 

@@ -1,3 +1,3 @@
-from .bus import EVENT_NAMES, REVOKED, WEBHOOKS_CHANGED, Event, EventBus
+from .bus import REVOKED, WEBHOOKS_CHANGED, Event, EventBus
 
-__all__ = ["EVENT_NAMES", "REVOKED", "WEBHOOKS_CHANGED", "Event", "EventBus"]
+__all__ = ["REVOKED", "WEBHOOKS_CHANGED", "Event", "EventBus"]

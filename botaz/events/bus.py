@@ -19,8 +19,6 @@ log = logging.getLogger("botaz.events")
 REVOKED = "_credentials_revoked"
 WEBHOOKS_CHANGED = "_webhooks_changed"
 
-EVENT_NAMES = ("message.created", "message.updated", "message.deleted",
-               "visitor.created", "visitor.updated", "typing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +35,13 @@ class Event:
     seq: int | None = None
     # Set on events that another node published: they are for sockets here, not for work here.
     remote: bool = False
+    # Presence flaps: published to sockets, never stored for webhooks.
+    transient: bool = False
 
     def to_wire(self) -> dict[str, Any]:
         return {"name": self.name, "account_id": self.account_id, "visitor_id": self.visitor_id,
                 "data": self.data, "id": self.id, "created_at": self.created_at,
-                "agents_only": self.agents_only, "seq": self.seq}
+                "agents_only": self.agents_only, "seq": self.seq, "transient": self.transient}
 
     @classmethod
     def from_wire(cls, wire: dict[str, Any]) -> "Event":

@@ -21,6 +21,8 @@ class Conn(Protocol):
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """INSERT into a table keyed by `seq`; returns the new row's seq."""
 
 
 class Database(Conn, Protocol):
@@ -56,8 +58,8 @@ class SqliteDatabase:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
         self._conn = conn
-        self._lock = asyncio.Lock()
-        self._depth = 0
+        self._batch: asyncio.Future[None] | None = None
+        self._savepoints = 0
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return self._conn.execute(sql, params).fetchone()
@@ -68,25 +70,75 @@ class SqliteDatabase:
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._conn.execute(sql, params).rowcount
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator["SqliteDatabase"]:
-        # Statements inside never suspend, so no other coroutine runs between BEGIN and COMMIT;
-        # the lock only matters if a caller awaits something else inside the block.
-        async with self._lock:
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._conn.execute(sql, params).lastrowid  # seq is the rowid
+
+    def transaction(self) -> "_Savepoint":
+        """A savepoint inside a shared transaction that commits once per event-loop pass.
+
+        Commits cost far more than the inserts they make durable, so concurrent requests join one
+        open transaction (each in its own savepoint, rolled back alone on error) and every one of
+        them waits for the common COMMIT before it answers: nothing is acknowledged unstored.
+        """
+        return _Savepoint(self)
+
+    def _join(self) -> tuple[asyncio.Future[None], str]:
+        if self._batch is None:
             self._conn.execute("BEGIN IMMEDIATE")
+            loop = asyncio.get_running_loop()
+            self._batch = loop.create_future()
+            # Two passes of the loop let requests already read from the network join in.
+            loop.call_soon(loop.call_soon, self._commit)
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        self._conn.execute(f"SAVEPOINT {name}")
+        return self._batch, name
+
+    def _commit(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        try:
+            self._conn.execute("COMMIT")
+        except Exception as exc:  # every request in the batch fails; none was acknowledged
             try:
-                yield self
-            except BaseException:
                 self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
+            except sqlite3.Error:
+                pass
+            batch.set_exception(exc)
+            batch.exception()  # retrieved: the waiters raise it themselves
+            return
+        batch.set_result(None)
 
     async def executescript(self, sql: str) -> None:
         self._conn.executescript(sql)
 
     async def close(self) -> None:
+        if self._batch is not None:
+            self._commit()
         self._conn.close()
+
+
+class _Savepoint:
+    """`async with db.transaction() as tx` for SQLite (a class: this runs on every write)."""
+
+    __slots__ = ("db", "batch", "name")
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def __aenter__(self) -> SqliteDatabase:
+        self.batch, self.name = self.db._join()
+        return self.db
+
+    async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        conn = self.db._conn
+        if kind is not None:
+            conn.execute(f"ROLLBACK TO {self.name}")
+            conn.execute(f"RELEASE {self.name}")
+            return
+        conn.execute(f"RELEASE {self.name}")
+        await asyncio.shield(self.batch)
 
 
 def _pg_sql(sql: str) -> str:
@@ -110,6 +162,10 @@ class _PgConn:
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         cur = await self._conn.execute(_pg_sql(sql), params)
         return cur.rowcount
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = await self._conn.execute(_pg_sql(sql) + " RETURNING seq", params)
+        return int((await cur.fetchone())["seq"])
 
 
 class PostgresDatabase:
@@ -145,6 +201,11 @@ class PostgresDatabase:
         async with self._pool.connection() as conn:
             cur = await conn.execute(_pg_sql(sql), params)
             return cur.rowcount
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_pg_sql(sql) + " RETURNING seq", params)
+            return int((await cur.fetchone())["seq"])
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PgConn]:

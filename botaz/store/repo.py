@@ -196,14 +196,13 @@ class Store:
     # messages
 
     async def insert_message(self, row: dict[str, Any], conn: Conn | None = None) -> int:
-        inserted = await (conn or self.db).fetchone(
+        return await (conn or self.db).insert(
             "INSERT INTO messages (id, account_id, visitor_id, user_id, text, seen, sent_at, "
-            "attachment, by_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            "attachment, by_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row["id"], row["account_id"], row["visitor_id"], row["user_id"], row["text"],
              int(row.get("seen", False)), row["sent_at"], row.get("attachment"),
              int(row.get("by_bot", False))),
         )
-        return int(inserted["seq"])
 
     async def get_message(self, account_id: str, message_id: str,
                           conn: Conn | None = None) -> Row | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from ..chat.context import Chat
+from ..chat.context import DURABLE_EVENTS, Chat
 from ..ids import iso_ms, now_ms
 from ..store.db import Row
 from .signing import signature_header
@@ -58,7 +58,11 @@ class Dispatcher:
         self._unsubscribe = chat.bus.subscribe(self._on_event)
 
     def _on_event(self, event: Any) -> None:
-        self._wake.set()
+        # Only an event that went into the outbox gives work; waking for every message would
+        # cost each request a couple of queries for nothing.
+        if (event.name in DURABLE_EVENTS and not event.transient
+                and self.chat.cache.has_webhooks(event.account_id)):
+            self._wake.set()
 
     def wake(self) -> None:
         self._wake.set()
