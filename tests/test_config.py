@@ -33,3 +33,15 @@ def test_workers_get_the_same_settings() -> None:
 def test_bad_rate_is_refused() -> None:
     with pytest.raises(ValueError):
         Settings(rate_limit_token="0/60")
+
+
+def test_a_bad_setting_is_one_json_line() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "botaz", "migrate"], capture_output=True, text=True,
+                       env=os.environ | {"BOTAZ_RATE_LIMIT_TOKEN": "lots"}, timeout=60)
+    assert r.returncode == 2
+    assert json.loads(r.stderr.strip())["status"] == "error" and "rate_limit_token" in r.stderr

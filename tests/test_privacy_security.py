@@ -108,3 +108,36 @@ def test_allowed_origins_limit_the_widget(botaz) -> None:
         connect(url, origin="https://evil.example")
     assert refused.value.response.status_code == 403
     connect(url, origin="https://shop.example").close()
+
+
+def test_agents_notes_never_reach_the_visitor(botaz) -> None:
+    acme = botaz.account()
+    v = botaz.visitor(acme)
+    socket = Socket(botaz, "/widget/v1/ws", v["visitorToken"], resume=None)
+    try:
+        r = botaz.client.put(f"/api/visitors/{v['visitorId']}", headers=acme.headers,
+                             json={"name": "Anar", "notes": "difficult customer"})
+        assert r.json()["notes"] == "difficult customer"
+        frame = socket.next("visitor.updated")
+        assert frame["data"]["name"] == "Anar" and frame["data"]["notes"] is None
+        me = botaz.client.get("/widget/v1/me", headers=vheaders(v)).json()
+        assert me["notes"] is None and me["name"] == "Anar"
+    finally:
+        socket.close()
+
+
+def test_bot_messages_to_a_visitor_with_bots_off_reach_agents_only(botaz) -> None:
+    acme = botaz.account()
+    bot = acme.add_agent("Bot", bot=True)
+    v = botaz.visitor(acme)
+    botaz.client.put(f"/api/visitors/{v['visitorId']}/bot", headers=acme.headers, json={"showBotMessages": False})
+    visitor_socket = Socket(botaz, "/widget/v1/ws", v["visitorToken"], resume=None)
+    agent_socket = Socket(botaz, "/api/ws", acme.token, resume=None)
+    try:
+        sent = botaz.send(acme, v["visitorId"], "from the bot", user_id=bot["agentId"])
+        assert sent["bot"] is True
+        assert agent_socket.next("message.created")["data"]["_id"] == sent["_id"]
+        assert visitor_socket.quiet("message.created", 0.8)
+    finally:
+        visitor_socket.close()
+        agent_socket.close()
