@@ -180,6 +180,7 @@ def test_only_global_addresses_are_targets() -> None:
 
     from botaz.webhooks.targets import _blocked
 
-    for address in ("100.64.0.1", "192.0.2.10", "198.18.0.1", "fd00::1", "::ffff:127.0.0.1", "0.0.0.0"):
+    for address in ("100.64.0.1", "192.0.2.10", "198.18.0.1", "fd00::1", "::ffff:127.0.0.1", "0.0.0.0",
+                    "2002:0a00:0001::1"):
         assert _blocked(ipaddress.ip_address(address)), address
     assert not _blocked(ipaddress.ip_address("93.184.216.34"))

@@ -13,8 +13,12 @@ class TargetRefused(Exception):
 
 
 def _blocked(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4 inside IPv6 (mapped, 6to4, Teredo) is judged by the IPv4 address it carries.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            if _blocked(embedded):
+                return True
     # Only globally routable addresses: this also refuses shared (100.64/10), documentation and
     # benchmarking ranges that is_private does not cover.
     return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local
