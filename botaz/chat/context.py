@@ -46,10 +46,12 @@ class Chat:
     def __post_init__(self) -> None:
         self.cache = Caches(self.bus)
 
-    async def has_webhooks(self, account_id: str) -> bool:
+    async def has_webhooks(self, account_id: str, conn: Conn | None = None) -> bool:
         present = self.cache.has_webhooks(account_id)
         if present is None:
-            present = await self.store.account_has_webhooks(account_id)
+            # Inside a transaction, ask on its connection: borrowing a second one from a full
+            # PostgreSQL pool while holding the first deadlocks the pool.
+            present = await self.store.account_has_webhooks(account_id, conn=conn)
             self.cache.remember_webhooks(account_id, present)
         return present
 
@@ -86,7 +88,7 @@ class ChangeScope:
                 for event in change.events:
                     # The outbox feeds webhooks only: an account without any needs no copy.
                     if (event.name in DURABLE_EVENTS and not event.transient
-                            and await chat.has_webhooks(event.account_id)):
+                            and await chat.has_webhooks(event.account_id, conn=change.tx)):
                         await chat.store.insert_event(event, conn=change.tx)
                 for entry in change.audit:
                     await chat.store.insert_audit(entry, conn=change.tx)

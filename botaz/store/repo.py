@@ -492,8 +492,8 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, 1, ?)", (row["id"], row["account_id"], row["url"],
                                               row["events"], row["secret"], row["created_at"]))
 
-    async def account_has_webhooks(self, account_id: str) -> bool:
-        row = await self.db.fetchone(
+    async def account_has_webhooks(self, account_id: str, conn: Conn | None = None) -> bool:
+        row = await (conn or self.db).fetchone(
             "SELECT 1 AS ok FROM webhooks WHERE account_id = ? AND enabled = 1 LIMIT 1", (account_id,))
         return row is not None
 
