@@ -459,8 +459,8 @@ evenly the kernel spread the 50 connections):
   written; a message answered 201 whose frame has not arrived {args.grace:g} s after the last send
   is lost.
 - Everything (wrk or the sender and the socket clients, botaz, Redis, PostgreSQL) shares the
-  machine's {sh('nproc') or os.cpu_count()} cores: with `--workers 2` there is no idle core left for
-  the load generator and the databases, which is part of what the ratio measures.
+  machine's {sh('nproc') or os.cpu_count()} cores: a second worker can only use what `--workers 1`,
+  wrk and the databases leave idle ("machine busy" in the table).
 """)
     return "\n".join(parts)
 
