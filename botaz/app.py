@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import gc
-import os
 import logging
+import os
 from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
@@ -29,7 +29,8 @@ from .chat.errors import DomainError
 from .config import Settings
 from .events import EventBus
 from .events.redis_bus import RedisEventBus
-from .observability import Observe, configure_logging, healthz, metrics, readyz
+from . import gc_policy
+from .observability import Observe, configure_logging, healthz, metrics, readyz, watch_gc
 from .ratelimit import MemoryLimiter, RedisLimiter
 from .store import Store
 from .webhooks.dispatcher import Dispatcher
@@ -154,12 +155,15 @@ async def on_crash(request: Request, exc: Exception) -> Response:
 
 class BotazApp(Starlette):
     """Starlette with the hot path in front of everything, even the 500 handler's wrapper:
-    HotPath answers its own errors, so the two busiest calls pay for no layer they don't use."""
+    HotPath answers its own errors, so the two busiest calls pay for no layer they don't use.
+    The two WebSocket endpoints are called from there too: an open socket's coroutine holds
+    every frame of the stack it was called through, for as long as it is open."""
 
     hot_path_access_log = False
 
     def build_middleware_stack(self) -> ASGIApp:
-        return HotPath(super().build_middleware_stack(), access_log=self.hot_path_access_log)
+        return HotPath(super().build_middleware_stack(), access_log=self.hot_path_access_log,
+                       sockets={"/widget/v1/ws": visitor_socket, "/api/ws": agent_socket})
 
 
 def create_app(settings: Settings, **state: Any) -> Starlette:
@@ -179,15 +183,13 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         app.state.limiter = None
         if settings.rate_limits:
             app.state.limiter = RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
-        # Everything made at start-up lives as long as the process: keep the collector from
-        # scanning it again and again under load, and let short-lived request garbage pile up
-        # a little longer between collections.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 50)
+        gc_policy.start()
+        watch_gc()
+        freezer = asyncio.get_running_loop().create_task(gc_policy.keep_freezing())
         try:
             yield
         finally:
+            freezer.cancel()
             await app.state.bots.stop()
             if app.state.limiter is not None:
                 await app.state.limiter.close()
@@ -213,8 +215,6 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/agents", dashboard.app_page, methods=["GET"]),
         Route("/settings", dashboard.app_page, methods=["GET"]),
         Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
-        WebSocketRoute("/widget/v1/ws", visitor_socket),
-        WebSocketRoute("/api/ws", agent_socket),
     ]
     app = BotazApp(
         routes=routes,

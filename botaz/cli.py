@@ -113,6 +113,17 @@ def base_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How botaz runs under uvicorn; the tests' servers use the same."""
+    from .api.ws_protocol import PROTOCOL
+
+    # No permessage-deflate: its zlib state costs ~43 KiB per socket, and chat frames are small.
+    return dict(host=settings.host, port=settings.port, lifespan="on", access_log=False,
+                log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http="httptools",
+                proxy_headers=True, ws=PROTOCOL, ws_per_message_deflate=False,
+                ws_ping_interval=settings.ws_ping_interval, ws_ping_timeout=settings.ws_ping_interval)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -143,9 +154,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  demo page:  {url}/demo")
     print(f"  API docs:   {url}/api/docs", flush=True)
     configure_logging(settings.log_level)
-    common = dict(host=settings.host, port=settings.port, lifespan="on", access_log=False,
-                  log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http="httptools",
-                  proxy_headers=True, ws_ping_interval=20.0, ws_ping_timeout=20.0)
+    common = uvicorn_options(settings)
     if args.workers > 1:
         # Workers are separate processes: they read the settings from the environment.
         os.environ.update(settings_env(settings))

@@ -45,6 +45,8 @@ class Settings:
     rate_limit_visitor: str = "600/60"
     rate_limit_visitor_create: str = "600/60"
     max_sockets_per_visitor: int = 10
+    # Seconds between WebSocket pings; a socket that has not answered by the next one is closed.
+    ws_ping_interval: float = 20.0
     webhook_poll_interval: float = 1.0
     # Tests shrink every webhook delay (retries, give-up, switch-off) by this factor.
     webhook_backoff_scale: float = 1.0
@@ -72,7 +74,7 @@ class Settings:
                 values[name] = env[key]
         if env.get("BOTAZ_MAX_SOCKETS_PER_VISITOR"):
             values["max_sockets_per_visitor"] = int(env["BOTAZ_MAX_SOCKETS_PER_VISITOR"])
-        for name in ("webhook_backoff_scale", "webhook_poll_interval"):
+        for name in ("webhook_backoff_scale", "webhook_poll_interval", "ws_ping_interval"):
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = float(env[key])

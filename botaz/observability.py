@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import gc
 import json
 import logging
 import os
@@ -35,6 +36,32 @@ WEBHOOK_DELIVERED = Gauge("botaz_webhook_delivered_total", "Webhook deliveries m
                           registry=REGISTRY)
 WEBHOOK_FAILURES = Gauge("botaz_webhook_failures_total", "Failed webhook attempts on this node (counter)",
                          registry=REGISTRY)
+GC_PAUSE = Histogram("botaz_gc_pause_seconds", "Event loop pauses for Python's cyclic garbage collector",
+                     ["generation"], buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                              0.5, 1, 2.5), registry=REGISTRY)
+SLOW_GC = 0.005
+
+
+def watch_gc() -> None:
+    """Times every collection: with many open sockets the collector, not the requests, sets the
+    latency tail, and an operator should see that in /metrics and the log."""
+    if any(getattr(cb, "botaz", False) for cb in gc.callbacks):
+        return
+    started = [0.0]
+    gc_log = logging.getLogger("botaz.gc")
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        took = time.perf_counter() - started[0]
+        GC_PAUSE.labels(str(info["generation"])).observe(took)
+        if took >= SLOW_GC:
+            gc_log.info("garbage collection of generation %d took %.0f ms (%d objects collected)",
+                        info["generation"], took * 1000, info["collected"])
+
+    on_gc.botaz = True  # type: ignore[attr-defined]
+    gc.callbacks.append(on_gc)
 
 
 # Sockets carry their token in the query string; uvicorn logs handshakes with the full URL.

@@ -23,6 +23,7 @@ import uvicorn
 from botaz.app import create_app
 from botaz.chat.accounts import do_create_account, do_create_agent
 from botaz.chat.context import Chat
+from botaz.cli import uvicorn_options
 from botaz.config import Settings
 from botaz.events import EventBus
 from botaz.store import Store
@@ -43,8 +44,8 @@ class ServerThread:
     def __init__(self, settings: Settings, port: int | None = None) -> None:
         self.settings = settings.with_(port=port or free_port())
         self.app = create_app(self.settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.settings.port,
-                                log_level="warning", lifespan="on", access_log=False)
+        options = uvicorn_options(self.settings.with_(host="127.0.0.1"))
+        config = uvicorn.Config(self.app, **{**options, "log_level": "warning"})
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{self.settings.port}"

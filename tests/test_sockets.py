@@ -202,38 +202,85 @@ def test_slow_socket_is_dropped_without_stalling_others() -> None:
     from botaz.api.hub import CLOSE_OVERFLOW, Connection, Hub
     from botaz.events import Event, EventBus
 
-    class StalledSocket:
-        def __init__(self) -> None:
+    class Peer:
+        """The ASGI `send` of a socket: a stalled one never finishes writing a frame."""
+
+        def __init__(self, stalled: bool) -> None:
+            self.stalled = stalled
             self.closed_with = None
             self.sent = 0
 
-        async def send_text(self, text: str) -> None:
-            await asyncio.Event().wait()  # never completes: the peer stopped reading
-
-        async def close(self, code: int, reason: str = "") -> None:
-            self.closed_with = code
-
-    class FastSocket(StalledSocket):
-        async def send_text(self, text: str) -> None:
-            self.sent += 1
+        async def __call__(self, message: dict) -> None:
+            if message["type"] == "websocket.close":
+                self.closed_with = message["code"]
+            elif self.stalled:
+                await asyncio.Event().wait()  # the peer stopped reading
+            else:
+                self.sent += 1
 
     async def scenario() -> None:
         bus = EventBus()
         hub = Hub(bus, max_queue=8)
-        slow_ws, fast_ws = StalledSocket(), FastSocket()
-        slow = Connection(slow_ws, "visitor", "A", visitor_id="V", max_queue=8)
-        fast = Connection(fast_ws, "agent", "A", agent_id="G", max_queue=8)
+        slow_peer, fast_peer = Peer(stalled=True), Peer(stalled=False)
+        slow = Connection(slow_peer, "visitor", "A", visitor_id="V", max_queue=8)
+        fast = Connection(fast_peer, "agent", "A", agent_id="G", max_queue=8)
         hub.connect(slow)
         hub.connect(fast)
-        slow.ready.set()
-        fast.ready.set()
+        slow.release()
+        fast.release()
         for i in range(50):
             bus.publish(Event("message.created", "A", "V", {"i": i}))
             await asyncio.sleep(0)
         await asyncio.sleep(0.05)
-        assert slow_ws.closed_with == CLOSE_OVERFLOW
-        assert slow.queue.qsize() <= 8
-        assert fast_ws.sent == 50 and fast_ws.closed_with is None
+        assert slow_peer.closed_with == CLOSE_OVERFLOW
+        assert len(slow.pending or ()) <= 8
+        assert fast_peer.sent == 50 and fast_peer.closed_with is None
+        assert fast.pending is None and fast.writer is None  # an idle socket holds no queue or task
         assert hub.dropped == 1
 
     asyncio.run(scenario())
+
+
+def test_heartbeats_close_dead_peers_and_keep_live_ones(tmp_path) -> None:
+    import base64
+    import os
+    import socket
+
+    import httpx
+
+    from botaz.config import Settings
+    from tests.conftest import Botaz, ServerThread
+
+    database_url = f"sqlite:///{tmp_path}/botaz.db"
+    settings = Settings(database_url=database_url, rate_limits=False, data_dir=str(tmp_path / "data"),
+                        ws_ping_interval=0.5)
+    with ServerThread(settings) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        botaz = Botaz(server.url, database_url, client, server)
+        acme = botaz.account()
+        dead, alive = botaz.visitor(acme), botaz.visitor(acme)
+
+        # A peer that completes the handshake and then never answers (a laptop lid closed).
+        raw = socket.create_connection(("127.0.0.1", server.settings.port), timeout=5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        raw.sendall((f"GET /widget/v1/ws?token={dead['visitorToken']} HTTP/1.1\r\n"
+                     f"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        live = Socket(botaz, "/widget/v1/ws", alive["visitorToken"])  # its library answers pings
+        started = time.monotonic()
+        received = b""
+        while True:
+            chunk = raw.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        took = time.monotonic() - started
+        assert received.startswith(b"HTTP/1.1 101")
+        assert b"\x89" in received  # at least one ping frame came
+        assert b"\x88\x18\x03\xf3keepalive ping timeout" in received  # then a close frame: 1011
+        assert 0.4 < took < 3.0
+
+        time.sleep(1.0)  # three more rounds of pings: the live socket stays open
+        sent = botaz.send(acme, alive["visitorId"], "still there?")
+        assert live.next("message.created")["data"]["_id"] == sent["_id"]
+        live.close()
+        raw.close()

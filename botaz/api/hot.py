@@ -33,12 +33,17 @@ BASE_HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-option
 
 
 class HotPath:
-    def __init__(self, app: ASGIApp, access_log: bool = False) -> None:
+    def __init__(self, app: ASGIApp, access_log: bool = False,
+                 sockets: dict[str, ASGIApp] | None = None) -> None:
         self.app = app
         self.access_log = access_log
+        self.sockets = sockets or {}
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.sockets.get(scope["path"], self.app)(scope, receive, send)
+            return
         if scope["type"] != "http" or self.access_log or not scope["path"].startswith(PREFIX):
             await self.app(scope, receive, send)
             return

@@ -1,8 +1,8 @@
 """The WebSocket hub: fans events from the bus out to the sockets that may hear them.
 
-Each socket has a bounded queue drained by its own writer task. Publishing never awaits: a
-socket whose queue is full (a stalled or slow client) is dropped, so it can neither stall the
-others nor grow memory without bound.
+Each socket has a bounded queue of frames, drained by a writer task while it is not empty.
+Publishing never awaits: a socket whose queue is full (a stalled or slow client) is dropped, so
+it can neither stall the others nor grow memory without bound.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 import orjson
-from starlette.websockets import WebSocket
+from starlette.types import Send
 
 from ..chat.views import for_visitor
 from ..events import REVOKED, Event, EventBus
@@ -28,53 +28,83 @@ CLOSE_GOING_AWAY = 1001
 
 
 class Connection:
-    __slots__ = ("ws", "kind", "account_id", "visitor_id", "agent_id", "queue", "floor",
-                 "ready", "send_lock", "closed", "writer", "token_id", "session")
+    """One open socket. Idle sockets are the common case, so one holds no queue, event or task
+    until there is something to send: a list of pending frames appears with the first event and a
+    writer task lives only while that list drains."""
 
-    def __init__(self, ws: WebSocket, kind: str, account_id: str, *, visitor_id: str | None = None,
+    __slots__ = ("send_message", "kind", "account_id", "visitor_id", "agent_id", "max_queue",
+                 "pending", "floor", "holding", "send_lock", "closed", "writer", "token_id",
+                 "session")
+
+    def __init__(self, send: Send, kind: str, account_id: str, *, visitor_id: str | None = None,
                  agent_id: str | None = None, max_queue: int = 256, token_id: str | None = None,
                  session: str | None = None) -> None:
-        self.token_id = token_id
-        self.session = session
-        self.ws = ws
+        self.send_message = send
         self.kind = kind
         self.account_id = account_id
         self.visitor_id = visitor_id
         self.agent_id = agent_id
-        self.queue: asyncio.Queue[tuple[int | None, str] | None] = asyncio.Queue(max_queue)
+        self.token_id = token_id
+        self.session = session
+        self.max_queue = max_queue
+        self.pending: list[tuple[int | None, str]] | None = None
         # Messages with seq <= floor were already sent by a resume; live copies are skipped.
         self.floor = 0
-        self.ready = asyncio.Event()
-        self.send_lock = asyncio.Lock()
+        # While a resume may still come (or is being sent), live events wait in `pending`.
+        self.holding = True
+        self.send_lock = asyncio.Lock()  # cheap until contended: its waiters deque is lazy
         self.closed = False
         self.writer: asyncio.Task[None] | None = None
 
     def offer(self, seq: int | None, text: str) -> bool:
+        """Queue a frame; False when the client is max_queue frames behind."""
         if self.closed:
             return True
-        try:
-            self.queue.put_nowait((seq, text))
-            return True
-        except asyncio.QueueFull:
+        if self.pending is None:
+            self.pending = []
+        elif len(self.pending) >= self.max_queue:
             return False
+        self.pending.append((seq, text))
+        if self.writer is None and not self.holding:
+            self.writer = asyncio.get_running_loop().create_task(self._drain())
+        return True
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def release(self) -> None:
+        self.holding = False
+        if self.pending and self.writer is None and not self.closed:
+            self.writer = asyncio.get_running_loop().create_task(self._drain())
+
+    def stop_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+            # A task cancelled before it first ran keeps its CancelledError, whose traceback
+            # holds this connection: forgetting the task here leaves no reference cycle for the
+            # collector to find (and frozen objects are never collected: see gc_policy).
+            self.writer = None
 
     async def send(self, text: str) -> None:
         async with self.send_lock:
-            await self.ws.send_text(text)
+            await self.send_message({"type": "websocket.send", "text": text})
 
-    async def run_writer(self) -> None:
+    async def close(self, code: int, reason: str) -> None:
+        await self.send_message({"type": "websocket.close", "code": code, "reason": reason})
+
+    async def _drain(self) -> None:
         try:
-            while True:
-                item = await self.queue.get()
-                if item is None:
-                    return
-                await self.ready.wait()
-                seq, text = item
+            while self.pending and not self.holding and not self.closed:
+                seq, text = self.pending.pop(0)
                 if seq is not None and seq <= self.floor:
                     continue
                 await self.send(text)
+            if not self.pending:
+                self.pending = None
         except Exception:  # the peer went away mid-send; the reader notices and cleans up
             self.closed = True
+        finally:
+            self.writer = None
 
 
 PRESENCE = "_presence"
@@ -111,7 +141,6 @@ class Hub:
 
     def connect(self, conn: Connection, *, is_bot: bool = False) -> bool:
         """Registers a socket; True when it is the first of its visitor (or agent)."""
-        conn.writer = asyncio.create_task(conn.run_writer())
         if conn.kind == "visitor":
             group = self.visitors[conn.visitor_id]
             group.add(conn)
@@ -131,8 +160,7 @@ class Hub:
     def disconnect(self, conn: Connection) -> bool:
         """Unregisters a socket; True when it was the last of its visitor (or agent)."""
         conn.closed = True
-        if conn.writer is not None:
-            conn.writer.cancel()
+        conn.stop_writer()
         if conn.kind == "visitor":
             group = self.visitors.get(conn.visitor_id)
             if group is None:
@@ -273,12 +301,11 @@ class Hub:
         if conn.closed:
             return
         conn.closed = True
-        if conn.writer is not None:
-            conn.writer.cancel()
+        conn.stop_writer()
 
         async def close() -> None:
             try:
-                await asyncio.wait_for(conn.ws.close(code=code, reason=reason), 5)
+                await asyncio.wait_for(conn.close(code, reason), 5)
             except Exception:
                 pass
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import orjson
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..chat import activity
@@ -47,7 +48,7 @@ async def _deny(ws: WebSocket, exc: DomainError) -> None:
 
 async def _resume(chat: Chat, conn: Connection, after: Any) -> None:
     """Send every message after `after` in order, then let live events through (none twice)."""
-    conn.ready.clear()
+    conn.hold()
     try:
         if after is None and conn.kind == "agent":
             return
@@ -81,12 +82,12 @@ async def _resume(chat: Chat, conn: Connection, after: Any) -> None:
             if len(rows) < RESUME_MAX:
                 return
     finally:
-        conn.ready.set()
+        conn.release()
 
 
-async def _frames(ws: WebSocket):
+async def _frames(receive: Receive) -> AsyncIterator[dict[str, Any]]:
     while True:
-        message = await ws.receive()
+        message = await receive()
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text") or message.get("bytes")
@@ -100,21 +101,35 @@ async def _frames(ws: WebSocket):
             yield frame
 
 
-async def visitor_socket(ws: WebSocket) -> None:
+def _forget_handshake(scope: Scope) -> None:
+    """An open socket no longer needs its handshake's headers and query (the token among them);
+    with thousands of sockets open they are a good part of what each one costs."""
+    scope["headers"] = []
+    scope["query_string"] = b""
+    scope.pop("state", None)
+
+
+async def visitor_socket(scope: Scope, receive: Receive, send: Send) -> None:
+    ws = WebSocket(scope, receive, send)
     chat: Chat = ws.app.state.chat
     hub: Hub = ws.app.state.hub
     try:
-        visitor = await authenticate_visitor(chat, _token(ws), ws.headers.get("origin"))
+        row = await authenticate_visitor(chat, _token(ws), ws.headers.get("origin"))
     except DomainError as exc:
         await _deny(ws, exc)
         return
     most = chat.settings.max_sockets_per_visitor
-    if len(hub.visitors.get(visitor["id"], ())) >= most:
+    if len(hub.visitors.get(row["id"], ())) >= most:
         await ws.send_denial_response(error_response(
             429, f"A visitor may have at most {most} sockets open."))
         return
     await ws.accept()
-    conn = Connection(ws, "visitor", visitor["account_id"], visitor_id=visitor["id"],
+    del ws
+    _forget_handshake(scope)
+    # The socket's whole life needs only these two IDs, not the visitor's row.
+    visitor = {"id": row["id"], "account_id": row["account_id"]}
+    del row
+    conn = Connection(send, "visitor", visitor["account_id"], visitor_id=visitor["id"],
                       max_queue=hub.max_queue)
 
     async def on_typing(frame: dict[str, Any]) -> None:
@@ -123,10 +138,11 @@ async def visitor_socket(ws: WebSocket) -> None:
     async def on_presence(online: bool) -> None:
         await activity.do_visitor_presence(chat, visitor, online)
 
-    await _session(chat, hub, conn, on_typing, on_presence)
+    await _session(chat, hub, conn, receive, on_typing, on_presence)
 
 
-async def agent_socket(ws: WebSocket) -> None:
+async def agent_socket(scope: Scope, receive: Receive, send: Send) -> None:
+    ws = WebSocket(scope, receive, send)
     chat: Chat = ws.app.state.chat
     hub: Hub = ws.app.state.hub
     try:
@@ -135,7 +151,9 @@ async def agent_socket(ws: WebSocket) -> None:
         await _deny(ws, exc)
         return
     await ws.accept()
-    conn = Connection(ws, "agent", principal.account_id, agent_id=principal.agent_id,
+    del ws
+    _forget_handshake(scope)
+    conn = Connection(send, "agent", principal.account_id, agent_id=principal.agent_id,
                       max_queue=hub.max_queue, token_id=principal.token_id,
                       session=principal.session)
 
@@ -149,18 +167,18 @@ async def agent_socket(ws: WebSocket) -> None:
     async def on_presence(online: bool) -> None:
         await activity.do_agent_presence(chat, principal.agent_id)
 
-    await _session(chat, hub, conn, on_typing, on_presence, is_bot=principal.is_bot)
+    await _session(chat, hub, conn, receive, on_typing, on_presence, is_bot=principal.is_bot)
 
 
-async def _session(chat: Chat, hub: Hub, conn: Connection,
+async def _session(chat: Chat, hub: Hub, conn: Connection, receive: Receive,
                    on_typing: Callable[[dict[str, Any]], Awaitable[None]],
                    on_presence: Callable[[bool], Awaitable[None]], is_bot: bool = False) -> None:
     """A socket's life: registered with the hub, reading client frames until it goes away."""
-    timer = asyncio.get_running_loop().call_later(RESUME_WAIT, conn.ready.set)
+    timer = asyncio.get_running_loop().call_later(RESUME_WAIT, conn.release)
     if hub.connect(conn, is_bot=is_bot):
         await on_presence(True)
     try:
-        async for frame in _frames(conn.ws):
+        async for frame in _frames(receive):
             kind = frame.get("type")
             if kind == "resume":
                 timer.cancel()
