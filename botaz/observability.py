@@ -39,7 +39,7 @@ WEBHOOK_FAILURES = Gauge("botaz_webhook_failures_total", "Failed webhook attempt
 GC_PAUSE = Histogram("botaz_gc_pause_seconds", "Event loop pauses for Python's cyclic garbage collector",
                      ["generation"], buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                               0.5, 1, 2.5), registry=REGISTRY)
-SLOW_GC = 0.005
+SLOW_GC = 0.05
 
 
 def watch_gc() -> None:
