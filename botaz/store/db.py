@@ -82,7 +82,8 @@ class SqliteDatabase:
     def __init__(self, url: str) -> None:
         self.url = url
         self.path = sqlite_path(url)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               cached_statements=512)
         conn.row_factory = sqlite3.Row
         # WAL lets readers run beside the writer; synchronous=NORMAL keeps every committed
         # transaction through a process crash (SIGKILL), losing at most the last ones on power loss.
@@ -100,7 +101,10 @@ class SqliteDatabase:
             self._checkpointer = Checkpointer(self.path)
         self._conn = conn
         self._batch: asyncio.Future[None] | None = None
-        self._savepoints = 0
+        # Savepoint names are reused once released: each distinct name is a distinct statement
+        # to SQLite, and a new name per request would defeat (and flush) the statement cache.
+        self._free_names: list[str] = []
+        self._names = 0
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return self._conn.execute(sql, params).fetchone()
@@ -130,8 +134,11 @@ class SqliteDatabase:
             self._batch = loop.create_future()
             # Two passes of the loop let requests already read from the network join in.
             loop.call_soon(loop.call_soon, self._commit)
-        self._savepoints += 1
-        name = f"sp{self._savepoints}"
+        if self._free_names:
+            name = self._free_names.pop()
+        else:
+            self._names += 1
+            name = f"sp{self._names}"
         self._conn.execute(f"SAVEPOINT {name}")
         return self._batch, name
 
@@ -176,12 +183,14 @@ class _Savepoint:
 
     async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
         conn = self.db._conn
-        if kind is not None:
-            conn.execute(f"ROLLBACK TO {self.name}")
+        try:
+            if kind is not None:
+                conn.execute(f"ROLLBACK TO {self.name}")
             conn.execute(f"RELEASE {self.name}")
-            return
-        conn.execute(f"RELEASE {self.name}")
-        await asyncio.shield(self.batch)
+        finally:
+            self.db._free_names.append(self.name)
+        if kind is None:
+            await asyncio.shield(self.batch)
 
 
 def _pg_sql(sql: str) -> str:
