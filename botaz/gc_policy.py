@@ -3,7 +3,7 @@
 A server with thousands of open sockets holds a million long-lived objects, and a full collection
 has to look at every one of them: close to a second with 18,000 sockets, during which no frame
 is delivered. So the objects that have survived are frozen (`gc.freeze`: moved out of the
-collector's sight) every few seconds, after a young collection has freed the recent cycles;
+collector's sight) every two seconds, after a young collection has freed the recent cycles;
 full collections then only see what was made since, and take milliseconds.
 
 Freezing has one cost: a reference cycle that becomes garbage after it was frozen is not freed
@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import gc
 
-FREEZE_INTERVAL = 10.0
+FREEZE_INTERVAL = 2.0
 
 
 def start() -> None:
