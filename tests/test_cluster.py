@@ -12,6 +12,7 @@ import time
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from botaz.config import Settings
@@ -163,4 +164,39 @@ def test_node_killed_mid_stream_clients_resume_elsewhere(tmp_path) -> None:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=20)
+        drop_pg_database(db)
+
+
+def test_sockets_per_visitor_are_counted_across_nodes(tmp_path_factory) -> None:
+    redis = redis_url()
+    db = create_pg_database()
+    settings = Settings(database_url=db, redis_url=redis, rate_limits=False,
+                        data_dir=str(tmp_path_factory.mktemp("cap")), max_sockets_per_visitor=2)
+    try:
+        with ServerThread(settings) as a, ServerThread(settings) as b, \
+                httpx.Client(base_url=a.url, timeout=10) as ca, httpx.Client(base_url=b.url, timeout=10) as cb:
+            node_a, node_b = Botaz(a.url, db, ca, a), Botaz(b.url, db, cb, b)
+            acme = node_a.account()
+            v = node_a.visitor(acme)
+            first = Socket(node_a, "/widget/v1/ws", v["visitorToken"])
+            second = Socket(node_b, "/widget/v1/ws", v["visitorToken"])
+            with pytest.raises(InvalidStatus) as refused:  # a third, on either node
+                Socket(node_a, "/widget/v1/ws", v["visitorToken"])
+            assert refused.value.response.status_code == 429
+            with pytest.raises(InvalidStatus):
+                Socket(node_b, "/widget/v1/ws", v["visitorToken"])
+            second.close()
+            deadline = time.monotonic() + 5
+            while True:  # the slot on B comes back once its socket is gone
+                try:
+                    third = Socket(node_a, "/widget/v1/ws", v["visitorToken"])
+                    break
+                except InvalidStatus:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+            other = node_a.visitor(acme)  # each visitor has a count of its own
+            Socket(node_b, "/widget/v1/ws", other["visitorToken"]).close()
+            first.close()
+            third.close()
+    finally:
         drop_pg_database(db)

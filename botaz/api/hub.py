@@ -107,6 +107,9 @@ class Connection:
             self.writer = None
 
 
+SOCKETS_KEY = "botaz:sockets:"  # + visitor ID: a hash of node ID -> open sockets
+SOCKETS_TTL = 86_400
+
 PRESENCE = "_presence"
 SNAPSHOT = "_presence_snapshot"
 HEARTBEAT = 5.0
@@ -133,6 +136,7 @@ class Hub:
         self.agent_counts: dict[str, int] = defaultdict(int)  # sockets per agent
         self.human_agents: dict[str, set[str]] = defaultdict(set)  # account -> online humans
         self.dropped = 0
+        self._background: set[asyncio.Task[None]] = set()
         self._unsubscribe = bus.subscribe(self.on_event)
 
     @property
@@ -162,6 +166,7 @@ class Hub:
         conn.closed = True
         conn.stop_writer()
         if conn.kind == "visitor":
+            self.release_visitor_slot(conn.visitor_id)
             group = self.visitors.get(conn.visitor_id)
             if group is None:
                 return False
@@ -187,6 +192,50 @@ class Hub:
                     del self.human_agents[conn.account_id]
             return True
         return False
+
+    # the per-visitor socket cap, counted across nodes
+
+    async def admit_visitor(self, visitor_id: str, most: int) -> bool:
+        """Whether a visitor may open one more socket; with several nodes, counted in Redis.
+
+        Each node keeps its own count in one Redis hash per visitor, so a node that dies takes its
+        sockets out of the count as soon as the others stop hearing from it (see _live_nodes).
+        Redis unreachable: the node's own count decides, as rate limits do."""
+        if len(self.visitors.get(visitor_id, ())) >= most:
+            return False
+        if not self.bus.distributed:
+            return True
+        key, node = SOCKETS_KEY + visitor_id, self.bus.node_id
+        try:
+            async with self.bus.redis.pipeline(transaction=False) as pipe:
+                pipe.hincrby(key, node, 1).expire(key, SOCKETS_TTL).hgetall(key)
+                counts = (await pipe.execute())[2]
+            self._live_nodes()  # forgets nodes not heard from: their sockets are gone
+            live = {node, *self.remote}
+            total = sum(int(v) for k, v in counts.items() if k.decode() in live)
+            if total <= most:
+                return True
+            await self.bus.redis.hincrby(key, node, -1)
+            return False
+        except Exception as exc:  # Redis down: sockets elsewhere are not counted for a while
+            log.warning("socket count in Redis failed (%s); counting this node's only", exc)
+            return True
+
+    def release_visitor_slot(self, visitor_id: str) -> None:
+        if not self.bus.distributed:
+            return
+        key, node = SOCKETS_KEY + visitor_id, self.bus.node_id
+
+        async def release() -> None:
+            try:
+                if await self.bus.redis.hincrby(key, node, -1) <= 0:
+                    await self.bus.redis.hdel(key, node)
+            except Exception as exc:
+                log.warning("socket count in Redis not lowered (%s); it expires by itself", exc)
+
+        task = asyncio.get_running_loop().create_task(release())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def visitor_online(self, visitor_id: str) -> bool:
         return visitor_id in self.visitors or any(

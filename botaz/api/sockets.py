@@ -119,11 +119,15 @@ async def visitor_socket(scope: Scope, receive: Receive, send: Send) -> None:
         await _deny(ws, exc)
         return
     most = chat.settings.max_sockets_per_visitor
-    if len(hub.visitors.get(row["id"], ())) >= most:
+    if not await hub.admit_visitor(row["id"], most):
         await ws.send_denial_response(error_response(
             429, f"A visitor may have at most {most} sockets open."))
         return
-    await ws.accept()
+    try:
+        await ws.accept()
+    except BaseException:
+        hub.release_visitor_slot(row["id"])  # counted by admit_visitor, never registered
+        raise
     del ws
     _forget_handshake(scope)
     # The socket's whole life needs only these two IDs, not the visitor's row.
