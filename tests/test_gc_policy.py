@@ -52,3 +52,34 @@ def test_closed_sockets_free_everything_even_when_frozen(tmp_path) -> None:
             assert left == []
         finally:
             gc.unfreeze()
+
+
+def test_the_hourly_full_collection_frees_cycles_that_were_frozen() -> None:
+    import asyncio
+
+    from botaz import gc_policy
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a reference cycle: only the collector can free it
+
+    async def scenario() -> None:
+        gc.collect()
+        node = Node()
+        ref = weakref.ref(node)
+        gc.freeze()
+        del node
+        gc.collect()
+        assert ref() is not None  # frozen: out of the collector's sight
+        task = asyncio.get_running_loop().create_task(
+            gc_policy.keep_freezing(interval=0.01, full_every=0.05))
+        try:
+            deadline = time.monotonic() + 5
+            while ref() is not None and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            assert ref() is None
+        finally:
+            task.cancel()
+            gc.unfreeze()
+
+    asyncio.run(scenario())
