@@ -44,7 +44,7 @@ sys.path.insert(0, str(BENCH))
 
 import run as httpbench  # noqa: E402
 import sockets as sockbench  # noqa: E402
-from run import ROOT, RESULTS, Server, free_port, loadavg, sh  # noqa: E402
+from run import ROOT, RESULTS, Server, free_port, loadavg, loadavg_warning, sh, shown_command  # noqa: E402
 from sockets import fmt_ms, percentile, tree_cpu_seconds  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -527,13 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     raw_log = RESULTS / f"cluster-wrk-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.txt"
     date = sh("date -u")
-    shown_python = (os.path.relpath(args.python, ROOT) if args.python.startswith(str(ROOT) + os.sep)
-                    else args.python)
-    command = shlex.join([shown_python, "bench/cluster.py", *argv])
-    load_before = loadavg()
-    if float(load_before.split()[0] if load_before != "?" else 0) > 0.5:
-        print(f"warning: load average is {load_before}: something else is using the CPU, the "
-              "numbers will be noisy", file=sys.stderr)
+    command = shown_command(args.python, "bench/cluster.py", argv)
+    load_before = loadavg_warning()
     tmp = Path(tempfile.mkdtemp(prefix="botaz-cluster-", dir="/tmp"))
     cleanup: list[Any] = []
     redis = None

@@ -507,6 +507,21 @@ def loadavg() -> str:
         return "?"
 
 
+def loadavg_warning() -> str:
+    """The load average before a run, with a warning when something else is already busy."""
+    load = loadavg()
+    if float(load.split()[0] if load != "?" else 0) > 0.5:
+        print(f"warning: load average is {load}: something else is using the CPU, the "
+              "numbers will be noisy", file=sys.stderr)
+    return load
+
+
+def shown_command(python: str, script: str, argv: list[str]) -> str:
+    """The command line to print in the docs, with the interpreter relative to the repository."""
+    shown = os.path.relpath(python, ROOT) if python.startswith(str(ROOT) + os.sep) else python
+    return shlex.join([shown, script, *argv])
+
+
 def start_servers(args: argparse.Namespace, tmp: Path,
                   started: list[Server]) -> list[tuple[str, Server, str, dict[str, str]]]:
     """Start both servers (appended to `started` at once, so the caller always stops them) and
@@ -572,14 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     raw_log = RESULTS / f"wrk-{stamp}.txt"
     date = sh("date -u") or dt.datetime.now(dt.timezone.utc).isoformat()
-    shown_python = (os.path.relpath(args.python, ROOT) if args.python.startswith(str(ROOT) + os.sep)
-                    else args.python)
-    command = shlex.join([shown_python, "bench/run.py",
-                          *(argv if argv is not None else sys.argv[1:])])
-    load_before = loadavg()
-    if float(load_before.split()[0] if load_before != "?" else 0) > 0.5:
-        print(f"warning: load average is {load_before}: something else is using the CPU, the "
-              "numbers will be noisy", file=sys.stderr)
+    command = shown_command(args.python, "bench/run.py", argv if argv is not None else sys.argv[1:])
+    load_before = loadavg_warning()
     print(f"botaz benchmark: {args.rounds} round(s) of wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration:g}s (+{args.warmup:g}s warm-up) per case; raw output in "
           f"{os.path.relpath(raw_log, ROOT)}", flush=True)

@@ -18,7 +18,6 @@ import json
 import os
 import random
 import resource
-import shlex
 import shutil
 import signal
 import subprocess
@@ -35,7 +34,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import run as httpbench  # noqa: E402  (bench/run.py: Server, machine(), create_account(), ...)
-from run import ROOT, RESULTS, Server, cpu_seconds, free_port, loadavg, sh  # noqa: E402
+from run import ROOT, RESULTS, Server, cpu_seconds, free_port, loadavg, loadavg_warning, sh, shown_command  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -873,13 +872,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     RESULTS.mkdir(exist_ok=True)
     date = sh("date -u")
-    shown_python = (os.path.relpath(args.python, ROOT) if args.python.startswith(str(ROOT) + os.sep)
-                    else args.python)
-    command = shlex.join([shown_python, "bench/sockets.py", *argv])
-    load_before = loadavg()
-    if float(load_before.split()[0] if load_before != "?" else 0) > 0.5:
-        print(f"warning: load average is {load_before}: something else is using the CPU, the "
-              "numbers will be noisy", file=sys.stderr)
+    command = shown_command(args.python, "bench/sockets.py", argv)
+    load_before = loadavg_warning()
     tmp = Path(tempfile.mkdtemp(prefix="botaz-sockets-", dir="/tmp"))
     started: list[Any] = []
     try:
