@@ -51,6 +51,17 @@ class Settings:
     # Tests shrink every webhook delay (retries, give-up, switch-off) by this factor.
     webhook_backoff_scale: float = 1.0
     log_level: str = "info"
+    # Email (docs/email.md). smtp_url unset: botaz sends no mail.
+    smtp_url: str | None = None
+    mail_from: str = "botaz@localhost"
+    # When set, `botaz serve` also receives mail on this port (replies to conversations).
+    smtp_port: int | None = None
+    # The domain of reply addresses <token>@<reply_domain>; default: the public URL's host.
+    reply_domain: str | None = None
+    # An unseen agent reply to a visitor without a connected widget is emailed after this long.
+    email_delay_s: float = 120.0
+    # A visitor message no agent answered is emailed to the agents who should see it after this long.
+    alert_delay_s: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -78,6 +89,16 @@ class Settings:
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = float(env[key])
+        for name in ("smtp_url", "mail_from", "reply_domain"):
+            key = "BOTAZ_" + name.upper()
+            if env.get(key):
+                values[name] = env[key].strip()
+        if env.get("BOTAZ_SMTP_PORT"):
+            values["smtp_port"] = int(env["BOTAZ_SMTP_PORT"])
+        for name in ("email_delay_s", "alert_delay_s"):
+            key = "BOTAZ_" + name.upper()
+            if env.get(key):
+                values[name] = float(env[key])
         if env.get("BOTAZ_DATA_DIR"):
             values["data_dir"] = env["BOTAZ_DATA_DIR"]
         for name in ("max_body_bytes", "max_message_chars", "max_json_depth",
@@ -92,6 +113,18 @@ class Settings:
     def __post_init__(self) -> None:
         for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
             parse_rate(getattr(self, name), name)
+
+    def mail_domain(self) -> str:
+        """The domain of reply addresses: BOTAZ_REPLY_DOMAIN, else the public URL's host."""
+        if self.reply_domain:
+            return self.reply_domain
+        if self.public_url:
+            from urllib.parse import urlsplit
+
+            host = urlsplit(self.public_url).hostname
+            if host:
+                return host
+        return "localhost"
 
     def rate(self, kind: str) -> tuple[int, int]:
         return parse_rate(getattr(self, "rate_limit_" + kind), kind)

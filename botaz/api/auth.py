@@ -7,11 +7,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import sessions
+from ..chat import prefs, sessions
 from ..chat.views import agent_json
 from .deps import SESSION_COOKIE, agent, chat_of
 from .http import json_response, read_json
-from .registry import endpoint
+from .registry import endpoint, schema
+
+schema(prefs.PREFERENCES)
 
 
 async def _me(request: Request, agent_id: str, account_id: str, csrf: str | None) -> dict[str, Any]:
@@ -67,3 +69,19 @@ async def change_password(request: Request) -> Response:
     await sessions.do_change_password(chat_of(request), principal, body,
                                       request.cookies.get(SESSION_COOKIE))
     return Response(status_code=204)
+
+
+@endpoint("GET", "/auth/me/preferences", summary="Your preferences", tag="auth", auth="agent",
+          response="Preferences", errors=(401,))
+async def get_preferences(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await prefs.get_prefs(chat_of(request), principal.agent_id))
+
+
+@endpoint("PUT", "/auth/me/preferences", summary="Change your preferences", tag="auth",
+          auth="agent", body=prefs.PREFERENCES_EDIT, response="Preferences",
+          errors=(400, 401, 403, 415), description="Keys left out stay unchanged.")
+async def put_preferences(request: Request) -> Response:
+    principal = await agent(request)
+    body = await read_json(request)
+    return json_response(await prefs.do_update_prefs(chat_of(request), principal.agent_id, body))

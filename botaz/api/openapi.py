@@ -16,7 +16,7 @@ from ..chat import activity, audit, bots, sessions, settings, team, webhooks
 from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS, page_of
 from ..schema import F, Obj
 from .http import JSONResponse
-from .registry import ENDPOINTS, WEBSOCKETS, Endpoint
+from .registry import ENDPOINTS, SCHEMAS, WEBSOCKETS, Endpoint
 
 ERROR_TEXT = {
     400: "Bad input; the message names the field.",
@@ -154,6 +154,8 @@ def openapi_document() -> dict[str, Any]:
              audit.AUDIT_ENTRY, page_of("AuditEntry"), VISITOR_EXPORT,
              *DASHBOARD_SCHEMAS]
     schemas.update({s.name: s.json_schema() for s in extra})
+    schemas.update({ep.body.name: ep.body.json_schema() for ep in ENDPOINTS if ep.body is not None})
+    schemas.update({s.name: s.json_schema() for s in SCHEMAS})
     schemas["MessageList"] = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
     doc: dict[str, Any] = {
         "openapi": "3.1.0",

@@ -39,6 +39,15 @@ class Endpoint:
 
 
 ENDPOINTS: list[Endpoint] = []
+# Response and nested schemas named by `response=` or `ref=`; request bodies (`body=`) reach the
+# OpenAPI document from ENDPOINTS without being listed here.
+SCHEMAS: list[Obj] = []
+
+
+def schema(obj: Obj) -> Obj:
+    """Declares a schema for the OpenAPI document: `NAME = schema(Obj("Name", {...}))`."""
+    SCHEMAS.append(obj)
+    return obj
 
 LIMIT = Param("limit", "Page size, 1 to 100 (default 50).", {"type": "integer", "minimum": 1, "maximum": 100})
 CURSOR = Param("cursor", "The `next` value of the previous page.", {"type": "string"})

@@ -234,6 +234,11 @@ CREATE TABLE instance_flags (
     set_at {BIGINT} NOT NULL
 )
 """),
+    (8, "v2 groundwork: reply addresses of conversations, agents' preferences", """
+ALTER TABLE visitors ADD COLUMN reply_token TEXT;
+CREATE UNIQUE INDEX visitors_reply_token ON visitors (reply_token);
+ALTER TABLE agents ADD COLUMN prefs TEXT NOT NULL DEFAULT '{}'
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

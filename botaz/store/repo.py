@@ -162,6 +162,27 @@ class Store:
             f"UPDATE visitors SET {assignments} WHERE id = ?", (*changes.values(), visitor_id)
         )
 
+    async def visitor_reply_token(self, visitor_id: str) -> str | None:
+        row = await self.db.fetchone("SELECT reply_token FROM visitors WHERE id = ?", (visitor_id,))
+        return row["reply_token"] if row else None
+
+    async def set_visitor_reply_token(self, visitor_id: str, token: str) -> None:
+        """Sets the reply token once; a token already set (by a racing node) is kept."""
+        await self.db.execute(
+            "UPDATE visitors SET reply_token = ? WHERE id = ? AND reply_token IS NULL",
+            (token, visitor_id))
+
+    async def get_visitor_by_reply_token(self, token: str) -> Row | None:
+        return await self.db.fetchone(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE reply_token = ?", (token,))
+
+    async def agent_prefs(self, agent_id: str) -> str:
+        row = await self.db.fetchone("SELECT prefs FROM agents WHERE id = ?", (agent_id,))
+        return row["prefs"] if row else "{}"
+
+    async def set_agent_prefs(self, agent_id: str, prefs: str) -> None:
+        await self.db.execute("UPDATE agents SET prefs = ? WHERE id = ?", (prefs, agent_id))
+
     async def list_visitors(self, account_id: str, before_seq: int | None, limit: int) -> list[Row]:
         if before_seq is None:
             return await self.db.fetchall(

@@ -1,0 +1,38 @@
+"""Each agent's own choices (alerts, notifications), stored as one JSON object per agent.
+
+Features register their keys in FIELDS and DEFAULTS; `GET/PUT /auth/me/preferences` and every
+reader go through here, so an unknown key or a bad value is refused in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ..schema import F, Obj
+from .context import Chat
+
+# A feature adds its key here: a field (type, check, description) and its default.
+FIELDS: dict[str, F] = {
+    "emailAlerts": F("boolean", "Email me about visitor messages nobody answered "
+                                "(BOTAZ_ALERT_DELAY_S)"),
+}
+DEFAULTS: dict[str, Any] = {
+    "emailAlerts": True,
+}
+PREFERENCES = Obj("Preferences", FIELDS, description="The signed-in agent's own choices.")
+PREFERENCES_EDIT = Obj("PreferencesEdit", FIELDS, description="Keys left out stay unchanged.")
+
+
+async def get_prefs(chat: Chat, agent_id: str) -> dict[str, Any]:
+    stored = orjson.loads(await chat.store.agent_prefs(agent_id) or "{}")
+    return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
+
+
+async def do_update_prefs(chat: Chat, agent_id: str, body: Any) -> dict[str, Any]:
+    changes = PREFERENCES_EDIT.validate(body)
+    current = await get_prefs(chat, agent_id)
+    current.update(changes)
+    await chat.store.set_agent_prefs(agent_id, orjson.dumps(current).decode())
+    return current
