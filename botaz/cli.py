@@ -103,14 +103,7 @@ async def ensure_demo_account(chat: Chat) -> dict[str, str] | None:
 
 
 def base_url(settings: Settings) -> str:
-    if settings.public_url:
-        return settings.public_url
-    host = settings.host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{settings.port}"
+    return settings.base_url()
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

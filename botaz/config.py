@@ -114,6 +114,17 @@ class Settings:
         for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
             parse_rate(getattr(self, name), name)
 
+    def base_url(self) -> str:
+        """BOTAZ_PUBLIC_URL, else the URL `botaz serve` listens on: the base of emailed links."""
+        if self.public_url:
+            return self.public_url
+        host = self.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
     def mail_domain(self) -> str:
         """The domain of reply addresses: BOTAZ_REPLY_DOMAIN, else the public URL's host."""
         if self.reply_domain:

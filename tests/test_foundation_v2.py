@@ -64,3 +64,41 @@ def test_mail_settings_from_environment() -> None:
     assert Settings().mail_domain() == "localhost"
     assert Settings(public_url="https://chat.example.com").mail_domain() == "chat.example.com"
     assert Settings(public_url="https://chat.example.com", reply_domain="r.example.com").mail_domain() == "r.example.com"
+
+
+def test_conversation_links_are_signed_expire_and_die_with_ban_or_erase(botaz) -> None:
+    from botaz.chat.links import conversation_link, link_token, visitor_from_link
+
+    acme = botaz.account()
+    kept = botaz.visitor(acme)["visitorId"]
+    banned = botaz.visitor(acme)["visitorId"]
+    erased = botaz.visitor(acme)["visitorId"]
+    botaz.send(acme, kept, "hi")
+
+    async def run(chat: Chat) -> None:
+        url = await conversation_link(chat, kept)
+        assert url.startswith("https://chat.example.com/c/")
+        token = url.rsplit("/", 1)[1]
+        assert (await visitor_from_link(chat, token))["id"] == kept
+        forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+        assert await visitor_from_link(chat, forged) is None
+        assert await visitor_from_link(chat, "not-a-token") is None
+        assert await visitor_from_link(chat, await link_token(chat, kept, ttl_s=-1)) is None
+        ban_token = await link_token(chat, banned)
+        erase_token = await link_token(chat, erased)
+        assert await visitor_from_link(chat, ban_token) is not None
+        await chat.store.update_visitor(banned, {"banned": 1})
+        async with chat.store.transaction() as tx:
+            await chat.store.erase_visitor(erased, tx)
+        assert await visitor_from_link(chat, ban_token) is None
+        assert await visitor_from_link(chat, erase_token) is None
+
+    async def main() -> None:
+        store = await Store.open(botaz.database_url)
+        try:
+            await run(Chat(store, EventBus(), Settings(database_url=botaz.database_url,
+                                                       public_url="https://chat.example.com")))
+        finally:
+            await store.close()
+
+    asyncio.run(main())

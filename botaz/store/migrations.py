@@ -234,10 +234,15 @@ CREATE TABLE instance_flags (
     set_at {BIGINT} NOT NULL
 )
 """),
-    (8, "v2 groundwork: reply addresses of conversations, agents' preferences", """
+    (8, "v2 groundwork: reply addresses, agents' preferences, instance secrets", """
 ALTER TABLE visitors ADD COLUMN reply_token TEXT;
 CREATE UNIQUE INDEX visitors_reply_token ON visitors (reply_token);
-ALTER TABLE agents ADD COLUMN prefs TEXT NOT NULL DEFAULT '{}'
+ALTER TABLE agents ADD COLUMN prefs TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE instance_secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL
+)
 """),
 ]
 

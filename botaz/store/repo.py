@@ -147,6 +147,11 @@ class Store:
             (visitor_id, account_id),
         )
 
+    async def get_visitor_any_account(self, visitor_id: str) -> Row | None:
+        """For callers that learn the account from the visitor (signed links)."""
+        return await self.db.fetchone(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = ?", (visitor_id,))
+
     async def get_visitor_by_token(self, token_hash: str) -> Row | None:
         return await self.db.fetchone(
             f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE token_hash = ?", (token_hash,)
@@ -729,6 +734,15 @@ class Store:
         return await self.db.execute(
             "INSERT INTO instance_flags (name, set_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
             (name, at)) == 1
+
+    async def instance_secret(self, name: str, make: str, at: int) -> str:
+        """The installation's secret called `name`; the first caller's `make` wins, on every node."""
+        await self.db.execute(
+            "INSERT INTO instance_secrets (name, value, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO NOTHING", (name, make, at))
+        row = await self.db.fetchone("SELECT value FROM instance_secrets WHERE name = ?", (name,))
+        assert row is not None
+        return row["value"]
 
     async def prune(self, now: int, *, events_ms: int, deliveries_ms: int) -> int:
         """Forget what is no longer needed: delivered events, old delivery logs, dead sessions."""
