@@ -222,6 +222,39 @@
     return el;
   }
 
+  // Web and email addresses in messages become links; only http, https and mailto ever do.
+  var LINK_RE = /\b(?:https?:\/\/[^\s<>"]+|mailto:[^\s<>"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)/gi;
+  var TRAILING = /[.,;:!?'"\u00bb)\]]+$/;
+
+  function linkTarget(raw) {
+    var candidate = /^(https?:|mailto:)/i.test(raw) ? raw : "mailto:" + raw;
+    try {
+      var u = new URL(candidate);
+      return u.protocol === "http:" || u.protocol === "https:" || u.protocol === "mailto:" ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function linkify(text) {
+    var out = [], last = 0, match;
+    LINK_RE.lastIndex = 0;
+    while ((match = LINK_RE.exec(text)) !== null) {
+      var raw = match[0].replace(TRAILING, "");
+      // A closing bracket that balances one inside the URL belongs to it: .../wiki/Baku_(city)
+      if (match[0].charAt(raw.length) === ")" &&
+          raw.split("(").length > raw.split(")").length) raw += ")";
+      var href = raw && linkTarget(raw);
+      if (!href) continue;
+      if (match.index > last) out.push(text.slice(last, match.index));
+      out.push(h("a", { href: href, target: "_blank", rel: "noopener noreferrer nofollow", text: raw }));
+      last = match.index + raw.length;
+      LINK_RE.lastIndex = last;
+    }
+    if (last < text.length) out.push(text.slice(last));
+    return out;
+  }
+
   // Static, trusted SVG icons (constants of this file, never data).
   var ICONS = {
     chat: '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.7 3.2 6.3-.1 1.3-.6 2.7-1.7 3.8-.2.2-.1.6.2.6 2.2 0 4-.8 5.2-1.7 1 .3 2 .4 3.1.4 5.5 0 10-3.9 10-8.7S17.5 3 12 3Z"/></svg>',
@@ -313,6 +346,7 @@
     "  word-break:break-word}",
     ".theirs .bubble{background:var(--bz-soft);color:var(--bz-text);border-bottom-left-radius:6px}",
     ".mine .bubble{background:var(--bz-accent);color:var(--bz-on-accent);border-bottom-right-radius:6px}",
+    ".bubble a{color:inherit;text-decoration:underline;overflow-wrap:anywhere}",
     ".row.pending .bubble{opacity:.7}",
     ".row.failed .bubble{opacity:.55}",
     ".meta{display:flex;align-items:center;gap:4px;font-size:11.5px;color:var(--bz-muted);",
@@ -824,7 +858,7 @@
       bubble.appendChild(box);
     }
     if (typeof m.text === "string" && m.text && !(att && m.text === att.name)) {
-      bubble.appendChild(h("span", { class: "text", text: m.text }));
+      bubble.appendChild(h("span", { class: "text" }, linkify(m.text)));
     }
     row.appendChild(bubble);
     var meta = h("div", { class: "meta" });
