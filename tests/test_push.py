@@ -359,26 +359,48 @@ def test_subscription_validation_and_ownership(botaz) -> None:
 
 def test_private_push_endpoints_refused_by_default(tmp_path) -> None:
     from botaz.config import Settings
-    from tests.conftest import ServerThread, Botaz  # noqa: F401
+    from tests.conftest import Botaz, ServerThread
 
-    import asyncio
-    from botaz.chat.accounts import do_create_account
-    from tests.conftest import _run
-
-    url = f"sqlite:///{tmp_path}/p.db"
-    acct = asyncio.run(_run(url, lambda chat: do_create_account(
-        chat, name="A", agent_name="A", agent_email="a@example.com", agent_password="secret-pass")))
-    settings = Settings(database_url=url, rate_limits=False, data_dir=str(tmp_path / "d"))
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/p.db", rate_limits=False,
+                        data_dir=str(tmp_path / "d"))
     with ServerThread(settings) as server, httpx.Client(base_url=server.url) as client:
+        acme = Botaz(server.url, settings.database_url, client, server).account()
         body = {"endpoint": "https://127.0.0.1/push/1",
                 "keys": {"p256dh": b64url(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
                     serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)),
                     "auth": b64url(os.urandom(16))}}
-        r = client.post("/api/push/subscriptions", json=body,
-                        headers={"Authorization": f"Bearer {acct['apiToken']}"})
-        assert r.status_code == 400
-        assert r.json()["message"] == "endpoint points to a private or loopback address."
-        body["endpoint"] = "http://push.example.com/1"
-        r = client.post("/api/push/subscriptions", json=body,
-                        headers={"Authorization": f"Bearer {acct['apiToken']}"})
+        for endpoint in ("https://127.0.0.1/push/1", "https://localhost/p", "https://10.0.0.8/p",
+                         "https://[::1]/p"):
+            r = client.post("/api/push/subscriptions", json={**body, "endpoint": endpoint},
+                            headers=acme.headers)
+            assert r.status_code == 400, endpoint
+            assert r.json()["message"] == "endpoint points to a private or loopback address."
+        r = client.post("/api/push/subscriptions", json={**body, "endpoint": "http://push.example.com/1"},
+                        headers=acme.headers)
         assert r.json()["message"] == "endpoint must be an https:// push service address."
+
+
+def test_manifest_icons_and_service_worker(botaz) -> None:
+    r = botaz.client.get("/manifest.webmanifest")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/manifest+json"
+    manifest = r.json()
+    assert manifest["name"] == "botaz" and manifest["start_url"] == "/" and manifest["scope"] == "/"
+    assert manifest["display"] == "standalone"
+    sizes = set()
+    for icon in manifest["icons"]:
+        got = botaz.client.get(icon["src"])
+        assert got.status_code == 200 and got.headers["content-type"] == icon["type"], icon
+        if icon["type"] == "image/png":
+            png = got.content
+            assert png[:8] == b"\x89PNG\r\n\x1a\n"
+            width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+            assert icon["sizes"] == f"{width}x{height}"
+            sizes.add(icon["sizes"])
+    assert {"192x192", "512x512"} <= sizes
+    r = botaz.client.get("/sw.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["service-worker-allowed"] == "/" and "showNotification" in r.text
+    # The pages link the manifest; their CSP lets the worker and the manifest load from here.
+    page = botaz.client.get("/login")
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
