@@ -127,8 +127,8 @@ class PushService:
             return f"aud {claims.get('aud')} is not {self.url}"
         if not (time.time() < claims.get("exp", 0) <= time.time() + 24 * 3600):
             return f"exp {claims.get('exp')} not within 24 hours"
-        if not str(claims.get("sub", "")).startswith(("mailto:", "https:")):
-            return f"sub {claims.get('sub')} is not mailto: or https:"
+        if claims.get("sub") != "mailto:botaz@localhost":  # the default: mailto: BOTAZ_MAIL_FROM
+            return f"sub {claims.get('sub')} is not mailto:botaz@localhost"
         if headers.get("Content-Encoding") != "aes128gcm" or not headers.get("TTL", "").isdigit():
             return "Content-Encoding aes128gcm and TTL are required"
         if not body:
@@ -404,3 +404,16 @@ def test_manifest_icons_and_service_worker(botaz) -> None:
     page = botaz.client.get("/login")
     assert '<link rel="manifest" href="/manifest.webmanifest">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_vapid_subject_setting() -> None:
+    from botaz.config import Settings
+
+    assert Settings().vapid_contact() == "mailto:botaz@localhost"
+    assert Settings(mail_from="ops@example.com").vapid_contact() == "mailto:ops@example.com"
+    assert Settings(public_url="https://chat.example.com").vapid_contact() == "https://chat.example.com"
+    assert Settings(public_url="http://chat.example.com").vapid_contact() == "mailto:botaz@localhost"
+    env = {"BOTAZ_VAPID_SUBJECT": "mailto:push@example.com"}
+    assert Settings.from_env(env).vapid_contact() == "mailto:push@example.com"
+    with pytest.raises(ValueError, match="BOTAZ_VAPID_SUBJECT must be a mailto: or https://"):
+        Settings.from_env({"BOTAZ_VAPID_SUBJECT": "push@example.com"})
