@@ -6,6 +6,8 @@ each notification the dashboard shows; the real one still runs with the granted 
 
 from __future__ import annotations
 
+import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -129,3 +131,89 @@ def test_service_worker_controls_the_dashboard(botaz, dashboard) -> None:
     assert page.evaluate("'PushManager' in window && Boolean(navigator.serviceWorker.controller || true)")
     manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())")
     assert manifest["name"] == "botaz" and manifest["icons"]
+
+
+FAKE_PUSH = """
+// Chromium's real push service is on the internet; this browser "subscribes" to the test's
+// local push service instead, with keys the test holds. Everything else is the dashboard's code.
+let fakeSubscription = null;
+PushManager.prototype.subscribe = async function (options) {
+  window.__subscribedWithKey = btoa(String.fromCharCode(...new Uint8Array(options.applicationServerKey)))
+    .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+  fakeSubscription = {
+    endpoint: %(endpoint)s,
+    options: { applicationServerKey: options.applicationServerKey },
+    toJSON() { return { endpoint: this.endpoint, expirationTime: null, keys: %(keys)s }; },
+    async unsubscribe() { fakeSubscription = null; return true; },
+  };
+  return fakeSubscription;
+};
+PushManager.prototype.getSubscription = async function () { return fakeSubscription; };
+"""
+
+
+def test_web_push_from_settings_to_the_service_worker(botaz, dashboard) -> None:
+    from tests.test_push import Browser as PushBrowser, PushService
+
+    service = PushService()
+    try:
+        acme = new_account(botaz)
+        visitor = new_visitor(botaz, acme, "Hi", name="Leyla")
+        device = PushBrowser(service, "laptop")
+        keys = device.subscription()["keys"]
+        board = dashboard(permissions=["notifications"])
+        page = board.page
+        page.context.add_init_script(FAKE_PUSH % {"endpoint": json.dumps(device.endpoint),
+                                                  "keys": json.dumps(keys)})
+        board.sign_in(owner_email(botaz, acme), path="/settings")
+        service.vapid_key = botaz.client.get("/api/push/key", headers=acme.headers).json()["publicKey"]
+        section = page.get_by_role("region", name="My notifications")
+        expect(section.get_by_text("This browser does not receive push notifications.")).to_be_visible()
+        section.get_by_role("button", name="Send them to this browser").click()
+        expect(section.get_by_text("This browser receives push notifications.")).to_be_visible()
+        assert page.evaluate("window.__subscribedWithKey") == service.vapid_key
+        items = botaz.client.get("/api/push/subscriptions", headers=acme.headers).json()["items"]
+        assert [i["endpoint"] for i in items] == [device.endpoint]
+
+        section.get_by_role("button", name="Send a test notification").click()
+        test_push = device.decrypt(service.wait_for(1)[0]["body"])
+        assert test_push["kind"] == "test"
+        # While the dashboard is open, a visitor's message alerts in the page, not by push.
+        visitor_says(botaz, visitor, "Dashboard is open")
+        page.wait_for_timeout(500)
+        assert len(service.pushes) == 1
+
+        # The service worker shows what a push carries (delivered here through DevTools).
+        cdp = page.context.new_cdp_session(page)
+        registrations: list[dict[str, Any]] = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+        cdp.send("ServiceWorker.enable")
+        eventually(page, lambda: registrations, "the service worker's registration")
+        registration = next(r for r in registrations if r["scopeURL"] == f"{botaz.url}/")
+        payload = {"title": "Leyla", "body": "Pushed text", "url": f"/chat/{visitor['visitorId']}",
+                   "tag": f"botaz-{visitor['visitorId']}"}
+        cdp.send("ServiceWorker.deliverPushMessage", {"origin": botaz.url,
+                                                      "registrationId": registration["registrationId"],
+                                                      "data": json.dumps(payload)})
+        shown = eventually(page, lambda: page.evaluate(
+            "navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => ns.map("
+            "(n) => ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url})))"),
+            "the service worker's notification")
+        assert shown == [payload]
+
+        # The dashboard closed: the next message comes by push, to this browser's keys.
+        page.goto("about:blank")
+        eventually(page, lambda: not botaz.client.get("/auth/me", headers=acme.headers).json()["agent"]["online"],
+                   "the agent to be offline")
+        visitor_says(botaz, visitor, "Nobody is watching")
+        pushed = device.decrypt(service.wait_for(2)[1]["body"])
+        assert pushed["title"] == "Leyla" and pushed["body"] == "Nobody is watching"
+        assert pushed["url"] == f"/chat/{visitor['visitorId']}"
+
+        # Signing out unsubscribes this browser.
+        board.goto("/")
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(re.compile(r"/login"))
+        assert botaz.client.get("/api/push/subscriptions", headers=acme.headers).json()["items"] == []
+    finally:
+        service.close()
