@@ -305,20 +305,45 @@ def test_no_push_while_a_dashboard_is_open(botaz, service) -> None:
 
     acme = botaz.account()
     subscribe(botaz, acme.token, Browser(service, "phone"))
-    ws_url = botaz.url.replace("http://", "ws://") + f"/api/ws?token={acme.token}"
-    with connect(ws_url) as ws:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            me = botaz.client.get("/auth/me", headers=acme.headers).json()
-            if me["agent"]["online"]:
-                break
-            time.sleep(0.05)
-        visitor_writes(botaz, acme, "You are online, no push needed")
-        ws.recv(timeout=5)
-        assert service.quiet() == []
+    email = next(a["email"] for a in botaz.client.get("/api/agents", headers=acme.headers).json()["items"])
+    with httpx.Client(base_url=botaz.url) as browser:  # the dashboard's own sign-in and socket
+        r = browser.post("/auth/login", json={"email": email, "password": "secret-pass"})
+        assert r.status_code == 200, r.text
+        ws_url = botaz.url.replace("http://", "ws://") + "/api/ws"
+        with connect(ws_url, additional_headers={"Cookie": f"botaz_session={browser.cookies['botaz_session']}",
+                                                 "Origin": botaz.url}) as ws:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if botaz.client.get("/auth/me", headers=acme.headers).json()["agent"]["online"]:
+                    break
+                time.sleep(0.05)
+            visitor_writes(botaz, acme, "You are online, no push needed")
+            ws.recv(timeout=5)
+            assert service.quiet() == []
     time.sleep(0.3)
     visitor_writes(botaz, acme, "Now the dashboard is closed")
     assert len(service.wait_for(1)) == 1
+
+
+def _hub_tells_dashboards_apart() -> bool:
+    from botaz.api.hub import Hub
+
+    return hasattr(Hub, "dashboard_online")
+
+
+@pytest.mark.skipif(not _hub_tells_dashboards_apart(),
+                    reason="presence does not tell dashboard sockets from API-token sockets here")
+def test_an_integrations_socket_does_not_stop_pushes(botaz, service) -> None:
+    from websockets.sync.client import connect
+
+    acme = botaz.account()
+    subscribe(botaz, acme.token, Browser(service, "phone"))
+    ws_url = botaz.url.replace("http://", "ws://") + f"/api/ws?token={acme.token}"
+    with connect(ws_url) as ws:
+        time.sleep(0.3)
+        visitor_writes(botaz, acme, "The owner's server listens with the owner's token")
+        ws.recv(timeout=5)
+        assert len(service.wait_for(1)) == 1
 
 
 def test_subscription_validation_and_ownership(botaz) -> None:

@@ -179,11 +179,17 @@ async def _conversation_changed(chat: Chat, row: Row, *, by: str | None = None,
                           agents_only=True))
     assignee = changes.get("assignee_id")
     if assignee and assignee != row["assignee_id"]:
-        # Alerts the new assignee (dashboard notification, Web Push) unless they did it themselves.
-        chat.send_event(Event("conversation.assigned", row["account_id"], row["id"], {
-            "visitorId": row["id"], "agentId": assignee, "previousAgentId": row["assignee_id"],
-            "byAgentId": by}, agents_only=True))
+        announce_assignment(chat, row["account_id"], row["id"], assignee, row["assignee_id"], by)
     return conversation
+
+
+def announce_assignment(chat: Chat, account_id: str, visitor_id: str, agent_id: str,
+                        previous: str | None, by: str | None) -> None:
+    """`conversation.assigned`: alerts the new assignee (dashboard notification, Web Push) unless
+    they did it themselves. Every path that gives a conversation a new assignee calls this."""
+    chat.send_event(Event("conversation.assigned", account_id, visitor_id, {
+        "visitorId": visitor_id, "agentId": agent_id, "previousAgentId": previous,
+        "byAgentId": by}, agents_only=True))
 
 
 async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:

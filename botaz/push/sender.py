@@ -84,8 +84,12 @@ class PushSender:
         task.add_done_callback(self._tasks.discard)
 
     def _closed_dashboard(self, agent_id: str) -> bool:
-        # An open dashboard alerts in the page itself; pushing too would alert twice.
-        return not self.chat.presence.agent_online(agent_id)
+        # An open dashboard alerts in the page itself; pushing too would alert twice. Only a
+        # dashboard session counts where presence tells them apart (an integration's socket
+        # opened with the agent's API token is no dashboard).
+        presence = self.chat.presence
+        dashboard_online = getattr(presence, "dashboard_online", presence.agent_online)
+        return not dashboard_online(agent_id)
 
     async def _alert_message(self, event: Event) -> None:
         try:
