@@ -131,6 +131,13 @@ def test_service_worker_controls_the_dashboard(botaz, dashboard) -> None:
     assert page.evaluate("'PushManager' in window && Boolean(navigator.serviceWorker.controller || true)")
     manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())")
     assert manifest["name"] == "botaz" and manifest["icons"]
+    # Chromium's own verdict: the manifest parses and the dashboard can be installed.
+    cdp = page.context.new_cdp_session(page)
+    parsed = cdp.send("Page.getAppManifest")
+    assert parsed["url"] == f"{botaz.url}/manifest.webmanifest" and not parsed["errors"], parsed["errors"]
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Playwright's contexts are incognito, where nothing installs; that is the only complaint.
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
 
 
 FAKE_PUSH = """
