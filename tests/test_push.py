@@ -442,3 +442,36 @@ def test_vapid_subject_setting() -> None:
     assert Settings.from_env(env).vapid_contact() == "mailto:push@example.com"
     with pytest.raises(ValueError, match="BOTAZ_VAPID_SUBJECT must be a mailto: or https://"):
         Settings.from_env({"BOTAZ_VAPID_SUBJECT": "push@example.com"})
+
+
+def test_two_nodes_share_the_key_and_push_once(tmp_path_factory, service) -> None:
+    from botaz.config import Settings
+    from tests.conftest import (REDIS_ENV, Botaz, ServerThread, create_pg_database, drop_pg_database,
+                                pg_admin_url)
+
+    redis = os.environ.get(REDIS_ENV)
+    if not redis or not pg_admin_url():
+        pytest.skip(f"{REDIS_ENV} and BOTAZ_TEST_DATABASE_URL are needed")
+    db = create_pg_database()
+    settings = Settings(database_url=db, redis_url=redis, rate_limits=False,
+                        data_dir=str(tmp_path_factory.mktemp("push-cluster")),
+                        webhooks_allow_private=True, webhook_poll_interval=0.05,
+                        webhook_backoff_scale=0.001)
+    try:
+        with ServerThread(settings) as a, ServerThread(settings) as b, \
+                httpx.Client(base_url=a.url, timeout=10) as ca, httpx.Client(base_url=b.url, timeout=10) as cb:
+            node_a, node_b = Botaz(a.url, db, ca, a), Botaz(b.url, db, cb, b)
+            acme = node_a.account()
+            key_a = ca.get("/api/push/key", headers=acme.headers).json()["publicKey"]
+            assert cb.get("/api/push/key", headers=acme.headers).json()["publicKey"] == key_a
+            service.vapid_key = key_a
+            browser = Browser(service, "desk")
+            subscribe(node_a, acme.token, browser)
+            visitor = visitor_writes(node_b, acme, "one")
+            for text in ("two", "three"):
+                visitor_writes(node_a, acme, text, visitor)
+            service.wait_for(3)
+            pushes = service.quiet(0.6)
+            assert sorted(browser.decrypt(p["body"])["body"] for p in pushes) == ["one", "three", "two"]
+    finally:
+        drop_pg_database(db)
