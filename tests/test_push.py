@@ -7,20 +7,19 @@ from __future__ import annotations
 import base64
 import http.server
 import json
+import os
+import secrets
 import threading
 import time
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-import os
-import secrets
-
-import httpx
 
 
 def b64url(raw: bytes) -> str:

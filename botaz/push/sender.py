@@ -93,12 +93,16 @@ class PushSender:
 
     async def _alert_message(self, event: Event) -> None:
         try:
+            # One query for the many accounts where nobody has turned Web Push on.
+            subscribed = await self.chat.store.push_agents(event.account_id)
+            if not subscribed:
+                return
             visitor = await self.chat.store.get_visitor(event.account_id, event.visitor_id)
             if visitor is None or visitor["banned"]:
                 return
             agents = await self.chat.store.alert_agents(event.account_id)
             targets = [a["id"] for a in agents
-                       if _pref(a["prefs"], "alertPush")
+                       if a["id"] in subscribed and _pref(a["prefs"], "alertPush")
                        and alerts.wants(_pref(a["prefs"], "alertsFor"), a["id"], visitor["assignee_id"])
                        and self._closed_dashboard(a["id"])]
             await self.queue(targets, alerts.message_alert(visitor, event.data))

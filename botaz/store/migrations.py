@@ -259,6 +259,7 @@ CREATE TABLE push_subscriptions (
     last_error TEXT
 );
 CREATE INDEX push_subscriptions_agent ON push_subscriptions (agent_id);
+CREATE INDEX push_subscriptions_account ON push_subscriptions (account_id);
 CREATE TABLE push_outbox (
     seq {SEQ},
     subscription_id TEXT NOT NULL,

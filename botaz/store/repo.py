@@ -798,6 +798,12 @@ class Store:
             "SELECT id, name, prefs FROM agents WHERE account_id = ? AND removed_at IS NULL "
             "AND is_bot = 0", (account_id,))
 
+    async def push_agents(self, account_id: str) -> set[str]:
+        """Agents of the account with at least one subscribed browser."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT agent_id FROM push_subscriptions WHERE account_id = ?", (account_id,))
+        return {r["agent_id"] for r in rows}
+
     async def push_subscriptions_of(self, agent_ids: Sequence[str]) -> list[Row]:
         if not agent_ids:
             return []
