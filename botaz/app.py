@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
+from .api import push as push_api  # noqa: F401
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -30,6 +31,7 @@ from .config import Settings
 from .events import EventBus
 from .events.redis_bus import RedisEventBus
 from . import gc_policy
+from .push.sender import PushSender
 from .observability import Observe, configure_logging, healthz, metrics, readyz, watch_gc
 from .ratelimit import MemoryLimiter, RedisLimiter
 from .store import Store
@@ -179,6 +181,9 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         app.state.dispatcher = Dispatcher(app.state.chat, poll_interval=settings.webhook_poll_interval,
                                           backoff_scale=settings.webhook_backoff_scale)
         app.state.dispatcher.start()
+        app.state.push = PushSender(app.state.chat, poll_interval=settings.webhook_poll_interval,
+                                    backoff_scale=settings.webhook_backoff_scale)
+        app.state.push.start()
         app.state.bots = BotRunner(app.state.chat)
         app.state.limiter = None
         if settings.rate_limits:
@@ -193,6 +198,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
             await app.state.bots.stop()
             if app.state.limiter is not None:
                 await app.state.limiter.close()
+            await app.state.push.stop()
             await app.state.dispatcher.stop()
             await app.state.hub.shutdown()
             app.state.hub.stop()
@@ -215,6 +221,8 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/agents", dashboard.app_page, methods=["GET"]),
         Route("/settings", dashboard.app_page, methods=["GET"]),
         Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
+        Route("/sw.js", dashboard.service_worker, methods=["GET"]),
+        Route("/manifest.webmanifest", dashboard.manifest, methods=["GET"]),
     ]
     app = BotazApp(
         routes=routes,

@@ -62,6 +62,8 @@ class Settings:
     email_delay_s: float = 120.0
     # A visitor message no agent answered is emailed to the agents who should see it after this long.
     alert_delay_s: float = 300.0
+    # Web Push: the contact put in every push's VAPID claim (mailto: or https:); see vapid_contact().
+    vapid_subject: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -99,6 +101,8 @@ class Settings:
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = float(env[key])
+        if env.get("BOTAZ_VAPID_SUBJECT"):
+            values["vapid_subject"] = env["BOTAZ_VAPID_SUBJECT"].strip()
         if env.get("BOTAZ_DATA_DIR"):
             values["data_dir"] = env["BOTAZ_DATA_DIR"]
         for name in ("max_body_bytes", "max_message_chars", "max_json_depth",
@@ -113,6 +117,9 @@ class Settings:
     def __post_init__(self) -> None:
         for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
             parse_rate(getattr(self, name), name)
+        if self.vapid_subject and not self.vapid_subject.startswith(("mailto:", "https://")):
+            raise ValueError("BOTAZ_VAPID_SUBJECT must be a mailto: or https:// address, "
+                             f"not {self.vapid_subject!r}")
 
     def base_url(self) -> str:
         """BOTAZ_PUBLIC_URL, else the URL `botaz serve` listens on: the base of emailed links."""
@@ -136,6 +143,15 @@ class Settings:
             if host:
                 return host
         return "localhost"
+
+    def vapid_contact(self) -> str:
+        """Who push services may contact about our pushes: BOTAZ_VAPID_SUBJECT, else the public
+        URL when it is https, else mailto: BOTAZ_MAIL_FROM."""
+        if self.vapid_subject:
+            return self.vapid_subject
+        if self.public_url and self.public_url.startswith("https://"):
+            return self.public_url
+        return f"mailto:{self.mail_from}"
 
     def rate(self, kind: str) -> tuple[int, int]:
         return parse_rate(getattr(self, "rate_limit_" + kind), kind)

@@ -92,6 +92,7 @@ TAGS = [
     {"name": "bots", "description": "The rule bot, external bots, and bots per visitor."},
     {"name": "webhooks", "description": "Signed event deliveries to your server, managed by owners."},
     {"name": "auth", "description": "The dashboard's session sign-in (cookie + CSRF token)."},
+    {"name": "push", "description": "Web Push alerts for agents' browsers (VAPID, RFC 8030/8291/8292)."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
 ]
 

@@ -170,13 +170,26 @@ async def get_conversation(chat: Chat, principal: Principal, visitor_id: str) ->
     return (await conversation_objects(chat, [row]))[0]
 
 
-async def _conversation_changed(chat: Chat, row: Row, **changes: Any) -> dict[str, Any]:
+async def _conversation_changed(chat: Chat, row: Row, *, by: str | None = None,
+                                **changes: Any) -> dict[str, Any]:
     await chat.store.update_visitor(row["id"], changes)
     fresh = await chat.store.get_visitor(row["account_id"], row["id"])
     conversation = (await conversation_objects(chat, [fresh]))[0]
     chat.send_event(Event("conversation.updated", row["account_id"], row["id"], conversation,
                           agents_only=True))
+    assignee = changes.get("assignee_id")
+    if assignee and assignee != row["assignee_id"]:
+        announce_assignment(chat, row["account_id"], row["id"], assignee, row["assignee_id"], by)
     return conversation
+
+
+def announce_assignment(chat: Chat, account_id: str, visitor_id: str, agent_id: str,
+                        previous: str | None, by: str | None) -> None:
+    """`conversation.assigned`: alerts the new assignee (dashboard notification, Web Push) unless
+    they did it themselves. Every path that gives a conversation a new assignee calls this."""
+    chat.send_event(Event("conversation.assigned", account_id, visitor_id, {
+        "visitorId": visitor_id, "agentId": agent_id, "previousAgentId": previous,
+        "byAgentId": by}, agents_only=True))
 
 
 async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
@@ -186,7 +199,7 @@ async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     if agent_id is not None and not await chat.store.agent_exists(principal.account_id, agent_id):
         raise Invalid("agentId is not an agent of this account.")
-    return await _conversation_changed(chat, row, assignee_id=agent_id)
+    return await _conversation_changed(chat, row, by=principal.agent_id, assignee_id=agent_id)
 
 
 async def do_set_status(chat: Chat, row: Row, status: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import { section, field, errorRegion, okRegion, flash } from "./forms.js";
 import { createBotSection } from "./settings-bot.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
 import { createAuditSection } from "./settings-audit.js";
+import { createNotificationsSection } from "./settings-notifications.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -327,12 +328,13 @@ export function mountSettings(container) {
   const bot = createBotSection({ owner, readOnlyNote, isDestroyed });
   const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
+  const notifications = createNotificationsSection({ isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
     [originsSection, "Allowed websites"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
-    [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
+    [notifications.el, "My notifications"], [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
     ...sections.map(([s, label]) => h("li", null, h("a", { href: `/settings#${s.id}`, onClick: (e) => {
       e.preventDefault();
@@ -395,6 +397,7 @@ export function mountSettings(container) {
   bot.load();
   webhooks?.load();
   audit?.load();
+  notifications.load();
   const offAgents = realtime.on("agents.changed", () => bot.refreshAgents());
 
   return {
@@ -405,6 +408,7 @@ export function mountSettings(container) {
       resizeObserver.disconnect();
       for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) scroller.removeEventListener(type, unpin);
       webhooks?.destroy();
+      notifications.destroy();
       offAgents();
     },
   };
