@@ -186,9 +186,17 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         gc_policy.start()
         watch_gc()
         freezer = asyncio.get_running_loop().create_task(gc_policy.keep_freezing())
+        app.state.smtp = None
+        if settings.smtp_port is not None:  # replies by email (docs/email.md)
+            from .api.smtp import SmtpReceiver
+
+            app.state.smtp = SmtpReceiver(app.state, settings.host, settings.smtp_port)
+            await app.state.smtp.start()
         try:
             yield
         finally:
+            if app.state.smtp is not None:
+                await app.state.smtp.stop()
             freezer.cancel()
             await app.state.bots.stop()
             if app.state.limiter is not None:
