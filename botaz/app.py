@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
+from .api import link
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -217,6 +218,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/widget.js", files.widget_js, methods=["GET"]),
         Route("/widget/{name:str}", files.widget_module, methods=["GET"]),
         Route("/demo", files.demo_page, methods=["GET"]),
+        Route("/c/{token}", link.conversation_page, methods=["GET"]),
         Route("/login", dashboard.login_page, methods=["GET"]),
         Route("/", dashboard.app_page, methods=["GET"]),
         Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),

@@ -244,6 +244,15 @@ CREATE TABLE instance_secrets (
     created_at {BIGINT} NOT NULL
 )
 """),
+    (10, "visitor tokens issued by conversation links (another device, same conversation)", """
+CREATE TABLE visitor_tokens (
+    seq {SEQ},
+    token_hash TEXT NOT NULL UNIQUE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    created_at {BIGINT} NOT NULL
+);
+CREATE INDEX visitor_tokens_visitor ON visitor_tokens (visitor_id, seq)
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]
