@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import secrets
+import signal
 import smtplib
+import subprocess
+import sys
+import time
 from email import policy
 from email.message import EmailMessage
 from typing import Any, Iterator
@@ -15,7 +21,7 @@ import pytest
 from botaz.chat import replies
 from botaz.config import Settings
 
-from conftest import Botaz, ServerThread, _run, free_port
+from conftest import REDIS_ENV, Botaz, ServerThread, _run, free_port
 from test_sockets import Socket, vheaders
 
 DOMAIN = "reply.test"
@@ -250,3 +256,58 @@ def test_a_reply_reopens_a_resolved_conversation_and_wakes_webhooks_like_the_wid
     assert r.json()["status"] == "open"
     bodies = [req["body"] for req in receiver.wait_for(2, timeout=15)]
     assert any(b"Yes, one more thing." in body for body in bodies)
+
+
+def _serve(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "botaz", "serve", *args], env=os.environ | env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_ready(base: str) -> None:
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/readyz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("botaz serve did not start")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_botaz_serve_smtp_port_receives_and_stops_gracefully(tmp_path, workers) -> None:
+    redis = os.environ.get(REDIS_ENV)
+    if workers > 1 and not redis:
+        pytest.skip(f"{REDIS_ENV} is not set")
+    db = f"sqlite:///{tmp_path}/serve.db"
+    account = json.loads(subprocess.run(
+        [sys.executable, "-m", "botaz", "create-account", "--name", "S", "--agent-name", "A",
+         "--agent-email", "s@example.com", "--json"], env=os.environ | {"BOTAZ_DATABASE_URL": db},
+        capture_output=True, text=True, check=True).stdout)
+    port, smtp_port = free_port(), free_port()
+    env = {"BOTAZ_DATABASE_URL": db, "BOTAZ_REPLY_DOMAIN": DOMAIN, "BOTAZ_REDIS_URL": redis or "",
+           "BOTAZ_DATA_DIR": str(tmp_path / "data")}
+    proc = _serve(["--port", str(port), "--smtp-port", str(smtp_port), "--workers", str(workers)], env)
+    base = f"http://127.0.0.1:{port}"
+    idle = None
+    try:
+        _wait_ready(base)
+        v = httpx.post(f"{base}/widget/v1/visitors", json={"siteKey": account["siteKey"]}).json()
+        token = asyncio.run(_run(db, lambda chat: replies.reply_token(chat, v["visitorId"])))
+        for i in range(4):  # new connections: with two workers, spread over both
+            with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+                smtp.sendmail(f"s{i}@example.org", f"{token}@{DOMAIN}",
+                              reply(f"by mail {i}").as_bytes(policy=policy.SMTP))
+        texts = [m["text"] for m in httpx.get(f"{base}/widget/v1/messages", headers=vheaders(v)).json()]
+        assert texts == [f"by mail {i}" for i in range(4)]
+        idle = smtplib.SMTP("127.0.0.1", smtp_port, timeout=10)
+        idle.ehlo()  # a session left open must not hold the shutdown up
+    finally:
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert time.monotonic() - started < 15
+    assert f"mail in:    smtp://127.0.0.1:{smtp_port}" in out
+    with pytest.raises((smtplib.SMTPServerDisconnected, OSError)):
+        idle.noop()
