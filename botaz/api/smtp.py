@@ -4,7 +4,7 @@ aiosmtpd's protocol runs on the app's own event loop (not in aiosmtpd's Controll
 received email goes through the domain exactly like an HTTP call does: the same store
 connection, the same bus, the same limiter. Every refusal happens during the SMTP conversation,
 never as a bounce sent later: an unknown address at RCPT, a message too large at MAIL (SIZE) or
-DATA, a flood with a temporary 451.
+DATA, a flood with a temporary 451 (at RCPT per conversation, at DATA per sender).
 """
 
 from __future__ import annotations
@@ -42,15 +42,6 @@ class ReplyHandler:
         count, window = self.state.settings.rate(kind)
         return (await limiter.hit(f"{kind}:{key}", count, window)).allowed
 
-    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          mail_options: list[str]) -> str:
-        sender = address.strip().lower() or f"<>@{session.peer[0] if session.peer else '?'}"
-        if not await self._allowed("mail_sender", sender):
-            return "451 4.7.1 Too many messages from this sender; try again later"
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
@@ -67,6 +58,12 @@ class ReplyHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        # Counted here, not at MAIL FROM: an MTA in front verifying addresses (RCPT, then QUIT)
+        # sends every probe from one sender, and probes deliver nothing.
+        sender = (envelope.mail_from or "").strip().lower() or \
+            f"<>@{session.peer[0] if session.peer else '?'}"
+        if not await self._allowed("mail_sender", sender):
+            return "451 4.7.1 Too many messages from this sender; try again later"
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
         try:
