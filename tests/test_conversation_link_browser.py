@@ -48,6 +48,8 @@ def test_the_link_opens_the_conversation_on_another_device_and_on_the_website(
     expect(phone.log.get_by_text("Hello from the laptop")).to_be_visible()
     expect(phone.log.get_by_text("Thanks! We will email you the answer.")).to_be_visible()
     expect(phone.page.get_by_role("button", name="Open chat")).to_be_hidden()
+    box = phone.dialog.bounding_box()
+    assert box is not None and box["height"] > 600  # the panel is the page, below the header
     agent = agent_socket(botaz, acme)
     try:
         phone.say("Hello from the phone")

@@ -309,5 +309,6 @@ def test_botaz_serve_smtp_port_receives_and_stops_gracefully(tmp_path, workers) 
     assert proc.returncode == 0, err
     assert time.monotonic() - started < 15
     assert f"mail in:    smtp://127.0.0.1:{smtp_port}" in out
+    assert "mail for visitor" in err and token not in err + out  # logged, without the secret
     with pytest.raises((smtplib.SMTPServerDisconnected, OSError)):
         idle.noop()

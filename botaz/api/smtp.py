@@ -115,6 +115,9 @@ class SmtpReceiver:
                         timeout=IDLE_TIMEOUT_S, loop=asyncio.get_running_loop())
 
     async def start(self) -> None:
+        # aiosmtpd logs every command at INFO, RCPT TO with its reply token among them: the
+        # token is the conversation's only secret, and must not end up in log files.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         loop = asyncio.get_running_loop()
         reuse = os.environ.get(REUSE_PORT_ENV) == "1" and hasattr(socket, "SO_REUSEPORT")
         self.server = await loop.create_server(self._protocol, self.host, self.port,

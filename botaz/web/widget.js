@@ -413,6 +413,7 @@
     "}",
 
     /* a page of its own (the conversation link's page): the panel is the page */
+    ":host([data-mode=page]){height:100% !important}",
     ".root.page{height:100%}",
     ".page .panel{position:static;width:100%;height:100%;max-height:none;border-radius:0;",
     "  box-shadow:none;animation:none}",
@@ -1423,6 +1424,7 @@
     var container = PAGE_MODE && document.getElementById(script.getAttribute("data-container") || "");
     (container || document.body).appendChild(host);
     if (PAGE_MODE) {
+      host.setAttribute("data-mode", "page");
       ui.root.classList.add("page");
       open();
     }
