@@ -33,7 +33,7 @@ _DEVICE = r"(iphone|ipad|android|samsung|galaxy|outlook|mail|yahoo|gmail|blackbe
 _MOBILE = re.compile(
     r"^\s*(sent from my \S.{0,40}|sent from " + _DEVICE + r".{0,40}|get outlook for \S.{0,30}|"
     r"отправлено (с|из) .{0,40}" + _DEVICE + r".{0,20}|"
-    r"(\S+\s+)?" + _DEVICE + r"\S*\s+(vasitəsilə\s+)?göndərildi\.?)\s*$", re.I)
+    r"(\S+\s+){0,2}" + _DEVICE + r"\S*(\s+\S+){0,3}\s+göndərildi\.?)\s*$", re.I)
 
 
 def strip_reply(text: str) -> str:
@@ -76,7 +76,7 @@ def _header_block(lines: list[str], start: int) -> bool:
 
 # HTML: elements that mail clients wrap quoted history in; each goes with everything after it
 # (Outlook's markers), or alone (blockquotes, which may sit between parts of the reply).
-_QUOTE_ALONE = ("//blockquote", "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]",
+_QUOTE_ALONE = ("//head", "//title", "//blockquote", "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]",
                 "//*[contains(concat(' ', normalize-space(@class), ' '), ' yahoo_quoted ')]",
                 "//*[contains(concat(' ', normalize-space(@class), ' '), ' moz-cite-prefix ')]",
                 "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_signature ')]")
