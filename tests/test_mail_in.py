@@ -210,6 +210,16 @@ def test_oversize_mail_is_refused_with_552(mail) -> None:
     assert mail.messages_of(v) == []
 
 
+def test_one_message_reaches_at_most_ten_conversations(mail) -> None:
+    acme = mail.account()
+    visitors = [mail.visitor(acme) for _ in range(11)]
+    addresses = [mail.reply_address(v["visitorId"]) for v in visitors]
+    refused = mail.mail(addresses, reply("To everyone"))
+    assert list(refused) == [addresses[-1]] and refused[addresses[-1]][0] == 452
+    assert all(mail.messages_of(v)[0]["text"] == "To everyone" for v in visitors[:10])
+    assert mail.messages_of(visitors[-1]) == []
+
+
 def test_rate_limits_per_conversation_and_per_sender_are_temporary(mail) -> None:
     acme = mail.account()
     v1, v2, v3 = (mail.visitor(acme) for _ in range(3))

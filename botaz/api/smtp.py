@@ -120,8 +120,13 @@ class SmtpReceiver:
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         loop = asyncio.get_running_loop()
         reuse = os.environ.get(REUSE_PORT_ENV) == "1" and hasattr(socket, "SO_REUSEPORT")
-        self.server = await loop.create_server(self._protocol, self.host, self.port,
-                                               reuse_port=reuse or None)
+        try:
+            self.server = await loop.create_server(self._protocol, self.host, self.port,
+                                                   reuse_port=reuse or None)
+        except OSError as exc:
+            log.error("cannot receive mail on %s:%s (--smtp-port): %s", self.host, self.port,
+                      exc.strerror or exc)
+            raise
         log.info("receiving mail on %s:%s for *@%s", self.host, self.port,
                  self.state.settings.mail_domain())
 
