@@ -210,6 +210,20 @@ def test_oversize_mail_is_refused_with_552(mail) -> None:
     assert mail.messages_of(v) == []
 
 
+def test_a_message_sent_again_is_delivered_once(mail) -> None:
+    acme = mail.account()
+    v = mail.visitor(acme)
+    address = mail.reply_address(v["visitorId"])
+    msg = reply("Only once, please")
+    msg["Message-ID"] = f"<{secrets.token_hex(8)}@example.org>"
+    mail.mail(address, msg)
+    mail.mail(address, msg)  # the sender did not get our 250 the first time, and retries
+    other = reply("Only once, please")
+    other["Message-ID"] = f"<{secrets.token_hex(8)}@example.org>"
+    mail.mail(address, other)  # the same words in another email are another message
+    assert [m["text"] for m in mail.messages_of(v)] == ["Only once, please"] * 2
+
+
 def test_one_message_reaches_at_most_ten_conversations(mail) -> None:
     acme = mail.account()
     visitors = [mail.visitor(acme) for _ in range(11)]

@@ -13,6 +13,8 @@ import asyncio
 import logging
 import os
 import socket
+import time
+from collections import OrderedDict
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -23,6 +25,10 @@ from ..chat.errors import DomainError
 log = logging.getLogger("botaz.mail")
 
 MAX_RECIPIENTS = 10
+# A sending server that lost the connection after DATA, before our 250, sends the message again;
+# the same Message-ID for the same address within this long is acknowledged and not delivered twice.
+DUPLICATE_WINDOW_S = 3600
+DUPLICATES_KEPT = 10_000
 IDLE_TIMEOUT_S = 120
 # `botaz serve --workers N` sets this so that every worker can bind the same port (SO_REUSEPORT)
 # and the kernel spreads connections between them, as uvicorn's shared socket does for HTTP.
@@ -34,6 +40,14 @@ class ReplyHandler:
 
     def __init__(self, state: Any) -> None:
         self.state = state
+        self.delivered: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def _seen(self, key: tuple[str, str]) -> bool:
+        now = time.monotonic()
+        while self.delivered and (len(self.delivered) > DUPLICATES_KEPT or
+                                  next(iter(self.delivered.values())) < now - DUPLICATE_WINDOW_S):
+            self.delivered.popitem(last=False)
+        return key in self.delivered
 
     async def _allowed(self, kind: str, key: str) -> bool:
         limiter = self.state.limiter
@@ -72,9 +86,15 @@ class ReplyHandler:
             log.warning("received mail could not be parsed", exc_info=True)
             return "550 5.6.0 The message could not be read"
         failures: list[str] = []
+        message_id = str(message.get("Message-ID") or "").strip()
         for address in envelope.rcpt_tos:
+            key = (address.lower(), message_id)
+            if message_id and self._seen(key):
+                continue
             try:
                 await inbound.do_receive_email(self.state.chat, address, message, envelope.mail_from)
+                if message_id:
+                    self.delivered[key] = time.monotonic()
             except inbound.Refused as exc:
                 failures.append(exc.reply)
             except DomainError as exc:
@@ -96,6 +116,7 @@ class SmtpReceiver:
         self.port = port
         self.server: asyncio.base_events.Server | None = None
         self.sessions: set[SMTP] = set()
+        self.handler = ReplyHandler(state)  # one for all sessions: it remembers what it delivered
 
     def _protocol(self) -> SMTP:
         settings = self.state.settings
@@ -110,7 +131,7 @@ class SmtpReceiver:
                 receiver.sessions.discard(self)
                 super().connection_lost(exc)
 
-        return Protocol(ReplyHandler(self.state), data_size_limit=settings.smtp_max_bytes,
+        return Protocol(self.handler, data_size_limit=settings.smtp_max_bytes,
                         enable_SMTPUTF8=True, hostname=settings.mail_domain(), ident="botaz",
                         timeout=IDLE_TIMEOUT_S, loop=asyncio.get_running_loop())
 
