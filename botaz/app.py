@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
 from .api import push as push_api  # noqa: F401
+from .api import link
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -191,9 +192,17 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         gc_policy.start()
         watch_gc()
         freezer = asyncio.get_running_loop().create_task(gc_policy.keep_freezing())
+        app.state.smtp = None
+        if settings.smtp_port is not None:  # replies by email (docs/email.md)
+            from .api.smtp import SmtpReceiver
+
+            app.state.smtp = SmtpReceiver(app.state, settings.host, settings.smtp_port)
+            await app.state.smtp.start()
         try:
             yield
         finally:
+            if app.state.smtp is not None:
+                await app.state.smtp.stop()
             freezer.cancel()
             await app.state.bots.stop()
             if app.state.limiter is not None:
@@ -215,6 +224,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/widget.js", files.widget_js, methods=["GET"]),
         Route("/widget/{name:str}", files.widget_module, methods=["GET"]),
         Route("/demo", files.demo_page, methods=["GET"]),
+        Route("/c/{token}", link.conversation_page, methods=["GET"]),
         Route("/login", dashboard.login_page, methods=["GET"]),
         Route("/", dashboard.app_page, methods=["GET"]),
         Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),

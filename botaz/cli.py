@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import sys
 from typing import Any, Sequence
 
@@ -146,11 +147,28 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  dashboard:  {url}/")
     print(f"  demo page:  {url}/demo")
     print(f"  API docs:   {url}/api/docs", flush=True)
+    if settings.smtp_port is not None:
+        print(f"  mail in:    smtp://{settings.host}:{settings.smtp_port}  "
+              f"(replies to *@{settings.mail_domain()})", flush=True)
     configure_logging(settings.log_level)
     common = uvicorn_options(settings)
     if args.workers > 1:
         # Workers are separate processes: they read the settings from the environment.
         os.environ.update(settings_env(settings))
+        if settings.smtp_port is not None:
+            # Every worker binds the SMTP port with SO_REUSEPORT; a port another program holds
+            # is found here, once, rather than as N workers failing to start.
+            from .api.smtp import REUSE_PORT_ENV
+
+            try:
+                probe = socket.create_server((settings.host, settings.smtp_port))
+                probe.close()
+            except OSError as exc:
+                print(json.dumps({"status": "error", "message":
+                                  f"--smtp-port {settings.smtp_port} cannot be used: {exc.strerror}."}),
+                      file=sys.stderr)
+                return 2
+            os.environ[REUSE_PORT_ENV] = "1"
         from uvicorn.supervisors import Multiprocess
 
         config = uvicorn.Config("botaz.app:app_from_env", factory=True, workers=args.workers, **common)
@@ -218,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis-url", help="overrides BOTAZ_REDIS_URL")
     serve.add_argument("--rate-limits", choices=["on", "off"], help="overrides BOTAZ_RATE_LIMITS")
     serve.add_argument("--public-url", help="overrides BOTAZ_PUBLIC_URL (the URL users open)")
+    serve.add_argument("--smtp-port", type=int, metavar="PORT",
+                       help="also receive email replies on this port (overrides BOTAZ_SMTP_PORT)")
     workers = os.environ.get("BOTAZ_WORKERS", "1")
     serve.add_argument("--workers", type=int, default=int(workers) if workers.isdigit() else 1,
                        help="processes sharing the port (needs BOTAZ_REDIS_URL when above 1)")
@@ -263,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "port": getattr(args, "port", None),
         "redis_url": getattr(args, "redis_url", None),
         "public_url": getattr(args, "public_url", None),
+        "smtp_port": getattr(args, "smtp_port", None),
     }
     if getattr(args, "rate_limits", None):
         overrides["rate_limits"] = args.rate_limits == "on"

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
 DEFAULT_DATABASE_URL = "sqlite:///./botaz.db"
+RATE_LIMITS = ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create",
+               "rate_limit_mail_sender", "rate_limit_mail_conversation")
 
 
 def _bool(value: str) -> bool:
@@ -44,6 +46,9 @@ class Settings:
     rate_limit_token: str = "6000/60"
     rate_limit_visitor: str = "600/60"
     rate_limit_visitor_create: str = "600/60"
+    # Received email (docs/email.md): messages per envelope sender, and per conversation.
+    rate_limit_mail_sender: str = "20/600"
+    rate_limit_mail_conversation: str = "30/600"
     max_sockets_per_visitor: int = 10
     # Seconds between WebSocket pings; a socket that has not answered by the next one is closed.
     ws_ping_interval: float = 20.0
@@ -56,6 +61,8 @@ class Settings:
     mail_from: str = "botaz@localhost"
     # When set, `botaz serve` also receives mail on this port (replies to conversations).
     smtp_port: int | None = None
+    # The largest email the receiver accepts (SMTP SIZE); bigger ones get 552.
+    smtp_max_bytes: int = 10 * 1024 * 1024
     # The domain of reply addresses <token>@<reply_domain>; default: the public URL's host.
     reply_domain: str | None = None
     # An unseen agent reply to a visitor without a connected widget is emailed after this long.
@@ -81,7 +88,7 @@ class Settings:
             values["public_url"] = env["BOTAZ_PUBLIC_URL"].rstrip("/")
         if env.get("BOTAZ_LOG_LEVEL"):
             values["log_level"] = env["BOTAZ_LOG_LEVEL"]
-        for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
+        for name in RATE_LIMITS:
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = env[key]
@@ -106,7 +113,7 @@ class Settings:
         if env.get("BOTAZ_DATA_DIR"):
             values["data_dir"] = env["BOTAZ_DATA_DIR"]
         for name in ("max_body_bytes", "max_message_chars", "max_json_depth",
-                     "max_attachment_bytes", "max_queue"):
+                     "max_attachment_bytes", "max_queue", "smtp_max_bytes"):
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = int(env[key])
@@ -115,7 +122,7 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
-        for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
+        for name in RATE_LIMITS:
             parse_rate(getattr(self, name), name)
         if self.vapid_subject and not self.vapid_subject.startswith(("mailto:", "https://")):
             raise ValueError("BOTAZ_VAPID_SUBJECT must be a mailto: or https:// address, "

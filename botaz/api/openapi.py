@@ -24,6 +24,7 @@ ERROR_TEXT = {
     403: "Not allowed.",
     404: "Not found (also for objects of another account).",
     409: "Conflict with an existing object.",
+    410: "Gone: it existed, but no longer does (an expired or revoked link).",
     413: "Body too large.",
     415: "POST/PUT without `Content-Type: application/json`.",
     429: "Rate limited; see `Retry-After`.",

@@ -17,6 +17,7 @@ from ..chat.errors import DomainError
 from ..chat.messages import visible_to_visitor
 from ..chat.views import message_json
 from ..chat.visitors import authenticate_visitor
+from .deps import widget_origin
 from .http import domain_error_response, error_response
 from .hub import Connection, Hub
 from .registry import WEBSOCKETS, Websocket
@@ -114,7 +115,7 @@ async def visitor_socket(scope: Scope, receive: Receive, send: Send) -> None:
     chat: Chat = ws.app.state.chat
     hub: Hub = ws.app.state.hub
     try:
-        row = await authenticate_visitor(chat, _token(ws), ws.headers.get("origin"))
+        row = await authenticate_visitor(chat, _token(ws), widget_origin(ws))
     except DomainError as exc:
         await _deny(ws, exc)
         return

@@ -244,6 +244,15 @@ CREATE TABLE instance_secrets (
     created_at {BIGINT} NOT NULL
 )
 """),
+    (10, "visitor tokens issued by conversation links (another device, same conversation)", """
+CREATE TABLE visitor_tokens (
+    seq {SEQ},
+    token_hash TEXT NOT NULL UNIQUE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    created_at {BIGINT} NOT NULL
+);
+CREATE INDEX visitor_tokens_visitor ON visitor_tokens (visitor_id, seq)
+"""),
     (13, "web push: agents' browser subscriptions and the push outbox", """
 CREATE TABLE push_subscriptions (
     seq {SEQ},

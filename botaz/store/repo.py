@@ -157,6 +157,22 @@ class Store:
             f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE token_hash = ?", (token_hash,)
         )
 
+    async def add_visitor_token(self, visitor_id: str, token_hash: str, at: int, keep: int) -> None:
+        """One more token for a visitor (a conversation link opened); the newest `keep` stay."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at) VALUES (?, ?, ?)",
+                (token_hash, visitor_id, at))
+            await tx.execute(
+                "DELETE FROM visitor_tokens WHERE visitor_id = ? AND seq NOT IN ("
+                "SELECT seq FROM visitor_tokens WHERE visitor_id = ? "
+                "ORDER BY seq DESC LIMIT ?)", (visitor_id, visitor_id, keep))
+
+    async def get_visitor_by_added_token(self, token_hash: str) -> Row | None:
+        return await self.db.fetchone(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = "
+            "(SELECT visitor_id FROM visitor_tokens WHERE token_hash = ?)", (token_hash,))
+
     async def update_visitor(self, visitor_id: str, changes: dict[str, Any],
                              conn: Conn | None = None) -> None:
         unknown = set(changes) - VISITOR_FIELDS

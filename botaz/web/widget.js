@@ -2,6 +2,9 @@
  * botaz chat widget. Embed on any website with exactly:
  *   <script src="https://HOST/widget.js" data-site-key="SITE_KEY" async></script>
  * Optional: data-lang="en" | "az" (default: the browser's language).
+ * A page URL with #botaz-link=TOKEN (from a conversation link, docs/email.md) makes the widget
+ * continue that conversation. botaz's own conversation page (/c/TOKEN) runs this script with
+ * data-mode="page" (the panel fills data-container, always open) and data-link="TOKEN".
  *
  * Plain JavaScript, no dependencies, no external requests except to the botaz server the script
  * was loaded from. All UI lives in an open shadow root; message text is only ever rendered as
@@ -113,6 +116,20 @@
     return;
   }
   var SITE_KEY = script.getAttribute("data-site-key");
+  var PAGE_MODE = script.getAttribute("data-mode") === "page";
+  // A conversation link to take over, once: from botaz's page, or #botaz-link= in this page's URL.
+  var LINK = script.getAttribute("data-link") || linkFromUrl();
+
+  function linkFromUrl() {
+    var m = /(?:^#|&)botaz-link=([A-Za-z0-9_-]{20,200})(?:&|$)/.exec(location.hash || "");
+    if (!m) return null;
+    // Out of the address bar (and bookmarks, and the page's own analytics) at once.
+    var rest = location.hash.replace(m[0], m[0].charAt(0) === "#" ? "#" : "").replace(/^#&?$/, "");
+    try {
+      history.replaceState(history.state, "", location.pathname + location.search + rest);
+    } catch (e) { /* sandboxed: harmless */ }
+    return m[1];
+  }
   var BASE = new URL(".", script.src || location.href).href; // e.g. https://chat.example/
   var WS_BASE = BASE.replace(/^http/, "ws");
 
@@ -427,7 +444,14 @@
     "  .launcher{right:16px;bottom:16px}",
     "  .row{max-width:88%}",
     "  .composer textarea,.field input{font-size:16px}", /* no zoom-on-focus on iOS */
-    "}"
+    "}",
+
+    /* a page of its own (the conversation link's page): the panel is the page */
+    ":host([data-mode=page]){height:100% !important}",
+    ".root.page{height:100%}",
+    ".page .panel{position:static;width:100%;height:100%;max-height:none;border-radius:0;",
+    "  box-shadow:none;animation:none}",
+    ".page .launcher,.page .header .iconbtn{display:none}"
   ].join("\n");
 
   // ---------------------------------------------------------------------------------------------
@@ -724,7 +748,7 @@
   }
 
   function close() {
-    if (!isOpen) return;
+    if (!isOpen || PAGE_MODE) return;
     isOpen = false;
     ui.panel.hidden = true;
     ui.root.classList.remove("open");
@@ -1022,8 +1046,36 @@
       });
   }
 
+  /** A conversation link becomes this browser's visitor (docs/email.md); null: not usable. */
+  function takeLink() {
+    var token = LINK;
+    LINK = null;
+    return request("POST", "/widget/v1/link", { json: { token: token, siteKey: SITE_KEY }, auth: false })
+      .then(function (r) {
+        if (r.status === 200 && r.data && r.data.visitorToken) {
+          session = { visitorId: r.data.visitorId, visitorToken: r.data.visitorToken };
+          save(session);
+          if (!PAGE_MODE) setTimeout(open, 0);
+          return r.data.visitor || null;
+        }
+        if (PAGE_MODE) { // the page has nothing else to show: say why, never start a new visitor
+          var err = new Error(errorMessage(r));
+          err.status = r.status === 410 ? 404 : r.status;
+          showError(err.message);
+          throw err;
+        }
+        return null;
+      });
+  }
+
   /** Restores the saved visitor or creates one; loads history; connects. Retries on failure. */
   function startSession() {
+    if (LINK) {
+      return takeLink().then(function (v) {
+        if (v === null) return startSession();
+        return afterSession(v);
+      });
+    }
     var saved = loadSaved();
     var step;
     if (saved) {
@@ -1038,13 +1090,15 @@
     } else {
       step = createVisitor();
     }
-    return step.then(function (v) {
-      if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
-      setVisitor(v);
-      return loadHistory().then(function () {
-        connect();
-        trackPage();
-      });
+    return step.then(afterSession);
+  }
+
+  function afterSession(v) {
+    if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
+    setVisitor(v);
+    return loadHistory().then(function () {
+      connect();
+      trackPage();
     });
   }
 
@@ -1363,7 +1417,7 @@
   var trackTimer = null;
 
   function trackPage() {
-    if (!session || banned) return;
+    if (!session || banned || PAGE_MODE) return; // botaz's own page is not a page of the site
     var url = location.href;
     if (url === lastTrackedUrl) return;
     lastTrackedUrl = url;
@@ -1401,7 +1455,13 @@
   };
 
   function mount() {
-    document.body.appendChild(host);
+    var container = PAGE_MODE && document.getElementById(script.getAttribute("data-container") || "");
+    (container || document.body).appendChild(host);
+    if (PAGE_MODE) {
+      host.setAttribute("data-mode", "page");
+      ui.root.classList.add("page");
+      open();
+    }
     applyConfig();
     updateLauncherLabel();
     var ready = function () { host.setAttribute("data-botaz-ready", "1"); };
