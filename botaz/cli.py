@@ -108,12 +108,17 @@ def base_url(settings: Settings) -> str:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How botaz runs under uvicorn; the tests' servers use the same."""
+    from .api.http_guard import protocol_for
     from .api.ws_protocol import PROTOCOL
 
     # No permessage-deflate: its zlib state costs ~43 KiB per socket, and chat frames are small.
+    # The connection limits are docs/security.md's "Connection limits".
+    http = protocol_for(settings.max_header_bytes, settings.header_timeout, settings.body_timeout)
     return dict(host=settings.host, port=settings.port, lifespan="on", access_log=False,
-                log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http="httptools",
+                log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http=http,
+                timeout_keep_alive=settings.keep_alive_timeout,
                 proxy_headers=True, ws=PROTOCOL, ws_per_message_deflate=False,
+                ws_max_size=settings.ws_max_frame_bytes,
                 ws_ping_interval=settings.ws_ping_interval, ws_ping_timeout=settings.ws_ping_interval)
 
 
@@ -153,6 +158,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ.update(settings_env(settings))
         from uvicorn.supervisors import Multiprocess
 
+        from .api.http_guard import PROTOCOL as HTTP_PROTOCOL
+
+        # Workers are spawned: their protocol class is imported by name and reads its limits
+        # from the same environment as the app.
+        common["http"] = HTTP_PROTOCOL
         config = uvicorn.Config("botaz.app:app_from_env", factory=True, workers=args.workers, **common)
         sock = config.bind_socket()
         Multiprocess(config, sockets=[sock]).run()
