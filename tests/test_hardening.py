@@ -82,6 +82,8 @@ def test_typing_flood_leaves_agents_connected(botaz) -> None:
     time.sleep(0.6)
     again.send({"type": "typing", "typing": True})
     frame = agent.next("typing")
+    if frame["data"]["typing"] is False:  # the noisy socket's last state, sent after its burst
+        frame = agent.next("typing")
     assert frame["data"] == {"visitorId": visitor["visitorId"], "userId": None, "typing": True}
     again.close()
     agent.close()
