@@ -288,6 +288,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        message = database_problem(exc, settings.database_url)
+        if message is None:
+            raise
+        print(json.dumps({"status": "error", "message": message}), file=sys.stderr)
+        return 1
+
+
+def database_problem(exc: BaseException, url: str) -> str | None:
+    """One sentence for a database that cannot be opened or written; None for anything else."""
+    import sqlite3
+
+    try:
+        import psycopg
+        pg_errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+    except ImportError:  # pragma: no cover
+        pg_errors = ()
+    shown = redact_url(url)
+    reason = str(exc).strip().rstrip(".") or type(exc).__name__
+    if isinstance(exc, sqlite3.Error):
+        if "readonly" in reason or "read-only" in reason:
+            return (f"The database {shown} is read-only: botaz must be able to write the file "
+                    f"and its folder (SQLite keeps -wal and -shm files beside it).")
+        if "unable to open" in reason:
+            return (f"The database {shown} cannot be opened ({reason}): check that its folder "
+                    f"exists and that botaz may write to it.")
+        return f"The database {shown} cannot be used: {reason}."
+    if pg_errors and isinstance(exc, pg_errors):
+        return f"The database {shown} cannot be used: {reason.splitlines()[0]}."
+    if isinstance(exc, OSError) and url.startswith("sqlite"):
+        return f"The database {shown} cannot be used: {reason}."
+    return None
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 if __name__ == "__main__":

@@ -161,4 +161,8 @@ def upload_name(request: Request) -> str | None:
     from urllib.parse import unquote
 
     raw = request.headers.get("x-filename") or request.query_params.get("name")
-    return unquote(raw) if raw else None
+    name = unquote(raw) if raw else None
+    if name is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise ApiError(400, "The file name (X-Filename or name) must not contain NUL or other "
+                            "control characters.")
+    return name
