@@ -14,9 +14,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 TICK = 0.5
+
+
+class HeadTooLarge(Exception):
+    pass
 
 
 class Limits:
@@ -73,8 +78,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         if type(self).limits is None:
             type(self).limits = _limits_from_env()
+        self.head_open = False  # a request head has begun and is not complete yet
         self.head_bytes = 0
-        self.in_head = True  # between requests a connection is reading (or waiting for) a head
+        self.heads_done = 0
+        self.chunk_bytes = 0
         self.deadline = 0.0
         self.watch = watch_for(self.loop)
 
@@ -89,12 +96,30 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if not self.in_head:
-            super().data_received(data)
+        # uvicorn's, with a head too large refused with 431 rather than its 400.
+        self._unset_keepalive_if_required()
+        heads = self.heads_done
+        self.chunk_bytes = len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
             return
-        super().data_received(data)
-        if self.in_head and self.transport is not None and not self.transport.is_closing():
-            # Still in a head after this chunk: every byte of it was head (httptools holds them).
+        except httptools.HttpParserError as exc:
+            if isinstance(exc.__context__, HeadTooLarge):  # raised in on_headers_complete
+                self.refuse(b"431 Request Header Fields Too Large",
+                            b"The request's headers are too large.")
+                return
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+            return
+        if self.head_open and heads == self.heads_done and not self.transport.is_closing():
+            # No head completed in this chunk and one is open: the chunk was (almost always all)
+            # head, which httptools holds until it ends.
             self.head_bytes += len(data)
             if self.head_bytes > self.limits.max_header_bytes:  # type: ignore[union-attr]
                 self.refuse(b"431 Request Header Fields Too Large",
@@ -102,14 +127,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.in_head = True
+        self.head_open = True
         self.head_bytes = 0
         self.deadline = self.loop.time() + self.limits.header_timeout  # type: ignore[union-attr]
         self.watch.add(self)
 
     def on_headers_complete(self) -> None:
-        self.in_head = False
-        self.head_bytes = 0
+        limit = self.limits.max_header_bytes  # type: ignore[union-attr]
+        if self.head_bytes + self.chunk_bytes > limit and self._head_size() > limit:
+            raise HeadTooLarge  # a whole head in one large chunk: counted here, only then
+        self.head_open = False
+        self.heads_done += 1
         super().on_headers_complete()
         if self.parser.should_upgrade():
             self.deadline = 0.0
@@ -120,20 +148,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self.in_head = True
         self.deadline = 0.0
         self.watch.reading.discard(self)
+
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers) + 16
 
     def timed_out(self) -> None:
         self.watch.reading.discard(self)
         self.deadline = 0.0
         if self.transport is None or self.transport.is_closing():
             return
-        if self.in_head and self.head_bytes == 0:
+        if not self.head_open and self.heads_done == 0:
             self.transport.close()  # nothing was asked: nothing to answer
             return
-        responding = self.cycle is not None and not self.in_head and self.cycle.response_started
-        if responding:
+        if self.cycle is not None and not self.head_open and self.cycle.response_started:
             self.transport.close()
         else:
             self.refuse(b"408 Request Timeout", b"The request was not received in time.")
@@ -141,7 +170,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def refuse(self, status: bytes, message: bytes) -> None:
         self.watch.reading.discard(self)
         self.deadline = 0.0
-        self.in_head = False
+        self.head_open = False
         self.transport.write(_response(status, message))
         self.transport.close()
 
