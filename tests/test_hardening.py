@@ -133,6 +133,8 @@ def test_frames_over_64_kib_close_with_1009(botaz, side: str) -> None:
     # Up to the limit is fine.
     ws = connect(ws_url(botaz, path, token), open_timeout=5)
     ws.send(json.dumps({"type": "noise", "pad": "x" * (60 * 1024)}))
+    ws.send(json.dumps({"type": ["not", "hashable"]}))
+    ws.send(b"\x00binary")
     ws.send(json.dumps({"type": "resume", "after": None}))
     assert _closed_code(ws, timeout=1.0) is None
     ws.close()

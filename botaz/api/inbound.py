@@ -89,4 +89,9 @@ class VisitorInbound:
 
     def __init__(self, burst: int, seconds: int) -> None:
         self.budget = Budget(burst, seconds)
-        self.typing = TypingGate()
+        self.typing: TypingGate | None = None  # most visitors never type: made on first use
+
+    def offer_typing(self, typing: bool, emit: Callable[[bool], None]) -> None:
+        if self.typing is None:
+            self.typing = TypingGate()
+        self.typing.offer(typing, emit)

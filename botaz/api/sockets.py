@@ -108,7 +108,8 @@ async def _frames(receive: Receive, own: Budget,
                 pass
         if not isinstance(frame, dict):
             frame = None
-        cost = COST.get(frame.get("type"), 1) if frame is not None else 1  # type: ignore[arg-type]
+        kind = frame.get("type") if frame is not None else None
+        cost = COST.get(kind, 1) if isinstance(kind, str) else 1
         now = loop.time()
         if not own.take(cost, now):
             if own.exhausted:
@@ -163,7 +164,7 @@ async def visitor_socket(scope: Scope, receive: Receive, send: Send) -> None:
         activity.do_typing(chat, visitor, None, typing)
 
     async def on_typing(frame: dict[str, Any]) -> None:
-        shared.typing.offer(bool(frame.get("typing")), emit_typing)
+        shared.offer_typing(bool(frame.get("typing")), emit_typing)
 
     async def on_presence(online: bool) -> None:
         await activity.do_visitor_presence(chat, visitor, online)
