@@ -109,12 +109,17 @@ def base_url(settings: Settings) -> str:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How botaz runs under uvicorn; the tests' servers use the same."""
+    from .api.http_guard import protocol_for
     from .api.ws_protocol import PROTOCOL
 
     # No permessage-deflate: its zlib state costs ~43 KiB per socket, and chat frames are small.
+    # The connection limits are docs/security.md's "Connection limits".
+    http = protocol_for(settings.max_header_bytes, settings.header_timeout, settings.body_timeout)
     return dict(host=settings.host, port=settings.port, lifespan="on", access_log=False,
-                log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http="httptools",
+                log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http=http,
+                timeout_keep_alive=settings.keep_alive_timeout,
                 proxy_headers=True, ws=PROTOCOL, ws_per_message_deflate=False,
+                ws_max_size=settings.ws_max_frame_bytes,
                 ws_ping_interval=settings.ws_ping_interval, ws_ping_timeout=settings.ws_ping_interval)
 
 
@@ -171,6 +176,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             os.environ[REUSE_PORT_ENV] = "1"
         from uvicorn.supervisors import Multiprocess
 
+        from .api.http_guard import PROTOCOL as HTTP_PROTOCOL
+
+        # Workers are spawned: their protocol class is imported by name and reads its limits
+        # from the same environment as the app.
+        common["http"] = HTTP_PROTOCOL
         config = uvicorn.Config("botaz.app:app_from_env", factory=True, workers=args.workers, **common)
         sock = config.bind_socket()
         Multiprocess(config, sockets=[sock]).run()
@@ -299,6 +309,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        message = database_problem(exc, settings.database_url)
+        if message is None:
+            raise
+        print(json.dumps({"status": "error", "message": message}), file=sys.stderr)
+        return 1
+
+
+def database_problem(exc: BaseException, url: str) -> str | None:
+    """One sentence for a database that cannot be opened or written; None for anything else."""
+    import sqlite3
+
+    try:
+        import psycopg
+        pg_errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+    except ImportError:  # pragma: no cover
+        pg_errors = ()
+    shown = redact_url(url)
+    reason = str(exc).strip().rstrip(".") or type(exc).__name__
+    if isinstance(exc, sqlite3.Error):
+        if "readonly" in reason or "read-only" in reason:
+            return (f"The database {shown} is read-only: botaz must be able to write the file "
+                    f"and its folder (SQLite keeps -wal and -shm files beside it).")
+        if "unable to open" in reason:
+            return (f"The database {shown} cannot be opened ({reason}): check that its folder "
+                    f"exists and that botaz may write to it.")
+        return f"The database {shown} cannot be used: {reason}."
+    if pg_errors and isinstance(exc, pg_errors):
+        return f"The database {shown} cannot be used: {reason.splitlines()[0]}."
+    if isinstance(exc, OSError) and url.startswith("sqlite"):
+        return f"The database {shown} cannot be used: {reason}."
+    return None
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 if __name__ == "__main__":

@@ -71,6 +71,19 @@ class Settings:
     alert_delay_s: float = 300.0
     # Web Push: the contact put in every push's VAPID claim (mailto: or https:); see vapid_contact().
     vapid_subject: str | None = None
+    # Connection limits (docs/security.md, "Connection limits"): a request head larger than
+    # max_header_bytes is answered 431; a head not complete within header_timeout seconds, or a
+    # body not complete within body_timeout seconds, closes the connection (408); an idle
+    # keep-alive connection is closed after keep_alive_timeout seconds.
+    max_header_bytes: int = 16_384
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    keep_alive_timeout: float = 5.0
+    # WebSocket frames from clients: at most this many bytes a message (larger ones close 1009),
+    # and budgets of "frames/seconds" per socket and per visitor (docs/realtime.md).
+    ws_max_frame_bytes: int = 65_536
+    ws_frames_socket: str = "60/3"
+    ws_frames_visitor: str = "120/3"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -88,13 +101,14 @@ class Settings:
             values["public_url"] = env["BOTAZ_PUBLIC_URL"].rstrip("/")
         if env.get("BOTAZ_LOG_LEVEL"):
             values["log_level"] = env["BOTAZ_LOG_LEVEL"]
-        for name in RATE_LIMITS:
+        for name in (*RATE_LIMITS, "ws_frames_socket", "ws_frames_visitor"):
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = env[key]
         if env.get("BOTAZ_MAX_SOCKETS_PER_VISITOR"):
             values["max_sockets_per_visitor"] = int(env["BOTAZ_MAX_SOCKETS_PER_VISITOR"])
-        for name in ("webhook_backoff_scale", "webhook_poll_interval", "ws_ping_interval"):
+        for name in ("webhook_backoff_scale", "webhook_poll_interval", "ws_ping_interval",
+                     "header_timeout", "body_timeout", "keep_alive_timeout"):
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = float(env[key])
@@ -113,7 +127,8 @@ class Settings:
         if env.get("BOTAZ_DATA_DIR"):
             values["data_dir"] = env["BOTAZ_DATA_DIR"]
         for name in ("max_body_bytes", "max_message_chars", "max_json_depth",
-                     "max_attachment_bytes", "max_queue", "smtp_max_bytes"):
+                     "max_attachment_bytes", "max_queue", "smtp_max_bytes", "max_header_bytes",
+                     "ws_max_frame_bytes"):
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = int(env[key])
@@ -122,11 +137,17 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
-        for name in RATE_LIMITS:
+        for name in (*RATE_LIMITS, "ws_frames_socket", "ws_frames_visitor"):
             parse_rate(getattr(self, name), name)
         if self.vapid_subject and not self.vapid_subject.startswith(("mailto:", "https://")):
             raise ValueError("BOTAZ_VAPID_SUBJECT must be a mailto: or https:// address, "
                              f"not {self.vapid_subject!r}")
+        for name in ("max_header_bytes", "ws_max_frame_bytes"):
+            if getattr(self, name) < 1024:
+                raise ValueError(f"{name} must be at least 1024 bytes")
+        for name in ("header_timeout", "body_timeout", "keep_alive_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds")
 
     def base_url(self) -> str:
         """BOTAZ_PUBLIC_URL, else the URL `botaz serve` listens on: the base of emailed links."""

@@ -136,6 +136,8 @@ class Hub:
         self.agent_counts: dict[str, int] = defaultdict(int)  # sockets per agent
         self.human_agents: dict[str, set[str]] = defaultdict(set)  # account -> online humans
         self.dropped = 0
+        # What each visitor's sockets on this node share: frame budget, typing gate (inbound.py).
+        self.inbound: dict[str, Any] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._unsubscribe = bus.subscribe(self.on_event)
 
@@ -173,6 +175,7 @@ class Hub:
             group.discard(conn)
             if not group:
                 del self.visitors[conn.visitor_id]
+                self.inbound.pop(conn.visitor_id, None)
                 self._announce("visitor", conn.visitor_id, conn.account_id, False, False)
                 return True
             return False

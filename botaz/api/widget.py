@@ -39,7 +39,8 @@ async def send_message(request: Request) -> Response:
 @endpoint("GET", "/widget/v1/messages", summary="The visitor's conversation", tag="widget",
           auth="visitor", response="MessageList", errors=(400, 401, 403, 404),
           params=(Param("after", "Only messages after this message ID", {"type": "string"}),
-                  Param("limit", "At most this many (1 to 500, default 500)", {"type": "integer"})),
+                  Param("limit", "At most this many (1 to 500, default 500)",
+                        {"type": "integer", "minimum": 1, "maximum": 500})),
           description="A JSON array of messages, oldest first: the latest 500, or those after "
                       "`after`.")
 async def list_messages(request: Request) -> Response:

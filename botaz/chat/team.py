@@ -14,7 +14,7 @@ from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
 from .sessions import revoked
 from .context import Chat
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .pagination import Page, check_limit
+from .pagination import MAX_SEQ, Page, check_limit
 from .views import agent_json, message_json, visitor_json
 from .visitors import get_visitor_row
 
@@ -119,13 +119,17 @@ def _activity_cursor(row: Row) -> str:
     return base64.urlsafe_b64encode(f"a{row['last_activity_at']}_{row['seq']}".encode()).decode().rstrip("=")
 
 
-def _decode_activity_cursor(cursor: str | None) -> tuple[int, int] | None:
+def decode_activity_cursor(cursor: str | None) -> tuple[int, int] | None:
     if not cursor:
         return None
     try:
+        if len(cursor) > 200:
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, seq = raw[1:].split("_")
         if not raw.startswith("a"):
+            raise ValueError
+        if not (0 <= int(at) <= MAX_SEQ and 0 <= int(seq) <= MAX_SEQ):
             raise ValueError
         return int(at), int(seq)
     except (ValueError, UnicodeDecodeError):
@@ -159,7 +163,7 @@ async def list_conversations(chat: Chat, principal: Principal, params: Any) -> P
         principal.account_id, status=None if status == "all" else status,
         assignee=principal.agent_id if assignee == "me" else (None if assignee in ("all", "none") else assignee),
         unassigned=assignee == "none", query=query,
-        before=_decode_activity_cursor(params.get("cursor")), limit=size + 1)
+        before=decode_activity_cursor(params.get("cursor")), limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
     return Page(await conversation_objects(chat, rows), _activity_cursor(rows[-1]) if more else None)

@@ -327,6 +327,14 @@ class Store:
             (row["id"], row["account_id"], row["visitor_id"], row["name"], row["type"],
              row["size"], row["path"], row["created_at"]))
 
+    async def attachment_ids_present(self, ids: list[str]) -> set[str]:
+        """Which of these attachment IDs have a row (for the sweep of stray files)."""
+        if not ids:
+            return set()
+        marks = ", ".join("?" * len(ids))
+        rows = await self.db.fetchall(f"SELECT id FROM attachments WHERE id IN ({marks})", tuple(ids))
+        return {row["id"] for row in rows}
+
     async def get_attachment(self, attachment_id: str) -> Row | None:
         return await self.db.fetchone("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
 
