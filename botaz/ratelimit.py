@@ -60,15 +60,16 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "botaz") -> None:
         import redis.asyncio as redis
 
-        self.redis = redis.Redis.from_url(url)
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=3)
+        self.namespace = namespace
 
     async def hit(self, key: str, limit: int, window: int) -> Verdict:
         now = time.time()
         start = int(now // window) * window
-        redis_key = f"botaz:rl:{key}:{start}"
+        redis_key = f"{self.namespace}:rl:{key}:{start}"
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.incr(redis_key)

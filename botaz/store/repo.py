@@ -273,6 +273,16 @@ class Store:
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {column} = ? AND seq > ? "
             "AND deleted_at IS NULL ORDER BY seq LIMIT ?", (value, after_seq, limit))
 
+    async def list_messages_since(self, after_seq: int, limit: int) -> list[Row]:
+        """Every account's messages after a point, oldest first: what a node may have missed."""
+        return await self.db.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND deleted_at IS NULL "
+            "ORDER BY seq LIMIT ?", (after_seq, limit))
+
+    async def last_message_seq(self) -> int:
+        row = await self.db.fetchone("SELECT MAX(seq) AS n FROM messages")
+        return int(row["n"] or 0)
+
     async def mark_seen(self, visitor_id: str, upto_seq: int, by_visitor: bool, at: int,
                         conn: Conn | None = None) -> list[Row]:
         """Mark the other side's unseen messages up to a point as seen; returns those changed."""
