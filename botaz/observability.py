@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import gc
 import json
@@ -162,16 +163,22 @@ async def healthz(request: Request) -> Response:
     return json_response({"status": "ok"})
 
 
+READY_TIMEOUT = 3.0
+
+
 async def readyz(request: Request) -> Response:
     from .api.http import json_response
 
     state = request.app.state
     checks: dict[str, str] = {}
     try:
-        await state.chat.store.db.fetchone("SELECT 1 AS ok")
+        # Bounded: a database that stopped answering is reported in seconds, not after 30.
+        await asyncio.wait_for(state.chat.store.check_writable(), READY_TIMEOUT)
         checks["database"] = "ok"
+    except asyncio.TimeoutError:
+        checks["database"] = "error: no answer"
     except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
+        checks["database"] = f"error: {getattr(exc, 'message', None) or type(exc).__name__}"
     bus = state.chat.bus
     if getattr(bus, "distributed", False):
         try:

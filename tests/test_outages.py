@@ -206,3 +206,169 @@ def test_installations_sharing_a_redis_do_not_hear_each_other(redis_server, tmp_
         finally:
             on_y.close()
             w_on_x.close()
+
+
+# 7. The database unavailable: 503 with Retry-After within seconds, /readyz within 5 s
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1 in front of PostgreSQL. cut() is the database going away: open
+    connections drop, new ones are accepted and never answered (the worst case for a client:
+    no refusal, only silence). restore() forwards again."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.cut_off = False
+        self.lock = threading.Lock()
+        self.open: list[socket.socket] = []
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                if self.cut_off:
+                    self.held.append(client)
+                    continue
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+                self.open += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        with self.lock:
+            self.cut_off = True
+            for s in self.open:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.open = []
+
+    def restore(self) -> None:
+        with self.lock:
+            self.cut_off = False
+            for s in self.held:
+                s.close()
+            self.held = []
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+def assert_unavailable(r: httpx.Response, elapsed: float) -> None:
+    assert r.status_code == 503, r.text
+    assert elapsed < 8, f"took {elapsed:.1f} s"
+    assert int(r.headers["retry-after"]) > 0
+    body = r.json()
+    assert body["status"] == "error" and "database" in body["message"], body
+
+
+def timed(call) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    r = call()
+    return r, time.monotonic() - started
+
+
+def test_postgresql_outage_answers_503_quickly_and_recovers(tmp_path) -> None:
+    if not pg_admin_url():
+        pytest.skip("BOTAZ_TEST_DATABASE_URL is needed")
+    from urllib.parse import urlsplit, urlunsplit
+
+    db = create_pg_database()
+    parts = urlsplit(db)
+    proxy = Proxy(parts.port or 5432)
+    via = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    settings = Settings(database_url=via, rate_limits=False, data_dir=str(tmp_path))
+    try:
+        with ServerThread(settings) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+            node = Botaz(server.url, db, client, server)
+            acme = node.account()
+            v = node.visitor(acme)
+            node.send(acme, v["visitorId"], "before")
+            assert wait_ready(server.url, 5).status_code == 200
+            proxy.cut()
+            post = lambda: client.post("/api/messages/", headers=acme.headers, json={  # noqa: E731
+                "userId": acme.agent_id, "visitorId": v["visitorId"], "text": "during"})
+            assert_unavailable(*timed(post))  # the hot path
+            assert_unavailable(*timed(lambda: client.get("/api/conversations", headers=acme.headers)))
+            assert_unavailable(*timed(lambda: client.post(
+                "/widget/v1/messages", headers={"Authorization": f"Bearer {v['visitorToken']}"},
+                json={"text": "visitor during"})))
+            r, elapsed = timed(lambda: client.get("/readyz"))
+            assert r.status_code == 503 and elapsed < 5, (r.text, elapsed)
+            assert r.json()["checks"]["database"].startswith("error")
+            proxy.restore()
+            deadline = time.monotonic() + 20
+            while (r := post()).status_code != 201:
+                assert r.status_code == 503, r.text
+                assert time.monotonic() < deadline, "no recovery"
+                time.sleep(0.2)
+            assert wait_ready(server.url, 10).status_code == 200
+    finally:
+        proxy.close()
+        drop_pg_database(db)
+
+
+def test_sqlite_read_only_or_full_answers_503_and_recovers(tmp_path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/full.db", rate_limits=False,
+                        data_dir=str(tmp_path))
+    with ServerThread(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        node = Botaz(server.url, settings.database_url, client, server)
+        acme = node.account()
+        v = node.visitor(acme)
+        # The server's own connection, as a read-only file or a full disk would leave it (the
+        # tests run as root, whom file permissions do not stop): the real driver errors follow.
+        conn = server.app.state.chat.store.db._conn
+
+        def post(text: str = "hello") -> httpx.Response:
+            return client.post("/api/messages/", headers=acme.headers, json={
+                "userId": acme.agent_id, "visitorId": v["visitorId"], "text": text})
+
+        conn.execute("PRAGMA query_only = ON")  # SQLITE_READONLY on every write
+        r, elapsed = timed(post)
+        assert_unavailable(r, elapsed)
+        assert "read-only" in r.json()["message"]
+        assert_unavailable(*timed(lambda: client.post(
+            "/widget/v1/messages", headers={"Authorization": f"Bearer {v['visitorToken']}"},
+            json={"text": "visitor"})))
+        r, elapsed = timed(lambda: client.get("/readyz"))
+        assert r.status_code == 503 and elapsed < 5, r.text
+        conn.execute("PRAGMA query_only = OFF")
+        assert post().status_code == 201
+        assert client.get("/readyz").status_code == 200
+
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL once free pages run out
+        for _ in range(100):
+            r, elapsed = timed(lambda: post("x" * 9000))
+            if r.status_code != 201:
+                break
+        assert_unavailable(r, elapsed)
+        assert "full" in r.json()["message"]
+        r = client.get("/readyz")
+        assert r.status_code == 503, r.text
+        assert "full" in r.json()["checks"]["database"]
+        conn.execute("PRAGMA max_page_count = 1073741823")
+        assert post().status_code == 201
+        assert client.get("/readyz").status_code == 200

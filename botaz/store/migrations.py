@@ -244,6 +244,12 @@ CREATE TABLE instance_secrets (
     created_at {BIGINT} NOT NULL
 )
 """),
+    (15, "a table for /readyz to write to", """
+CREATE TABLE health_checks (
+    id INTEGER PRIMARY KEY,
+    pad TEXT NOT NULL
+)
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

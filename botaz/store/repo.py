@@ -45,6 +45,17 @@ class Store:
     def transaction(self) -> contextlib.AbstractAsyncContextManager[Conn]:
         return self.db.transaction()
 
+    async def check_writable(self) -> None:
+        """What /readyz asks: on SQLite a real (tiny) write, committed, since a read-only or full
+        database still answers reads; on PostgreSQL a round trip."""
+        if self.dialect != "sqlite":
+            await self.db.fetchone("SELECT 1 AS ok")
+            return
+        async with self.db.transaction() as tx:
+            # A few pages, as a message with an attachment takes: what a full disk refuses.
+            await tx.execute("INSERT INTO health_checks (id, pad) VALUES (1, ?)", ("x" * 16000,))
+            await tx.execute("DELETE FROM health_checks")
+
     # accounts
 
     async def insert_account(self, row: dict[str, Any], conn: Conn | None = None) -> None:
