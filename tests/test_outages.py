@@ -372,3 +372,43 @@ def test_sqlite_read_only_or_full_answers_503_and_recovers(tmp_path) -> None:
         conn.execute("PRAGMA max_page_count = 1073741823")
         assert post().status_code == 201
         assert client.get("/readyz").status_code == 200
+
+
+def test_a_redis_that_hangs_is_noticed_and_caught_up(redis_server, tmp_path) -> None:
+    """Redis stopped (SIGSTOP), not killed: no connection fails, the subscription just goes
+    quiet. Each node notices the silence, and catches up once Redis answers again."""
+    if not pg_admin_url():
+        pytest.skip("BOTAZ_TEST_DATABASE_URL is needed")
+    db = create_pg_database()
+    settings = Settings(database_url=db, redis_url=redis_server.url(), data_dir=str(tmp_path))
+    try:
+        with ServerThread(settings) as a, ServerThread(settings) as b, \
+                httpx.Client(base_url=a.url, timeout=30) as ca:
+            node_a, node_b = Botaz(a.url, db, ca, a), Botaz(b.url, db, ca, b)
+            acme = node_a.account()
+            v = node_a.visitor(acme)
+            s = Socket(node_b, "/widget/v1/ws", v["visitorToken"], resume=None)
+            try:
+                first = node_a.send(acme, v["visitorId"], "before")
+                assert s.next("message.created")["data"]["_id"] == first["_id"]
+                redis_server.proc.send_signal(signal.SIGSTOP)
+                try:
+                    sent = []
+                    started = time.monotonic()
+                    while time.monotonic() - started < 16:  # rate limits let calls through
+                        r, elapsed = timed(lambda: ca.post("/api/messages/", headers=acme.headers, json={
+                            "userId": acme.agent_id, "visitorId": v["visitorId"], "text": "during"}))
+                        assert r.status_code == 201 and elapsed < 5, (r.text, elapsed)
+                        sent.append(r.json()["_id"])
+                        time.sleep(0.5)
+                    assert b.app.state.chat.bus.broken  # noticed without any error
+                finally:
+                    redis_server.proc.send_signal(signal.SIGCONT)
+                got = [s.next("message.created", timeout=15)["data"]["_id"] for _ in sent]
+                assert got == sent
+                assert s.quiet("message.created", 1.0)  # and none twice
+                assert b.app.state.hub.caught_up > 0
+            finally:
+                s.close()
+    finally:
+        drop_pg_database(db)

@@ -38,7 +38,10 @@ class RedisEventBus(EventBus):
 
         self.url = url
         self.namespace = namespace
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=3, socket_keepalive=True)
+        # Bounded waits: a Redis that hangs (stopped, or cut off without a reset) fails calls in
+        # seconds instead of holding them, and the subscriber's silence check takes over.
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=5,
+                                          socket_keepalive=True)
         # Pub/sub ignores the database number: the channel names it, beside the installation.
         db = self.redis.connection_pool.connection_kwargs.get("db", 0)
         self.channel = f"{namespace}:events:{db}"
@@ -100,7 +103,7 @@ class RedisEventBus(EventBus):
         while True:
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(self.channel)
+                await asyncio.wait_for(pubsub.subscribe(self.channel), 5.0)
                 # Only once Redis confirms is every later publish sure to reach this node.
                 deadline = loop.time() + 5.0
                 while (await pubsub.get_message(timeout=1.0) or {}).get("type") != "subscribe":
