@@ -96,10 +96,13 @@ def test_redis_outages_lose_no_message_on_open_sockets(redis_server, tmp_path) -
             node_a = Botaz(a.url, db, ca, a)
             acme = node_a.account()
             v = node_a.visitor(acme)
-            ws = connect(b.url.replace("http://", "ws://") + f"/widget/v1/ws?token={v['visitorToken']}")
+            base = b.url.replace("http://", "ws://")
+            ws = connect(base + f"/widget/v1/ws?token={v['visitorToken']}")
             ws.send(json.dumps({"type": "resume", "after": None}))
+            agent_ws = connect(base + f"/api/ws?token={acme.token}")  # the account's stream
             sent: list[str] = []
             received: list[str] = []
+            agent_received: list[str] = []
             stop = threading.Event()
             failures: list[str] = []
 
@@ -116,16 +119,18 @@ def test_redis_outages_lose_no_message_on_open_sockets(redis_server, tmp_path) -
                         i += 1
                         time.sleep(0.02)
 
-            def reader() -> None:
+            def reader(sock, into: list[str]) -> None:
                 try:
                     while True:
-                        frame = json.loads(ws.recv())
+                        frame = json.loads(sock.recv())
                         if frame["event"] == "message.created":
-                            received.append(frame["data"]["_id"])
+                            into.append(frame["data"]["_id"])
                 except Exception:
                     return
 
-            threads = [threading.Thread(target=sender), threading.Thread(target=reader)]
+            threads = [threading.Thread(target=sender),
+                       threading.Thread(target=reader, args=(ws, received)),
+                       threading.Thread(target=reader, args=(agent_ws, agent_received))]
             for thread in threads:
                 thread.start()
             try:
@@ -139,15 +144,19 @@ def test_redis_outages_lose_no_message_on_open_sockets(redis_server, tmp_path) -
                 stop.set()
                 threads[0].join(timeout=30)
             deadline = time.monotonic() + 20
-            while len(received) < len(sent) and time.monotonic() < deadline:
+            while min(len(received), len(agent_received)) < len(sent) and time.monotonic() < deadline:
                 time.sleep(0.1)
+            time.sleep(0.5)  # room for a duplicate to show
             ws.close()
-            threads[1].join(timeout=10)
+            agent_ws.close()
+            for thread in threads[1:]:
+                thread.join(timeout=10)
             assert not failures
             assert len(sent) > 200
             missed = [m for m in sent if m not in set(received)]
             assert not missed, f"{len(missed)} of {len(sent)} messages never reached the socket"
             assert received == sent  # in order, none twice
+            assert agent_received == sent  # the agent's socket on B too
             for node in (a, b):
                 r = wait_ready(node.url, 10)
                 assert r.status_code == 200, r.text
