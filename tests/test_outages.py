@@ -421,3 +421,41 @@ def test_a_redis_that_hangs_is_noticed_and_caught_up(redis_server, tmp_path) -> 
                 s.close()
     finally:
         drop_pg_database(db)
+
+
+def test_messages_dropped_from_a_full_outbox_still_reach_the_other_nodes(redis_server, tmp_path,
+                                                                         monkeypatch) -> None:
+    """Node A alone loses Redis (B stays subscribed) for so long that its outbox overflows: once
+    back, A names the messages it dropped and B sends them from the store."""
+    if not pg_admin_url():
+        pytest.skip("BOTAZ_TEST_DATABASE_URL is needed")
+    import botaz.events.redis_bus as redis_bus
+
+    monkeypatch.setattr(redis_bus, "MAX_BACKLOG", 3)
+    db = create_pg_database()
+    proxy = Proxy(redis_server.port)
+    common = dict(database_url=db, rate_limits=False, data_dir=str(tmp_path))
+    try:
+        with ServerThread(Settings(redis_url=f"redis://127.0.0.1:{proxy.port}/0", **common)) as a, \
+                ServerThread(Settings(redis_url=redis_server.url(), **common)) as b, \
+                httpx.Client(base_url=a.url, timeout=30) as ca:
+            node_a, node_b = Botaz(a.url, db, ca, a), Botaz(b.url, db, ca, b)
+            acme = node_a.account()
+            v = node_a.visitor(acme)
+            s = Socket(node_b, "/widget/v1/ws", v["visitorToken"], resume=None)
+            try:
+                first = node_a.send(acme, v["visitorId"], "before")
+                assert s.next("message.created")["data"]["_id"] == first["_id"]
+                proxy.cut()
+                sent = [node_a.send(acme, v["visitorId"], f"during {i}")["_id"] for i in range(10)]
+                time.sleep(1.0)
+                assert a.app.state.chat.bus.dropped > 0
+                proxy.restore()
+                got = [s.next("message.created", timeout=20)["data"]["_id"] for _ in sent]
+                assert sorted(got) == sorted(sent)  # all of them, though the dropped ones late
+                assert s.quiet("message.created", 1.0)  # and none twice
+            finally:
+                s.close()
+    finally:
+        proxy.close()
+        drop_pg_database(db)

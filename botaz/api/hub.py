@@ -439,30 +439,55 @@ class Hub:
             for event in held:
                 self.on_event(event)
 
+    def lost_elsewhere(self, seqs: list[int]) -> None:
+        """Another node's outbox overflowed: its dropped messages are read from the store and
+        sent now, late (after newer ones) but once."""
+        task = asyncio.get_running_loop().create_task(self._send_lost([int(s) for s in seqs]))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _send_lost(self, seqs: list[int]) -> None:
+        try:
+            rows = await self.store.list_messages_by_seq(seqs)
+        except Exception as exc:
+            log.error("messages lost between nodes could not be read (%s); asking clients to resume", exc)
+            for conn in [c for g in (*self.visitors.values(), *self.agents.values()) for c in g]:
+                self._close(conn, CLOSE_TRY_AGAIN, "missed events: reconnect and resume")
+            return
+        await self._deliver_rows(rows)
+
     async def _replay(self, floor: int) -> None:
         """Sends every open socket the stored messages after `floor` that never reached it."""
-        hidden: dict[str, bool] = {}  # visitor -> bot messages hidden from their side
+        hidden: dict[str, bool] = {}
         after = floor
         while True:
             rows = await self.store.list_messages_since(after, CATCH_UP_PAGE)
-            for row in rows:
-                seq = after = int(row["seq"])
-                if not self._arrive(seq):
-                    continue
-                account_id, visitor_id = row["account_id"], row["visitor_id"]
-                if account_id not in self.agents and visitor_id not in self.visitors:
-                    continue
-                agents_only = False
-                if row["by_bot"] and visitor_id in self.visitors:
-                    if visitor_id not in hidden:
-                        visitor = await self.store.get_visitor(account_id, visitor_id)
-                        hidden[visitor_id] = visitor is None or not visitor["show_bot_messages"]
-                    agents_only = hidden[visitor_id]
-                self.caught_up += 1
-                self._fan_out(Event("message.created", account_id, visitor_id, message_json(row),
-                                    seq=seq, agents_only=agents_only, remote=True), True)
+            if rows:
+                after = int(rows[-1]["seq"])
+            await self._deliver_rows(rows, hidden)
             if len(rows) < CATCH_UP_PAGE:
                 return
+
+    async def _deliver_rows(self, rows: list[Any], hidden: dict[str, bool] | None = None) -> None:
+        """Stored messages as message.created to the sockets here, skipping those that came."""
+        if hidden is None:
+            hidden = {}  # visitor -> bot messages hidden from their side
+        for row in rows:
+            seq = int(row["seq"])
+            if seq in self._arrived:
+                continue
+            account_id, visitor_id = row["account_id"], row["visitor_id"]
+            agents_only = False
+            if row["by_bot"] and visitor_id in self.visitors:
+                if visitor_id not in hidden:  # (a failure here leaves the row for the retry)
+                    visitor = await self.store.get_visitor(account_id, visitor_id)
+                    hidden[visitor_id] = visitor is None or not visitor["show_bot_messages"]
+                agents_only = hidden[visitor_id]
+            if not self._arrive(seq) or (account_id not in self.agents and visitor_id not in self.visitors):
+                continue
+            self.caught_up += 1
+            self._fan_out(Event("message.created", account_id, visitor_id, message_json(row),
+                                seq=seq, agents_only=agents_only, remote=True), True)
 
     def _on_revoked(self, event: Event) -> None:
         what = event.data

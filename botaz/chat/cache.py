@@ -43,6 +43,9 @@ class Caches:
     def gap_closed(self) -> None:
         self.forget()
 
+    def lost_elsewhere(self, seqs: list[int]) -> None:
+        self.forget()
+
     def forget(self) -> None:
         self.tokens.clear()
         self.agent_kinds.clear()

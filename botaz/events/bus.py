@@ -64,6 +64,8 @@ class GapListener(Protocol):
 
     def gap_opened(self, heard_at: float) -> None: ...
     def gap_closed(self) -> None: ...
+    def lost_elsewhere(self, seqs: list[int]) -> None:
+        """Another node dropped the events of these messages (its outbox overflowed)."""
 
 
 class EventBus:
@@ -101,6 +103,13 @@ class EventBus:
         for listener in tuple(self.gap_listeners):
             try:
                 listener.gap_closed()
+            except Exception:
+                log.exception("gap listener failed")
+
+    def _lost_elsewhere(self, seqs: list[int]) -> None:
+        for listener in tuple(self.gap_listeners):
+            try:
+                listener.lost_elsewhere(seqs)
             except Exception:
                 log.exception("gap listener failed")
 

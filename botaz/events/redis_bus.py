@@ -24,6 +24,8 @@ from .bus import Event, EventBus
 log = logging.getLogger("botaz.events")
 
 MAX_BACKLOG = 100_000
+MAX_LOST = 1_000_000  # seqs of dropped messages remembered, to tell the other nodes
+LOST_CHUNK = 10_000
 # Every node publishes a presence snapshot every 5 s (botaz/api/hub.py) and hears its own: this
 # long without a word, the subscription is taken for broken even if its TCP connection looks open.
 SILENCE = 12.0
@@ -51,14 +53,17 @@ class RedisEventBus(EventBus):
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = asyncio.Event()
         self.dropped = 0
+        self._lost: list[int] = []  # seqs of messages dropped from a full outbox
 
     def publish(self, event: Event) -> None:
         super().publish(event)
         wire = orjson.dumps({"node": self.node_id, "event": event.to_wire()})
         try:
             self._outbox.put_nowait(wire)
-        except asyncio.QueueFull:  # Redis is down for long: sockets elsewhere resume from the DB
+        except asyncio.QueueFull:  # Redis is down for long: the others hear of it later
             self.dropped += 1
+            if event.seq is not None and len(self._lost) < MAX_LOST:
+                self._lost.append(event.seq)
 
     async def start(self) -> None:
         await self.redis.ping()
@@ -91,12 +96,22 @@ class RedisEventBus(EventBus):
                         for wire in batch:
                             pipe.publish(self.channel, wire)
                         await pipe.execute()
+                    if self._lost and self._outbox.empty():
+                        await self._tell_lost()
                     break
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     log.warning("redis publish failed (%s); retrying", exc)
                     await asyncio.sleep(0.5)
+
+    async def _tell_lost(self) -> None:
+        """After an outbox overflow: the messages whose events were dropped, by seq, so that the
+        other nodes read them from the store (the events themselves are gone)."""
+        while self._lost:
+            chunk = self._lost[:LOST_CHUNK]
+            await self.redis.publish(self.channel, orjson.dumps({"node": self.node_id, "lost": chunk}))
+            del self._lost[:len(chunk)]
 
     async def _subscriber(self) -> None:
         loop = asyncio.get_running_loop()
@@ -148,6 +163,9 @@ class RedisEventBus(EventBus):
         except orjson.JSONDecodeError:
             return
         if wire.get("node") == self.node_id:
+            return
+        if "lost" in wire:
+            self._lost_elsewhere(wire["lost"])
             return
         try:
             event = Event.from_wire(wire["event"])

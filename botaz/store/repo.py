@@ -290,6 +290,15 @@ class Store:
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND deleted_at IS NULL "
             "ORDER BY seq LIMIT ?", (after_seq, limit))
 
+    async def list_messages_by_seq(self, seqs: list[int]) -> list[Row]:
+        rows: list[Row] = []
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            rows += await self.db.fetchall(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN ({', '.join('?' * len(chunk))}) "
+                "AND deleted_at IS NULL ORDER BY seq", chunk)
+        return rows
+
     async def last_message_seq(self) -> int:
         row = await self.db.fetchone("SELECT MAX(seq) AS n FROM messages")
         return int(row["n"] or 0)
