@@ -459,3 +459,20 @@ def test_messages_dropped_from_a_full_outbox_still_reach_the_other_nodes(redis_s
     finally:
         proxy.close()
         drop_pg_database(db)
+
+
+def test_the_redis_prefix_names_the_database_not_its_spelling(tmp_path, monkeypatch) -> None:
+    from botaz.config import Settings as S
+
+    def ns(url: str, **env: str) -> str:
+        return S.from_env({"BOTAZ_DATABASE_URL": url, **env}).redis_namespace()
+
+    pg = "postgresql://botaz:secret@db.internal:5432/botaz"
+    assert ns(pg) == ns("postgres://botaz:rotated@DB.internal/botaz?sslmode=require")
+    assert ns(pg) != ns("postgresql://botaz:secret@db.internal:5432/staging")
+    assert ns(pg) != ns("postgresql://botaz:secret@db2.internal:5432/botaz")
+    monkeypatch.chdir(tmp_path)
+    assert ns("sqlite:///./botaz.db") == ns(f"sqlite:///{tmp_path}/botaz.db")
+    assert ns("sqlite:///a.db") != ns("sqlite:///b.db")
+    assert ns(pg).startswith("botaz:") and len(ns(pg)) == len("botaz:") + 12
+    assert ns(pg, BOTAZ_REDIS_PREFIX="shop") == "shop"
