@@ -135,7 +135,9 @@ class RemoteNode:
 
 
 # Catch-up after a broken subscription (several nodes only).
-RECENT_S = 60.0  # how long the seq of a message that reached this hub is remembered
+# How long the seq of a message that reached this hub is remembered: longer than a break takes to
+# notice (redis_bus.SILENCE) plus IN_FLIGHT_S.
+RECENT_S = 30
 IN_FLIGHT_S = 5.0  # a message is published within this long of taking its seq
 CATCH_UP_PAGE = 1000
 CATCH_UP_TRIES = 10  # one a second; then every client is asked to reconnect and resume itself
@@ -148,7 +150,7 @@ class Hub:
         self.sockets_key = f"{getattr(bus, 'namespace', 'botaz')}:sockets:"  # + visitor ID
         # Seqs of the messages that reached this hub lately, in order of arrival, and the highest
         # seq of those forgotten: every message up to it reached this node long ago.
-        self._arrivals: deque[tuple[float, int]] = deque()
+        self._arrivals: deque[tuple[int, list[int]]] = deque()  # (second, seqs that came in it)
         self._arrived: set[int] = set()
         self._settled = 0
         self._gap_floor: int | None = None  # set while a gap is open or being caught up
@@ -375,16 +377,18 @@ class Hub:
         """Remembers a message's arrival; False when it already came."""
         if seq in self._arrived:
             return False
-        now = time.monotonic()
+        second = int(time.monotonic())
         self._arrived.add(seq)
         arrivals = self._arrivals
-        arrivals.append((now, seq))
-        if self._gap_floor is None and arrivals[0][0] < now - RECENT_S:
-            while arrivals and arrivals[0][0] < now - RECENT_S:
+        if arrivals and arrivals[-1][0] == second:
+            arrivals[-1][1].append(seq)
+            return True
+        arrivals.append((second, [seq]))
+        if self._gap_floor is None:
+            while arrivals[0][0] < second - RECENT_S:
                 _, old = arrivals.popleft()
-                self._arrived.discard(old)
-                if old > self._settled:
-                    self._settled = old
+                self._arrived.difference_update(old)
+                self._settled = max(self._settled, *old)
         return True
 
     def gap_opened(self, heard_at: float) -> None:
@@ -395,10 +399,10 @@ class Hub:
             return
         since = heard_at - IN_FLIGHT_S
         floor = self._settled
-        for at, seq in self._arrivals:
-            if at >= since:
+        for second, seqs in self._arrivals:
+            if second + 1 > since:  # a second that ended before `since` only
                 break
-            floor = max(floor, seq)
+            floor = max(floor, *seqs)
         self._gap_floor = floor
 
     def gap_closed(self) -> None:
