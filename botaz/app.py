@@ -173,12 +173,13 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.open(settings.database_url)
-        bus: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else EventBus()
+        bus: EventBus = (RedisEventBus(settings.redis_url, settings.redis_namespace())
+                         if settings.redis_url else EventBus())
         await bus.start()
         app.state.chat = Chat(store, bus, settings)
-        app.state.hub = Hub(bus, settings.max_queue)
+        app.state.hub = Hub(bus, settings.max_queue, store)
         app.state.chat.presence = app.state.hub
-        app.state.hub.start()
+        await app.state.hub.start()
         app.state.dispatcher = Dispatcher(app.state.chat, poll_interval=settings.webhook_poll_interval,
                                           backoff_scale=settings.webhook_backoff_scale)
         app.state.dispatcher.start()
@@ -188,7 +189,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         app.state.bots = BotRunner(app.state.chat)
         app.state.limiter = None
         if settings.rate_limits:
-            app.state.limiter = RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
+            app.state.limiter = RedisLimiter(settings.redis_url, settings.redis_namespace()) if settings.redis_url else MemoryLimiter()
         gc_policy.start()
         watch_gc()
         freezer = asyncio.get_running_loop().create_task(gc_policy.keep_freezing())

@@ -26,10 +26,33 @@ def parse_rate(spec: str, name: str) -> tuple[int, int]:
     return count, window
 
 
+def normalised_database_url(url: str) -> str:
+    """The database a URL names, without what may differ between its nodes: the password, options,
+    spelling of the scheme and host, a default port, a relative SQLite path."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        # As botaz/store/db.py reads it: sqlite:///relative/path, sqlite:////absolute/path.
+        path = url.strip()[len("sqlite:///" if url.strip().startswith("sqlite:///") else "sqlite://"):]
+        if path and not path.startswith((":memory:", "file:")):
+            path = os.path.realpath(path)
+        return f"sqlite://{path or ':memory:'}"
+    if scheme in {"postgres", "postgresql"}:
+        host = (parts.hostname or "localhost").lower()
+        user = unquote(parts.username or "")
+        return f"postgresql://{user}@{host}:{parts.port or 5432}/{unquote(parts.path.lstrip('/'))}"
+    return url.strip()
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    # Prefix of every Redis key and channel; unset: derived from the database URL (see
+    # redis_namespace), so installations that share a Redis never hear each other.
+    redis_prefix: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     rate_limits: bool = True
@@ -93,6 +116,8 @@ class Settings:
             values["database_url"] = env["BOTAZ_DATABASE_URL"]
         if env.get("BOTAZ_REDIS_URL"):
             values["redis_url"] = env["BOTAZ_REDIS_URL"]
+        if env.get("BOTAZ_REDIS_PREFIX"):
+            values["redis_prefix"] = env["BOTAZ_REDIS_PREFIX"].strip()
         if env.get("BOTAZ_RATE_LIMITS"):
             values["rate_limits"] = env["BOTAZ_RATE_LIMITS"].strip().lower() != "off"
         if env.get("BOTAZ_WEBHOOKS_ALLOW_PRIVATE"):
@@ -180,6 +205,15 @@ class Settings:
         if self.public_url and self.public_url.startswith("https://"):
             return self.public_url
         return f"mailto:{self.mail_from}"
+
+    def redis_namespace(self) -> str:
+        """BOTAZ_REDIS_PREFIX, else "botaz:" and a short hash of the normalised database URL: the
+        nodes of one installation share it, another installation on the same Redis does not."""
+        if self.redis_prefix:
+            return self.redis_prefix
+        import hashlib
+
+        return "botaz:" + hashlib.sha256(normalised_database_url(self.database_url).encode()).hexdigest()[:12]
 
     def rate(self, kind: str) -> tuple[int, int]:
         return parse_rate(getattr(self, "rate_limit_" + kind), kind)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from ..chat.errors import DomainError, NotFound
+from ..chat.errors import DomainError, NotFound, Unavailable
 from ..chat.sessions import authenticate_session
 from .deps import SESSION_COOKIE, chat_of
 
@@ -31,6 +31,8 @@ async def login_page(request: Request) -> Response:
 async def app_page(request: Request) -> Response:
     try:
         await authenticate_session(chat_of(request), request.cookies.get(SESSION_COOKIE))
+    except Unavailable:
+        raise  # the database is down: 503, not the sign-in page
     except DomainError:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)

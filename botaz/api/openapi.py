@@ -28,6 +28,7 @@ ERROR_TEXT = {
     413: "Body too large.",
     415: "POST/PUT without `Content-Type: application/json`.",
     429: "Rate limited; see `Retry-After`.",
+    503: "The database is unavailable (down, unreachable, read-only or full); retry after `Retry-After` seconds.",
 }
 WIDGET_CONFIG = Obj("WidgetConfig", {
     "accountName": F("string", "The account's name"),
@@ -132,6 +133,8 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
     codes = list(ep.errors)
     if ep.auth in ("agent", "visitor", "either") and 429 not in codes:
         codes.append(429)
+    if 503 not in codes:  # every endpoint reads or writes the database
+        codes.append(503)
     for code in codes:
         responses[str(code)] = {"description": ERROR_TEXT[code], "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Error"}}}}

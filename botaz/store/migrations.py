@@ -284,6 +284,12 @@ CREATE TABLE push_outbox (
 );
 CREATE INDEX push_outbox_due ON push_outbox (status, next_attempt_at)
 """),
+    (15, "a table for /readyz to write to", """
+CREATE TABLE health_checks (
+    id INTEGER PRIMARY KEY,
+    pad TEXT NOT NULL
+)
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -45,6 +45,17 @@ class Store:
     def transaction(self) -> contextlib.AbstractAsyncContextManager[Conn]:
         return self.db.transaction()
 
+    async def check_writable(self) -> None:
+        """What /readyz asks: on SQLite a real (tiny) write, committed, since a read-only or full
+        database still answers reads; on PostgreSQL a round trip."""
+        if self.dialect != "sqlite":
+            await self.db.fetchone("SELECT 1 AS ok")
+            return
+        async with self.db.transaction() as tx:
+            # A few pages, as a message with an attachment takes: what a full disk refuses.
+            await tx.execute("INSERT INTO health_checks (id, pad) VALUES (1, ?)", ("x" * 16000,))
+            await tx.execute("DELETE FROM health_checks")
+
     # accounts
 
     async def insert_account(self, row: dict[str, Any], conn: Conn | None = None) -> None:
@@ -288,6 +299,25 @@ class Store:
         return await self.db.fetchall(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {column} = ? AND seq > ? "
             "AND deleted_at IS NULL ORDER BY seq LIMIT ?", (value, after_seq, limit))
+
+    async def list_messages_since(self, after_seq: int, limit: int) -> list[Row]:
+        """Every account's messages after a point, oldest first: what a node may have missed."""
+        return await self.db.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND deleted_at IS NULL "
+            "ORDER BY seq LIMIT ?", (after_seq, limit))
+
+    async def list_messages_by_seq(self, seqs: list[int]) -> list[Row]:
+        rows: list[Row] = []
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            rows += await self.db.fetchall(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN ({', '.join('?' * len(chunk))}) "
+                "AND deleted_at IS NULL ORDER BY seq", chunk)
+        return rows
+
+    async def last_message_seq(self) -> int:
+        row = await self.db.fetchone("SELECT MAX(seq) AS n FROM messages")
+        return int(row["n"] or 0)
 
     async def mark_seen(self, visitor_id: str, upto_seq: int, by_visitor: bool, at: int,
                         conn: Conn | None = None) -> list[Row]:
