@@ -244,6 +244,15 @@ CREATE TABLE instance_secrets (
     created_at {BIGINT} NOT NULL
 )
 """),
+    (11, "conversations start at the first message; visits", """
+ALTER TABLE visitors ADD COLUMN conversation_at {BIGINT};
+ALTER TABLE visitors ADD COLUMN visit_started_at {BIGINT};
+UPDATE visitors SET conversation_at = (SELECT MIN(m.sent_at) FROM messages m
+    WHERE m.visitor_id = visitors.id AND m.by_bot = 0);
+DROP INDEX visitors_activity;
+CREATE INDEX visitors_conversations ON visitors (account_id, last_activity_at, seq)
+    WHERE conversation_at IS NOT NULL
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]
