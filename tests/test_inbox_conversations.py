@@ -13,6 +13,7 @@ from typing import Any
 from botaz.store import Store
 from botaz.store.db import open_database
 from botaz.store.migrations import MIGRATIONS, render
+from tests.test_cluster import cluster  # noqa: F401  (a fixture: two nodes, PostgreSQL, Redis)
 from tests.test_sockets import Socket, vheaders
 
 LISTINGS = [{}, {"status": "open"}, {"status": "resolved"}, {"status": "all"},
@@ -276,3 +277,19 @@ def test_the_migration_marks_existing_conversations(database_url, tmp_path) -> N
     finally:
         if drop is not None:
             drop(url)
+
+
+def test_visitors_now_across_nodes(cluster) -> None:
+    """With Redis, a widget connected to node A is on the site for an agent asking node B."""
+    node_a, node_b = cluster
+    acme = node_a.account()
+    v = node_a.visitor(acme)
+    s = Socket(node_a, "/widget/v1/ws", v["visitorToken"], resume=None)
+    try:
+        item = wait_for(lambda: online(node_b, acme)["items"], "the visitor on node B")[0]
+        assert item["visitor"]["_id"] == v["visitorId"]
+        node_a.client.post("/widget/v1/pages", headers=vheaders(v), json={"url": "https://shop.example/a"})
+        assert online(node_b, acme)["items"][0]["page"]["url"] == "https://shop.example/a"
+    finally:
+        s.close()
+    wait_for(lambda: online(node_b, acme) == {"items": [], "total": 0}, "the visitor to leave on B")
