@@ -15,8 +15,9 @@ const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
 
 const NAV_ITEMS = [
-  { href: "/", label: "Conversations", match: (p) => p === "/" || p.startsWith("/chat/") },
-  { href: "/visitors", label: "Visitors now", match: (p) => p === "/visitors" },
+  // On phones the shorter names fit the header (.nav-long and .nav-short in dashboard.css).
+  { href: "/", label: [h("span", { class: "nav-long" }, "Conversations"), h("span", { class: "nav-short" }, "Chats")], match: (p) => p === "/" || p.startsWith("/chat/") },
+  { href: "/visitors", label: ["Visitors", h("span", { class: "nav-extra" }, " now")], match: (p) => p === "/visitors" },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
   { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
   { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
