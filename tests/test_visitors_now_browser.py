@@ -11,8 +11,9 @@ from typing import Any
 
 from tests.test_dashboard_browser import (  # noqa: F401  (fixtures are used by name)
     Dashboard, browser, dashboard, database_url, eventually, expect, messages, new_account,
-    owner_email,
+    new_visitor, owner_email, vheaders,
 )
+from tests.test_sockets import Socket
 
 
 def visitors_table(board: Dashboard):
@@ -77,7 +78,27 @@ def test_agent_sees_a_browsing_visitor_and_starts_the_conversation(botaz, dashbo
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Visitors now").click()
     expect(row.get_by_text("In a conversation", exact=True)).to_be_visible()
     expect(row.get_by_role("button", name=f"Open chat with {name}")).to_be_visible()
+    # Two more visitors, reported through the API as a widget would: three rows, newest first.
+    others = []
+    for url, title, referrer in (("https://caspian.example/beans/ethiopia", "Ethiopia Yirgacheffe — whole beans", None),
+                                 ("https://caspian.example/cart", "Your cart (2)", "https://www.instagram.com/")):
+        other = new_visitor(botaz, acme)
+        others.append(Socket(botaz, "/widget/v1/ws", other["visitorToken"], resume=None))
+        assert botaz.client.post("/widget/v1/pages", headers=vheaders(other), json={
+            "url": url, "title": title, "referrer": referrer}).status_code == 201
+    expect(page.get_by_text("3 visitors on your website.")).to_be_visible()
+    expect(visitors_table(board).get_by_role("link", name="Your cart (2)")).to_be_visible()
+    assert visitors_table(board).locator("tbody tr").first.get_by_text("Your cart (2)").count() == 1
     board.shot("visitors-now")
+    # On a phone each visitor is a card, its button on screen without scrolling sideways.
+    page.set_viewport_size({"width": 390, "height": 800})
+    button = visitors_table(board).get_by_role("button", name=re.compile("^Start chat with")).first
+    box = button.bounding_box()
+    assert box and box["x"] + box["width"] <= 390, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for other in others:
+        other.close()
     site.page.close()
     expect(row).to_have_count(0)
     expect(page.get_by_text("Nobody is on your website right now.")).to_be_visible()

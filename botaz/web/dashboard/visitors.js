@@ -97,11 +97,11 @@ export function mountVisitors(container) {
           h("span", { class: "agent-name" }, name),
           h("span", { class: "conv-tags" }, tags)))),
       h("td", { class: "visitor-page-cell" }, pageCell),
-      h("td", { class: "nowrap" }, page
+      h("td", { class: "nowrap", dataset: { label: "On page" } }, page
         ? h("time", { class: "since", datetime: page.visitedAt, title: fullDate(page.visitedAt) }, since(page.visitedAt, now)) : "—"),
-      h("td", { class: "nowrap" },
+      h("td", { class: "nowrap", dataset: { label: "On site" } },
         h("time", { class: "since", datetime: item.visitStartedAt, title: fullDate(item.visitStartedAt) }, since(item.visitStartedAt, now))),
-      h("td", null, h("span", { class: "block" }, describeUserAgent(v.userAgent)),
+      h("td", { class: "visitor-browser" }, h("span", { class: "block" }, describeUserAgent(v.userAgent)),
         referrer ? h("span", { class: "visitor-page-url" }, `from ${referrer}`) : null),
       h("td", { class: "actions" }, start));
   }
