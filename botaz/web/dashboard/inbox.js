@@ -213,7 +213,7 @@ function createConversationList() {
     } else if (list.length === 0) {
       status.textContent = filters.q ? "No conversations match your search."
         : filters.status === "resolved" ? "No resolved conversations."
-          : "No conversations yet. When a visitor writes from your website, the chat appears here.";
+          : "No conversations yet. When a visitor writes from your website, or you write to someone in Visitors now, the chat appears here.";
     } else {
       status.textContent = "";
     }
