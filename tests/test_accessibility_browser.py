@@ -120,6 +120,8 @@ def test_no_serious_violations_on_any_dashboard_page_or_the_widget(botaz, dashbo
     page.get_by_role("button", name="Delivery log").click()
     expect(page.get_by_role("button", name=re.compile("^Redeliver")).first).to_be_visible()
     problems += serious(board, "/settings with the delivery log open")
+    page.get_by_role("radio", name="Open at set hours").check()
+    problems += serious(board, "/settings with business hours")
     page.get_by_role("button", name=f"Edit webhook {hook['url']}").click()
     expect(page.get_by_role("button", name="Save webhook")).to_be_visible()
     problems += serious(board, "/settings editing a webhook")
@@ -146,5 +148,11 @@ def test_no_serious_violations_on_any_dashboard_page_or_the_widget(botaz, dashbo
     site.page.get_by_role("button", name="Send", exact=True).click()
     expect(site.page.get_by_role("log").get_by_text("Hello from the demo page", exact=True)).to_be_visible()
     problems += serious(site, "/demo, widget open")
+    # Nobody at the dashboard: the widget says so.
+    board.page.close()
+    site.page.reload()
+    site.page.get_by_role("button", name=re.compile("^Open chat")).click()
+    expect(site.page.get_by_role("log").get_by_text("Hello from the demo page", exact=True)).to_be_visible()
+    problems += serious(site, "/demo, widget open, nobody online")
 
     assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)
