@@ -7,7 +7,7 @@ import { h, avatar, visitorName, describeUserAgent, safeHttpUrl, fullDate, nextI
 import { realtime, nav, agentName, session } from "./state.js";
 
 const TICK_MS = 5000;
-const RELOAD_DELAY_MS = 300;
+const RELOAD_DELAY_MS = 500;
 
 /** "45 s", "3 min", "1 h 5 min": how long since an ISO time. */
 export function since(iso, now = Date.now()) {
@@ -141,9 +141,10 @@ export function mountVisitors(container) {
     render();
   }
 
+  // Arrivals are batched: at most one reload per RELOAD_DELAY_MS, however busy the site.
   function reloadSoon() {
-    clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(load, RELOAD_DELAY_MS);
+    if (reloadTimer) return;
+    reloadTimer = setTimeout(() => { reloadTimer = null; load(); }, RELOAD_DELAY_MS);
   }
 
   disposers.push(realtime.on("visitor.updated", (v) => {
