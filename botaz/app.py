@@ -230,6 +230,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/", dashboard.app_page, methods=["GET"]),
         Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),
         Route("/agents", dashboard.app_page, methods=["GET"]),
+        Route("/visitors", dashboard.app_page, methods=["GET"]),
         Route("/settings", dashboard.app_page, methods=["GET"]),
         Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
         Route("/sw.js", dashboard.service_worker, methods=["GET"]),

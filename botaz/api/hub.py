@@ -130,7 +130,7 @@ class RemoteNode:
 
     def __init__(self) -> None:
         self.seen = 0.0
-        self.visitors: set[str] = set()
+        self.visitors: dict[str, str] = {}  # visitor -> account
         self.agents: dict[str, tuple[str, bool]] = {}  # agent -> (account, human)
 
 
@@ -280,6 +280,14 @@ class Hub:
         return agent_id in self.agent_counts or any(
             agent_id in node.agents for node in self._live_nodes())
 
+    def online_visitors(self, account_id: str) -> set[str]:
+        """The account's visitors whose widget is connected to any node."""
+        here = {vid for vid, conns in self.visitors.items()
+                if any(conn.account_id == account_id for conn in conns)}
+        for node in self._live_nodes():
+            here.update(vid for vid, account in node.visitors.items() if account == account_id)
+        return here
+
     def humans_online(self, account_id: str) -> bool:
         return bool(self.human_agents.get(account_id)) or any(
             account == account_id and human
@@ -304,7 +312,9 @@ class Hub:
     def _snapshot(self) -> dict[str, Any]:
         humans = {agent for ids in self.human_agents.values() for agent in ids}
         accounts = {conn.agent_id: conn.account_id for group in self.agents.values() for conn in group}
-        return {"node": self.bus.node_id, "visitors": list(self.visitors),
+        pairs = [(vid, next(iter(conns)).account_id) for vid, conns in self.visitors.items() if conns]
+        return {"node": self.bus.node_id, "visitors": [vid for vid, _ in pairs],
+                "visitorAccounts": [account for _, account in pairs],
                 "agents": [[agent, accounts.get(agent, ""), agent in humans] for agent in self.agent_counts]}
 
     async def start(self) -> None:
@@ -325,10 +335,15 @@ class Hub:
         node = self.remote.setdefault(data["node"], RemoteNode())
         node.seen = asyncio.get_running_loop().time()
         if event.name == SNAPSHOT:
-            node.visitors = set(data["visitors"])
+            # visitorAccounts runs beside visitors (absent from older nodes: accounts unknown).
+            node.visitors = dict(zip(data["visitors"], data.get("visitorAccounts")
+                                     or [""] * len(data["visitors"])))
             node.agents = {agent: (account, human) for agent, account, human in data["agents"]}
         elif data["kind"] == "visitor":
-            (node.visitors.add if data["online"] else node.visitors.discard)(data["id"])
+            if data["online"]:
+                node.visitors[data["id"]] = event.account_id
+            else:
+                node.visitors.pop(data["id"], None)
         elif data["online"]:
             node.agents[data["id"]] = (event.account_id, data["human"])
         else:

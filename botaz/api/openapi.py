@@ -56,6 +56,10 @@ _CONVERSATION = Obj("Conversation", {
     "status": F("string", "open or resolved", enum=("open", "resolved")),
     "assigneeId": F("string", "Assigned agent", nullable=True),
     "lastActivityAt": F("string", "Last message or creation time", format="date-time"),
+    "startedAt": F("string", "The first message from the visitor or from a person (not a bot); "
+                             "null while the visitor is not a conversation (GET "
+                             "/api/conversations lists only conversations)",
+                   format="date-time", nullable=True),
 })
 
 

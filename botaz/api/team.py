@@ -25,7 +25,9 @@ ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
                   Param("q", "Search in name, email and message text", {"type": "string"}),
                   LIMIT, replace(CURSOR, check=team.decode_activity_cursor)),
           description="Most recent activity first, with online state, unread count and the "
-                      "last message.")
+                      "last message. Only conversations: a visitor is one from its first message "
+                      "(its own, or a person's to it; a bot's alone does not count). Visitors "
+                      "who are only browsing are in GET /api/visitors and /api/visitors/online.")
 async def list_conversations(request: Request) -> Response:
     principal = await agent(request)
     page = await team.list_conversations(chat_of(request), principal, request.query_params)

@@ -20,6 +20,7 @@ class Presence(Protocol):
     def visitor_online(self, visitor_id: str) -> bool: ...
     def agent_online(self, agent_id: str) -> bool: ...
     def humans_online(self, account_id: str) -> bool: ...
+    def online_visitors(self, account_id: str) -> set[str]: ...
 
 
 class NobodyOnline:
@@ -33,6 +34,9 @@ class NobodyOnline:
 
     def humans_online(self, account_id: str) -> bool:
         return False
+
+    def online_visitors(self, account_id: str) -> set[str]:
+        return set()
 
 
 @dataclass

@@ -65,6 +65,10 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
         change.emit(Event("message.created", visitor["account_id"], visitor["id"], message,
                           seq=row["seq"],
                           agents_only=by_bot and not visitor["show_bot_messages"]))
+        # The first message from the visitor or from a person makes the visitor a conversation
+        # (a bot's message alone, such as a greeting nobody answered, does not).
+        started = (not by_bot and visitor["conversation_at"] is None
+                   and await chat.store.start_conversation(visitor["id"], now, conn=tx))
         pair = (visitor["id"], user_id)
         if user_id is not None and pair not in chat.cache.visitor_agents:
             if await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx):
@@ -74,6 +78,10 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
     if on_stored is not None:
         on_stored()
     chat.cache.remember_message(visitor["account_id"], message)  # stored: GETs may use it
+    if started:
+        from .team import announce_conversation
+
+        await announce_conversation(chat, visitor["account_id"], visitor["id"])
     if user_id is None and visitor["status"] == "resolved":
         from .team import do_set_status  # a visitor writing again reopens the conversation
 

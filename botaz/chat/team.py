@@ -149,6 +149,7 @@ async def conversation_objects(chat: Chat, rows: list[Row]) -> list[dict[str, An
         "status": r["status"],
         "assigneeId": r["assignee_id"],
         "lastActivityAt": iso_ms(r["last_activity_at"]),
+        "startedAt": iso_ms(r["conversation_at"]),
     } for r in rows]
 
 
@@ -194,6 +195,16 @@ def announce_assignment(chat: Chat, account_id: str, visitor_id: str, agent_id: 
     chat.send_event(Event("conversation.assigned", account_id, visitor_id, {
         "visitorId": visitor_id, "agentId": agent_id, "previousAgentId": previous,
         "byAgentId": by}, agents_only=True))
+
+
+async def announce_conversation(chat: Chat, account_id: str, visitor_id: str) -> None:
+    """A visitor just became a conversation (its first message): agents' inboxes add the row."""
+    row = await chat.store.get_visitor(account_id, visitor_id)
+    if row is None:  # erased in the meantime
+        return
+    conversation = (await conversation_objects(chat, [row]))[0]
+    chat.send_event(Event("conversation.updated", account_id, visitor_id, conversation,
+                          agents_only=True))
 
 
 async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from .pagination import Page, check_limit, decode_cursor, make_page
 from .views import visitor_json
 
 VISITOR_TOKEN_PREFIX = "btzv_"
+PRESENCE_FIELDS = {"last_online", "visit_started_at"}
 BROWSER_FIELDS = {"userAgent": "user_agent", "appName": "app_name", "appVersion": "app_version",
                   "platform": "platform"}
 
@@ -57,9 +58,10 @@ async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
         audit.note(change, by, action, "visitor", row["id"], {"fields": sorted(changes)})
         row = await chat.store.get_visitor(row["account_id"], row["id"], conn=change.tx)
         visitor = await visitor_object(chat, row, conn=change.tx)
-        # A change of lastOnline alone is presence: sockets hear it, webhooks do not.
+        # A change of lastOnline (and the visit's start) alone is presence: sockets hear it,
+        # webhooks do not.
         change.emit(Event("visitor.updated", row["account_id"], row["id"], visitor | (extra or {}),
-                          transient=set(changes) == {"last_online"}))
+                          transient=set(changes) <= PRESENCE_FIELDS))
     return visitor
 
 

@@ -14,7 +14,8 @@ from .errors import (BadRequest, BotazError, Conflict, Forbidden, MethodNotAllow
                      UnsupportedMediaType)
 from .sync import Client, VisitorClient
 from .types import (UNSET, Account, Agent, AgentCreated, Attachment, Bot, BotStatus, BusinessHours,
-                    Canned, Conversation, Delivery, EventName, FaqEntry, Me, Message, Note, Page,
+                    Canned, Conversation, Delivery, EventName, FaqEntry, Me, Message, Note,
+                    OnlineVisitor, OnlineVisitors, Page,
                     PageVisit, PreformSettings, SeenResult, Settings, Token, TokenCreated, Unset,
                     Visitor, VisitorCreated, Webhook, WebhookCreated, WebhookEvent, WidgetConfig,
                     WidgetSettings)
@@ -29,7 +30,7 @@ __all__ = [
     "sign_webhook", "verify_signature", "verify_webhook",
     "Account", "Agent", "AgentCreated", "Attachment", "Bot", "BotStatus", "BusinessHours",
     "FaqEntry", "Canned", "Conversation", "Delivery",
-    "EventName", "Me", "Message", "Note", "Page", "PageVisit", "PreformSettings", "SeenResult",
+    "EventName", "Me", "Message", "Note", "OnlineVisitor", "OnlineVisitors", "Page", "PageVisit", "PreformSettings", "SeenResult",
     "Settings", "Token", "TokenCreated", "Visitor", "VisitorCreated", "Webhook", "WebhookCreated",
     "WebhookEvent", "WidgetConfig", "WidgetSettings",
 ]

@@ -11,7 +11,8 @@ import httpx
 from ._core import (RECONNECT_ERRORS, Base, Call, body, conversation_params, seg,
                     upload_headers, visitor_fields)
 from .types import (UNSET, Agent, AgentCreated, Bot, BusinessHours, Canned, Conversation, Delivery,
-                    FaqEntry, Me, Message, Note, Page, PageVisit, PreformSettings, SeenResult,
+                    FaqEntry, Me, Message, Note, OnlineVisitors, Page, PageVisit, PreformSettings,
+                    SeenResult,
                     Settings, Token, TokenCreated, Unset, Visitor, VisitorCreated, Webhook,
                     WebhookCreated, WidgetConfig, WidgetSettings)
 
@@ -109,6 +110,10 @@ class Client(_SyncTransport):
         """Keys left UNSET stay as they are; None removes the value."""
         return self._call(Call("PUT", f"/api/visitors/{seg(visitor_id)}",
                                json=body(name=name, email=email, phone=phone, notes=notes)))
+
+    def online_visitors(self, *, limit: int | None = None) -> OnlineVisitors:
+        """Visitors whose widget is connected now: page, visit start, conversation state."""
+        return self._get("/api/visitors/online", limit=limit)
 
     def list_visitors(self, *, limit: int | None = None,
                       cursor: str | None = None) -> Page[Visitor]:

@@ -139,6 +139,21 @@ class Conversation(TypedDict):
     status: Literal["open", "resolved"]
     assigneeId: str | None
     lastActivityAt: str
+    startedAt: str | None  # the first message; None while only a visitor on the site
+
+
+class OnlineVisitor(TypedDict):
+    visitor: Visitor
+    visitStartedAt: str
+    page: PageVisit | None
+    conversationStartedAt: str | None
+    status: Literal["open", "resolved"]
+    assigneeId: str | None
+
+
+class OnlineVisitors(TypedDict):
+    items: list[OnlineVisitor]
+    total: int
 
 
 class Note(TypedDict):

@@ -253,6 +253,15 @@ CREATE TABLE visitor_tokens (
 );
 CREATE INDEX visitor_tokens_visitor ON visitor_tokens (visitor_id, seq)
 """),
+    (11, "conversations start at the first message; visits", """
+ALTER TABLE visitors ADD COLUMN conversation_at {BIGINT};
+ALTER TABLE visitors ADD COLUMN visit_started_at {BIGINT};
+UPDATE visitors SET conversation_at = (SELECT MIN(m.sent_at) FROM messages m
+    WHERE m.visitor_id = visitors.id AND m.by_bot = 0);
+DROP INDEX visitors_activity;
+CREATE INDEX visitors_conversations ON visitors (account_id, last_activity_at, seq)
+    WHERE conversation_at IS NOT NULL
+"""),
     (13, "web push: agents' browser subscriptions and the push outbox", """
 CREATE TABLE push_subscriptions (
     seq {SEQ},

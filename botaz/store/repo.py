@@ -19,12 +19,12 @@ MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_a
 VISITOR_COLUMNS = (
     "seq, id, account_id, user_agent, app_name, app_version, platform, cookie_enabled, banned, "
     "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages, "
-    "status, assignee_id, last_activity_at, bot_muted_until"
+    "status, assignee_id, last_activity_at, bot_muted_until, conversation_at, visit_started_at"
 )
 AGENT_COLUMNS = "seq, id, account_id, name, email, role, is_bot, created_at, last_online"
 VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled", "last_online",
                   "show_bot_messages", "status", "assignee_id", "last_activity_at",
-                  "bot_muted_until"}
+                  "bot_muted_until", "visit_started_at"}
 
 
 class Store:
@@ -223,6 +223,31 @@ class Store:
         return await self.db.fetchall(
             f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = ? AND seq < ? "
             "ORDER BY seq DESC LIMIT ?", (account_id, before_seq, limit))
+
+    async def start_conversation(self, visitor_id: str, at: int, conn: Conn | None = None) -> bool:
+        """Marks the visitor's first message; True only for the caller that made it a conversation."""
+        return await (conn or self.db).execute(
+            "UPDATE visitors SET conversation_at = ? WHERE id = ? AND conversation_at IS NULL",
+            (at, visitor_id)) == 1
+
+    async def visitors_by_ids(self, account_id: str, visitor_ids: Sequence[str]) -> list[Row]:
+        if not visitor_ids:
+            return []
+        marks = ", ".join("?" for _ in visitor_ids)
+        return await self.db.fetchall(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = ? AND id IN ({marks})",
+            (account_id, *visitor_ids))
+
+    async def latest_pages(self, visitor_ids: Sequence[str]) -> dict[str, Row]:
+        """Each visitor's newest page view (the page it is on)."""
+        if not visitor_ids:
+            return {}
+        marks = ", ".join("?" for _ in visitor_ids)
+        rows = await self.db.fetchall(
+            "SELECT visitor_id, url, title, referrer, visited_at FROM visitor_pages WHERE seq IN "
+            f"(SELECT MAX(seq) FROM visitor_pages WHERE visitor_id IN ({marks}) GROUP BY visitor_id)",
+            tuple(visitor_ids))
+        return {row["visitor_id"]: row for row in rows}
 
     async def add_visitor_agent(self, visitor_id: str, agent_id: str, at: int,
                                 conn: Conn | None = None) -> bool:
@@ -471,7 +496,9 @@ class Store:
     async def list_conversations(self, account_id: str, *, status: str | None,
                                  assignee: str | None, unassigned: bool, query: str | None,
                                  before: tuple[int, int] | None, limit: int) -> list[Row]:
-        where = ["v.account_id = ?"]
+        # Visitors who never wrote, and to whom no person wrote, are not conversations: the
+        # partial index visitors_conversations holds only the others, so they cost nothing here.
+        where = ["v.account_id = ?", "v.conversation_at IS NOT NULL"]
         params: list[Any] = [account_id]
         if status:
             where.append("v.status = ?")

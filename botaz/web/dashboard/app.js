@@ -1,5 +1,5 @@
 // The dashboard shell: signs the agent in from the session cookie, draws the header and routes
-// /, /chat/:visitorId, /agents and /settings (with #section anchors, e.g. /settings#audit for the
+// /, /chat/:visitorId, /visitors, /agents and /settings (with #section anchors, e.g. /settings#audit for the
 // audit log) on the client with history.pushState.
 
 import { post } from "./api.js";
@@ -9,12 +9,15 @@ import { session, realtime, loadSession, loadAgents, nav, agentName } from "./st
 import { mountInbox } from "./inbox.js";
 import { mountAgents } from "./agents.js";
 import { mountSettings } from "./settings.js";
+import { mountVisitors } from "./visitors.js";
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
 
 const NAV_ITEMS = [
-  { href: "/", label: "Conversations", match: (p) => p === "/" || p.startsWith("/chat/") },
+  // On phones the shorter names fit the header (.nav-long and .nav-short in dashboard.css).
+  { href: "/", label: [h("span", { class: "nav-long" }, "Conversations"), h("span", { class: "nav-short" }, "Chats")], match: (p) => p === "/" || p.startsWith("/chat/") },
+  { href: "/visitors", label: ["Visitors", h("span", { class: "nav-extra" }, " now")], match: (p) => p === "/visitors" },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
   { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
   { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
@@ -26,6 +29,7 @@ function parseRoute(pathname) {
   const chat = pathname.match(/^\/chat\/([^/]+)\/?$/);
   if (chat) return { view: "inbox", visitorId: decodeURIComponent(chat[1]) };
   if (/^\/agents\/?$/.test(pathname)) return { view: "agents" };
+  if (/^\/visitors\/?$/.test(pathname)) return { view: "visitors" };
   if (/^\/settings\/?$/.test(pathname)) return { view: "settings" };
   return { view: "notfound" };
 }
@@ -49,6 +53,7 @@ function render() {
   let instance;
   if (route.view === "inbox") instance = mountInbox(main, route);
   else if (route.view === "agents") instance = mountAgents(main);
+  else if (route.view === "visitors") instance = mountVisitors(main);
   else if (route.view === "settings") instance = mountSettings(main);
   else instance = mountNotFound(main);
   current = { view: route.view, instance };

@@ -517,7 +517,8 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     placeNotes();
     scrollToBottom();
     if (!order.length) {
-      list.append(h("li", { class: "tl-empty" }, "No messages yet. Say hello!"));
+      list.append(h("li", { class: "tl-empty" },
+        "No messages yet. This visitor is not a conversation until someone writes: your first message starts it."));
     }
     markSeen();
     composer.focus();
