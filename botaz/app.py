@@ -16,6 +16,9 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
+from .api import availability  # noqa: F401 (its endpoints register on import)
+from .api.availability import OnlineWatch
+from .chat.assignment import AutoAssigner
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -180,6 +183,9 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
                                           backoff_scale=settings.webhook_backoff_scale)
         app.state.dispatcher.start()
         app.state.bots = BotRunner(app.state.chat)
+        app.state.assigner = AutoAssigner(app.state.chat)
+        app.state.online_watch = OnlineWatch(app.state.chat, app.state.hub)
+        app.state.online_watch.start()
         app.state.limiter = None
         if settings.rate_limits:
             app.state.limiter = RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
@@ -191,6 +197,8 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         finally:
             freezer.cancel()
             await app.state.bots.stop()
+            await app.state.assigner.stop()
+            await app.state.online_watch.stop()
             if app.state.limiter is not None:
                 await app.state.limiter.close()
             await app.state.dispatcher.stop()

@@ -20,6 +20,8 @@ class Presence(Protocol):
     def visitor_online(self, visitor_id: str) -> bool: ...
     def agent_online(self, agent_id: str) -> bool: ...
     def humans_online(self, account_id: str) -> bool: ...
+    def dashboard_online(self, agent_id: str) -> bool: ...
+    def dashboard_agents(self, account_id: str) -> set[str]: ...
 
 
 class NobodyOnline:
@@ -33,6 +35,12 @@ class NobodyOnline:
 
     def humans_online(self, account_id: str) -> bool:
         return False
+
+    def dashboard_online(self, agent_id: str) -> bool:
+        return False
+
+    def dashboard_agents(self, account_id: str) -> set[str]:
+        return set()
 
 
 @dataclass

@@ -244,9 +244,16 @@ CREATE TABLE instance_secrets (
     created_at {BIGINT} NOT NULL
 )
 """),
+    (12, "availability and assignment: agents' Online/Away, capacity, round robin", """
+ALTER TABLE agents ADD COLUMN availability TEXT NOT NULL DEFAULT 'online';
+ALTER TABLE agents ADD COLUMN away_auto INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN max_open INTEGER;
+ALTER TABLE agents ADD COLUMN last_assigned_at {BIGINT};
+CREATE INDEX visitors_assignee ON visitors (assignee_id, status)
+"""),
 ]
 
-LATEST = MIGRATIONS[-1][0]
+LATEST = max(version for version, _, _ in MIGRATIONS)
 
 
 def render(sql: str, dialect: str) -> list[str]:

@@ -1,0 +1,107 @@
+"""Assignment that happens: round robin among available agents, within each one's capacity.
+
+A conversation goes to the available agent (chat/availability.py) who was given one longest
+ago, skipping agents whose open assigned conversations already reach their capacity
+(`maxConversations`; none set: no limit). Resolving a conversation frees a place. The choice
+and the write happen in one transaction holding the account's row lock (PostgreSQL; SQLite's
+transaction holds the database's write lock), and the visitor's row is updated only if its
+assignee is still the one read: concurrent messages, on one node or several, assign once.
+
+Used by automatic assignment (an account setting, off by default: a visitor's message while the
+conversation has no assignee) and by the bot's hand-off (always).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ..events import Event
+from ..ids import now_ms
+from ..store.db import Row
+from .availability import available_agents
+from .context import Chat
+from .settings import settings_of
+
+log = logging.getLogger("botaz.assignment")
+
+
+async def assign_available(chat: Chat, visitor: Row, *, replace_unavailable: bool = False) -> str | None:
+    """Assigns the conversation round robin; returns the assignee, or None when nobody can take it.
+
+    An assignee already set is kept, unless `replace_unavailable` and that agent is not
+    available now (the hand-off wants someone who is there)."""
+    account_id = visitor["account_id"]
+    candidates = await available_agents(chat, account_id)
+    current = visitor["assignee_id"]
+    if current is not None and (not replace_unavailable or current in candidates):
+        return current
+    if not candidates:
+        return None
+    chosen = None
+    async with chat.store.transaction() as tx:
+        await chat.store.lock_account(account_id, conn=tx)
+        fresh = await chat.store.get_visitor(account_id, visitor["id"], conn=tx)
+        if fresh is None:
+            return None
+        previous = fresh["assignee_id"]
+        if previous is not None and (not replace_unavailable or previous in candidates):
+            return previous  # another message (or node) assigned it meanwhile
+        chosen = await chat.store.next_assignee(account_id, candidates, conn=tx)
+        if chosen is None or chosen == previous:
+            return chosen
+        if not await chat.store.claim_assignment(visitor["id"], chosen, previous, now_ms(), conn=tx):
+            return None
+    await _announce(chat, visitor)
+    return chosen
+
+
+async def _announce(chat: Chat, visitor: Row) -> None:
+    """`conversation.updated` with the new assigneeId: the dashboards (and alerts) hear it."""
+    from .team import conversation_objects
+
+    fresh = await chat.store.get_visitor(visitor["account_id"], visitor["id"])
+    if fresh is None:
+        return
+    conversation = (await conversation_objects(chat, [fresh]))[0]
+    chat.send_event(Event("conversation.updated", fresh["account_id"], fresh["id"], conversation,
+                          agents_only=True))
+
+
+class AutoAssigner:
+    """Listens for visitors' messages; with `autoAssign` on, assigns unassigned conversations."""
+
+    def __init__(self, chat: Chat) -> None:
+        self.chat = chat
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe = chat.bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if (event.name != "message.created" or event.data.get("userId") is not None
+                or getattr(event, "remote", False)):
+            return  # a visitor's message, once: on the node that stored it
+        task = asyncio.get_running_loop().create_task(self._handle(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, event: Event) -> None:
+        chat = self.chat
+        try:
+            visitor = await chat.store.get_visitor(event.account_id, event.visitor_id)
+            if visitor is None or visitor["assignee_id"] is not None or visitor["banned"]:
+                return
+            account = await chat.store.get_account(event.account_id)
+            if account is None or not settings_of(account).get("autoAssign"):
+                return
+            await assign_available(chat, visitor)
+        except Exception:
+            log.exception("automatic assignment failed for %s", event.visitor_id)
+
+    async def idle(self) -> None:
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
