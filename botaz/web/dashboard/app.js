@@ -9,6 +9,7 @@ import { session, realtime, loadSession, loadAgents, nav } from "./state.js";
 import { mountInbox } from "./inbox.js";
 import { mountAgents } from "./agents.js";
 import { mountSettings } from "./settings.js";
+import { availabilitySwitch, startAvailability } from "./availability.js";
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
@@ -135,6 +136,7 @@ function renderHeader() {
     h("nav", { class: "main-nav", "aria-label": "Main" }, list),
     h("div", { class: "topbar-right" },
       connStatus,
+      availabilitySwitch(),
       sound,
       h("div", { class: "whoami" },
         avatar(me._id, me.name, true, "sm"),
@@ -183,6 +185,7 @@ async function boot() {
     toast(`Could not load the team: ${err.message}`, "error");
   }
   renderHeader();
+  startAvailability();
   realtime.start();
   render();
 }
