@@ -297,11 +297,14 @@ def test_round_robin_with_capacity(botaz) -> None:
         time.sleep(0.2)
         assert conversation(botaz, acme, got[0][0]["visitorId"])["assigneeId"] == ids[0]
 
-        # Resolving frees Leyla's place.
+        # Resolving frees Leyla's place, and the conversation waiting longest (written while
+        # automatic assignment was off) takes it.
         r = botaz.client.post(f"/api/conversations/{got[1][0]['visitorId']}/status", headers=acme.headers,
                               json={"status": "resolved"})
         assert r.status_code == 200
-        assert [first_message(f"More {i}")[1] for i in range(3)] == [ids[1], ids[0], ids[2]]
+        wait_until(lambda: conversation(botaz, acme, v0["visitorId"])["assigneeId"] == ids[1],
+                   "the waiting conversation to go to Leyla")
+        assert [first_message(f"More {i}")[1] for i in range(3)] == [ids[0], ids[2], ids[0]]
         # Nobody below capacity: the conversation waits unassigned.
         for agent_id in ids:
             botaz.client.put(f"/api/agents/{agent_id}", headers=acme.headers, json={"maxConversations": 0})
@@ -309,6 +312,26 @@ def test_round_robin_with_capacity(botaz) -> None:
         say(botaz, v, "Anyone?")
         time.sleep(0.3)
         assert conversation(botaz, acme, v["visitorId"])["assigneeId"] is None
+        # A place frees up (Murad's capacity back, one of his resolved): the waiting one is his.
+        botaz.client.put(f"/api/agents/{ids[2]}", headers=acme.headers, json={"maxConversations": 3})
+        time.sleep(0.2)
+        assert conversation(botaz, acme, v["visitorId"])["assigneeId"] is None  # still full
+        r = botaz.client.post(f"/api/conversations/{got[2][0]['visitorId']}/status", headers=acme.headers,
+                              json={"status": "resolved"})
+        assert r.status_code == 200
+        wait_until(lambda: conversation(botaz, acme, v["visitorId"])["assigneeId"] == ids[2],
+                   "the waiting conversation to go to Murad")
+        # Nobody available: a conversation waits until an agent comes back.
+        for b in boards:
+            b.availability("away")
+        w = botaz.visitor(acme)
+        say(botaz, w, "Hello? Anybody?")
+        time.sleep(0.3)
+        assert conversation(botaz, acme, w["visitorId"])["assigneeId"] is None
+        botaz.client.put(f"/api/agents/{ids[0]}", headers=acme.headers, json={"maxConversations": None})
+        boards[0].availability("online")
+        wait_until(lambda: conversation(botaz, acme, w["visitorId"])["assigneeId"] == ids[0],
+                   "the waiting conversation to go to the agent who came back")
     finally:
         for b in (*boards, away_board):
             b.close()

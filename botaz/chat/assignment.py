@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from ..events import Event
 from ..ids import now_ms
@@ -68,21 +69,57 @@ async def _announce(chat: Chat, visitor: Row) -> None:
                           agents_only=True))
 
 
+WAITING_BATCH = 50
+
+
 class AutoAssigner:
-    """Listens for visitors' messages; with `autoAssign` on, assigns unassigned conversations."""
+    """With `autoAssign` on: assigns a conversation when its visitor writes and it has no
+    assignee, and hands out waiting conversations (longest waiting first) when a place frees up:
+    an agent becomes available, or a conversation is resolved or unassigned."""
 
     def __init__(self, chat: Chat) -> None:
         self.chat = chat
         self._tasks: set[asyncio.Task[None]] = set()
+        self._draining: dict[str, bool] = {}  # account -> another pass wanted
         self._unsubscribe = chat.bus.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        if (event.name != "message.created" or event.data.get("userId") is not None
-                or getattr(event, "remote", False)):
-            return  # a visitor's message, once: on the node that stored it
-        task = asyncio.get_running_loop().create_task(self._handle(event))
+        if getattr(event, "remote", False):
+            return  # each change is acted on once: on the node where it happened
+        name, data = event.name, event.data
+        if name == "message.created" and data.get("userId") is None:
+            self._spawn(self._handle(event))
+        elif ((name == "conversation.updated" and (data.get("status") == "resolved"
+                                                   or data.get("assigneeId") is None))
+              or (name == "agent.availability" and data.get("available"))):
+            if event.account_id in self._draining:
+                self._draining[event.account_id] = True
+            else:
+                self._draining[event.account_id] = False
+                self._spawn(self._drain(event.account_id))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, account_id: str) -> None:
+        chat = self.chat
+        try:
+            while True:
+                account = await chat.store.get_account(account_id)
+                if account is None or not settings_of(account).get("autoAssign"):
+                    return
+                for visitor in await chat.store.waiting_conversations(account_id, WAITING_BATCH):
+                    if await assign_available(chat, visitor) is None:
+                        break  # nobody can take more
+                if not self._draining.get(account_id):
+                    return
+                self._draining[account_id] = False
+        except Exception:
+            log.exception("assigning waiting conversations of %s failed", account_id)
+        finally:
+            self._draining.pop(account_id, None)
 
     async def _handle(self, event: Event) -> None:
         chat = self.chat

@@ -746,6 +746,14 @@ class Store:
             "ORDER BY COALESCE(a.last_assigned_at, 0), a.seq LIMIT 1", (account_id, *agent_ids))
         return row["id"] if row else None
 
+    async def waiting_conversations(self, account_id: str, limit: int) -> list[Row]:
+        """Open, unassigned conversations (a visitor has written), longest waiting first."""
+        return await self.db.fetchall(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors v WHERE v.account_id = ? AND v.status = 'open' "
+            "AND v.assignee_id IS NULL AND v.banned = 0 AND EXISTS (SELECT 1 FROM messages m "
+            "WHERE m.visitor_id = v.id AND m.user_id IS NULL AND m.deleted_at IS NULL) "
+            "ORDER BY v.last_activity_at, v.seq LIMIT ?", (account_id, limit))
+
     async def claim_assignment(self, visitor_id: str, agent_id: str, previous: str | None,
                                at: int, conn: Conn) -> bool:
         """Assigns only if the assignee is still `previous`: two nodes never both assign."""
