@@ -77,6 +77,11 @@ class Agent(TypedDict):
     addedAt: str
     lastOnline: str | None
     online: bool
+    # In GET /api/agents (docs/availability.md): whether the agent can take conversations now,
+    # their capacity for automatic assignment and their open assigned conversations.
+    availability: NotRequired[Literal["online", "away"]]
+    maxConversations: NotRequired[int | None]
+    openConversations: NotRequired[int]
 
 
 class AgentCreated(TypedDict):
