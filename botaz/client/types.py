@@ -127,6 +127,21 @@ class Settings(TypedDict):
     allowedOrigins: list[str]
     preform: PreformSettings
     widget: WidgetSettings
+    businessHours: NotRequired[AccountHours]
+    autoAssign: NotRequired[bool]
+
+
+class AccountHours(TypedDict):
+    """The account's business hours (docs/availability.md); `enabled: false` means always open."""
+    enabled: bool
+    timezone: str
+    days: dict[str, list[list[str]]]
+
+
+class Availability(TypedDict):
+    status: Literal["online", "away"]
+    auto: bool
+    available: bool
 
 
 class WidgetConfig(TypedDict):
