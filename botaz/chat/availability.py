@@ -111,9 +111,11 @@ async def do_set_availability(chat: Chat, principal: Principal, body: Any) -> di
 async def announce(chat: Chat, account_id: str, agent_id: str) -> dict[str, Any]:
     """Tells every dashboard (and the widgets' watch) an agent's availability now."""
     row = await chat.store.get_agent(account_id, agent_id)
-    if row is None or row["is_bot"]:
+    if row is None:
         return {}
     state = availability_json(chat, row)
+    if row["is_bot"]:
+        return state  # a bot is never available: nothing changed for anyone
     chat.send_event(Event("agent.availability", account_id, "", {"agentId": agent_id, **state},
                           agents_only=True))
     return state
