@@ -220,12 +220,17 @@ def _open_hours(tz: str) -> dict:
 def test_business_hours_decide_online(botaz) -> None:
     acme = botaz.account()
     board = Dashboard(botaz, owner_email(botaz, acme))
+    v = botaz.visitor(acme)
+    widget = Socket(botaz, "/widget/v1/ws", v["visitorToken"], resume=None)
     try:
         assert online(botaz, acme) is True
         r = botaz.client.put("/api/settings", headers=acme.headers, json={"businessHours": _closed_hours("Asia/Baku")})
         assert r.status_code == 200, r.text
         assert r.json()["businessHours"]["timezone"] == "Asia/Baku"
         assert online(botaz, acme) is False
+        # Open widgets hear it at once: the settings changed.
+        while (frame := widget.next("availability")["data"]) != {"online": False}:
+            assert frame == {"online": True}
         # One definition: the bot reads and writes the same hours.
         hours = botaz.client.get("/api/bot", headers=acme.headers).json()["businessHours"]
         assert hours == {"timezone": "Asia/Baku", "days": _closed_hours("Asia/Baku")["days"]}
@@ -255,6 +260,7 @@ def test_business_hours_decide_online(botaz) -> None:
         assert r.status_code == 403
     finally:
         board.close()
+        widget.close()
 
 
 def test_round_robin_with_capacity(botaz) -> None:
@@ -275,10 +281,13 @@ def test_round_robin_with_capacity(botaz) -> None:
         say(botaz, v0, "Nobody assigns me: auto-assignment is off")
         time.sleep(0.3)
         assert conversation(botaz, acme, v0["visitorId"])["assigneeId"] is None
-        r = botaz.client.put("/api/settings", headers=acme.headers, json={"autoAssign": True})
-        assert r.status_code == 200 and r.json()["autoAssign"] is True
         r = botaz.client.put(f"/api/agents/{ids[1]}", headers=acme.headers, json={"maxConversations": 1})
         assert r.status_code == 200
+        # Switching it on hands out the conversation that was waiting, to the first in turn.
+        r = botaz.client.put("/api/settings", headers=acme.headers, json={"autoAssign": True})
+        assert r.status_code == 200 and r.json()["autoAssign"] is True
+        wait_until(lambda: conversation(botaz, acme, v0["visitorId"])["assigneeId"] == ids[0],
+                   "the waiting conversation to be assigned")
 
         def first_message(text: str) -> tuple[dict, str]:
             v = botaz.visitor(acme)
@@ -289,22 +298,19 @@ def test_round_robin_with_capacity(botaz) -> None:
 
         got = [first_message(f"Hello {i}") for i in range(5)]
         # Round robin in the order agents were last given one; Leyla stops at her capacity of 1.
-        assert [a for _, a in got] == [ids[0], ids[1], ids[2], ids[0], ids[2]]
+        assert [a for _, a in got] == [ids[1], ids[2], ids[0], ids[2], ids[0]]
         rows = {a: agent_row(botaz, acme, a) for a in ids}
-        assert rows[ids[1]]["openConversations"] == 1 and rows[ids[0]]["openConversations"] == 2
+        assert rows[ids[1]]["openConversations"] == 1 and rows[ids[0]]["openConversations"] == 3
         # A second message of an assigned visitor changes nothing.
         say(botaz, got[0][0], "again")
         time.sleep(0.2)
-        assert conversation(botaz, acme, got[0][0]["visitorId"])["assigneeId"] == ids[0]
+        assert conversation(botaz, acme, got[0][0]["visitorId"])["assigneeId"] == ids[1]
 
-        # Resolving frees Leyla's place, and the conversation waiting longest (written while
-        # automatic assignment was off) takes it.
-        r = botaz.client.post(f"/api/conversations/{got[1][0]['visitorId']}/status", headers=acme.headers,
+        # Resolving frees Leyla's place.
+        r = botaz.client.post(f"/api/conversations/{got[0][0]['visitorId']}/status", headers=acme.headers,
                               json={"status": "resolved"})
         assert r.status_code == 200
-        wait_until(lambda: conversation(botaz, acme, v0["visitorId"])["assigneeId"] == ids[1],
-                   "the waiting conversation to go to Leyla")
-        assert [first_message(f"More {i}")[1] for i in range(3)] == [ids[0], ids[2], ids[0]]
+        assert [first_message(f"More {i}")[1] for i in range(3)] == [ids[1], ids[2], ids[0]]
         # Nobody below capacity: the conversation waits unassigned.
         for agent_id in ids:
             botaz.client.put(f"/api/agents/{agent_id}", headers=acme.headers, json={"maxConversations": 0})
@@ -316,7 +322,7 @@ def test_round_robin_with_capacity(botaz) -> None:
         botaz.client.put(f"/api/agents/{ids[2]}", headers=acme.headers, json={"maxConversations": 3})
         time.sleep(0.2)
         assert conversation(botaz, acme, v["visitorId"])["assigneeId"] is None  # still full
-        r = botaz.client.post(f"/api/conversations/{got[2][0]['visitorId']}/status", headers=acme.headers,
+        r = botaz.client.post(f"/api/conversations/{got[1][0]['visitorId']}/status", headers=acme.headers,
                               json={"status": "resolved"})
         assert r.status_code == 200
         wait_until(lambda: conversation(botaz, acme, v["visitorId"])["assigneeId"] == ids[2],

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from ..chat import availability
 from ..chat.context import Chat
+from ..chat.settings import SETTINGS_CHANGED
 from ..events import Event
 from .deps import agent, chat_of
 from .http import json_response, read_json
@@ -59,8 +60,9 @@ async def put_agent(request: Request) -> Response:
 class OnlineWatch:
     """Keeps every connected widget's online state current, on each node for its own widgets.
 
-    Rechecked when an agent's dashboard presence or Online/Away changes (here or on another
-    node), and every `interval` seconds for business hours' edges and settings changes. A widget
+    Rechecked when an agent's dashboard presence or Online/Away changes, or the account's
+    settings do (here or on another node), and every `interval` seconds for business hours'
+    edges. A widget
     hears `{"event": "availability", "data": {"online": bool}}` when its site's state changes."""
 
     def __init__(self, chat: Chat, hub: Hub, interval: float = 20.0) -> None:
@@ -101,7 +103,7 @@ class OnlineWatch:
             log.exception("availability of %s not announced", agent_id)
 
     def _on_event(self, event: Event) -> None:
-        if event.name == "agent.availability":
+        if event.name in ("agent.availability", SETTINGS_CHANGED):
             self.schedule(event.account_id)
 
     def schedule(self, account_id: str) -> None:

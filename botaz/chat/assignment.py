@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from ..events import Event
@@ -22,7 +23,7 @@ from ..ids import now_ms
 from ..store.db import Row
 from .availability import available_agents
 from .context import Chat
-from .settings import settings_of
+from .settings import SETTINGS_CHANGED, settings_of
 
 log = logging.getLogger("botaz.assignment")
 
@@ -70,6 +71,7 @@ async def _announce(chat: Chat, visitor: Row) -> None:
 
 
 WAITING_BATCH = 50
+SETTING_TTL = 30.0  # seconds; a change of the setting drops it at once, on every node
 
 
 class AutoAssigner:
@@ -81,22 +83,44 @@ class AutoAssigner:
         self.chat = chat
         self._tasks: set[asyncio.Task[None]] = set()
         self._draining: dict[str, bool] = {}  # account -> another pass wanted
+        # account -> (autoAssign, until): most visitor messages cost no query for the setting
+        self._enabled: dict[str, tuple[bool, float]] = {}
         self._unsubscribe = chat.bus.subscribe(self._on_event)
 
+    async def enabled(self, account_id: str) -> bool:
+        now = time.monotonic()
+        known = self._enabled.get(account_id)
+        if known is not None and known[1] > now:
+            return known[0]
+        account = await self.chat.store.get_account(account_id)
+        on = account is not None and bool(settings_of(account).get("autoAssign"))
+        if len(self._enabled) > 100_000:
+            self._enabled.clear()
+        self._enabled[account_id] = (on, now + SETTING_TTL)
+        return on
+
     def _on_event(self, event: Event) -> None:
+        name, data = event.name, event.data
+        if name == SETTINGS_CHANGED:
+            self._enabled.pop(event.account_id, None)
+            if not getattr(event, "remote", False):
+                self._wake(event.account_id)  # switched on: hand out what is waiting
+            return
         if getattr(event, "remote", False):
             return  # each change is acted on once: on the node where it happened
-        name, data = event.name, event.data
         if name == "message.created" and data.get("userId") is None:
             self._spawn(self._handle(event))
         elif ((name == "conversation.updated" and (data.get("status") == "resolved"
                                                    or data.get("assigneeId") is None))
               or (name == "agent.availability" and data.get("available"))):
-            if event.account_id in self._draining:
-                self._draining[event.account_id] = True
-            else:
-                self._draining[event.account_id] = False
-                self._spawn(self._drain(event.account_id))
+            self._wake(event.account_id)
+
+    def _wake(self, account_id: str) -> None:
+        if account_id in self._draining:
+            self._draining[account_id] = True
+        else:
+            self._draining[account_id] = False
+            self._spawn(self._drain(account_id))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -107,8 +131,7 @@ class AutoAssigner:
         chat = self.chat
         try:
             while True:
-                account = await chat.store.get_account(account_id)
-                if account is None or not settings_of(account).get("autoAssign"):
+                if not await self.enabled(account_id):
                     return
                 for visitor in await chat.store.waiting_conversations(account_id, WAITING_BATCH):
                     if await assign_available(chat, visitor) is None:
@@ -124,11 +147,10 @@ class AutoAssigner:
     async def _handle(self, event: Event) -> None:
         chat = self.chat
         try:
+            if not await self.enabled(event.account_id):
+                return
             visitor = await chat.store.get_visitor(event.account_id, event.visitor_id)
             if visitor is None or visitor["assignee_id"] is not None or visitor["banned"]:
-                return
-            account = await chat.store.get_account(event.account_id)
-            if account is None or not settings_of(account).get("autoAssign"):
                 return
             await assign_available(chat, visitor)
         except Exception:

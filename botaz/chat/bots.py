@@ -29,7 +29,7 @@ from .availability import available_agents, business_hours
 from .context import Chat
 from .errors import Invalid
 from .hours import DAYS, check_hours, in_business_hours  # noqa: F401 (in_business_hours: the bot's API)
-from .settings import get_settings
+from .settings import get_settings, settings_changed
 from .messages import _store_message
 from .team import require_owner
 from .views import visitor_json
@@ -200,6 +200,7 @@ async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str
         settings = await get_settings(chat, principal.account_id)
         settings["businessHours"] = hours
         await chat.store.update_account_settings(principal.account_id, orjson.dumps(settings).decode())
+        settings_changed(chat, principal.account_id)
     if "handoffKeywords" in data:
         data["handoffKeywords"] = [k.strip().lower() for k in data["handoffKeywords"] if k.strip()]
     if "idleMinutes" in data and not 0 <= data["idleMinutes"] <= 7 * 24 * 60:

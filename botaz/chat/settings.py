@@ -15,6 +15,8 @@ from .errors import Forbidden, Invalid, NotFound
 from .hours import DEFAULT_HOURS, check_hours
 
 PREFORM_FIELDS = ("name", "email", "phone")
+# Internal (never reaches a socket or webhook), on every node: caches of account settings go.
+SETTINGS_CHANGED = "_settings_changed"
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
@@ -104,11 +106,18 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
             raise Invalid("widget.color must be a colour like #2563eb.")
         current["widget"].update(widget)
     await chat.store.update_account_settings(principal.account_id, orjson.dumps(current).decode())
+    settings_changed(chat, principal.account_id)
     from . import audit
 
     await audit.record(chat, principal, "settings.update", "settings", principal.account_id,
                        {"fields": sorted(body)})
     return current
+
+
+def settings_changed(chat: Chat, account_id: str) -> None:
+    from ..events import Event
+
+    chat.send_event(Event(SETTINGS_CHANGED, account_id, "", {}, agents_only=True))
 
 
 async def check_origin(chat: Chat, account: Any, origin: str | None) -> None:
