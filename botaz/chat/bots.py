@@ -28,7 +28,7 @@ from .assignment import assign_available
 from .availability import available_agents, business_hours
 from .context import Chat
 from .errors import Invalid
-from .hours import DAYS, check_hours, in_business_hours  # noqa: F401 (in_business_hours: the bot's API)
+from .hours import check_hours, in_business_hours  # noqa: F401 (in_business_hours: the bot's API)
 from .settings import get_settings, settings_changed
 from .messages import _store_message
 from .team import require_owner
@@ -76,8 +76,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 AZ_LETTERS = re.compile(r"[əğıƏĞİ]")
-AZ_WORDS = frozenset({"salam", "insan", "adam", "xahiş", "zəhmət", "edirəm", "istəyirəm",
-                      "danışmaq", "operatorla", "əməkdaş", "yoxdur", "var"})
+AZ_WORDS = frozenset({"salam", "insan", "insanla", "xahiş", "zəhmət", "edirəm", "istəyirəm",
+                      "danışmaq", "operatorla", "əməkdaş", "yoxdur"})
 EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
 
 
