@@ -88,3 +88,32 @@ def test_agents_page_shows_availability_and_owner_sets_capacity_and_auto_assign(
     section.get_by_role("button", name="Save idle time").click()
     expect(section.get_by_role("status").last).to_have_text("Saved")
     assert api(botaz, acme, "GET", "/auth/me/preferences")["idleAwayMinutes"] == 25
+
+
+def test_idle_dashboard_goes_away_and_comes_back(botaz, dashboard) -> None:
+    """The idle timer with the page's clock fast-forwarded: no input for the agent's idle time
+    sets Away (auto), the next input sets Online; Away chosen by hand is never undone."""
+    acme = new_account(botaz)
+    api(botaz, acme, "PUT", "/auth/me/preferences", json={"idleAwayMinutes": 1})
+    board = dashboard()
+    page = board.page
+    page.clock.install()
+    board.sign_in(owner_email(botaz, acme))
+    switch = page.get_by_role("switch", name="Availability")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    page.clock.fast_forward("02:00")
+    expect(switch).to_have_attribute("aria-checked", "false")
+    assert api(botaz, acme, "GET", "/auth/me/availability") == {"status": "away", "auto": True, "available": False}
+    assert botaz.client.get("/widget/v1/config", params={"siteKey": acme.site_key}).json()["online"] is False
+    page.mouse.move(200, 200)
+    page.mouse.move(220, 240)
+    expect(switch).to_have_attribute("aria-checked", "true")
+    assert api(botaz, acme, "GET", "/auth/me/availability") == {"status": "online", "auto": False, "available": True}
+    # Away by hand: input does not bring the agent back.
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "false")
+    page.mouse.move(300, 300)
+    page.keyboard.press("Shift")
+    page.wait_for_timeout(500)
+    expect(switch).to_have_attribute("aria-checked", "false")
+    assert api(botaz, acme, "GET", "/auth/me/availability")["status"] == "away"
