@@ -18,6 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
 from .api import push as push_api  # noqa: F401
 from .api import link
+from .api import availability  # noqa: F401 (its endpoints register on import)
+from .api.availability import OnlineWatch
+from .chat.assignment import AutoAssigner
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -187,6 +190,9 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
                                     backoff_scale=settings.webhook_backoff_scale)
         app.state.push.start()
         app.state.bots = BotRunner(app.state.chat)
+        app.state.assigner = AutoAssigner(app.state.chat)
+        app.state.online_watch = OnlineWatch(app.state.chat, app.state.hub)
+        app.state.online_watch.start()
         app.state.limiter = None
         if settings.rate_limits:
             app.state.limiter = RedisLimiter(settings.redis_url, settings.redis_namespace()) if settings.redis_url else MemoryLimiter()
@@ -206,6 +212,8 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
                 await app.state.smtp.stop()
             freezer.cancel()
             await app.state.bots.stop()
+            await app.state.assigner.stop()
+            await app.state.online_watch.stop()
             if app.state.limiter is not None:
                 await app.state.limiter.close()
             await app.state.push.stop()

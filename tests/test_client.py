@@ -238,7 +238,7 @@ def test_tokens_and_agents_management(botaz, acme, api) -> None:
 
 def test_settings_and_the_widget_config(botaz, acme, api) -> None:
     settings = api.get_settings()
-    assert set(settings) == {"allowedOrigins", "preform", "widget"}
+    assert set(settings) == {"allowedOrigins", "preform", "widget", "businessHours", "autoAssign"}
     changed = api.update_settings(widget={"title": "Talk to Acme", "color": "#112233"},
                                   preform={"enabled": True, "fields": ["name"]})
     assert changed["widget"]["title"] == "Talk to Acme"
@@ -257,6 +257,24 @@ def test_settings_and_the_widget_config(botaz, acme, api) -> None:
         assert "name" in caught.value.message
         filled = visitor.preform(name="Anar", email="anar@example.com")
         assert filled["preformFilled"] is True and filled["name"] == "Anar"
+
+
+def test_availability_capacity_and_assignment_settings(botaz, acme, api) -> None:
+    assert api.availability() == {"status": "online", "auto": False, "available": False}
+    assert api.set_availability("away")["status"] == "away"
+    assert api.set_availability("online", auto=True)["status"] == "away"  # by hand stays
+    assert api.set_availability("online")["status"] == "online"
+    assert api.update_preferences(idleAwayMinutes=15)["idleAwayMinutes"] == 15
+    assert api.preferences()["idleAwayMinutes"] == 15
+    with pytest.raises(BadRequest):
+        api.update_preferences(idleAwayMinutes=5000)
+    agent = api.set_agent_capacity(acme.agent_id, 4)
+    assert agent["maxConversations"] == 4 and agent["availability"] == "away"
+    assert api.set_agent_capacity(acme.agent_id, None)["maxConversations"] is None
+    hours = {"enabled": True, "timezone": "Asia/Baku", "days": {"mon": [["09:00", "18:00"]]}}
+    changed = api.update_settings(business_hours=hours, auto_assign=True)
+    assert changed["businessHours"] == hours and changed["autoAssign"] is True
+    assert api.update_settings(business_hours=None)["businessHours"]["enabled"] is False
 
 
 # bots
@@ -649,7 +667,9 @@ COVERED = {
     "GET /attachments/{id}": "download_attachment",
     "GET /auth/me": "me",
     "GET /api/agents": "list_agents iter_agents", "POST /api/agents": "add_agent",
-    "DELETE /api/agents/{id}": "remove_agent",
+    "DELETE /api/agents/{id}": "remove_agent", "PUT /api/agents/{id}": "set_agent_capacity",
+    "GET /auth/me/availability": "availability", "PUT /auth/me/availability": "set_availability",
+    "GET /auth/me/preferences": "preferences", "PUT /auth/me/preferences": "update_preferences",
     "GET /api/settings": "get_settings", "PUT /api/settings": "update_settings",
     "GET /api/conversations": "list_conversations iter_conversations",
     "GET /api/conversations/{visitorId}": "get_conversation",

@@ -42,7 +42,7 @@ class Connection:
 
     __slots__ = ("send_message", "kind", "account_id", "visitor_id", "agent_id", "max_queue",
                  "pending", "floor", "holding", "send_lock", "closed", "writer", "token_id",
-                 "session")
+                 "session", "dashboard")
 
     def __init__(self, send: Send, kind: str, account_id: str, *, visitor_id: str | None = None,
                  agent_id: str | None = None, max_queue: int = 256, token_id: str | None = None,
@@ -54,6 +54,7 @@ class Connection:
         self.agent_id = agent_id
         self.token_id = token_id
         self.session = session
+        self.dashboard = False  # a human's dashboard session (set by Hub.connect)
         self.max_queue = max_queue
         self.pending: list[tuple[int | None, str]] | None = None
         # Messages with seq <= floor were already sent by a resume; live copies are skipped.
@@ -166,7 +167,14 @@ class Hub:
         self.visitors: dict[str, set[Connection]] = defaultdict(set)
         self.agents: dict[str, set[Connection]] = defaultdict(set)  # by account
         self.agent_counts: dict[str, int] = defaultdict(int)  # sockets per agent
-        self.human_agents: dict[str, set[str]] = defaultdict(set)  # account -> online humans
+        # Sockets opened with a dashboard session by a human agent: only these make an agent
+        # available (an integration's API-token socket never does).
+        self.dashboard_counts: dict[str, int] = defaultdict(int)
+        self.human_agents: dict[str, set[str]] = defaultdict(set)  # account -> dashboard humans
+        self.account_visitors: dict[str, set[str]] = defaultdict(set)  # account -> visitors here
+        # Called with (account, agent, here) when an agent's dashboard presence changes, on this
+        # node (here=True) or another (the widgets' online state depends on it).
+        self.presence_listeners: list[Any] = []
         self.dropped = 0
         # What each visitor's sockets on this node share: frame budget, typing gate (inbound.py).
         self.inbound: dict[str, Any] = {}
@@ -184,16 +192,19 @@ class Hub:
             group.add(conn)
             first = len(group) == 1
             if first:
+                self.account_visitors[conn.account_id].add(conn.visitor_id)
                 self._announce("visitor", conn.visitor_id, conn.account_id, True, False)
             return first
+        agent = conn.agent_id
+        before = self._agent_state(agent)
         self.agents[conn.account_id].add(conn)
-        self.agent_counts[conn.agent_id] += 1
-        if not is_bot:
-            self.human_agents[conn.account_id].add(conn.agent_id)
-        first = self.agent_counts[conn.agent_id] == 1
-        if first:
-            self._announce("agent", conn.agent_id, conn.account_id, True, not is_bot)
-        return first
+        self.agent_counts[agent] += 1
+        if not is_bot and conn.session is not None:
+            conn.dashboard = True
+            self.dashboard_counts[agent] += 1
+            self.human_agents[conn.account_id].add(agent)
+        self._agent_changed(conn.account_id, agent, before)
+        return self.agent_counts[agent] == 1
 
     def disconnect(self, conn: Connection) -> bool:
         """Unregisters a socket; True when it was the last of its visitor (or agent)."""
@@ -208,25 +219,53 @@ class Hub:
             if not group:
                 del self.visitors[conn.visitor_id]
                 self.inbound.pop(conn.visitor_id, None)
+                here = self.account_visitors.get(conn.account_id)
+                if here is not None:
+                    here.discard(conn.visitor_id)
+                    if not here:
+                        del self.account_visitors[conn.account_id]
                 self._announce("visitor", conn.visitor_id, conn.account_id, False, False)
                 return True
             return False
+        agent = conn.agent_id
+        before = self._agent_state(agent)
         group = self.agents.get(conn.account_id)
         if group is not None:
             group.discard(conn)
             if not group:
                 del self.agents[conn.account_id]
-        self.agent_counts[conn.agent_id] -= 1
-        if self.agent_counts[conn.agent_id] <= 0:
-            del self.agent_counts[conn.agent_id]
-            self._announce("agent", conn.agent_id, conn.account_id, False, False)
-            humans = self.human_agents.get(conn.account_id)
-            if humans is not None:
-                humans.discard(conn.agent_id)
-                if not humans:
-                    del self.human_agents[conn.account_id]
-            return True
-        return False
+        self.agent_counts[agent] -= 1
+        if self.agent_counts[agent] <= 0:
+            del self.agent_counts[agent]
+        if conn.dashboard:
+            self.dashboard_counts[agent] -= 1
+            if self.dashboard_counts[agent] <= 0:
+                del self.dashboard_counts[agent]
+                humans = self.human_agents.get(conn.account_id)
+                if humans is not None:
+                    humans.discard(agent)
+                    if not humans:
+                        del self.human_agents[conn.account_id]
+        self._agent_changed(conn.account_id, agent, before)
+        return agent not in self.agent_counts
+
+    def _agent_state(self, agent_id: str) -> tuple[bool, bool]:
+        return agent_id in self.agent_counts, agent_id in self.dashboard_counts
+
+    def _agent_changed(self, account_id: str, agent_id: str, before: tuple[bool, bool]) -> None:
+        online, dashboard = after = self._agent_state(agent_id)
+        if after == before:
+            return
+        self._announce("agent", agent_id, account_id, online, dashboard)
+        if dashboard != before[1]:
+            self._presence_changed(account_id, agent_id, True)
+
+    def _presence_changed(self, account_id: str, agent_id: str, here: bool) -> None:
+        for listener in self.presence_listeners:
+            try:
+                listener(account_id, agent_id, here)
+            except Exception:
+                log.exception("presence listener failed")
 
     # the per-visitor socket cap, counted across nodes
 
@@ -289,9 +328,30 @@ class Hub:
         return here
 
     def humans_online(self, account_id: str) -> bool:
-        return bool(self.human_agents.get(account_id)) or any(
-            account == account_id and human
-            for node in self._live_nodes() for account, human in node.agents.values())
+        """Whether a human agent has the dashboard open, on any node (Away or not)."""
+        return bool(self.dashboard_agents(account_id))
+
+    def dashboard_online(self, agent_id: str) -> bool:
+        return agent_id in self.dashboard_counts or any(
+            node.agents.get(agent_id, ("", False))[1] for node in self._live_nodes())
+
+    def dashboard_agents(self, account_id: str) -> set[str]:
+        agents = set(self.human_agents.get(account_id, ()))
+        for node in self._live_nodes():
+            agents.update(agent for agent, (account, human) in node.agents.items()
+                          if human and account == account_id)
+        return agents
+
+    def tell_account_visitors(self, account_id: str, frame: dict[str, Any]) -> int:
+        """Sends one frame to every widget of the account connected to this node."""
+        text = orjson.dumps(frame).decode()
+        sent = 0
+        for visitor_id in tuple(self.account_visitors.get(account_id, ())):
+            for conn in tuple(self.visitors.get(visitor_id, ())):
+                if not conn.offer(None, text):
+                    self._drop(conn)
+                sent += 1
+        return sent
 
     # presence across nodes: deltas as they happen, a full snapshot every few seconds
 
@@ -310,12 +370,12 @@ class Hub:
                 "human": human}))
 
     def _snapshot(self) -> dict[str, Any]:
-        humans = {agent for ids in self.human_agents.values() for agent in ids}
         accounts = {conn.agent_id: conn.account_id for group in self.agents.values() for conn in group}
         pairs = [(vid, next(iter(conns)).account_id) for vid, conns in self.visitors.items() if conns]
         return {"node": self.bus.node_id, "visitors": [vid for vid, _ in pairs],
                 "visitorAccounts": [account for _, account in pairs],
-                "agents": [[agent, accounts.get(agent, ""), agent in humans] for agent in self.agent_counts]}
+                "agents": [[agent, accounts.get(agent, ""), agent in self.dashboard_counts]
+                           for agent in self.agent_counts]}
 
     async def start(self) -> None:
         if self.bus.distributed:
@@ -338,16 +398,24 @@ class Hub:
             # visitorAccounts runs beside visitors (absent from older nodes: accounts unknown).
             node.visitors = dict(zip(data["visitors"], data.get("visitorAccounts")
                                      or [""] * len(data["visitors"])))
+            before = {agent: account for agent, (account, human) in node.agents.items() if human}
             node.agents = {agent: (account, human) for agent, account, human in data["agents"]}
+            after = {agent: account for agent, (account, human) in node.agents.items() if human}
+            for agent in before.keys() ^ after.keys():  # a delta lost on the way
+                self._presence_changed(before.get(agent) or after[agent], agent, False)
         elif data["kind"] == "visitor":
             if data["online"]:
                 node.visitors[data["id"]] = event.account_id
             else:
                 node.visitors.pop(data["id"], None)
-        elif data["online"]:
-            node.agents[data["id"]] = (event.account_id, data["human"])
         else:
-            node.agents.pop(data["id"], None)
+            was = node.agents.get(data["id"], ("", False))[1]
+            if data["online"]:
+                node.agents[data["id"]] = (event.account_id, data["human"])
+            else:
+                node.agents.pop(data["id"], None)
+            if was != (data["online"] and data["human"]):
+                self._presence_changed(event.account_id, data["id"], False)
 
     def on_event(self, event: Event) -> None:
         if event.name.startswith("_"):

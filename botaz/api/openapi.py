@@ -34,7 +34,8 @@ WIDGET_CONFIG = Obj("WidgetConfig", {
     "accountName": F("string", "The account's name"),
     "preform": F("object", "Pre-chat form", ref="PreformEdit"),
     "widget": F("object", "Greeting, colour and title", ref="WidgetEdit"),
-    "online": F("boolean", "Whether a human agent is connected right now"),
+    "online": F("boolean", "Whether a human agent is available now (dashboard open, set to "
+                           "Online) and, where business hours are set, within them"),
 })
 _ACCOUNT = Obj("Account", {"_id": F("string", "Account ID"), "name": F("string", "Name"),
                            "siteKey": F("string", "Site key for the widget")})

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..chat import activity, attachments, messages, visitors
+from ..chat.availability import site_online
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import check_origin, settings_of
 from ..chat.views import for_visitor
@@ -53,8 +54,10 @@ async def list_messages(request: Request) -> Response:
 @endpoint("GET", "/widget/v1/config", summary="The widget's settings for a site", tag="widget",
           auth=None, response="WidgetConfig", errors=(400, 404),
           params=(Param("siteKey", "The account's site key", {"type": "string"}, required=True),),
-          description="Pre-chat form, greeting, colour and title, and whether a human agent is "
-                      "online right now.")
+          description="Pre-chat form, greeting, colour and title, and `online`: whether a human "
+                      "agent is available now (signed in to the dashboard and set to Online; an "
+                      "API token's socket never counts) and, where business hours are set, "
+                      "within them. Connected widgets hear changes as `availability` frames.")
 async def config(request: Request) -> Response:
     chat = chat_of(request)
     site_key = request.query_params.get("siteKey")
@@ -67,7 +70,7 @@ async def config(request: Request) -> Response:
     s = settings_of(account)
     return json_response({"accountName": account["name"], "preform": s["preform"],
                           "widget": s["widget"],
-                          "online": request.app.state.hub.humans_online(account["id"])})
+                          "online": await site_online(chat, account)})
 
 
 @endpoint("GET", "/widget/v1/me", summary="The visitor's own object", tag="widget",

@@ -21,6 +21,8 @@ class Presence(Protocol):
     def agent_online(self, agent_id: str) -> bool: ...
     def humans_online(self, account_id: str) -> bool: ...
     def online_visitors(self, account_id: str) -> set[str]: ...
+    def dashboard_online(self, agent_id: str) -> bool: ...
+    def dashboard_agents(self, account_id: str) -> set[str]: ...
 
 
 class NobodyOnline:
@@ -36,6 +38,12 @@ class NobodyOnline:
         return False
 
     def online_visitors(self, account_id: str) -> set[str]:
+        return set()
+
+    def dashboard_online(self, agent_id: str) -> bool:
+        return False
+
+    def dashboard_agents(self, account_id: str) -> set[str]:
         return set()
 
 

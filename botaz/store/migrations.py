@@ -262,6 +262,13 @@ DROP INDEX visitors_activity;
 CREATE INDEX visitors_conversations ON visitors (account_id, last_activity_at, seq)
     WHERE conversation_at IS NOT NULL
 """),
+    (12, "availability and assignment: agents' Online/Away, capacity, round robin", """
+ALTER TABLE agents ADD COLUMN availability TEXT NOT NULL DEFAULT 'online';
+ALTER TABLE agents ADD COLUMN away_auto INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN max_open INTEGER;
+ALTER TABLE agents ADD COLUMN last_assigned_at {BIGINT};
+CREATE INDEX visitors_assignee ON visitors (assignee_id, status)
+"""),
     (13, "web push: agents' browser subscriptions and the push outbox", """
 CREATE TABLE push_subscriptions (
     seq {SEQ},
@@ -301,7 +308,7 @@ CREATE TABLE health_checks (
 """),
 ]
 
-LATEST = MIGRATIONS[-1][0]
+LATEST = max(version for version, _, _ in MIGRATIONS)
 
 
 def render(sql: str, dialect: str) -> list[str]:

@@ -21,7 +21,8 @@ VISITOR_COLUMNS = (
     "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages, "
     "status, assignee_id, last_activity_at, bot_muted_until, conversation_at, visit_started_at"
 )
-AGENT_COLUMNS = "seq, id, account_id, name, email, role, is_bot, created_at, last_online"
+AGENT_COLUMNS = ("seq, id, account_id, name, email, role, is_bot, created_at, last_online, "
+                 "availability, away_auto, max_open")
 VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled", "last_online",
                   "show_bot_messages", "status", "assignee_id", "last_activity_at",
                   "bot_muted_until", "visit_started_at"}
@@ -768,6 +769,90 @@ class Store:
         rows = await self.db.fetchall(
             "SELECT text FROM messages WHERE visitor_id = ? AND by_bot = 1", (visitor_id,))
         return [r["text"] for r in rows]
+
+    # availability and assignment
+
+    async def set_availability(self, agent_id: str, status: str, auto: bool, *,
+                               only_if: str | None = None) -> bool:
+        """Sets an agent's Online/Away; `only_if` makes it conditional ("online": only an agent
+        now online goes away by itself; "auto": only an automatic away comes back by itself)."""
+        where = ""
+        if only_if == "online":
+            where = " AND availability = 'online'"
+        elif only_if == "auto":
+            where = " AND availability = 'away' AND away_auto = 1"
+        count = await self.db.execute(
+            f"UPDATE agents SET availability = ?, away_auto = ? WHERE id = ?{where}",
+            (status, int(auto), agent_id))
+        return count == 1
+
+    async def online_agents(self, account_id: str, agent_ids: Sequence[str],
+                            conn: Conn | None = None) -> list[str]:
+        """Of these agents, the human ones of the account that chose Online."""
+        if not agent_ids:
+            return []
+        marks = ", ".join("?" for _ in agent_ids)
+        rows = await (conn or self.db).fetchall(
+            f"SELECT id FROM agents WHERE account_id = ? AND id IN ({marks}) AND is_bot = 0 "
+            "AND removed_at IS NULL AND availability = 'online' ORDER BY seq",
+            (account_id, *agent_ids))
+        return [r["id"] for r in rows]
+
+    async def set_agent_capacity(self, agent_id: str, max_open: int | None) -> None:
+        await self.db.execute("UPDATE agents SET max_open = ? WHERE id = ?", (max_open, agent_id))
+
+    async def open_assigned_counts(self, account_id: str) -> dict[str, int]:
+        rows = await self.db.fetchall(
+            "SELECT assignee_id, COUNT(*) AS n FROM visitors WHERE account_id = ? "
+            "AND status = 'open' AND assignee_id IS NOT NULL GROUP BY assignee_id", (account_id,))
+        return {r["assignee_id"]: int(r["n"]) for r in rows}
+
+    async def lock_account(self, account_id: str, conn: Conn) -> None:
+        """Serialises assignments of one account until the transaction ends. SQLite needs no
+        lock: a transaction there holds the database's write lock and never suspends."""
+        if conn.dialect == "postgresql":
+            await conn.execute("SELECT id FROM accounts WHERE id = ? FOR UPDATE", (account_id,))
+
+    async def next_assignee(self, account_id: str, agent_ids: Sequence[str],
+                            conn: Conn) -> str | None:
+        """Round robin: of these agents, the one assigned longest ago that is below capacity."""
+        if not agent_ids:
+            return None
+        marks = ", ".join("?" for _ in agent_ids)
+        row = await conn.fetchone(
+            f"SELECT a.id FROM agents a WHERE a.account_id = ? AND a.id IN ({marks}) "
+            "AND a.is_bot = 0 AND a.removed_at IS NULL AND a.availability = 'online' "
+            "AND (a.max_open IS NULL OR a.max_open > (SELECT COUNT(*) FROM visitors v "
+            "WHERE v.assignee_id = a.id AND v.status = 'open')) "
+            "ORDER BY COALESCE(a.last_assigned_at, 0), a.seq LIMIT 1", (account_id, *agent_ids))
+        return row["id"] if row else None
+
+    async def waiting_conversations(self, account_id: str, limit: int) -> list[Row]:
+        """Open, unassigned conversations (a visitor has written), longest waiting first."""
+        return await self.db.fetchall(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors v WHERE v.account_id = ? AND v.status = 'open' "
+            "AND v.assignee_id IS NULL AND v.banned = 0 AND EXISTS (SELECT 1 FROM messages m "
+            "WHERE m.visitor_id = v.id AND m.user_id IS NULL AND m.deleted_at IS NULL) "
+            "ORDER BY v.last_activity_at, v.seq LIMIT ?", (account_id, limit))
+
+    async def claim_assignment(self, visitor_id: str, agent_id: str, previous: str | None,
+                               at: int, conn: Conn) -> bool:
+        """Assigns only if the assignee is still `previous`: two nodes never both assign."""
+        if previous is None:
+            count = await conn.execute(
+                "UPDATE visitors SET assignee_id = ?, status = 'open' WHERE id = ? "
+                "AND assignee_id IS NULL", (agent_id, visitor_id))
+        else:
+            count = await conn.execute(
+                "UPDATE visitors SET assignee_id = ?, status = 'open' WHERE id = ? "
+                "AND assignee_id = ?", (agent_id, visitor_id, previous))
+        if count == 1:
+            # Strictly increasing per account, so two assignments in one millisecond still rotate.
+            await conn.execute(
+                "UPDATE agents SET last_assigned_at = (SELECT CASE WHEN MAX(o.last_assigned_at) >= ? "
+                "THEN MAX(o.last_assigned_at) + 1 ELSE ? END FROM agents o "
+                "WHERE o.account_id = agents.account_id) WHERE id = ?", (at, at, agent_id))
+        return count == 1
 
     # audit log and erasure
 

@@ -1258,6 +1258,12 @@
       case "typing":
         if (data.userId) showAgentTyping(!!data.typing);
         break;
+      case "availability": // an agent went Online or Away, or business hours began or ended
+        if (config && typeof data.online === "boolean") {
+          config.online = data.online;
+          applyConfig();
+        }
+        break;
       case "error":
         // E.g. the resume point is unknown: fall back to reloading the conversation.
         loadHistory().catch(function () { /* the next reconnect tries again */ });

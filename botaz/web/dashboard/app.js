@@ -10,6 +10,7 @@ import { mountInbox } from "./inbox.js";
 import { mountAgents } from "./agents.js";
 import { mountSettings } from "./settings.js";
 import { mountVisitors } from "./visitors.js";
+import { availabilitySwitch, startAvailability } from "./availability.js";
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
@@ -142,6 +143,7 @@ function renderHeader() {
     h("nav", { class: "main-nav", "aria-label": "Main" }, list),
     h("div", { class: "topbar-right" },
       connStatus,
+      availabilitySwitch(),
       sound,
       h("div", { class: "whoami" },
         avatar(me._id, me.name, true, "sm"),
@@ -187,6 +189,7 @@ async function boot() {
   }
   renderHeader();
   notify.startAlerts({ realtime, nav, session, agentName });
+  startAvailability();
   realtime.start();
   render();
 }

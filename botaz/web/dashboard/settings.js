@@ -10,6 +10,7 @@ import {
 import { session, agentName, setCanned, nav, realtime } from "./state.js";
 import { section, field, errorRegion, okRegion, flash } from "./forms.js";
 import { createBotSection } from "./settings-bot.js";
+import { createAvailabilitySection } from "./settings-availability.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
 import { createAuditSection } from "./settings-audit.js";
 import { createNotificationsSection } from "./settings-notifications.js";
@@ -326,13 +327,14 @@ export function mountSettings(container) {
   // ----- bot, webhooks, audit log
   const isDestroyed = () => destroyed;
   const bot = createBotSection({ owner, readOnlyNote, isDestroyed });
+  const availability = createAvailabilitySection({ owner, readOnlyNote, isDestroyed });
   const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
   const notifications = createNotificationsSection({ isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
-    [originsSection, "Allowed websites"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
+    [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
     [notifications.el, "My notifications"], [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
@@ -395,6 +397,7 @@ export function mountSettings(container) {
     tokensStatus.textContent = err.status === 403 ? "Only owners can see and manage API tokens." : `Could not load tokens: ${err.message}`;
   });
   bot.load();
+  availability.load();
   webhooks?.load();
   audit?.load();
   notifications.load();
