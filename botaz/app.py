@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
+from .api import mail as mail_api  # noqa: F401
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -34,6 +35,7 @@ from .observability import Observe, configure_logging, healthz, metrics, readyz,
 from .ratelimit import MemoryLimiter, RedisLimiter
 from .store import Store
 from .webhooks.dispatcher import Dispatcher
+from .mail.sender import Mailer
 
 log = logging.getLogger("botaz")
 
@@ -179,6 +181,9 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         app.state.dispatcher = Dispatcher(app.state.chat, poll_interval=settings.webhook_poll_interval,
                                           backoff_scale=settings.webhook_backoff_scale)
         app.state.dispatcher.start()
+        app.state.mailer = Mailer(app.state.chat, poll_interval=settings.webhook_poll_interval,
+                                  backoff_scale=settings.webhook_backoff_scale)
+        app.state.mailer.start()
         app.state.bots = BotRunner(app.state.chat)
         app.state.limiter = None
         if settings.rate_limits:
@@ -193,6 +198,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
             await app.state.bots.stop()
             if app.state.limiter is not None:
                 await app.state.limiter.close()
+            await app.state.mailer.stop()
             await app.state.dispatcher.stop()
             await app.state.hub.shutdown()
             app.state.hub.stop()
@@ -210,6 +216,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/widget/{name:str}", files.widget_module, methods=["GET"]),
         Route("/demo", files.demo_page, methods=["GET"]),
         Route("/login", dashboard.login_page, methods=["GET"]),
+        Route("/reset-password", dashboard.reset_page, methods=["GET"]),
         Route("/", dashboard.app_page, methods=["GET"]),
         Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),
         Route("/agents", dashboard.app_page, methods=["GET"]),

@@ -113,6 +113,10 @@ class Settings:
     def __post_init__(self) -> None:
         for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
             parse_rate(getattr(self, name), name)
+        if self.smtp_url:
+            from .mail.sender import SmtpServer
+
+            SmtpServer.parse(self.smtp_url)
 
     def base_url(self) -> str:
         """BOTAZ_PUBLIC_URL, else the URL `botaz serve` listens on: the base of emailed links."""

@@ -27,12 +27,15 @@ ERROR_TEXT = {
     413: "Body too large.",
     415: "POST/PUT without `Content-Type: application/json`.",
     429: "Rate limited; see `Retry-After`.",
+    503: "The server is not set up for this (e.g. it sends no email).",
 }
 WIDGET_CONFIG = Obj("WidgetConfig", {
     "accountName": F("string", "The account's name"),
     "preform": F("object", "Pre-chat form", ref="PreformEdit"),
     "widget": F("object", "Greeting, colour and title", ref="WidgetEdit"),
     "online": F("boolean", "Whether a human agent is connected right now"),
+    "email": F("object", "{\"enabled\": whether the server sends email, \"offlineMessage\": "
+                         "{\"en\", \"az\"} the account's offline-form text}"),
 })
 _ACCOUNT = Obj("Account", {"_id": F("string", "Account ID"), "name": F("string", "Name"),
                            "siteKey": F("string", "Site key for the widget")})
@@ -92,6 +95,7 @@ TAGS = [
     {"name": "bots", "description": "The rule bot, external bots, and bots per visitor."},
     {"name": "webhooks", "description": "Signed event deliveries to your server, managed by owners."},
     {"name": "auth", "description": "The dashboard's session sign-in (cookie + CSRF token)."},
+    {"name": "email", "description": "Outgoing email: whether it is on, and the delivery log."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
 ]
 

@@ -21,6 +21,8 @@ DEFAULT_ACCOUNT_SETTINGS: dict[str, Any] = {
     "allowedOrigins": [],
     "preform": {"enabled": False, "fields": ["name", "email"]},
     "widget": {"greeting": "Hi! How can we help you?", "color": "#2563eb", "title": "Chat with us"},
+    # docs/email.md; an empty offline message means the widget's own wording.
+    "email": {"transcriptOnResolve": False, "locale": "en", "offlineMessage": {"en": "", "az": ""}},
 }
 
 
