@@ -124,7 +124,9 @@ class Mailer:
         room = MAX_IN_FLIGHT - len(self._tasks)
         if room <= 0:
             return
-        for row in await store.claim_emails(now, LEASE_MS, room):
+        # A lease outlives any attempt (TIMEOUT); tests shrink it with the backoff, not below 2 s.
+        lease = max(2000, int(LEASE_MS * min(1.0, self.backoff_scale)))
+        for row in await store.claim_emails(now, lease, room):
             task = asyncio.get_running_loop().create_task(self._deliver(row))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
