@@ -1,5 +1,6 @@
 // /settings: widget install snippet, widget look, pre-chat form, allowed websites, the bot,
-// canned responses, API tokens, webhooks, the agent's password and the audit log. Owners edit
+// canned responses, API tokens, webhooks, email and its log, the agent's own preferences and
+// password, and the audit log. Owners edit
 // account settings; other agents see them read-only. /settings#<section> scrolls to a section
 // (e.g. #audit, the "Audit log" link of the header).
 
@@ -12,6 +13,7 @@ import { section, field, errorRegion, okRegion, flash } from "./forms.js";
 import { createBotSection } from "./settings-bot.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
 import { createAuditSection } from "./settings-audit.js";
+import { createEmailSections } from "./settings-email.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -137,6 +139,7 @@ export function mountSettings(container) {
 
   function fillSettings(s) {
     if (!s) return;
+    email.fill(s);
     const w = s.widget || {};
     greeting.value = w.greeting ?? "";
     title.value = w.title ?? "";
@@ -327,11 +330,14 @@ export function mountSettings(container) {
   const bot = createBotSection({ owner, readOnlyNote, isDestroyed });
   const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
+  const email = createEmailSections({ owner, readOnlyNote, isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
     [originsSection, "Allowed websites"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
+    [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
+    [email.prefsSection, "My preferences"],
     [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
     ...sections.map(([s, label]) => h("li", null, h("a", { href: `/settings#${s.id}`, onClick: (e) => {
@@ -395,6 +401,7 @@ export function mountSettings(container) {
   bot.load();
   webhooks?.load();
   audit?.load();
+  email.load();
   const offAgents = realtime.on("agents.changed", () => bot.refreshAgents());
 
   return {
