@@ -177,9 +177,10 @@ async def _reply_email(chat: Chat, visitor_id: str, now: int, cutoff: int) -> in
         due = [r for r in rows if r["sent_at"] <= cutoff]
         if not due:
             return 0
+        if locked["email"] != visitor["email"]:
+            return 0  # the address changed since we looked: the next check sees the new one
         unseen = [r for r in rows if not r["seen"] and r["deleted_at"] is None and not r["by_bot"]]
-        if (prepared is None or locked["email"] != visitor["email"] or locked["banned"]
-                or not any(r["sent_at"] <= cutoff for r in unseen)):
+        if prepared is None or not any(r["sent_at"] <= cutoff for r in unseen):
             # Nobody to write to, or nothing unseen that is due: these need no email, ever.
             await store.mark_mailed([r["seq"] for r in due], 0, tx)
             return 0
