@@ -435,9 +435,9 @@ def test_without_smtp_nothing_is_sent_and_the_api_says_so(botaz: Botaz) -> None:
     assert botaz.client.get("/api/email/status", headers=acct.headers).json()["enabled"] is False
     v = botaz.visitor(acct)
     r = botaz.client.post("/widget/v1/transcript", headers=vh(v), json={"email": "a@example.com"})
-    assert r.status_code == 503 and "BOTAZ_SMTP_URL" in r.json()["message"]
+    assert r.status_code == 409 and "BOTAZ_SMTP_URL" in r.json()["message"]
     r = botaz.client.post("/auth/password-reset", json={"email": "a@example.com"})
-    assert r.status_code == 503
+    assert r.status_code == 409
     config = botaz.client.get(f"/widget/v1/config?siteKey={acct.site_key}").json()
     assert config["email"]["enabled"] is False
     assert botaz.client.get("/api/emails", headers=acct.headers).json() == {"items": [], "next": None}

@@ -11,8 +11,7 @@ from starlette.responses import Response
 from ..chat.errors import DomainError
 
 STATUS_BY_KIND = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-                  "conflict": 409, "too_large": 413, "unsupported_type": 415, "throttled": 429,
-                  "unavailable": 503}
+                  "conflict": 409, "too_large": 413, "unsupported_type": 415, "throttled": 429}
 JSON_TYPE = "application/json"
 
 

@@ -58,7 +58,7 @@ async def email_log(request: Request) -> Response:
 
 @endpoint("POST", "/widget/v1/transcript", summary="Email the conversation to the visitor",
           tag="widget", auth="visitor", body=mail.TRANSCRIPT_REQUEST, response="TranscriptQueued",
-          status=202, errors=(400, 401, 403, 415, 429, 503),
+          status=202, errors=(400, 401, 403, 409, 415, 429),
           description="Queues an email with every message of the conversation to `email`, or to "
                       "the visitor's email. A visitor without an email gets `email` saved. "
                       "At most 3 an hour per visitor and 20 per client address.")
@@ -81,7 +81,7 @@ async def leave_email(request: Request) -> Response:
 
 @endpoint("POST", "/auth/password-reset", summary="Ask for a password reset link", tag="auth",
           auth=None, body=password_reset.RESET_REQUEST, response="PasswordResetRequested",
-          status=202, errors=(400, 415, 429, 503),
+          status=202, errors=(400, 409, 415, 429),
           description="Emails every agent who signs in with `email` a link, valid one hour and "
                       "usable once, to choose a new password. The answer is the same whether or "
                       "not the email is known. At most 3 requests an hour per email and 20 per "

@@ -27,7 +27,6 @@ ERROR_TEXT = {
     413: "Body too large.",
     415: "POST/PUT without `Content-Type: application/json`.",
     429: "Rate limited; see `Retry-After`.",
-    503: "The server is not set up for this (e.g. it sends no email).",
 }
 WIDGET_CONFIG = Obj("WidgetConfig", {
     "accountName": F("string", "The account's name"),

@@ -32,8 +32,3 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     kind = "conflict"
-
-
-class Unavailable(DomainError):
-    """The server is not set up for this (e.g. no BOTAZ_SMTP_URL for email)."""
-    kind = "unavailable"

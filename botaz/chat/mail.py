@@ -29,7 +29,7 @@ from ..schema import F, Obj
 from ..store.db import Conn, Row
 from .accounts import Principal
 from .context import Chat
-from .errors import Invalid, Unavailable
+from .errors import Conflict, Invalid
 from .links import conversation_link
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .replies import reply_address
@@ -84,7 +84,8 @@ def enabled(chat: Chat) -> bool:
 
 def require_mail(chat: Chat) -> None:
     if not enabled(chat):
-        raise Unavailable("This server does not send email (BOTAZ_SMTP_URL is not set).")
+        # 409: the request is fine; the server's set-up does not allow it (not a server fault).
+        raise Conflict("This server does not send email (BOTAZ_SMTP_URL is not set).")
 
 
 def _wake(chat: Chat) -> None:

@@ -94,7 +94,7 @@ forgotForm.addEventListener("submit", async (e) => {
     forgotDone.textContent = result.message;
     forgotDone.hidden = false;
   } catch (err) {
-    forgotError.textContent = err.status === 503
+    forgotError.textContent = err.status === 409
       ? "This server does not send email. Ask the person who runs botaz to run: botaz reset-password --email " + forgotEmail.value.trim()
       : err.message || "Could not send the link.";
     forgotError.hidden = false;
