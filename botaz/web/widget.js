@@ -486,23 +486,22 @@
   ui.awayEmail = h("input", { type: "email", name: "email", autocomplete: "email", required: true,
     "aria-label": T.yourEmail, placeholder: T.yourEmail, maxlength: "254" });
   ui.awaySave = h("button", { type: "submit", class: "primary", text: T.saveEmail });
-  ui.awayForm = h("form", { class: "mailform", novalidate: true, hidden: true }, [ui.awayEmail, ui.awaySave]);
+  // Its controls join the page only while they are usable, so that the page's other "email"
+  // fields (the pre-chat form) keep their labels to themselves.
+  ui.awayForm = h("form", { class: "mailform", novalidate: true }, [ui.awayEmail, ui.awaySave]);
   ui.awayNote = h("p", { class: "mailnote", role: "status" });
-  ui.offline.appendChild(ui.awayForm);
-  ui.offline.appendChild(ui.awayNote);
   // "Email me this conversation".
   ui.transcriptOpen = h("button", { type: "button", class: "linkbtn", text: T.transcript,
     "aria-expanded": "false" });
   ui.transcriptEmail = h("input", { type: "email", name: "email", autocomplete: "email", required: true,
     "aria-label": T.yourEmail, placeholder: T.yourEmail, maxlength: "254" });
-  ui.transcriptForm = h("form", { class: "mailform", novalidate: true, hidden: true }, [
+  ui.transcriptForm = h("form", { class: "mailform", novalidate: true }, [
     ui.transcriptEmail, h("button", { type: "submit", class: "primary", text: T.sendTranscript }),
     h("button", { type: "button", class: "linkbtn", text: T.cancel,
       onclick: function () { showTranscriptForm(false); } })
   ]);
   ui.transcriptNote = h("p", { class: "mailnote", role: "status" });
-  ui.mailbar = h("div", { class: "mailbar", hidden: true },
-    [ui.transcriptOpen, ui.transcriptForm, ui.transcriptNote]);
+  ui.mailbar = h("div", { class: "mailbar", hidden: true }, [ui.transcriptOpen, ui.transcriptNote]);
 
   ui.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": T.messages,
     tabindex: "0" });
@@ -726,7 +725,12 @@
     var texts = (config && config.email && config.email.offlineMessage) || {};
     var custom = typeof texts[LANG] === "string" ? texts[LANG].trim() : "";
     ui.offlineText.textContent = on ? (custom || T.awayEmail) : T.offlineNote;
-    ui.awayForm.hidden = !on || banned;
+    if (on && !banned) {
+      if (!ui.awayForm.parentNode) { ui.offline.appendChild(ui.awayForm); ui.offline.appendChild(ui.awayNote); }
+    } else {
+      ui.awayForm.remove();
+      ui.awayNote.remove();
+    }
     if (visitor && visitor.email && !ui.awayEmail.value) ui.awayEmail.value = visitor.email;
     if (visitor && visitor.email && !ui.transcriptEmail.value) ui.transcriptEmail.value = visitor.email;
     ui.mailbar.hidden = !on || banned;
@@ -767,7 +771,8 @@
   });
 
   function showTranscriptForm(show) {
-    ui.transcriptForm.hidden = !show;
+    if (show) ui.mailbar.insertBefore(ui.transcriptForm, ui.transcriptNote);
+    else ui.transcriptForm.remove();
     ui.transcriptOpen.hidden = show;
     ui.transcriptOpen.setAttribute("aria-expanded", show ? "true" : "false");
     if (show) {
@@ -792,7 +797,7 @@
     var submit = ui.transcriptForm.querySelector("button[type=submit]");
     submit.disabled = true;
     mailCall("/widget/v1/transcript", { email: email, locale: LANG }, ui.transcriptNote, function () {
-      ui.transcriptForm.hidden = true;
+      ui.transcriptForm.remove();
       ui.transcriptOpen.hidden = false;
       ui.transcriptOpen.setAttribute("aria-expanded", "false");
       ui.transcriptNote.textContent = T.transcriptSent(email);

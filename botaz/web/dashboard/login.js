@@ -56,15 +56,13 @@ form.addEventListener("submit", async (e) => {
 });
 
 // "Forgot password?": the same answer whether or not the email is known (no enumeration).
-const forgotForm = document.getElementById("forgot-form");
-const forgotEmail = document.getElementById("forgot-email");
-const forgotError = document.getElementById("forgot-error");
-const forgotDone = document.getElementById("forgot-done");
-const forgotSend = document.getElementById("forgot-send");
+const template = document.getElementById("forgot-template");
+let forgotForm, forgotEmail, forgotError, forgotDone, forgotSend;
 
 function showForgot(open) {
+  if (open && !forgotForm) buildForgot();
   form.hidden = open;
-  forgotForm.hidden = !open;
+  if (forgotForm) forgotForm.hidden = !open;
   if (open) {
     forgotEmail.value = email.value.trim();
     forgotError.hidden = true;
@@ -76,9 +74,19 @@ function showForgot(open) {
 }
 
 document.getElementById("forgot-open").addEventListener("click", () => showForgot(true));
-document.getElementById("forgot-back").addEventListener("click", () => showForgot(false));
 
-forgotForm.addEventListener("submit", async (e) => {
+function buildForgot() {
+  template.after(template.content.cloneNode(true));
+  forgotForm = document.getElementById("forgot-form");
+  forgotEmail = document.getElementById("forgot-email");
+  forgotError = document.getElementById("forgot-error");
+  forgotDone = document.getElementById("forgot-done");
+  forgotSend = document.getElementById("forgot-send");
+  document.getElementById("forgot-back").addEventListener("click", () => showForgot(false));
+  forgotForm.addEventListener("submit", sendLink);
+}
+
+async function sendLink(e) {
   e.preventDefault();
   forgotError.hidden = true;
   forgotDone.hidden = true;
@@ -100,7 +108,7 @@ forgotForm.addEventListener("submit", async (e) => {
     forgotError.hidden = false;
   }
   forgotSend.disabled = false;
-});
+}
 
 const notice = new URLSearchParams(location.search).get("reset");
 if (notice === "done") {
