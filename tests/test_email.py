@@ -317,6 +317,9 @@ def test_delivery_log_and_retry_after_the_smtp_server_comes_back(
     assert item["recipient"] == address and item["subject"] == "Your conversation with Log Co"
     assert item["visitorId"] == v["visitorId"] and item["sentAt"] and item["nextAttemptAt"] is None
     assert len(inbox.matching(to=address)) == 1
+    metrics = b.client.get("/metrics").text
+    assert "botaz_email_queue_depth" in metrics
+    assert float(metrics.split("\nbotaz_email_failures_total ")[1].split()[0]) >= 2
     # Paginated like the other lists; owners only.
     b.client.post("/widget/v1/transcript", headers=vh(v), json={})
     inbox.wait_for(2, to=address)

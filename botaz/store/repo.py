@@ -823,10 +823,12 @@ class Store:
         """Visitors with messages not yet dealt with by mail, sent before `before`: agents'
         messages (replies the visitor may not have seen) or visitors' (that may need an alert)."""
         side = "user_id IS NOT NULL" if agents else "user_id IS NULL"
+        # Newest first: replies to visitors whose widget stays open wait here for as long as it
+        # does, and must not crowd out the conversations that are due now.
         return await self.db.fetchall(
-            "SELECT visitor_id, MIN(sent_at) AS first_at FROM messages "
+            "SELECT visitor_id, MAX(sent_at) AS last_at FROM messages "
             f"WHERE mail_at IS NULL AND sent_at <= ? AND {side} GROUP BY visitor_id "
-            "ORDER BY MIN(sent_at) LIMIT ?", (before, limit))
+            "ORDER BY MAX(sent_at) DESC LIMIT ?", (before, limit))
 
     async def lock_visitor_for_mail(self, visitor_id: str, conn: Conn) -> Row | None:
         """The visitor's row, locked for this transaction; None if another node holds it."""
