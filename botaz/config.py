@@ -114,7 +114,7 @@ class Settings:
         for name in ("rate_limit_token", "rate_limit_visitor", "rate_limit_visitor_create"):
             parse_rate(getattr(self, name), name)
         if self.smtp_url:
-            from .mail.sender import SmtpServer
+            from .mail.smtp import SmtpServer
 
             SmtpServer.parse(self.smtp_url)
 

@@ -17,7 +17,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from botaz.chat.context import Chat
 from botaz.config import Settings
 from botaz.events import EventBus
-from botaz.mail.sender import Mailer, PermanentFailure, SmtpServer
+from botaz.mail.sender import Mailer, PermanentFailure
+from botaz.mail.smtp import SmtpServer
 from tests.conftest import free_port
 from tests.mailtools import Inbox
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
@@ -18,6 +16,7 @@ from ..chat import mail
 from ..chat.context import Chat
 from ..ids import now_ms
 from ..store.db import Row
+from .smtp import SmtpServer
 
 log = logging.getLogger("botaz.mail")
 
@@ -29,30 +28,6 @@ LEASE_MS = 120_000
 MAX_IN_FLIGHT = 8
 PRUNE_EVERY_MS = 10 * 60 * 1000
 KEEP_EMAILS_MS = 30 * 24 * 3600 * 1000  # the delivery log, like webhooks'
-
-
-@dataclass(frozen=True)
-class SmtpServer:
-    host: str
-    port: int
-    tls: bool  # smtps: TLS from the first byte; smtp: STARTTLS when the server offers it
-    username: str | None
-    password: str | None
-
-    @classmethod
-    def parse(cls, url: str) -> "SmtpServer":
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("BOTAZ_SMTP_URL must look like smtp://[user:password@]host:port "
-                             "or smtps://...")
-        tls = parts.scheme == "smtps"
-        try:
-            port = parts.port or (465 if tls else 25)
-        except ValueError:
-            raise ValueError("BOTAZ_SMTP_URL has a bad port.") from None
-        return cls(parts.hostname, port, tls,
-                   unquote(parts.username) if parts.username else None,
-                   unquote(parts.password) if parts.password else None)
 
 
 class PermanentFailure(Exception):
@@ -181,10 +156,4 @@ class Mailer:
             row["seq"], status="failed" if gave_up else "pending", attempts=attempts, at=now,
             next_attempt_at=None if gave_up else now + backoff_ms(attempts, self.backoff_scale),
             error=error)
-
-
-def check_smtp_url(url: str | None) -> None:
-    """Raises ValueError for a BOTAZ_SMTP_URL botaz cannot use."""
-    if url:
-        SmtpServer.parse(url)
 
