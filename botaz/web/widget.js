@@ -410,6 +410,7 @@
     ".mailform input:focus{border-color:var(--bz-accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--bz-accent) 22%,transparent)}",
     ".mailform .primary{padding:7px 12px;font-size:14px}",
     ".mailnote{margin:6px 0 0;font-size:13px}",
+    ".formlabel{flex-basis:100%;font-size:12.5px;font-weight:600}",
     ".mailbar{flex:none;padding:0 14px 6px;background:var(--bz-bg);font-size:13px;color:var(--bz-text)}",
     ".linkbtn{background:none;border:0;padding:2px 0;color:var(--bz-text);text-decoration:underline;font-size:12.5px}",
     ".linkbtn:focus-visible{outline:2px solid var(--bz-accent);outline-offset:2px;border-radius:4px}",
@@ -495,7 +496,8 @@
     "aria-expanded": "false" });
   ui.transcriptEmail = h("input", { type: "email", name: "email", autocomplete: "email", required: true,
     "aria-label": T.yourEmail, placeholder: T.yourEmail, maxlength: "254" });
-  ui.transcriptForm = h("form", { class: "mailform", novalidate: true }, [
+  ui.transcriptForm = h("form", { class: "mailform", novalidate: true, "aria-label": T.transcript }, [
+    h("span", { class: "formlabel", text: T.transcript }),
     ui.transcriptEmail, h("button", { type: "submit", class: "primary", text: T.sendTranscript }),
     h("button", { type: "button", class: "linkbtn", text: T.cancel,
       onclick: function () { showTranscriptForm(false); } })
