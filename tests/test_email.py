@@ -219,6 +219,9 @@ def test_transcript_on_request(mailbotaz: Botaz, inbox: Inbox) -> None:
     assert r.status_code == 400 and "email" in r.json()["message"]
     b.client.post("/widget/v1/messages", headers=vh(v), json={"text": "My order is late"})
     b.send(acct, v["visitorId"], "Sorry, it ships today")
+    up = b.client.post("/widget/v1/attachments", content=b"order 42",
+                       headers={**vh(v), "Content-Type": "text/plain", "X-Filename": "receipt.txt"})
+    assert up.status_code == 201, up.text
     address = unique_email("transcript")
     r = b.client.post("/widget/v1/transcript", headers=vh(v), json={"email": address})
     assert r.status_code == 202, r.text
@@ -226,6 +229,7 @@ def test_transcript_on_request(mailbotaz: Botaz, inbox: Inbox) -> None:
     [msg] = inbox.wait_for(1, to=address, subject="Your conversation with Transcripts")
     text, _ = bodies(msg)
     assert "My order is late" in text and "Sorry, it ships today" in text and "You (" in text
+    assert "File (open the conversation to download it): receipt.txt" in text
     assert msg["Reply-To"] and msg["Reply-To"].endswith("@localhost")
     # The address was saved on the visitor, who had none.
     assert b.client.get("/widget/v1/me", headers=vh(v)).json()["email"] == address

@@ -128,8 +128,10 @@ def _greeting_name(visitor: Row) -> str:
 
 
 def _entries(rows: list[Row], names: dict[str, str], locale: str, visitor_label: str) -> list[Entry]:
-    return [Entry(names.get(r["user_id"], "") if r["user_id"] else visitor_label,
-                  r["sent_at"], r["text"]) for r in rows]
+    # A file's message text is its name; the file itself needs a signed-in browser to download.
+    return [Entry(names.get(r["user_id"], "") if r["user_id"] else visitor_label, r["sent_at"],
+                  f"{compose.t(locale, 'file')}: {r['text']}" if r["attachment"] else r["text"])
+            for r in rows]
 
 
 # scheduled checks

@@ -38,6 +38,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "reset.footer": "If you did not ask for this, ignore this email: your password stays as "
                         "it is, and the link works once only.",
         "you": "You",
+        "file": "File (open the conversation to download it)",
         "visitor": "A visitor",
         "footer": "Sent by {account}.",
     },
@@ -61,6 +62,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "reset.footer": "Bunu siz istəməmisinizsə, bu məktubu nəzərə almayın: şifrəniz dəyişmir, "
                         "link isə yalnız bir dəfə işləyir.",
         "you": "Siz",
+        "file": "Fayl (yükləmək üçün söhbəti açın)",
         "visitor": "Ziyarətçi",
         "footer": "{account} tərəfindən göndərilib.",
     },
