@@ -44,8 +44,8 @@ class Mailer:
         self.server = SmtpServer.parse(chat.settings.smtp_url) if chat.settings.smtp_url else None
         self.poll_interval = poll_interval
         self.backoff_scale = backoff_scale
-        # The scheduled checks run often enough that an email leaves within a few seconds of
-        # its delay (a quarter of the shorter delay, at least every 5 s).
+        # The scheduled checks run every poll interval (a second), or a quarter of the shorter
+        # delay when that is less, so an email leaves within about a second of its delay.
         shortest = min(chat.settings.email_delay_s, chat.settings.alert_delay_s)
         self.check_every = max(0.05, min(5.0, shortest / 4, poll_interval))
         self._wake = asyncio.Event()
