@@ -21,6 +21,7 @@ from .api import link
 from .api import availability  # noqa: F401 (its endpoints register on import)
 from .api.availability import OnlineWatch
 from .chat.assignment import AutoAssigner
+from .api import mail as mail_api  # noqa: F401
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -40,6 +41,7 @@ from .observability import Observe, configure_logging, healthz, metrics, readyz,
 from .ratelimit import MemoryLimiter, RedisLimiter
 from .store import Store
 from .webhooks.dispatcher import Dispatcher
+from .mail.sender import Mailer
 
 log = logging.getLogger("botaz")
 
@@ -189,6 +191,9 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         app.state.push = PushSender(app.state.chat, poll_interval=settings.webhook_poll_interval,
                                     backoff_scale=settings.webhook_backoff_scale)
         app.state.push.start()
+        app.state.mailer = Mailer(app.state.chat, poll_interval=settings.webhook_poll_interval,
+                                  backoff_scale=settings.webhook_backoff_scale)
+        app.state.mailer.start()
         app.state.bots = BotRunner(app.state.chat)
         app.state.assigner = AutoAssigner(app.state.chat)
         app.state.online_watch = OnlineWatch(app.state.chat, app.state.hub)
@@ -217,6 +222,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
             if app.state.limiter is not None:
                 await app.state.limiter.close()
             await app.state.push.stop()
+            await app.state.mailer.stop()
             await app.state.dispatcher.stop()
             await app.state.hub.shutdown()
             app.state.hub.stop()
@@ -235,6 +241,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/demo", files.demo_page, methods=["GET"]),
         Route("/c/{token}", link.conversation_page, methods=["GET"]),
         Route("/login", dashboard.login_page, methods=["GET"]),
+        Route("/reset-password", dashboard.reset_page, methods=["GET"]),
         Route("/", dashboard.app_page, methods=["GET"]),
         Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),
         Route("/agents", dashboard.app_page, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""The `botaz` command: serve, create-account, create-agent, migrate."""
+"""The `botaz` command: serve, create-account, create-agent, reset-password, migrate."""
 
 from __future__ import annotations
 
@@ -50,6 +50,22 @@ def cmd_create_agent(args: argparse.Namespace, settings: Settings) -> int:
         chat, account_id=args.account, name=args.name, email=args.email, password=args.password,
         bot=args.bot)))
     _print(result, args.json)
+    return 0
+
+
+def cmd_reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    """A new password for an agent, printed: for installations that send no email."""
+    from .chat.password_reset import do_reset_password_cli
+
+    result = asyncio.run(_with_chat(settings, lambda chat: do_reset_password_cli(
+        chat, args.email, args.account)))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"New password for {result['email']} (account {result['accountId']}): "
+              f"{result['password']}")
+        print("Every session of this agent was signed out; sign in with the new password and "
+              "change it under Settings.")
     return 0
 
 
@@ -271,6 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--json", action="store_true", help="print one JSON object")
     agent.add_argument("--database-url", dest="database_url_sub", metavar="URL")
     agent.set_defaults(func=cmd_create_agent)
+
+    reset = sub.add_parser("reset-password", help="give an agent a new random password and print it")
+    reset.add_argument("--email", required=True, help="the email the agent signs in with")
+    reset.add_argument("--account", help="account ID, needed when the email is an agent's in "
+                                         "several accounts")
+    reset.add_argument("--json", action="store_true", help="print one JSON object")
+    reset.add_argument("--database-url", dest="database_url_sub", metavar="URL")
+    reset.set_defaults(func=cmd_reset_password)
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.add_argument("--database-url", dest="database_url_sub", metavar="URL")

@@ -173,6 +173,10 @@ class Settings:
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be a positive number of seconds")
+        if self.smtp_url:
+            from .mail.smtp import SmtpServer
+
+            SmtpServer.parse(self.smtp_url)
 
     def base_url(self) -> str:
         """BOTAZ_PUBLIC_URL, else the URL `botaz serve` listens on: the base of emailed links."""

@@ -40,6 +40,11 @@ WEBHOOK_DELIVERED = Gauge("botaz_webhook_delivered_total", "Webhook deliveries m
                           registry=REGISTRY)
 WEBHOOK_FAILURES = Gauge("botaz_webhook_failures_total", "Failed webhook attempts on this node (counter)",
                          registry=REGISTRY)
+EMAIL_QUEUE = Gauge("botaz_email_queue_depth", "Emails pending (queued or being retried)",
+                    registry=REGISTRY)
+EMAIL_SENT = Gauge("botaz_email_sent_total", "Emails sent by this node (counter)", registry=REGISTRY)
+EMAIL_FAILURES = Gauge("botaz_email_failures_total", "Failed email attempts on this node (counter)",
+                       registry=REGISTRY)
 GC_PAUSE = Histogram("botaz_gc_pause_seconds", "Event loop pauses for Python's cyclic garbage collector",
                      ["generation"], buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                               0.5, 1, 2.5), registry=REGISTRY)
@@ -205,4 +210,7 @@ async def metrics(request: Request) -> Response:
     WEBHOOK_QUEUE.set(await state.chat.store.pending_deliveries())
     WEBHOOK_DELIVERED.set(state.dispatcher.delivered)
     WEBHOOK_FAILURES.set(state.dispatcher.failed_attempts)
+    EMAIL_QUEUE.set(await state.chat.store.pending_emails())
+    EMAIL_SENT.set(state.mailer.sent)
+    EMAIL_FAILURES.set(state.mailer.failed_attempts)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -28,6 +28,10 @@ async def login_page(request: Request) -> Response:
     return _page("login.html")
 
 
+async def reset_page(request: Request) -> Response:
+    return _page("reset.html")
+
+
 async def app_page(request: Request) -> Response:
     try:
         await authenticate_session(chat_of(request), request.cookies.get(SESSION_COOKIE))

@@ -36,6 +36,8 @@ WIDGET_CONFIG = Obj("WidgetConfig", {
     "widget": F("object", "Greeting, colour and title", ref="WidgetEdit"),
     "online": F("boolean", "Whether a human agent is available now (dashboard open, set to "
                            "Online) and, where business hours are set, within them"),
+    "email": F("object", "{\"enabled\": whether the server sends email, \"offlineMessage\": "
+                         "{\"en\", \"az\"} the account's offline-form text}"),
 })
 _ACCOUNT = Obj("Account", {"_id": F("string", "Account ID"), "name": F("string", "Name"),
                            "siteKey": F("string", "Site key for the widget")})
@@ -100,6 +102,7 @@ TAGS = [
     {"name": "webhooks", "description": "Signed event deliveries to your server, managed by owners."},
     {"name": "auth", "description": "The dashboard's session sign-in (cookie + CSRF token)."},
     {"name": "push", "description": "Web Push alerts for agents' browsers (VAPID, RFC 8030/8291/8292)."},
+    {"name": "email", "description": "Outgoing email: whether it is on, and the delivery log."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
 ]
 

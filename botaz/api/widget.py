@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import activity, attachments, messages, visitors
+from ..chat import activity, attachments, mail, messages, visitors
 from ..chat.availability import site_online
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import check_origin, settings_of
@@ -69,7 +69,7 @@ async def config(request: Request) -> Response:
     await check_origin(chat_of(request), account, widget_origin(request))
     s = settings_of(account)
     return json_response({"accountName": account["name"], "preform": s["preform"],
-                          "widget": s["widget"],
+                          "widget": s["widget"], "email": mail.widget_config(chat, s),
                           "online": await site_online(chat, account)})
 
 

@@ -25,6 +25,8 @@ DEFAULT_ACCOUNT_SETTINGS: dict[str, Any] = {
     "businessHours": {"enabled": False, "timezone": "UTC", "days": {}},
     # Round robin of new conversations among available agents (chat/assignment.py).
     "autoAssign": False,
+    # docs/email.md; an empty offline message means the widget's own wording.
+    "email": {"transcriptOnResolve": False, "locale": "en", "offlineMessage": {"en": "", "az": ""}},
 }
 
 

@@ -30,6 +30,8 @@ SETTINGS_EDIT = Obj("SettingsEdit", {
                                  "\"days\": {\"mon\": [[\"09:00\", \"18:00\"]], ...}}; replaced "
                                  "whole; null switches them off", nullable=True),
     "autoAssign": F("boolean", "Assign each new conversation to an available agent, round robin"),
+    "email": F("object", "Email: {\"transcriptOnResolve\": bool, \"locale\": \"az\"|\"en\", "
+                         "\"offlineMessage\": {\"en\": str, \"az\": str}}"),
 }, description="Keys left out stay unchanged; inside each object too.",
    example={"preform": {"enabled": True, "fields": ["name", "email"]},
             "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}})
@@ -42,6 +44,14 @@ WIDGET_EDIT = Obj("WidgetEdit", {
     "color": F("string", "Accent colour, #rrggbb", max_length=7),
     "title": F("string", "Panel title", min_length=1, max_length=80),
 })
+EMAIL_EDIT = Obj("EmailSettingsEdit", {
+    "transcriptOnResolve": F("boolean", "Email the visitor the transcript when a conversation is "
+                                        "resolved (if the visitor gave an email)"),
+    "locale": F("string", "Language of emails to agents, and to visitors whose widget language "
+                          "is not known", enum=("en", "az")),
+    "offlineMessage": F("object", "What the widget's offline form says, per language "
+                                  "({\"en\": str, \"az\": str}; empty: the default wording)"),
+})
 SETTINGS = Obj("Settings", {
     "allowedOrigins": F("array", "Websites allowed to use the widget; empty: any",
                         items={"type": "string"}),
@@ -49,6 +59,7 @@ SETTINGS = Obj("Settings", {
     "widget": F("object", "Widget look", ref="WidgetEdit"),
     "businessHours": F("object", "When the team is in; off: always", ref="BusinessHours"),
     "autoAssign": F("boolean", "Whether new conversations are assigned round robin"),
+    "email": F("object", "Email", ref="EmailSettingsEdit"),
 })
 BUSINESS_HOURS = Obj("BusinessHours", {
     "enabled": F("boolean", "Whether the hours apply; false: always open"),
@@ -105,6 +116,17 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
         if "color" in widget and not COLOR_RE.match(widget["color"]):
             raise Invalid("widget.color must be a colour like #2563eb.")
         current["widget"].update(widget)
+    if "email" in body:
+        email = EMAIL_EDIT.validate(body["email"])
+        if "offlineMessage" in email:
+            texts = email["offlineMessage"]
+            if (not isinstance(texts, dict) or set(texts) - {"en", "az"}
+                    or any(not isinstance(v, str) or len(v) > 500 for v in texts.values())):
+                raise Invalid("email.offlineMessage must map en and az to texts of at most "
+                              "500 characters.")
+            email["offlineMessage"] = {**current["email"].get("offlineMessage", {}),
+                                       **{k: v.strip() for k, v in texts.items()}}
+        current["email"].update(email)
     await chat.store.update_account_settings(principal.account_id, orjson.dumps(current).decode())
     settings_changed(chat, principal.account_id)
     from . import audit

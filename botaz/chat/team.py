@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from ..events import Event
 from ..ids import is_id, iso_ms, new_id, new_token, now_ms, hash_token
 from ..schema import F, Obj
-from ..store.db import Row
+from ..store.db import Conn, Row
 from . import audit
 from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
 from .sessions import revoked
@@ -175,9 +175,15 @@ async def get_conversation(chat: Chat, principal: Principal, visitor_id: str) ->
     return (await conversation_objects(chat, [row]))[0]
 
 
-async def _conversation_changed(chat: Chat, row: Row, *, by: str | None = None,
-                                **changes: Any) -> dict[str, Any]:
-    await chat.store.update_visitor(row["id"], changes)
+async def _conversation_changed(chat: Chat, row: Row,
+                                also: Callable[[Conn], Awaitable[None]] | None = None, *,
+                                by: str | None = None, **changes: Any) -> dict[str, Any]:
+    """`also` writes in the same transaction (the transcript email on resolve); `by` is the agent
+    who made the change (no alert for assigning oneself)."""
+    async with chat.store.transaction() as tx:
+        await chat.store.update_visitor(row["id"], changes, conn=tx)
+        if also is not None:
+            await also(tx)
     fresh = await chat.store.get_visitor(row["account_id"], row["id"])
     conversation = (await conversation_objects(chat, [fresh]))[0]
     chat.send_event(Event("conversation.updated", row["account_id"], row["id"], conversation,
@@ -224,6 +230,12 @@ async def do_set_status(chat: Chat, row: Row, status: str) -> dict[str, Any]:
 async def do_change_status(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
     status = STATUS.validate(body)["status"]
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    if status == "resolved" and row["status"] != "resolved":
+        from .mail import transcript_on_resolve
+
+        also = await transcript_on_resolve(chat, row)
+        if also is not None:
+            return await _conversation_changed(chat, row, also=also, status=status)
     return await do_set_status(chat, row, status)
 
 

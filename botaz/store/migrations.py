@@ -244,6 +244,25 @@ CREATE TABLE instance_secrets (
     created_at {BIGINT} NOT NULL
 )
 """),
+    (9, "email: the outbox of emails, messages' mail marks, visitors' locale, password resets", """
+CREATE TABLE emails (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    visitor_id TEXT,
+    kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at {BIGINT} NOT NULL,
+    locked_until {BIGINT},
+    created_at {BIGINT} NOT NULL,
+    error TEXT
+);
+CREATE INDEX push_outbox_due ON push_outbox (status, next_attempt_at)
+"""),
     (10, "visitor tokens issued by conversation links (another device, same conversation)", """
 CREATE TABLE visitor_tokens (
     seq {SEQ},
@@ -291,20 +310,33 @@ CREATE TABLE push_outbox (
     payload TEXT NOT NULL,
     topic TEXT,
     urgency TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at {BIGINT} NOT NULL,
-    locked_until {BIGINT},
-    created_at {BIGINT} NOT NULL,
-    error TEXT
-);
-CREATE INDEX push_outbox_due ON push_outbox (status, next_attempt_at)
 """),
     (15, "a table for /readyz to write to", """
 CREATE TABLE health_checks (
     id INTEGER PRIMARY KEY,
     pad TEXT NOT NULL
 )
+    last_attempt_at {BIGINT},
+    error TEXT,
+    created_at {BIGINT} NOT NULL,
+    sent_at {BIGINT}
+);
+CREATE INDEX emails_due ON emails (status, next_attempt_at);
+CREATE INDEX emails_log ON emails (account_id, seq);
+CREATE INDEX emails_visitor ON emails (visitor_id);
+ALTER TABLE messages ADD COLUMN mail_at {BIGINT};
+UPDATE messages SET mail_at = 0;
+CREATE INDEX messages_mail_due ON messages (sent_at) WHERE mail_at IS NULL;
+ALTER TABLE visitors ADD COLUMN locale TEXT;
+CREATE TABLE password_resets (
+    token_hash TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL,
+    expires_at {BIGINT} NOT NULL,
+    used_at {BIGINT}
+);
+CREATE INDEX password_resets_agent ON password_resets (agent_id)
 """),
 ]
 

@@ -416,12 +416,19 @@ class Store:
             f"SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE LOWER(email) = LOWER(?) "
             "AND removed_at IS NULL AND password_hash IS NOT NULL ORDER BY seq", (email,))
 
+    async def agents_with_email(self, email: str) -> list[Row]:
+        """Human agents with this email in any account, with or without a password."""
+        return await self.db.fetchall(
+            f"SELECT {AGENT_COLUMNS} FROM agents WHERE LOWER(email) = LOWER(?) "
+            "AND removed_at IS NULL AND is_bot = 0 ORDER BY seq", (email,))
+
     async def agent_password_hash(self, agent_id: str) -> str | None:
         row = await self.db.fetchone("SELECT password_hash FROM agents WHERE id = ?", (agent_id,))
         return row["password_hash"] if row else None
 
-    async def set_agent_password(self, agent_id: str, password_hash: str) -> None:
-        await self.db.execute("UPDATE agents SET password_hash = ? WHERE id = ?",
+    async def set_agent_password(self, agent_id: str, password_hash: str,
+                                 conn: Conn | None = None) -> None:
+        await (conn or self.db).execute("UPDATE agents SET password_hash = ? WHERE id = ?",
                               (password_hash, agent_id))
 
     async def insert_session(self, row: dict[str, Any]) -> None:
@@ -439,8 +446,9 @@ class Store:
     async def delete_session(self, id_hash: str) -> None:
         await self.db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
 
-    async def delete_agent_sessions(self, agent_id: str, keep: str | None = None) -> None:
-        await self.db.execute("DELETE FROM sessions WHERE agent_id = ? AND id_hash <> ?",
+    async def delete_agent_sessions(self, agent_id: str, keep: str | None = None,
+                                    conn: Conn | None = None) -> None:
+        await (conn or self.db).execute("DELETE FROM sessions WHERE agent_id = ? AND id_hash <> ?",
                               (agent_id, keep or ""))
 
     async def throttle_hit(self, key: str, window_ms: int, now: int) -> int:
@@ -890,7 +898,7 @@ class Store:
 
     async def erase_visitor(self, visitor_id: str, conn: Conn) -> None:
         """Everything stored about a visitor, including queued copies of its events."""
-        for table in ("deliveries", "events", "visitor_pages", "notes", "attachments",
+        for table in ("deliveries", "events", "emails", "visitor_pages", "notes", "attachments",
                       "visitor_agents", "messages"):
             await conn.execute(f"DELETE FROM {table} WHERE visitor_id = ?", (visitor_id,))
         await conn.execute("DELETE FROM visitors WHERE id = ?", (visitor_id,))
@@ -919,6 +927,151 @@ class Store:
             "DELETE FROM deliveries WHERE status <> 'pending' AND created_at < ?", (now - deliveries_ms,))
         removed += await self.db.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
         removed += await self.db.execute("DELETE FROM throttle WHERE reset_at < ?", (now,))
+        return removed
+
+    # email: the outbox, the marks that say a message was dealt with, password resets
+
+    async def insert_email(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO emails (id, account_id, visitor_id, kind, recipient, subject, message, "
+            "status, attempts, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            (row["id"], row["account_id"], row.get("visitor_id"), row["kind"], row["recipient"],
+             row["subject"], row["message"], row["created_at"], row["created_at"]))
+
+    async def claim_emails(self, now: int, lease_ms: int, limit: int) -> list[Row]:
+        """Due emails, leased to this node so that no other node sends them meanwhile."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT seq, id, account_id, kind, recipient, message, attempts, created_at "
+                "FROM emails WHERE status = 'pending' AND next_attempt_at <= ? "
+                f"AND (locked_until IS NULL OR locked_until < ?) ORDER BY seq LIMIT ?{lock}",
+                (now, now, limit))
+            if rows:
+                marks = ", ".join("?" for _ in rows)
+                await tx.execute(f"UPDATE emails SET locked_until = ? WHERE seq IN ({marks})",
+                                 (now + lease_ms, *[r["seq"] for r in rows]))
+            return rows
+
+    async def finish_email(self, seq: int, *, status: str, attempts: int, at: int,
+                           next_attempt_at: int | None, error: str | None) -> None:
+        # A sent or abandoned email's text is dropped: the log keeps who, what subject and when,
+        # not conversations (or password-reset links) a second time.
+        await self.db.execute(
+            "UPDATE emails SET status = ?, attempts = ?, last_attempt_at = ?, "
+            "next_attempt_at = COALESCE(?, next_attempt_at), error = ?, locked_until = NULL, "
+            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+            "message = CASE WHEN ? = 'pending' THEN message ELSE '' END WHERE seq = ?",
+            (status, attempts, at, next_attempt_at, error, status, at, status, seq))
+
+    async def list_emails(self, account_id: str, before_seq: int | None, limit: int) -> list[Row]:
+        columns = ("seq, id, visitor_id, kind, recipient, subject, status, attempts, "
+                   "next_attempt_at, last_attempt_at, error, created_at, sent_at")
+        if before_seq is None:
+            return await self.db.fetchall(
+                f"SELECT {columns} FROM emails WHERE account_id = ? ORDER BY seq DESC LIMIT ?",
+                (account_id, limit))
+        return await self.db.fetchall(
+            f"SELECT {columns} FROM emails WHERE account_id = ? AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?", (account_id, before_seq, limit))
+
+    async def retry_email_now(self, account_id: str, email_id: str, now: int) -> bool:
+        return await self.db.execute(
+            "UPDATE emails SET next_attempt_at = ? WHERE account_id = ? AND id = ? "
+            "AND status = 'pending'", (now, account_id, email_id)) == 1
+
+    async def pending_emails(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM emails WHERE status = 'pending'")
+        return int(row["n"])
+
+    async def mail_due_visitors(self, *, agents: bool, before: int, limit: int) -> list[Row]:
+        """Visitors with messages not yet dealt with by mail, sent before `before`: agents'
+        messages (replies the visitor may not have seen) or visitors' (that may need an alert)."""
+        side = "user_id IS NOT NULL" if agents else "user_id IS NULL"
+        # Newest first: replies to visitors whose widget stays open wait here for as long as it
+        # does, and must not crowd out the conversations that are due now.
+        return await self.db.fetchall(
+            "SELECT visitor_id, MAX(sent_at) AS last_at FROM messages "
+            f"WHERE mail_at IS NULL AND sent_at <= ? AND {side} GROUP BY visitor_id "
+            "ORDER BY MAX(sent_at) DESC LIMIT ?", (before, limit))
+
+    async def lock_visitor_for_mail(self, visitor_id: str, conn: Conn) -> Row | None:
+        """The visitor's row, locked for this transaction; None if another node holds it."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        return await conn.fetchone(
+            f"SELECT {VISITOR_COLUMNS}, locale FROM visitors WHERE id = ?{lock}", (visitor_id,))
+
+    async def unmailed_messages(self, visitor_id: str, *, agents: bool, conn: Conn) -> list[Row]:
+        side = "user_id IS NOT NULL" if agents else "user_id IS NULL"
+        return await conn.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE visitor_id = ? AND mail_at IS NULL "
+            f"AND {side} ORDER BY seq", (visitor_id,))
+
+    async def last_human_reply_seq(self, visitor_id: str, conn: Conn) -> int:
+        row = await conn.fetchone(
+            "SELECT MAX(seq) AS seq FROM messages WHERE visitor_id = ? AND user_id IS NOT NULL "
+            "AND by_bot = 0 AND deleted_at IS NULL", (visitor_id,))
+        return int(row["seq"] or 0) if row else 0
+
+    async def mark_mailed(self, seqs: Sequence[int], at: int, conn: Conn) -> int:
+        if not seqs:
+            return 0
+        marks = ", ".join("?" for _ in seqs)
+        return await conn.execute(
+            f"UPDATE messages SET mail_at = ? WHERE seq IN ({marks}) AND mail_at IS NULL",
+            (at, *seqs))
+
+    async def skip_old_mail(self, before: int) -> int:
+        """Messages too old to email about are marked dealt with, keeping the due index small."""
+        return await self.db.execute(
+            "UPDATE messages SET mail_at = 0 WHERE mail_at IS NULL AND sent_at < ?", (before,))
+
+    async def set_visitor_locale(self, visitor_id: str, locale: str) -> None:
+        await self.db.execute("UPDATE visitors SET locale = ? WHERE id = ?", (locale, visitor_id))
+
+    async def visitor_locale(self, visitor_id: str) -> str | None:
+        row = await self.db.fetchone("SELECT locale FROM visitors WHERE id = ?", (visitor_id,))
+        return row["locale"] if row else None
+
+    async def mail_recipients(self, account_id: str) -> list[Row]:
+        """The account's human agents with an email address, with their preferences."""
+        return await self.db.fetchall(
+            "SELECT id, name, email, prefs FROM agents WHERE account_id = ? AND is_bot = 0 "
+            "AND removed_at IS NULL AND email LIKE ? ORDER BY seq", (account_id, "%@%"))
+
+    async def agent_names(self, account_id: str) -> dict[str, str]:
+        rows = await self.db.fetchall("SELECT id, name FROM agents WHERE account_id = ?",
+                                      (account_id,))
+        return {r["id"]: r["name"] for r in rows}
+
+    async def insert_password_reset(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO password_resets (token_hash, agent_id, account_id, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)", (row["token_hash"], row["agent_id"], row["account_id"],
+                                       row["created_at"], row["expires_at"]))
+
+    async def use_password_reset(self, token_hash: str, now: int, conn: Conn) -> Row | None:
+        """Spends a valid reset token (once: a second use finds it used); returns its agent."""
+        row = await conn.fetchone(
+            "SELECT r.agent_id, r.account_id FROM password_resets r JOIN agents a ON a.id = r.agent_id "
+            "WHERE r.token_hash = ? AND r.used_at IS NULL AND r.expires_at > ? "
+            "AND a.removed_at IS NULL", (token_hash, now))
+        if row is None:
+            return None
+        if await conn.execute("UPDATE password_resets SET used_at = ? WHERE token_hash = ? "
+                              "AND used_at IS NULL", (now, token_hash)) != 1:
+            return None
+        # Every other link sent to this agent dies with this one.
+        await conn.execute("UPDATE password_resets SET used_at = ? WHERE agent_id = ? "
+                           "AND used_at IS NULL", (now, row["agent_id"]))
+        return row
+
+    async def prune_mail(self, now: int, *, emails_ms: int, resets_ms: int) -> int:
+        removed = await self.db.execute(
+            "DELETE FROM emails WHERE status <> 'pending' AND created_at < ?", (now - emails_ms,))
+        removed += await self.db.execute(
+            "DELETE FROM password_resets WHERE expires_at < ?", (now - resets_ms,))
         return removed
 
     async def pending_deliveries(self) -> int:

@@ -55,7 +55,17 @@
       download: "Download",
       genericError: "Something went wrong. Please try again.",
       networkError: "Can't reach the chat right now. Please try again in a moment.",
-      poweredBy: "Powered by botaz"
+      poweredBy: "Powered by botaz",
+      awayEmail: "We're away right now. Leave your email and we'll reply by email, usually within a few hours.",
+      yourEmail: "Your email",
+      saveEmail: "Save",
+      emailSaved: function (e) { return "Thanks! We'll reply to " + e + "."; },
+      badEmail: "Please enter a valid email address.",
+      transcript: "Email me this conversation",
+      sendTranscript: "Send",
+      cancel: "Cancel",
+      transcriptSent: function (e) { return "We've sent this conversation to " + e + "."; },
+      tooOften: "You've asked for this too often. Please try again later."
     },
     az: {
       openChat: "Söhbəti aç",
@@ -92,7 +102,17 @@
       download: "Yüklə",
       genericError: "Xəta baş verdi. Zəhmət olmasa, yenidən cəhd edin.",
       networkError: "Hazırda söhbətə qoşulmaq mümkün deyil. Bir azdan yenidən cəhd edin.",
-      poweredBy: "botaz ilə işləyir"
+      poweredBy: "botaz ilə işləyir",
+      awayEmail: "Hazırda burada deyilik. E-poçtunuzu qoyun, adətən bir neçə saat ərzində e-poçtla cavab yazacağıq.",
+      yourEmail: "E-poçtunuz",
+      saveEmail: "Yadda saxla",
+      emailSaved: function (e) { return "Təşəkkürlər! Cavabı " + e + " ünvanına yazacağıq."; },
+      badEmail: "Zəhmət olmasa, düzgün e-poçt ünvanı yazın.",
+      transcript: "Bu söhbəti e-poçtuma göndər",
+      sendTranscript: "Göndər",
+      cancel: "Ləğv et",
+      transcriptSent: function (e) { return "Söhbət " + e + " ünvanına göndərildi."; },
+      tooOften: "Bunu çox tez-tez istədiniz. Bir az sonra yenidən cəhd edin."
     }
   };
 
@@ -434,6 +454,17 @@
     "  border-top:1px solid var(--bz-border);background:var(--bz-soft);color:var(--bz-text);font-size:14px}",
     ".banned strong{display:block;font-weight:650}",
     ".banned span.hint{color:var(--bz-muted);font-size:13px}",
+    /* email: the offline form and the transcript request */
+    ".mailform{display:flex;gap:6px;margin-top:8px;flex-wrap:wrap}",
+    ".mailform input{flex:1;min-width:0;border:1px solid #c9ccd5;border-radius:10px;padding:7px 10px;",
+    "  background:#fff;color:var(--bz-text);outline:none;font-size:14px}",
+    ".mailform input:focus{border-color:var(--bz-accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--bz-accent) 22%,transparent)}",
+    ".mailform .primary{padding:7px 12px;font-size:14px}",
+    ".mailnote{margin:6px 0 0;font-size:13px}",
+    ".formlabel{flex-basis:100%;font-size:12.5px;font-weight:600}",
+    ".mailbar{flex:none;padding:0 14px 6px;background:var(--bz-bg);font-size:13px;color:var(--bz-text)}",
+    ".linkbtn{background:none;border:0;padding:2px 0;color:var(--bz-text);text-decoration:underline;font-size:12.5px}",
+    ".linkbtn:focus-visible{outline:2px solid var(--bz-accent);outline-offset:2px;border-radius:4px}",
     ".footer{flex:none;text-align:center;font-size:11px;color:#6b7180;padding:0 0 8px;background:var(--bz-bg)}",
 
     /* phones: the panel takes the whole screen */
@@ -508,7 +539,29 @@
     ui.avatar, h("div", { class: "heading" }, [ui.title, ui.presence]), ui.minimize
   ]);
 
-  ui.offline = h("div", { class: "notice offline", role: "note", text: T.offlineNote, hidden: true });
+  ui.offlineText = h("span", { text: T.offlineNote });
+  ui.offline = h("div", { class: "notice offline", role: "note", hidden: true }, [ui.offlineText]);
+  // The offline form (shown while nobody is available and the server sends email).
+  ui.awayEmail = h("input", { type: "email", name: "email", autocomplete: "email", required: true,
+    "aria-label": T.yourEmail, placeholder: T.yourEmail, maxlength: "254" });
+  ui.awaySave = h("button", { type: "submit", class: "primary", text: T.saveEmail });
+  // Its controls join the page only while they are usable, so that the page's other "email"
+  // fields (the pre-chat form) keep their labels to themselves.
+  ui.awayForm = h("form", { class: "mailform", novalidate: true }, [ui.awayEmail, ui.awaySave]);
+  ui.awayNote = h("p", { class: "mailnote", role: "status" });
+  // "Email me this conversation".
+  ui.transcriptOpen = h("button", { type: "button", class: "linkbtn", text: T.transcript,
+    "aria-expanded": "false" });
+  ui.transcriptEmail = h("input", { type: "email", name: "email", autocomplete: "email", required: true,
+    "aria-label": T.yourEmail, placeholder: T.yourEmail, maxlength: "254" });
+  ui.transcriptForm = h("form", { class: "mailform", novalidate: true, "aria-label": T.transcript }, [
+    h("span", { class: "formlabel", text: T.transcript }),
+    ui.transcriptEmail, h("button", { type: "submit", class: "primary", text: T.sendTranscript }),
+    h("button", { type: "button", class: "linkbtn", text: T.cancel,
+      onclick: function () { showTranscriptForm(false); } })
+  ]);
+  ui.transcriptNote = h("p", { class: "mailnote", role: "status" });
+  ui.mailbar = h("div", { class: "mailbar", hidden: true }, [ui.transcriptOpen, ui.transcriptNote]);
 
   ui.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": T.messages,
     tabindex: "0" });
@@ -549,7 +602,7 @@
   ui.panel = h("div", {
     class: "panel", role: "dialog", "aria-label": T.defaultTitle, hidden: true, id: "botaz-panel"
   }, [ui.header, ui.offline, ui.log, ui.typing, ui.status, ui.error, ui.preform, ui.composer,
-      ui.banned, ui.footer]);
+      ui.banned, ui.mailbar, ui.footer]);
   ui.launcher.setAttribute("aria-controls", "botaz-panel");
 
   ui.root.appendChild(ui.panel);
@@ -596,6 +649,7 @@
     ui.offline.hidden = !config || config.online !== false;
     ui.dot.classList.toggle("online", !!(config && config.online));
     ui.presenceText.textContent = config && config.online ? T.online : T.away;
+    applyEmail();
     updateMode();
   }
 
@@ -705,6 +759,7 @@
   function setVisitor(v) {
     if (!v || typeof v !== "object") return;
     visitor = v;
+    applyEmail();
     if (v.banned) return setBanned();
     updateMode();
   }
@@ -712,11 +767,102 @@
   function setBanned() {
     if (banned) return;
     banned = true;
+    applyEmail();
     clearTimeout(reconnectTimer);
     if (ws) { var s = ws; ws = null; try { s.close(1000); } catch (e) { /* ignore */ } }
     ui.status.hidden = true;
     updateMode();
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Email: the offline form and "Email me this conversation" (docs/email.md)
+  // ---------------------------------------------------------------------------------------------
+
+  function mailEnabled() { return !!(config && config.email && config.email.enabled); }
+
+  function applyEmail() {
+    var on = mailEnabled();
+    var texts = (config && config.email && config.email.offlineMessage) || {};
+    var custom = typeof texts[LANG] === "string" ? texts[LANG].trim() : "";
+    ui.offlineText.textContent = on ? (custom || T.awayEmail) : T.offlineNote;
+    if (on && !banned) {
+      if (!ui.awayForm.parentNode) { ui.offline.appendChild(ui.awayForm); ui.offline.appendChild(ui.awayNote); }
+    } else {
+      ui.awayForm.remove();
+      ui.awayNote.remove();
+    }
+    if (visitor && visitor.email && !ui.awayEmail.value) ui.awayEmail.value = visitor.email;
+    if (visitor && visitor.email && !ui.transcriptEmail.value) ui.transcriptEmail.value = visitor.email;
+    ui.mailbar.hidden = !on || banned;
+  }
+
+  function validEmail(input) {
+    var value = input.value.trim();
+    return value && input.checkValidity() && /^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(value) ? value : null;
+  }
+
+  function mailCall(path, body, note, onOk) {
+    return ensureSession().then(function () {
+      return request("POST", path, { json: body });
+    }).then(function (r) {
+      if (r.ok) return onOk(r.data);
+      if (r.status === 403) return setBanned();
+      if (r.status === 401) return renewVisitor();
+      note.textContent = r.status === 429 ? T.tooOften : errorMessage(r);
+    }).catch(function () { note.textContent = T.networkError; });
+  }
+
+  ui.awayForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var email = validEmail(ui.awayEmail);
+    if (!email) {
+      ui.awayNote.textContent = T.badEmail;
+      ui.awayEmail.setAttribute("aria-invalid", "true");
+      ui.awayEmail.focus();
+      return;
+    }
+    ui.awayEmail.removeAttribute("aria-invalid");
+    ui.awaySave.disabled = true;
+    mailCall("/widget/v1/email", { email: email, locale: LANG }, ui.awayNote, function (v) {
+      if (v) visitor = v;
+      ui.awayNote.textContent = T.emailSaved(email);
+      if (!ui.transcriptEmail.value) ui.transcriptEmail.value = email;
+    }).then(function () { ui.awaySave.disabled = false; });
+  });
+
+  function showTranscriptForm(show) {
+    if (show) ui.mailbar.insertBefore(ui.transcriptForm, ui.transcriptNote);
+    else ui.transcriptForm.remove();
+    ui.transcriptOpen.hidden = show;
+    ui.transcriptOpen.setAttribute("aria-expanded", show ? "true" : "false");
+    if (show) {
+      ui.transcriptNote.textContent = "";
+      ui.transcriptEmail.focus();
+    } else {
+      ui.transcriptOpen.focus();
+    }
+  }
+  ui.transcriptOpen.addEventListener("click", function () { showTranscriptForm(true); });
+
+  ui.transcriptForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var email = validEmail(ui.transcriptEmail);
+    if (!email) {
+      ui.transcriptNote.textContent = T.badEmail;
+      ui.transcriptEmail.setAttribute("aria-invalid", "true");
+      ui.transcriptEmail.focus();
+      return;
+    }
+    ui.transcriptEmail.removeAttribute("aria-invalid");
+    var submit = ui.transcriptForm.querySelector("button[type=submit]");
+    submit.disabled = true;
+    mailCall("/widget/v1/transcript", { email: email, locale: LANG }, ui.transcriptNote, function () {
+      ui.transcriptForm.remove();
+      ui.transcriptOpen.hidden = false;
+      ui.transcriptOpen.setAttribute("aria-expanded", "false");
+      ui.transcriptNote.textContent = T.transcriptSent(email);
+    }).then(function () { submit.disabled = false; });
+  });
 
   // ---------------------------------------------------------------------------------------------
   // Open / close

@@ -64,4 +64,68 @@ form.addEventListener("submit", async (e) => {
   submit.textContent = "Sign in";
 });
 
+// "Forgot password?": the same answer whether or not the email is known (no enumeration).
+const template = document.getElementById("forgot-template");
+let forgotForm, forgotEmail, forgotError, forgotDone, forgotSend;
+
+function showForgot(open) {
+  if (open && !forgotForm) buildForgot();
+  form.hidden = open;
+  if (forgotForm) forgotForm.hidden = !open;
+  if (open) {
+    forgotEmail.value = email.value.trim();
+    forgotError.hidden = true;
+    forgotDone.hidden = true;
+    forgotEmail.focus();
+  } else {
+    email.focus();
+  }
+}
+
+document.getElementById("forgot-open").addEventListener("click", () => showForgot(true));
+
+function buildForgot() {
+  template.after(template.content.cloneNode(true));
+  forgotForm = document.getElementById("forgot-form");
+  forgotEmail = document.getElementById("forgot-email");
+  forgotError = document.getElementById("forgot-error");
+  forgotDone = document.getElementById("forgot-done");
+  forgotSend = document.getElementById("forgot-send");
+  document.getElementById("forgot-back").addEventListener("click", () => showForgot(false));
+  forgotForm.addEventListener("submit", sendLink);
+}
+
+async function sendLink(e) {
+  e.preventDefault();
+  forgotError.hidden = true;
+  forgotDone.hidden = true;
+  if (!forgotEmail.value.trim()) {
+    forgotError.textContent = "Enter your email.";
+    forgotError.hidden = false;
+    forgotEmail.focus();
+    return;
+  }
+  forgotSend.disabled = true;
+  try {
+    const result = await api("POST", "/auth/password-reset", { email: forgotEmail.value.trim() }, { redirectOn401: false });
+    forgotDone.textContent = result.message;
+    forgotDone.hidden = false;
+  } catch (err) {
+    forgotError.textContent = err.status === 409
+      ? "This server does not send email. Ask the person who runs botaz to run: botaz reset-password --email " + forgotEmail.value.trim()
+      : err.message || "Could not send the link.";
+    forgotError.hidden = false;
+  }
+  forgotSend.disabled = false;
+}
+
+const notice = new URLSearchParams(location.search).get("reset");
+if (notice === "done") {
+  const p = document.createElement("p");
+  p.className = "form-ok";
+  p.setAttribute("role", "status");
+  p.textContent = "Your password was changed. Sign in with the new one.";
+  form.prepend(p);
+}
+
 email.focus();

@@ -1,5 +1,6 @@
 // /settings: widget install snippet, widget look, pre-chat form, allowed websites, the bot,
-// canned responses, API tokens, webhooks, the agent's password and the audit log. Owners edit
+// canned responses, API tokens, webhooks, email and its log, the agent's own preferences and
+// password, and the audit log. Owners edit
 // account settings; other agents see them read-only. /settings#<section> scrolls to a section
 // (e.g. #audit, the "Audit log" link of the header).
 
@@ -14,6 +15,7 @@ import { createAvailabilitySection } from "./settings-availability.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
 import { createAuditSection } from "./settings-audit.js";
 import { createNotificationsSection } from "./settings-notifications.js";
+import { createEmailSections } from "./settings-email.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -139,6 +141,7 @@ export function mountSettings(container) {
 
   function fillSettings(s) {
     if (!s) return;
+    email.fill(s);
     const w = s.widget || {};
     greeting.value = w.greeting ?? "";
     title.value = w.title ?? "";
@@ -330,13 +333,18 @@ export function mountSettings(container) {
   const availability = createAvailabilitySection({ owner, readOnlyNote, isDestroyed });
   const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
-  const notifications = createNotificationsSection({ isDestroyed });
+    [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
+    [email.prefsSection, "My preferences"], [notifications.el, "My notifications"],
+    [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
     [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
     [notifications.el, "My notifications"], [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
+    [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
+    [email.prefsSection, "My preferences"],
+    [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
     ...sections.map(([s, label]) => h("li", null, h("a", { href: `/settings#${s.id}`, onClick: (e) => {
       e.preventDefault();
@@ -401,6 +409,7 @@ export function mountSettings(container) {
   webhooks?.load();
   audit?.load();
   notifications.load();
+  email.load();
   const offAgents = realtime.on("agents.changed", () => bot.refreshAgents());
 
   return {
