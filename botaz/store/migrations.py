@@ -258,10 +258,27 @@ CREATE TABLE emails (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at {BIGINT} NOT NULL,
     locked_until {BIGINT},
+    last_attempt_at {BIGINT},
+    error TEXT,
     created_at {BIGINT} NOT NULL,
-    error TEXT
+    sent_at {BIGINT}
 );
-CREATE INDEX push_outbox_due ON push_outbox (status, next_attempt_at)
+CREATE INDEX emails_due ON emails (status, next_attempt_at);
+CREATE INDEX emails_log ON emails (account_id, seq);
+CREATE INDEX emails_visitor ON emails (visitor_id);
+ALTER TABLE messages ADD COLUMN mail_at {BIGINT};
+UPDATE messages SET mail_at = 0;
+CREATE INDEX messages_mail_due ON messages (sent_at) WHERE mail_at IS NULL;
+ALTER TABLE visitors ADD COLUMN locale TEXT;
+CREATE TABLE password_resets (
+    token_hash TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL,
+    expires_at {BIGINT} NOT NULL,
+    used_at {BIGINT}
+);
+CREATE INDEX password_resets_agent ON password_resets (agent_id)
 """),
     (10, "visitor tokens issued by conversation links (another device, same conversation)", """
 CREATE TABLE visitor_tokens (
@@ -310,33 +327,20 @@ CREATE TABLE push_outbox (
     payload TEXT NOT NULL,
     topic TEXT,
     urgency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at {BIGINT} NOT NULL,
+    locked_until {BIGINT},
+    created_at {BIGINT} NOT NULL,
+    error TEXT
+);
+CREATE INDEX push_outbox_due ON push_outbox (status, next_attempt_at)
 """),
     (15, "a table for /readyz to write to", """
 CREATE TABLE health_checks (
     id INTEGER PRIMARY KEY,
     pad TEXT NOT NULL
 )
-    last_attempt_at {BIGINT},
-    error TEXT,
-    created_at {BIGINT} NOT NULL,
-    sent_at {BIGINT}
-);
-CREATE INDEX emails_due ON emails (status, next_attempt_at);
-CREATE INDEX emails_log ON emails (account_id, seq);
-CREATE INDEX emails_visitor ON emails (visitor_id);
-ALTER TABLE messages ADD COLUMN mail_at {BIGINT};
-UPDATE messages SET mail_at = 0;
-CREATE INDEX messages_mail_due ON messages (sent_at) WHERE mail_at IS NULL;
-ALTER TABLE visitors ADD COLUMN locale TEXT;
-CREATE TABLE password_resets (
-    token_hash TEXT PRIMARY KEY,
-    agent_id TEXT NOT NULL,
-    account_id TEXT NOT NULL,
-    created_at {BIGINT} NOT NULL,
-    expires_at {BIGINT} NOT NULL,
-    used_at {BIGINT}
-);
-CREATE INDEX password_resets_agent ON password_resets (agent_id)
 """),
 ]
 
