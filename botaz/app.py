@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
+from .api import reports  # noqa: F401
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub

@@ -93,6 +93,7 @@ TAGS = [
     {"name": "webhooks", "description": "Signed event deliveries to your server, managed by owners."},
     {"name": "auth", "description": "The dashboard's session sign-in (cookie + CSRF token)."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
+    {"name": "reports", "description": "Response times, ratings and per-agent figures; CSV export."},
 ]
 
 

@@ -20,6 +20,8 @@ ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
           params=(Param("status", "open, resolved or all (default)", {"type": "string"}),
                   Param("assignee", "me, none, all (default) or an agent ID", {"type": "string"}),
                   Param("q", "Search in name, email and message text", {"type": "string"}),
+                  Param("label", "Only conversations whose current episode has this label ID",
+                        {"type": "string"}),
                   LIMIT, CURSOR),
           description="Most recent activity first, with online state, unread count and the "
                       "last message.")

@@ -21,6 +21,8 @@ DEFAULT_ACCOUNT_SETTINGS: dict[str, Any] = {
     "allowedOrigins": [],
     "preform": {"enabled": False, "fields": ["name", "email"]},
     "widget": {"greeting": "Hi! How can we help you?", "color": "#2563eb", "title": "Chat with us"},
+    "satisfaction": {"enabled": True},
+    "targets": {"firstResponseSeconds": 300},
 }
 
 

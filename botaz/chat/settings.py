@@ -23,6 +23,9 @@ SETTINGS_EDIT = Obj("SettingsEdit", {
                                  "empty: any", items={"type": "string"}),
     "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, phone}"),
     "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str}"),
+    "satisfaction": F("object", "Rating: {\"enabled\": bool}: the widget asks for a rating when a "
+                                "conversation is resolved"),
+    "targets": F("object", "Goals the reports measure: {\"firstResponseSeconds\": int}"),
 }, description="Keys left out stay unchanged; inside each object too.",
    example={"preform": {"enabled": True, "fields": ["name", "email"]},
             "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}})
@@ -35,11 +38,19 @@ WIDGET_EDIT = Obj("WidgetEdit", {
     "color": F("string", "Accent colour, #rrggbb", max_length=7),
     "title": F("string", "Panel title", min_length=1, max_length=80),
 })
+SATISFACTION_EDIT = Obj("SatisfactionEdit", {
+    "enabled": F("boolean", "Whether the widget asks for a rating when a conversation is resolved"),
+})
+TARGETS_EDIT = Obj("TargetsEdit", {
+    "firstResponseSeconds": F("integer", "First-response target in seconds (10 to 86400)"),
+})
 SETTINGS = Obj("Settings", {
     "allowedOrigins": F("array", "Websites allowed to use the widget; empty: any",
                         items={"type": "string"}),
     "preform": F("object", "Pre-chat form", ref="PreformEdit"),
     "widget": F("object", "Widget look", ref="WidgetEdit"),
+    "satisfaction": F("object", "Rating after resolution", ref="SatisfactionEdit"),
+    "targets": F("object", "Goals the reports measure", ref="TargetsEdit"),
 })
 
 
@@ -85,6 +96,14 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
         if "color" in widget and not COLOR_RE.match(widget["color"]):
             raise Invalid("widget.color must be a colour like #2563eb.")
         current["widget"].update(widget)
+    if "satisfaction" in body:
+        current["satisfaction"].update(SATISFACTION_EDIT.validate(body["satisfaction"]))
+    if "targets" in body:
+        targets = TARGETS_EDIT.validate(body["targets"])
+        seconds = targets.get("firstResponseSeconds", 300)
+        if not 10 <= seconds <= 86_400:
+            raise Invalid("targets.firstResponseSeconds must be from 10 to 86400.")
+        current["targets"].update(targets)
     await chat.store.update_account_settings(principal.account_id, orjson.dumps(current).decode())
     from . import audit
 
