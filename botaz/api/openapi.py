@@ -54,6 +54,8 @@ _CONVERSATION = Obj("Conversation", {
     "status": F("string", "open or resolved", enum=("open", "resolved")),
     "assigneeId": F("string", "Assigned agent", nullable=True),
     "lastActivityAt": F("string", "Last message or creation time", format="date-time"),
+    "episode": F("object", "The current (or last resolved) episode: only from "
+                           "GET /api/conversations/:visitorId", ref="Episode", nullable=True),
 })
 
 

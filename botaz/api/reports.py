@@ -41,6 +41,8 @@ EPISODE = schema(Obj("Episode", {
     "resolvedByBot": F("boolean", "Resolved with a bot's answers and no human's"),
     "rating": F("object", "The visitor's rating: {score, comment, ratedAt}", nullable=True),
     "labels": F("array", "Labels", items={"type": "object"}),
+    "assignments": F("array", "Only in the history: {agentId, by, at} in order",
+                     items={"type": "object"}),
 }))
 schema(Obj("EpisodePage", {
     "items": F("array", "Conversations, newest first, each with its `assignments`",
