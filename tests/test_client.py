@@ -238,7 +238,7 @@ def test_tokens_and_agents_management(botaz, acme, api) -> None:
 
 def test_settings_and_the_widget_config(botaz, acme, api) -> None:
     settings = api.get_settings()
-    assert set(settings) == {"allowedOrigins", "preform", "widget"}
+    assert {"allowedOrigins", "preform", "widget"} <= set(settings)  # and what later features add
     changed = api.update_settings(widget={"title": "Talk to Acme", "color": "#112233"},
                                   preform={"enabled": True, "fields": ["name"]})
     assert changed["widget"]["title"] == "Talk to Acme"
