@@ -215,6 +215,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),
         Route("/agents", dashboard.app_page, methods=["GET"]),
         Route("/settings", dashboard.app_page, methods=["GET"]),
+        Route("/reports", dashboard.app_page, methods=["GET"]),
         Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
     ]
     app = BotazApp(

@@ -12,6 +12,7 @@ import { section, field, errorRegion, okRegion, flash } from "./forms.js";
 import { createBotSection } from "./settings-bot.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
 import { createAuditSection } from "./settings-audit.js";
+import { createSatisfactionSection, createLabelsSection } from "./settings-reports.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -327,10 +328,13 @@ export function mountSettings(container) {
   const bot = createBotSection({ owner, readOnlyNote, isDestroyed });
   const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
+  const satisfaction = createSatisfactionSection({ owner, readOnlyNote, isDestroyed });
+  const labels = createLabelsSection({ owner, isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
     [originsSection, "Allowed websites"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
+    [satisfaction.el, "Ratings and targets"], [labels.el, "Labels"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
     [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
