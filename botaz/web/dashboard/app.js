@@ -17,7 +17,7 @@ const topbar = document.getElementById("topbar");
 const NAV_ITEMS = [
   { href: "/", label: "Conversations", match: (p) => p === "/" || p.startsWith("/chat/") },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
-  { href: "/reports", label: "Reports", match: (p) => p === "/reports" },
+  { href: "/reports", label: "Reports", cls: "nav-reports", match: (p) => p === "/reports" },
   { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
   { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
     match: (p, hash) => p === "/settings" && hash === "#audit" },
