@@ -17,7 +17,8 @@ TOKEN_TTL = 10.0
 MESSAGES = 20_000
 WEBHOOKS_TTL = 5.0
 MAX_ENTRIES = 100_000
-# Internal event carrying a visitor's open episode (chat/episodes.py): state or None when closed.
+# Internal event carrying a visitor's open episode (chat/episodes.py): its state, an empty ID
+# once it is closed.
 EPISODE = "_episode"
 
 

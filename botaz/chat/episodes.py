@@ -37,11 +37,13 @@ async def on_message(chat: Chat, change: Change, visitor: Row, user_id: str | No
     visitor_id = visitor["id"]
     state = chat.cache.episodes.get(visitor_id)
     human = user_id is not None and not by_bot
-    if state is not None and not (human and not state[1]) and not (by_bot and not state[2]):
+    if (state is not None and state[0] and not (human and not state[1])
+            and not (by_bot and not state[2])):
         return  # the common case: an episode is open and nothing about it changes
     tx = change.tx
-    if state is None:
-        row = await chat.store.open_episode(visitor_id, conn=tx)
+    if state is None or not state[0]:
+        # not known here (one select), or known to be closed (straight to the insert)
+        row = await chat.store.open_episode(visitor_id, conn=tx) if state is None else None
         if row is None:
             episode = {"id": new_id(), "account_id": visitor["account_id"],
                        "visitor_id": visitor_id, "opened_at": at, "opened_by": user_id,
@@ -65,7 +67,10 @@ async def on_message(chat: Chat, change: Change, visitor: Row, user_id: str | No
     _remember(change, visitor, (episode_id, answered, bot_answered))
 
 
-def _remember(change: Change, visitor: Row, state: tuple[str, bool, bool] | None) -> None:
+CLOSED = ("", False, False)  # the cached state of a visitor known to have no open episode
+
+
+def _remember(change: Change, visitor: Row, state: tuple[str, bool, bool]) -> None:
     # Published after the commit, so no node caches an episode whose transaction rolled back.
     change.emit(Event(EPISODE, visitor["account_id"], visitor["id"], {"state": state}))
 
@@ -77,7 +82,7 @@ async def on_resolved(chat: Chat, visitor: Row, by: str | None) -> None:
         episode_id = await chat.store.resolve_episode(visitor["id"], by, now_ms(), conn=change.tx)
         if episode_id is None:
             return
-        _remember(change, visitor, None)
+        _remember(change, visitor, CLOSED)
         row = await chat.store.latest_episode(visitor["id"], conn=change.tx)
         episode = (await episode_objects(chat, [row], conn=change.tx))[0]
         change.emit(Event("conversation.resolved", visitor["account_id"], visitor["id"], episode,
