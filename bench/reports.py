@@ -190,6 +190,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=20, help="summary calls measured (20)")
     p.add_argument("--seed", type=int, default=16)
     p.add_argument("--doc", help="append the results to this markdown file")
+    p.add_argument("--keep", action="store_true", help="keep the temporary SQLite database")
     return p.parse_args(argv)
 
 
@@ -241,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{info['cpu']}, {info['nproc']} cores (shared), {info['memory']}, "
                     f"Python {info['python']}, {info['os']}, commit {info['commit']}; load average "
                     f"before: {load}.\n\n```\n" + "\n".join(lines) + "\n```\n")
-    if tmp:
+    if tmp and args.keep:
+        print(f"kept {url}")
+    elif tmp:
         for name in os.listdir(tmp):
             os.unlink(os.path.join(tmp, name))
         os.rmdir(tmp)

@@ -872,6 +872,50 @@ class Store:
             "resolved_at, rating FROM conversations "
             "WHERE account_id = ? AND opened_at >= ? AND opened_at < ?", (account_id, start, end))
 
+    # The reports' statements read one range of the covering index conversations_report. The
+    # waits are ranked by the database (ROW_NUMBER over the window), and only the rows at the
+    # ranks a percentile needs come back: a handful of rows, whatever the window holds.
+    _WINDOW = "FROM conversations WHERE account_id = ? AND opened_at >= ? AND opened_at < ?"
+    # 0-based ranks around the median and the 90th percentile of cnt values: floor((cnt-1)*f), +1
+    _RANKS = "rn IN ((cnt - 1) / 2, (cnt - 1) / 2 + 1, 9 * (cnt - 1) / 10, 9 * (cnt - 1) / 10 + 1)"
+
+    async def report_totals(self, account_id: str, start: int, end: int, target_ms: int) -> Row:
+        return await self.db.fetchone(
+            "SELECT COUNT(*) AS n, COUNT(resolved_at) AS resolved, COUNT(rating) AS rated, "
+            "SUM(rating) AS rating_sum, SUM(CASE WHEN resolved_at IS NOT NULL AND "
+            "first_response_at IS NULL AND first_bot_at IS NOT NULL THEN 1 ELSE 0 END) AS bot_only, "
+            "SUM(CASE WHEN opened_by IS NULL AND first_response_at IS NOT NULL THEN 1 ELSE 0 END) "
+            "AS answered, SUM(CASE WHEN opened_by IS NULL AND first_response_at - opened_at <= ? "
+            f"THEN 1 ELSE 0 END) AS within_target {self._WINDOW}",
+            (target_ms, account_id, start, end))
+
+    async def report_ranked(self, account_id: str, start: int, end: int,
+                            what: str) -> list[Row]:
+        """`ms` at the ranks `rn` (0-based, of `cnt`) around the median and the p90 of the first
+        responses (`what` = "first") or the resolutions ("resolution")."""
+        value, only = {
+            "first": ("first_response_at - opened_at",
+                      "opened_by IS NULL AND first_response_at IS NOT NULL"),
+            "resolution": ("resolved_at - opened_at", "resolved_at IS NOT NULL"),
+        }[what]
+        return await self.db.fetchall(
+            f"SELECT ms, rn, cnt FROM (SELECT {value} AS ms, "
+            f"ROW_NUMBER() OVER (ORDER BY {value}) - 1 AS rn, COUNT(*) OVER () AS cnt "
+            f"{self._WINDOW} AND {only}) ranked WHERE {self._RANKS}", (account_id, start, end))
+
+    async def report_agents(self, account_id: str, start: int, end: int) -> list[Row]:
+        """Per first responder: how many episodes, and the waits around its median."""
+        return await self.db.fetchall(
+            "SELECT agent, total, ms, rn, cnt FROM (SELECT first_responder_id AS agent, "
+            "COUNT(*) OVER (PARTITION BY first_responder_id) AS total, "
+            "CASE WHEN opened_by IS NULL THEN first_response_at - opened_at END AS ms, "
+            "ROW_NUMBER() OVER (PARTITION BY first_responder_id ORDER BY CASE WHEN opened_by IS NULL "
+            "THEN 0 ELSE 1 END, first_response_at - opened_at) - 1 AS rn, "
+            "SUM(CASE WHEN opened_by IS NULL THEN 1 ELSE 0 END) OVER "
+            f"(PARTITION BY first_responder_id) AS cnt {self._WINDOW} "
+            "AND first_responder_id IS NOT NULL) ranked "
+            "WHERE rn = 0 OR rn IN ((cnt - 1) / 2, (cnt - 1) / 2 + 1)", (account_id, start, end))
+
     async def export_rows(self, account_id: str, start: int, end: int, after_seq: int,
                           limit: int) -> list[Row]:
         return await self.db.fetchall(
