@@ -2,10 +2,9 @@
 per agent and per day, and the CSV export.
 
 Percentiles interpolate linearly between the two nearest ranks (numpy's default): the median of
-10, 20, 30, 40 is 25; no value gives null. The summary lets the database count and rank (one
-range of a covering index; only the values at the ranks a median or p90 needs come back), so it
-stays fast however many conversations the window holds; the breakdown reads the window's rows
-and computes the same figures here (a test holds the two to one result).
+10, 20, 30, 40 is 25; no value gives null. Every statement reads one range of a covering index.
+The summary lets the database count (and, on PostgreSQL, rank); the breakdown reads the window's
+rows and computes the same figures here (tests hold the two to one result).
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ def percentile(values: list[int], num: int, den: int) -> int | None:
     (the SQL of the summary picks the same ranks)."""
     if not values:
         return None
-    ordered = sorted(values)
+    ordered = sorted(values)  # linear on a list sorted already
     low, rest = divmod((len(ordered) - 1) * num, den)
     high = min(low + 1, len(ordered) - 1)
     return round(ordered[low] + (ordered[high] - ordered[low]) * rest / den)
@@ -81,6 +80,7 @@ def _check_zone(raw: Any) -> ZoneInfo:
 
 
 def _stats(values: list[int]) -> dict[str, int | None]:
+    values = sorted(values)  # once: percentile's own sort is then linear
     return {"median": percentile(values, 1, 2), "p90": percentile(values, 9, 10)}
 
 
@@ -145,28 +145,47 @@ def _at_ranks(ranked: dict[int, int], count: int, num: int, den: int) -> int | N
 
 
 async def summary(chat: Chat, principal: Principal, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The same figures as summarize(), but the database counts and ranks: only the values at
-    the ranks a median or a p90 needs come back, so the 30-day summary stays fast with tens of
-    thousands of conversations in the window."""
+    """The figures of summarize(), counted by the database. PostgreSQL also ranks the waits and
+    sends only the values at the ranks a median or p90 needs; SQLite, in this process, sorts
+    slower with a window function than Python does, so it hands over the waits alone, one or two
+    numbers a row (measured in docs/benchmarks.md). Either stays fast with tens of thousands of
+    conversations in the window; tests hold both to summarize()'s result."""
     start, end = check_window(params)
     account = principal.account_id
+    store = chat.store
     target = (await get_settings(chat, account))["targets"]["firstResponseSeconds"]
-    totals = await chat.store.report_totals(account, start, end, target * 1000)
-    figures = {}
-    for what in ("first", "resolution"):
-        rows = await chat.store.report_ranked(account, start, end, what)
-        ranked = {int(r["rn"]): int(r["ms"]) for r in rows}
-        count = int(rows[0]["cnt"]) if rows else 0
-        figures[what] = {"median": _at_ranks(ranked, count, 1, 2), "p90": _at_ranks(ranked, count, 9, 10)}
-    agents: dict[str, dict[str, Any]] = {}
-    for r in await chat.store.report_agents(account, start, end):
-        entry = agents.setdefault(r["agent"], {"total": int(r["total"]), "count": int(r["cnt"]),
-                                               "ranked": {}})
-        if r["ms"] is not None:
-            entry["ranked"][int(r["rn"])] = int(r["ms"])
-    by_agent = [{"agentId": agent_id, "conversations": e["total"],
-                 "firstResponseMs": {"median": _at_ranks(e["ranked"], e["count"], 1, 2)}}
-                for agent_id, e in agents.items()]
+    totals = await store.report_totals(account, start, end, target * 1000)
+    if store.dialect == "postgresql":
+        figures = {}
+        for what in ("first", "resolution"):
+            rows = await store.report_ranked(account, start, end, what)
+            ranked = {int(r["rn"]): int(r["ms"]) for r in rows}
+            count = int(rows[0]["cnt"]) if rows else 0
+            figures[what] = {"median": _at_ranks(ranked, count, 1, 2),
+                             "p90": _at_ranks(ranked, count, 9, 10)}
+        agents: dict[str, dict[str, Any]] = {}
+        for r in await store.report_agents(account, start, end):
+            entry = agents.setdefault(r["agent"], {"total": int(r["total"]), "count": int(r["cnt"]),
+                                                   "ranked": {}})
+            if r["ms"] is not None:
+                entry["ranked"][int(r["rn"])] = int(r["ms"])
+        by_agent = [{"agentId": agent_id, "conversations": e["total"],
+                     "firstResponseMs": {"median": _at_ranks(e["ranked"], e["count"], 1, 2)}}
+                    for agent_id, e in agents.items()]
+    else:
+        answers, resolutions = await store.report_waits(account, start, end)
+        first: list[int] = []
+        waits: dict[str, list[int]] = defaultdict(list)
+        answered_by: Counter[str] = Counter()
+        for r in answers:
+            answered_by[r["agent"]] += 1
+            if r["ms"] is not None:
+                first.append(r["ms"])
+                waits[r["agent"]].append(r["ms"])
+        figures = {"first": _stats(first), "resolution": _stats([r["ms"] for r in resolutions])}
+        by_agent = [{"agentId": agent_id, "conversations": total,
+                     "firstResponseMs": {"median": percentile(waits.get(agent_id, []), 1, 2)}}
+                    for agent_id, total in answered_by.items()]
     by_agent.sort(key=lambda a: (-a["conversations"], a["agentId"]))
     rated, answered = int(totals["rated"]), int(totals["answered"] or 0)
     return {

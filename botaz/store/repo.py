@@ -903,6 +903,18 @@ class Store:
             f"ROW_NUMBER() OVER (ORDER BY {value}) - 1 AS rn, COUNT(*) OVER () AS cnt "
             f"{self._WINDOW} AND {only}) ranked WHERE {self._RANKS}", (account_id, start, end))
 
+    async def report_waits(self, account_id: str, start: int, end: int) -> tuple[list[Row], list[Row]]:
+        """The waits themselves, one or two numbers a row: (first responses with their agent, null
+        when an agent opened the episode; resolutions)."""
+        answers = await self.db.fetchall(
+            "SELECT first_responder_id AS agent, CASE WHEN opened_by IS NULL "
+            f"THEN first_response_at - opened_at END AS ms {self._WINDOW} "
+            "AND first_responder_id IS NOT NULL", (account_id, start, end))
+        resolutions = await self.db.fetchall(
+            f"SELECT resolved_at - opened_at AS ms {self._WINDOW} AND resolved_at IS NOT NULL",
+            (account_id, start, end))
+        return answers, resolutions
+
     async def report_agents(self, account_id: str, start: int, end: int) -> list[Row]:
         """Per first responder: how many episodes, and the waits around its median."""
         return await self.db.fetchall(
