@@ -150,11 +150,12 @@ async def measure(args: argparse.Namespace, url: str, account: str) -> dict[str,
     now = dt.datetime.now(dt.timezone.utc)
     window = {"from": (now - dt.timedelta(days=30)).isoformat(), "to": now.isoformat()}
     result = await reports.summary(chat, principal, window)  # warm
-    times = []
+    times, cpu = [], []
     for _ in range(args.repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = await reports.summary(chat, principal, window)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
     started = time.perf_counter()
     await reports.breakdown(chat, principal, {**window, "tz": "Asia/Baku"})
     breakdown_ms = (time.perf_counter() - started) * 1000
@@ -175,7 +176,7 @@ async def measure(args: argparse.Namespace, url: str, account: str) -> dict[str,
     counts = await store.db.fetchone(
         "SELECT (SELECT COUNT(*) FROM conversations) AS c, (SELECT COUNT(*) FROM messages) AS m")
     await store.close()
-    return {"summary_ms": times, "breakdown_ms": breakdown_ms, "csv_ms": csv_ms, "csv_bytes": size,
+    return {"summary_ms": times, "summary_cpu_ms": cpu, "breakdown_ms": breakdown_ms, "csv_ms": csv_ms, "csv_bytes": size,
             "in_window": result["conversations"], "plan": plan, "conversations": counts["c"],
             "messages": counts["m"], "result": result}
 
@@ -215,8 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     from run import loadavg_warning, machine  # bench/run.py: the machine, the load
 
     load = loadavg_warning()
+    from run import loadavg
+
     timings = asyncio.run(build(args, url))
     out = asyncio.run(measure(args, url, str(timings.pop("account"))))
+    load_after = loadavg()
     times = out["summary_ms"]
     med, p95 = statistics.median(times), sorted(times)[max(0, int(len(times) * 0.95) - 1)]
     kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
@@ -224,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{kind}: {out['conversations']:,} conversations, {out['messages']:,} messages; "
         f"{out['in_window']:,} opened in the last 30 days",
         f"  30-day summary: median {med:.1f} ms, p95 {p95:.1f} ms, min {min(times):.1f} ms "
-        f"({len(times)} calls)",
+        f"({len(times)} calls); this process's CPU per call: median "
+        f"{statistics.median(out['summary_cpu_ms']):.1f} ms",
         f"  breakdown (Asia/Baku): {out['breakdown_ms']:.1f} ms; CSV export of the window: "
         f"{out['csv_ms']:.0f} ms, {out['csv_bytes'] / 1e6:.1f} MB",
         f"  migration 16 (episodes from the messages): {timings['migration_16_s']:.1f} s; "
@@ -241,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{' --database-url ' + args.database_url if args.database_url else ''}`; "
                     f"{info['cpu']}, {info['nproc']} cores (shared), {info['memory']}, "
                     f"Python {info['python']}, {info['os']}, commit {info['commit']}; load average "
-                    f"before: {load}.\n\n```\n" + "\n".join(lines) + "\n```\n")
+                    f"before: {load}, after: {load_after}.\n\n```\n" + "\n".join(lines) + "\n```\n")
     if tmp and args.keep:
         print(f"kept {url}")
     elif tmp:

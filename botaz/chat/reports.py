@@ -156,19 +156,21 @@ async def summary(chat: Chat, principal: Principal, params: Mapping[str, Any]) -
     target = (await get_settings(chat, account))["targets"]["firstResponseSeconds"]
     totals = await store.report_totals(account, start, end, target * 1000)
     if store.dialect == "postgresql":
-        figures = {}
-        for what in ("first", "resolution"):
-            rows = await store.report_ranked(account, start, end, what)
-            ranked = {int(r["rn"]): int(r["ms"]) for r in rows}
-            count = int(rows[0]["cnt"]) if rows else 0
-            figures[what] = {"median": _at_ranks(ranked, count, 1, 2),
-                             "p90": _at_ranks(ranked, count, 9, 10)}
+        ranks: dict[str, dict[int, int]] = {"first": {}, "resolution": {}}
+        counts = {"first": 0, "resolution": 0}
         agents: dict[str, dict[str, Any]] = {}
-        for r in await store.report_agents(account, start, end):
-            entry = agents.setdefault(r["agent"], {"total": int(r["total"]), "count": int(r["cnt"]),
-                                                   "ranked": {}})
-            if r["ms"] is not None:
-                entry["ranked"][int(r["rn"])] = int(r["ms"])
+        for r in await store.report_ranked(account, start, end):
+            if r["kind"] == "agent":
+                entry = agents.setdefault(r["agent"], {"total": int(r["total"]), "count": int(r["cnt"]),
+                                                       "ranked": {}})
+                if r["ms"] is not None:
+                    entry["ranked"][int(r["rn"])] = int(r["ms"])
+            else:
+                ranks[r["kind"]][int(r["rn"])] = int(r["ms"])
+                counts[r["kind"]] = int(r["cnt"])
+        figures = {what: {"median": _at_ranks(ranks[what], counts[what], 1, 2),
+                          "p90": _at_ranks(ranks[what], counts[what], 9, 10)}
+                   for what in ("first", "resolution")}
         by_agent = [{"agentId": agent_id, "conversations": e["total"],
                      "firstResponseMs": {"median": _at_ranks(e["ranked"], e["count"], 1, 2)}}
                     for agent_id, e in agents.items()]

@@ -889,19 +889,27 @@ class Store:
             f"THEN 1 ELSE 0 END) AS within_target {self._WINDOW}",
             (target_ms, account_id, start, end))
 
-    async def report_ranked(self, account_id: str, start: int, end: int,
-                            what: str) -> list[Row]:
-        """`ms` at the ranks `rn` (0-based, of `cnt`) around the median and the p90 of the first
-        responses (`what` = "first") or the resolutions ("resolution")."""
-        value, only = {
-            "first": ("first_response_at - opened_at",
-                      "opened_by IS NULL AND first_response_at IS NOT NULL"),
-            "resolution": ("resolved_at - opened_at", "resolved_at IS NOT NULL"),
-        }[what]
+    async def report_ranked(self, account_id: str, start: int, end: int) -> list[Row]:
+        """PostgreSQL: one read of the window, ranked three ways; only the ranks a median or p90
+        needs come back (`rn` 0-based of `cnt`): `kind` "first" (the first responses of the
+        episodes the visitor started), "resolution", and "agent" (per first responder: `total`
+        episodes, and its first responses around their median; rank 0 always, so every agent
+        appears)."""
         return await self.db.fetchall(
-            f"SELECT ms, rn, cnt FROM (SELECT {value} AS ms, "
-            f"ROW_NUMBER() OVER (ORDER BY {value}) - 1 AS rn, COUNT(*) OVER () AS cnt "
-            f"{self._WINDOW} AND {only}) ranked WHERE {self._RANKS}", (account_id, start, end))
+            "WITH w AS MATERIALIZED (SELECT first_responder_id AS agent, "
+            "CASE WHEN opened_by IS NULL THEN first_response_at - opened_at END AS fr, "
+            f"resolved_at - opened_at AS res {self._WINDOW}) "
+            "SELECT 'first' AS kind, NULL AS agent, ms, rn, cnt, 0 AS total FROM (SELECT fr AS ms, "
+            "ROW_NUMBER() OVER (ORDER BY fr) - 1 AS rn, COUNT(*) OVER () AS cnt FROM w "
+            f"WHERE fr IS NOT NULL) f WHERE {self._RANKS} "
+            "UNION ALL SELECT 'resolution', NULL, ms, rn, cnt, 0 FROM (SELECT res AS ms, "
+            "ROW_NUMBER() OVER (ORDER BY res) - 1 AS rn, COUNT(*) OVER () AS cnt FROM w "
+            f"WHERE res IS NOT NULL) r WHERE {self._RANKS} "
+            "UNION ALL SELECT 'agent', agent, ms, rn, cnt, total FROM (SELECT agent, fr AS ms, "
+            "ROW_NUMBER() OVER (PARTITION BY agent ORDER BY fr NULLS LAST) - 1 AS rn, "
+            "COUNT(fr) OVER (PARTITION BY agent) AS cnt, COUNT(*) OVER (PARTITION BY agent) AS total "
+            "FROM w WHERE agent IS NOT NULL) a WHERE rn = 0 OR rn IN ((cnt - 1) / 2, (cnt - 1) / 2 + 1)",
+            (account_id, start, end))
 
     async def report_waits(self, account_id: str, start: int, end: int) -> tuple[list[Row], list[Row]]:
         """The waits themselves, one or two numbers a row: (first responses with their agent, null
@@ -914,19 +922,6 @@ class Store:
             f"SELECT resolved_at - opened_at AS ms {self._WINDOW} AND resolved_at IS NOT NULL",
             (account_id, start, end))
         return answers, resolutions
-
-    async def report_agents(self, account_id: str, start: int, end: int) -> list[Row]:
-        """Per first responder: how many episodes, and the waits around its median."""
-        return await self.db.fetchall(
-            "SELECT agent, total, ms, rn, cnt FROM (SELECT first_responder_id AS agent, "
-            "COUNT(*) OVER (PARTITION BY first_responder_id) AS total, "
-            "CASE WHEN opened_by IS NULL THEN first_response_at - opened_at END AS ms, "
-            "ROW_NUMBER() OVER (PARTITION BY first_responder_id ORDER BY CASE WHEN opened_by IS NULL "
-            "THEN 0 ELSE 1 END, first_response_at - opened_at) - 1 AS rn, "
-            "SUM(CASE WHEN opened_by IS NULL THEN 1 ELSE 0 END) OVER "
-            f"(PARTITION BY first_responder_id) AS cnt {self._WINDOW} "
-            "AND first_responder_id IS NOT NULL) ranked "
-            "WHERE rn = 0 OR rn IN ((cnt - 1) / 2, (cnt - 1) / 2 + 1)", (account_id, start, end))
 
     async def export_rows(self, account_id: str, start: int, end: int, after_seq: int,
                           limit: int) -> list[Row]:
