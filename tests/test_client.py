@@ -334,6 +334,38 @@ def test_visitor_client_conversation(botaz, acme, api) -> None:
         assert again.me()["_id"] == vid
 
 
+def test_episodes_ratings_labels_and_reports(botaz, acme, api) -> None:
+    with VisitorClient(botaz.url) as visitor:
+        vid = visitor.create_visitor(acme.site_key)["visitorId"]
+        with pytest.raises(Conflict):
+            visitor.rate(5)
+        visitor.send_message("Is my order late?")
+        api.send_message(acme.agent_id, vid, "It left today.")
+        api.set_conversation_status(vid, "resolved")
+        assert visitor.rating()["ask"] is True
+        with pytest.raises(BadRequest):
+            visitor.rate(9)
+        assert visitor.rate(4, "Quick")["score"] == 4
+    label = api.create_label("shipping", "#0f766e")
+    assert api.edit_label(label["_id"], color="#115e59")["color"] == "#115e59"
+    assert api.list_labels()[0]["name"] == "shipping"
+    episode = api.add_conversation_label(vid, label["_id"])
+    assert [x["name"] for x in episode["labels"]] == ["shipping"] and episode["rating"]["score"] == 4
+    history = api.conversation_history(vid)
+    assert history["items"][0]["_id"] == episode["_id"] and history["next"] is None
+    assert api.remove_conversation_label(vid, label["_id"])["labels"] == []
+    api.delete_label(label["_id"])
+    assert api.list_labels() == []
+    summary = api.report_summary()
+    assert summary["conversations"] == 1 and summary["csat"] == {"average": 4.0, "count": 1}
+    window = {"start": summary["from"], "end": summary["to"]}  # type: ignore[typeddict-item]
+    assert api.report_breakdown(tz="Asia/Baku", **window)["summary"] == summary
+    csv_text = api.export_conversations_csv().decode()
+    assert csv_text.startswith("conversationId,") and episode["_id"] in csv_text
+    with pytest.raises(BadRequest):
+        api.report_summary(start="tomorrow")
+
+
 # errors
 
 def test_errors_map_to_exceptions(botaz, acme, api) -> None:
@@ -668,6 +700,13 @@ COVERED = {
     "GET /api/audit": "audit_log",
     "GET /api/webhooks/{id}/deliveries": "webhook_deliveries iter_webhook_deliveries",
     "POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver": "redeliver",
+    "GET /api/conversations/{visitorId}/history": "conversation_history",
+    "GET /api/labels": "list_labels", "POST /api/labels": "create_label",
+    "PUT /api/labels/{id}": "edit_label", "DELETE /api/labels/{id}": "delete_label",
+    "POST /api/conversations/{visitorId}/labels": "add_conversation_label",
+    "DELETE /api/conversations/{visitorId}/labels/{id}": "remove_conversation_label",
+    "GET /api/reports/summary": "report_summary", "GET /api/reports/breakdown": "report_breakdown",
+    "GET /api/reports/conversations.csv": "export_conversations_csv",
 }
 VISITOR_COVERED = {
     "POST /widget/v1/visitors": "create_visitor", "GET /widget/v1/config": "config",
@@ -676,6 +715,7 @@ VISITOR_COVERED = {
     "POST /widget/v1/seen": "seen", "POST /widget/v1/pages": "report_page",
     "POST /widget/v1/attachments": "upload_attachment",
     "GET /attachments/{id}": "download_attachment",
+    "GET /widget/v1/rating": "rating", "POST /widget/v1/rating": "rate",
 }
 # The dashboard's cookie sign-in: a browser's business, not an API client's.
 NOT_COVERED = {"POST /auth/login", "POST /auth/logout", "POST /auth/password"}

@@ -17,7 +17,7 @@ from .types import (UNSET, Account, Agent, AgentCreated, Attachment, Bot, BotSta
                     Canned, Conversation, Delivery, EventName, FaqEntry, Me, Message, Note, Page,
                     PageVisit, PreformSettings, SeenResult, Settings, Token, TokenCreated, Unset,
                     Visitor, VisitorCreated, Webhook, WebhookCreated, WebhookEvent, WidgetConfig,
-                    WidgetSettings)
+                    WidgetSettings, Episode, Label, ReportSummary, VisitorRating)
 from .webhooks import (SIGNATURE_HEADER, WebhookSignatureError, check_signature,
                        compute_signature, sign_webhook, verify_signature, verify_webhook)
 
@@ -32,4 +32,5 @@ __all__ = [
     "EventName", "Me", "Message", "Note", "Page", "PageVisit", "PreformSettings", "SeenResult",
     "Settings", "Token", "TokenCreated", "Visitor", "VisitorCreated", "Webhook", "WebhookCreated",
     "WebhookEvent", "WidgetConfig", "WidgetSettings",
+    "Episode", "Label", "ReportSummary", "VisitorRating",
 ]
