@@ -66,6 +66,8 @@ VISITOR_EXPORT = Obj("VisitorExport", {
     "pages": F("array", "Pages visited", items={"type": "object"}),
     "notes": F("array", "Agents' private notes", items={"type": "object"}),
     "attachments": F("array", "Files", items={"type": "object"}),
+    "conversations": F("array", "Conversations (episodes) with ratings and labels, oldest first",
+                       items={"type": "object"}),
 })
 
 

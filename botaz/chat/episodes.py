@@ -133,6 +133,13 @@ async def current_episode(chat: Chat, visitor_id: str) -> dict[str, Any] | None:
     return None if row is None else (await episode_objects(chat, [row]))[0]
 
 
+async def all_episodes(chat: Chat, visitor_id: str) -> list[dict[str, Any]]:
+    """Every episode of a visitor, oldest first (the visitor's data export: ratings and comments
+    are the visitor's words)."""
+    rows = await chat.store.list_episodes(visitor_id, None, 100_000)
+    return await episode_objects(chat, list(reversed(rows)))
+
+
 async def list_history(chat: Chat, principal: Principal, visitor_id: str, cursor: str | None,
                        limit: Any) -> Page:
     size = check_limit(limit)
