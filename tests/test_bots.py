@@ -175,3 +175,25 @@ def test_external_bot_gets_signed_messages_and_answers_with_its_token(botaz, rec
     status = botaz.client.get("/api/bot", headers=acme.headers).json()["status"]
     assert status["lastError"] == "answered 500" and status["lastSuccessAt"]
     assert conversation(botaz, acme, v["visitorId"])[-1]["text"] == "Hello?"
+
+
+def test_owner_patterns_run_in_linear_time_and_refuse_backtracking_syntax(botaz) -> None:
+    import time as _time
+
+    from botaz.chat.bots import faq_answer
+
+    # Python's re would backtrack for ages on this; RE2 answers at once.
+    faq = [{"keywords": [], "pattern": r"(a+)+$", "answer": "never"}]
+    started = _time.perf_counter()
+    assert faq_answer(faq, "a" * 10_000 + "b") is None
+    assert _time.perf_counter() - started < 1.0
+    assert faq_answer([{"keywords": [], "pattern": r"ŞƏHƏR\P{L}", "answer": "city"}],
+                      "Hansı şəhər?") == "city"  # case-insensitive beyond ASCII
+    acme = botaz.account()
+    r = botaz.client.put("/api/bot", headers=acme.headers,
+                         json={"faq": [{"pattern": r"(a)\1", "answer": "x"}]})
+    assert r.status_code == 400
+    assert "faq[0].pattern is not a valid regular expression" in r.json()["message"]
+    r = botaz.client.put("/api/bot", headers=acme.headers,
+                         json={"faq": [{"pattern": r"(a+)+$", "answer": "x"}]})
+    assert r.status_code == 200

@@ -723,3 +723,22 @@ def test_narrow_screen(botaz, dashboard) -> None:
     assert width <= 390, f"the page scrolls sideways ({width}px)"
     nav = page.get_by_role("navigation", name="Main")
     assert nav.evaluate("n => n.scrollWidth <= n.clientWidth"), "the main navigation is cut off"
+
+
+def test_links_in_messages_and_notes_are_clickable_and_safe(botaz, dashboard) -> None:
+    text = ("Docs: https://example.com/wiki/Baku_(city). Mail help@example.com, "
+            "not javascript:alert(1); see (http://example.org/a?b=1).")
+    acme = new_account(botaz)
+    visitor = new_visitor(botaz, acme, text, name="Linker")
+    board = dashboard()
+    page = board.page
+    board.sign_in(owner_email(botaz, acme))
+    page.goto(f"{botaz.url}/chat/{visitor['visitorId']}")
+    bubble = board.timeline.locator(".bubble-text").filter(has_text="Docs:")
+    expect(bubble).to_have_count(1)
+    links = bubble.locator("a")
+    expect(links).to_have_count(3)
+    assert [links.nth(i).get_attribute("href") for i in range(3)] == [
+        "https://example.com/wiki/Baku_(city)", "mailto:help@example.com", "http://example.org/a?b=1"]
+    assert bubble.inner_text() == text
+    assert page.locator("a[href^='javascript']").count() == 0

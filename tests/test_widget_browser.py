@@ -669,3 +669,25 @@ def test_attachments_on_another_origin(botaz, widget, host_site) -> None:
         files=[{"name": "beans.png", "mimeType": "image/png", "buffer": PNG}])
     image = w.log.get_by_role("img", name="beans.png")
     expect(image).to_have_attribute("src", re.compile(r"^blob:"), timeout=3000)
+
+
+LINKS_TEXT = ("Docs: https://example.com/wiki/Baku_(city). Mail help@example.com, "
+              "not javascript:alert(1) or data:text/html,x; see (http://example.org/a?b=1).")
+LINKS_HREFS = ["https://example.com/wiki/Baku_(city)", "mailto:help@example.com",
+               "http://example.org/a?b=1"]
+
+
+def test_links_in_messages_are_clickable_and_safe(botaz, widget) -> None:
+    acme = new_account(botaz)
+    w = widget(acme).goto()
+    w.open()
+    botaz.send(acme, w.visitor_id, LINKS_TEXT)
+    bubble = w.log.locator(".bubble").filter(has_text="Docs:")
+    expect(bubble).to_have_count(1)
+    links = bubble.locator("a")
+    expect(links).to_have_count(3)
+    assert [links.nth(i).get_attribute("href") for i in range(3)] == LINKS_HREFS
+    assert all(links.nth(i).get_attribute("rel") == "noopener noreferrer nofollow" for i in range(3))
+    assert all(links.nth(i).get_attribute("target") == "_blank" for i in range(3))
+    # The text reads exactly as written: nothing dropped around the links.
+    assert bubble.locator(".text").inner_text() == LINKS_TEXT

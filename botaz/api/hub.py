@@ -3,19 +3,26 @@
 Each socket has a bounded queue of frames, drained by a writer task while it is not empty.
 Publishing never awaits: a socket whose queue is full (a stalled or slow client) is dropped, so
 it can neither stall the others nor grow memory without bound.
+
+With several nodes, events from the others come through Redis pub/sub, which forgets whatever
+was published while this node's subscription was broken. The hub remembers which messages reached
+it in the last minute; when the bus reports a gap closed (botaz/events/redis_bus.py), it reads
+the messages it may have missed from the store and sends each open socket the ones it should have
+had, in order and none twice, holding live events back meanwhile (catch-up).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from typing import Any
 
 import orjson
 from starlette.types import Send
 
-from ..chat.views import for_visitor
+from ..chat.views import for_visitor, message_json
 from ..events import REVOKED, Event, EventBus
 
 log = logging.getLogger("botaz.hub")
@@ -25,6 +32,7 @@ CLOSE_BANNED = 4403
 CLOSE_ERASED = 4404
 CLOSE_REVOKED = 4401
 CLOSE_GOING_AWAY = 1001
+CLOSE_TRY_AGAIN = 1012  # the client reconnects and resumes by itself
 
 
 class Connection:
@@ -56,13 +64,14 @@ class Connection:
         self.closed = False
         self.writer: asyncio.Task[None] | None = None
 
-    def offer(self, seq: int | None, text: str) -> bool:
-        """Queue a frame; False when the client is max_queue frames behind."""
+    def offer(self, seq: int | None, text: str, catching_up: bool = False) -> bool:
+        """Queue a frame; False when the client is max_queue frames behind (never while it is
+        being sent what it missed: that burst is bounded by the store's rows)."""
         if self.closed:
             return True
         if self.pending is None:
             self.pending = []
-        elif len(self.pending) >= self.max_queue:
+        elif len(self.pending) >= self.max_queue and not catching_up:
             return False
         self.pending.append((seq, text))
         if self.writer is None and not self.holding:
@@ -107,7 +116,7 @@ class Connection:
             self.writer = None
 
 
-SOCKETS_KEY = "botaz:sockets:"  # + visitor ID: a hash of node ID -> open sockets
+# "<namespace>:sockets:<visitor ID>": a hash of node ID -> open sockets
 SOCKETS_TTL = 86_400
 
 PRESENCE = "_presence"
@@ -125,9 +134,32 @@ class RemoteNode:
         self.agents: dict[str, tuple[str, bool]] = {}  # agent -> (account, human)
 
 
+# Catch-up after a broken subscription (several nodes only).
+# How long the seq of a message that reached this hub is remembered: longer than a break takes to
+# notice (redis_bus.SILENCE) plus IN_FLIGHT_S.
+RECENT_S = 30
+IN_FLIGHT_S = 5.0  # a message is published within this long of taking its seq
+CATCH_UP_PAGE = 1000
+CATCH_UP_TRIES = 10  # one a second; then every client is asked to reconnect and resume itself
+
+
 class Hub:
-    def __init__(self, bus: EventBus, max_queue: int = 256) -> None:
+    def __init__(self, bus: EventBus, max_queue: int = 256, store: Any = None) -> None:
         self.bus = bus
+        self.store = store
+        self.sockets_key = f"{getattr(bus, 'namespace', 'botaz')}:sockets:"  # + visitor ID
+        # Seqs of the messages that reached this hub lately, in order of arrival, and the highest
+        # seq of those forgotten: every message up to it reached this node long ago.
+        self._arrivals: deque[tuple[int, list[int]]] = deque()  # (second, seqs that came in it)
+        self._arrived: set[int] = set()
+        self._settled = 0
+        self._gap_floor: int | None = None  # set while a gap is open or being caught up
+        self._held: list[Event] | None = None  # live events held back during a catch-up
+        self._catching_up: asyncio.Task[None] | None = None
+        self._rerun = False
+        self.caught_up = 0
+        if bus.distributed:
+            bus.gap_listeners.append(self)
         self.remote: dict[str, RemoteNode] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self.max_queue = max_queue
@@ -136,6 +168,8 @@ class Hub:
         self.agent_counts: dict[str, int] = defaultdict(int)  # sockets per agent
         self.human_agents: dict[str, set[str]] = defaultdict(set)  # account -> online humans
         self.dropped = 0
+        # What each visitor's sockets on this node share: frame budget, typing gate (inbound.py).
+        self.inbound: dict[str, Any] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._unsubscribe = bus.subscribe(self.on_event)
 
@@ -173,6 +207,7 @@ class Hub:
             group.discard(conn)
             if not group:
                 del self.visitors[conn.visitor_id]
+                self.inbound.pop(conn.visitor_id, None)
                 self._announce("visitor", conn.visitor_id, conn.account_id, False, False)
                 return True
             return False
@@ -205,7 +240,7 @@ class Hub:
             return False
         if not self.bus.distributed:
             return True
-        key, node = SOCKETS_KEY + visitor_id, self.bus.node_id
+        key, node = self.sockets_key + visitor_id, self.bus.node_id
         try:
             async with self.bus.redis.pipeline(transaction=False) as pipe:
                 pipe.hincrby(key, node, 1).expire(key, SOCKETS_TTL).hgetall(key)
@@ -224,7 +259,7 @@ class Hub:
     def release_visitor_slot(self, visitor_id: str) -> None:
         if not self.bus.distributed:
             return
-        key, node = SOCKETS_KEY + visitor_id, self.bus.node_id
+        key, node = self.sockets_key + visitor_id, self.bus.node_id
 
         async def release() -> None:
             try:
@@ -272,8 +307,10 @@ class Hub:
         return {"node": self.bus.node_id, "visitors": list(self.visitors),
                 "agents": [[agent, accounts.get(agent, ""), agent in humans] for agent in self.agent_counts]}
 
-    def start(self) -> None:
+    async def start(self) -> None:
         if self.bus.distributed:
+            if self.store is not None:  # every message stored before now was published before now
+                self._settled = await self.store.last_message_seq()
             self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
     async def _beat(self) -> None:
@@ -304,6 +341,14 @@ class Hub:
             elif event.name == REVOKED:
                 self._on_revoked(event)
             return
+        if self._held is not None:
+            self._held.append(event)
+            return
+        if event.seq is not None and self.bus.distributed and not self._arrive(event.seq):
+            return  # a copy: a publisher's retry, or a message a catch-up already sent
+        self._fan_out(event)
+
+    def _fan_out(self, event: Event, catching_up: bool = False) -> None:
         text: str | None = None
         if not event.agents_only and not (event.name == "typing" and event.data.get("userId") is None):
             visitor_conns = self.visitors.get(event.visitor_id)
@@ -314,7 +359,7 @@ class Hub:
                     frame = {"event": event.name, "data": for_visitor(event.data)}
                 text = orjson.dumps(frame).decode()
                 for conn in tuple(visitor_conns):
-                    if not conn.offer(event.seq, text):
+                    if not conn.offer(event.seq, text, catching_up):
                         self._drop(conn)
                 if event.name == "visitor.updated" and event.data.get("banned"):
                     for conn in tuple(visitor_conns):
@@ -326,8 +371,130 @@ class Hub:
         if agent_conns:
             text = orjson.dumps(event.frame()).decode()
             for conn in tuple(agent_conns):
-                if not conn.offer(event.seq, text):
+                if not conn.offer(event.seq, text, catching_up):
                     self._drop(conn)
+
+    # catch-up after the bus between nodes broke
+
+    def _arrive(self, seq: int) -> bool:
+        """Remembers a message's arrival; False when it already came."""
+        if seq in self._arrived:
+            return False
+        second = int(time.monotonic())
+        self._arrived.add(seq)
+        arrivals = self._arrivals
+        if arrivals and arrivals[-1][0] == second:
+            arrivals[-1][1].append(seq)
+            return True
+        arrivals.append((second, [seq]))
+        if self._gap_floor is None:
+            while arrivals[0][0] < second - RECENT_S:
+                _, old = arrivals.popleft()
+                self._arrived.difference_update(old)
+                self._settled = max(self._settled, *old)
+        return True
+
+    def gap_opened(self, heard_at: float) -> None:
+        """Messages that reached this node more than IN_FLIGHT_S before the bus was last heard
+        working were taken before anything it may have missed: the highest of their seqs is the
+        floor above which the store is read when the gap closes."""
+        if self._gap_floor is not None:
+            return
+        since = heard_at - IN_FLIGHT_S
+        floor = self._settled
+        for second, seqs in self._arrivals:
+            if second + 1 > since:  # a second that ended before `since` only
+                break
+            floor = max(floor, *seqs)
+        self._gap_floor = floor
+
+    def gap_closed(self) -> None:
+        if self._gap_floor is None:
+            return
+        if self._held is None:
+            self._held = []
+        if self._catching_up is not None:
+            self._rerun = True
+            return
+        self._catching_up = asyncio.get_running_loop().create_task(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        try:
+            while True:
+                self._rerun = False
+                floor = self._gap_floor or 0
+                for attempt in range(CATCH_UP_TRIES):
+                    try:
+                        await self._replay(floor)
+                        break
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:
+                        log.warning("catch-up from the store failed (%s); retrying", exc)
+                        await asyncio.sleep(1.0)
+                else:
+                    log.error("sockets could not catch up; asking every client to resume")
+                    for conn in [c for g in (*self.visitors.values(), *self.agents.values()) for c in g]:
+                        self._close(conn, CLOSE_TRY_AGAIN, "missed events: reconnect and resume")
+                if not self._rerun:
+                    break
+        finally:
+            held, self._held = self._held or [], None
+            self._catching_up = None
+            if not getattr(self.bus, "broken", False):
+                self._gap_floor = None
+            for event in held:
+                self.on_event(event)
+
+    def lost_elsewhere(self, seqs: list[int]) -> None:
+        """Another node's outbox overflowed: its dropped messages are read from the store and
+        sent now, late (after newer ones) but once."""
+        task = asyncio.get_running_loop().create_task(self._send_lost([int(s) for s in seqs]))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _send_lost(self, seqs: list[int]) -> None:
+        try:
+            rows = await self.store.list_messages_by_seq(seqs)
+        except Exception as exc:
+            log.error("messages lost between nodes could not be read (%s); asking clients to resume", exc)
+            for conn in [c for g in (*self.visitors.values(), *self.agents.values()) for c in g]:
+                self._close(conn, CLOSE_TRY_AGAIN, "missed events: reconnect and resume")
+            return
+        await self._deliver_rows(rows)
+
+    async def _replay(self, floor: int) -> None:
+        """Sends every open socket the stored messages after `floor` that never reached it."""
+        hidden: dict[str, bool] = {}
+        after = floor
+        while True:
+            rows = await self.store.list_messages_since(after, CATCH_UP_PAGE)
+            if rows:
+                after = int(rows[-1]["seq"])
+            await self._deliver_rows(rows, hidden)
+            if len(rows) < CATCH_UP_PAGE:
+                return
+
+    async def _deliver_rows(self, rows: list[Any], hidden: dict[str, bool] | None = None) -> None:
+        """Stored messages as message.created to the sockets here, skipping those that came."""
+        if hidden is None:
+            hidden = {}  # visitor -> bot messages hidden from their side
+        for row in rows:
+            seq = int(row["seq"])
+            if seq in self._arrived:
+                continue
+            account_id, visitor_id = row["account_id"], row["visitor_id"]
+            agents_only = False
+            if row["by_bot"] and visitor_id in self.visitors:
+                if visitor_id not in hidden:  # (a failure here leaves the row for the retry)
+                    visitor = await self.store.get_visitor(account_id, visitor_id)
+                    hidden[visitor_id] = visitor is None or not visitor["show_bot_messages"]
+                agents_only = hidden[visitor_id]
+            if not self._arrive(seq) or (account_id not in self.agents and visitor_id not in self.visitors):
+                continue
+            self.caught_up += 1
+            self._fan_out(Event("message.created", account_id, visitor_id, message_json(row),
+                                seq=seq, agents_only=agents_only, remote=True), True)
 
     def _on_revoked(self, event: Event) -> None:
         what = event.data
@@ -370,7 +537,9 @@ class Hub:
     def stop(self) -> None:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
+        if self._catching_up is not None:
+            self._catching_up.cancel()
         self._unsubscribe()
 
     def stats(self) -> dict[str, Any]:
-        return {"sockets": self.open_sockets, "dropped": self.dropped}
+        return {"sockets": self.open_sockets, "dropped": self.dropped, "caughtUp": self.caught_up}

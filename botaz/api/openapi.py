@@ -24,9 +24,11 @@ ERROR_TEXT = {
     403: "Not allowed.",
     404: "Not found (also for objects of another account).",
     409: "Conflict with an existing object.",
+    410: "Gone: it existed, but no longer does (an expired or revoked link).",
     413: "Body too large.",
     415: "POST/PUT without `Content-Type: application/json`.",
     429: "Rate limited; see `Retry-After`.",
+    503: "The database is unavailable (down, unreachable, read-only or full); retry after `Retry-After` seconds.",
 }
 WIDGET_CONFIG = Obj("WidgetConfig", {
     "accountName": F("string", "The account's name"),
@@ -96,6 +98,7 @@ TAGS = [
     {"name": "bots", "description": "The rule bot, external bots, and bots per visitor."},
     {"name": "webhooks", "description": "Signed event deliveries to your server, managed by owners."},
     {"name": "auth", "description": "The dashboard's session sign-in (cookie + CSRF token)."},
+    {"name": "push", "description": "Web Push alerts for agents' browsers (VAPID, RFC 8030/8291/8292)."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
     {"name": "reports", "description": "Response times, ratings and per-agent figures; CSV export."},
 ]
@@ -135,6 +138,8 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
     codes = list(ep.errors)
     if ep.auth in ("agent", "visitor", "either") and 429 not in codes:
         codes.append(429)
+    if 503 not in codes:  # every endpoint reads or writes the database
+        codes.append(503)
     for code in codes:
         responses[str(code)] = {"description": ERROR_TEXT[code], "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -10,7 +10,7 @@ from ..chat.errors import Invalid, NotFound
 from ..chat.settings import check_origin, settings_of
 from ..chat.views import for_visitor
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
-from .deps import chat_of, limit, visitor
+from .deps import chat_of, limit, visitor, widget_origin
 from .http import json_response, read_json, read_raw, upload_name
 from .registry import Param, endpoint
 
@@ -23,7 +23,7 @@ from .registry import Param, endpoint
 async def create_visitor(request: Request) -> Response:
     await limit(request, "visitor_create", request.client.host if request.client else "unknown")
     body = await read_json(request)
-    created = await visitors.do_create_visitor(chat_of(request), body, request.headers.get("origin"))
+    created = await visitors.do_create_visitor(chat_of(request), body, widget_origin(request))
     return json_response(created | {"visitor": for_visitor(created["visitor"])}, 201)
 
 
@@ -39,7 +39,8 @@ async def send_message(request: Request) -> Response:
 @endpoint("GET", "/widget/v1/messages", summary="The visitor's conversation", tag="widget",
           auth="visitor", response="MessageList", errors=(400, 401, 403, 404),
           params=(Param("after", "Only messages after this message ID", {"type": "string"}),
-                  Param("limit", "At most this many (1 to 500, default 500)", {"type": "integer"})),
+                  Param("limit", "At most this many (1 to 500, default 500)",
+                        {"type": "integer", "minimum": 1, "maximum": 500})),
           description="A JSON array of messages, oldest first: the latest 500, or those after "
                       "`after`.")
 async def list_messages(request: Request) -> Response:
@@ -62,7 +63,7 @@ async def config(request: Request) -> Response:
     account = await chat.store.get_account_by_site_key(site_key)
     if account is None:
         raise NotFound("There is no site with this siteKey.")
-    await check_origin(chat_of(request), account, request.headers.get("origin"))
+    await check_origin(chat_of(request), account, widget_origin(request))
     s = settings_of(account)
     return json_response({"accountName": account["name"], "preform": s["preform"],
                           "widget": s["widget"],

@@ -8,6 +8,7 @@ messages and decides in a task of its own, so a slow or failing bot never delays
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import secrets
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 import orjson
+import re2
 
 from ..events import Event
 from ..ids import iso_ms, new_id, now_ms
@@ -119,9 +121,12 @@ def _check_faq(faq: list[Any]) -> list[dict[str, Any]]:
             if not isinstance(pattern, str) or len(pattern) > 500:
                 raise Invalid(f"faq[{i}].pattern must be a regular expression.")
             try:
-                re.compile(pattern, re.IGNORECASE)
-            except re.error as exc:
-                raise Invalid(f"faq[{i}].pattern is not a valid regular expression: {exc}.") from None
+                compile_rule(pattern)
+            except re2.error as exc:
+                reason = str(exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes)
+                             else exc).strip()
+                raise Invalid(f"faq[{i}].pattern is not a valid regular expression "
+                              f"(RE2 syntax: no backreferences or lookaround): {reason}.") from None
         if not keywords and not pattern:
             raise Invalid(f"faq[{i}] needs keywords or a pattern.")
         out.append({"keywords": [k.strip().lower() for k in keywords], "pattern": pattern,
@@ -209,11 +214,33 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"\w+", text.lower()))
 
 
+_RULE_OPTIONS = re2.Options()
+_RULE_OPTIONS.case_sensitive = False
+_RULE_OPTIONS.log_errors = False
+_RULE_OPTIONS.max_mem = 8 << 20  # a pattern whose automaton needs more is refused when saved
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_rule(pattern: str) -> Any:
+    """Owners' patterns run in RE2: linear in the text's length whatever the pattern, so no
+    pattern can stall the event loop (Python's `re` backtracks: `(a+)+$` on 10,000 characters
+    would take longer than the universe has left)."""
+    return re2.compile(pattern, _RULE_OPTIONS)
+
+
+def _rule_matches(pattern: str, text: str) -> bool:
+    try:
+        return compile_rule(pattern).search(text) is not None
+    except re2.error:  # saved before RE2 was used and not valid RE2: it matches nothing
+        log.warning("bot pattern %r is not valid RE2; ignored", pattern)
+        return False
+
+
 def faq_answer(faq: list[dict[str, Any]], text: str) -> str | None:
     words = _words(text)
     lowered = text.lower()
     for item in faq:
-        if item.get("pattern") and re.search(item["pattern"], text, re.IGNORECASE):
+        if item.get("pattern") and _rule_matches(item["pattern"], text):
             return item["answer"]
         for keyword in item.get("keywords", []):
             if (" " in keyword and keyword in lowered) or keyword in words:

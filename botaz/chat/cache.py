@@ -37,6 +37,26 @@ class Caches:
         # visitor id -> (open episode id, answered by a human, answered by a bot)
         self.episodes: dict[str, tuple[str, bool, bool]] = {}
         bus.subscribe(self._on_event)
+        bus.gap_listeners.append(self)
+
+    # While the bus between nodes is broken, the events that would drop entries may be missed:
+    # what an event would have dropped is forgotten when the gap opens and again when it closes.
+
+    def gap_opened(self, heard_at: float) -> None:
+        self.forget()
+
+    def gap_closed(self) -> None:
+        self.forget()
+
+    def lost_elsewhere(self, seqs: list[int]) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self.tokens.clear()
+        self.agent_kinds.clear()
+        self.hooks.clear()
+        self.messages.clear()
+        self.writable_visitors.clear()
 
     def _on_event(self, event: Event) -> None:
         name = event.name

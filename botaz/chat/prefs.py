@@ -17,9 +17,21 @@ from .context import Chat
 FIELDS: dict[str, F] = {
     "emailAlerts": F("boolean", "Email me about visitor messages nobody answered "
                                 "(BOTAZ_ALERT_DELAY_S)"),
+    # Alerts in the browser and by Web Push (botaz/chat/alerts.py, docs/notifications.md).
+    "alertsFor": F("string", "Which visitors' messages alert me: mine (conversations assigned to "
+                             "me), unassigned (mine and unassigned ones) or all",
+                   enum=("mine", "unassigned", "all")),
+    "alertSound": F("boolean", "Play a sound in the dashboard for an alert"),
+    "alertDesktop": F("boolean", "Show a desktop notification while a dashboard tab is open"),
+    "alertPush": F("boolean", "Send Web Push notifications to my subscribed browsers while no "
+                              "dashboard of mine is open"),
 }
 DEFAULTS: dict[str, Any] = {
     "emailAlerts": True,
+    "alertsFor": "unassigned",
+    "alertSound": True,
+    "alertDesktop": True,
+    "alertPush": True,
 }
 PREFERENCES = Obj("Preferences", FIELDS, description="The signed-in agent's own choices.")
 PREFERENCES_EDIT = Obj("PreferencesEdit", FIELDS, description="Keys left out stay unchanged.")

@@ -14,7 +14,7 @@ from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
 from .sessions import revoked
 from .context import Chat
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .pagination import Page, check_limit
+from .pagination import MAX_SEQ, Page, check_limit
 from .views import agent_json, message_json, visitor_json
 from .visitors import get_visitor_row
 
@@ -119,13 +119,17 @@ def _activity_cursor(row: Row) -> str:
     return base64.urlsafe_b64encode(f"a{row['last_activity_at']}_{row['seq']}".encode()).decode().rstrip("=")
 
 
-def _decode_activity_cursor(cursor: str | None) -> tuple[int, int] | None:
+def decode_activity_cursor(cursor: str | None) -> tuple[int, int] | None:
     if not cursor:
         return None
     try:
+        if len(cursor) > 200:
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, seq = raw[1:].split("_")
         if not raw.startswith("a"):
+            raise ValueError
+        if not (0 <= int(at) <= MAX_SEQ and 0 <= int(seq) <= MAX_SEQ):
             raise ValueError
         return int(at), int(seq)
     except (ValueError, UnicodeDecodeError):
@@ -159,7 +163,7 @@ async def list_conversations(chat: Chat, principal: Principal, params: Any) -> P
         principal.account_id, status=None if status == "all" else status,
         assignee=principal.agent_id if assignee == "me" else (None if assignee in ("all", "none") else assignee),
         unassigned=assignee == "none", query=query, label=params.get("label") or None,
-        before=_decode_activity_cursor(params.get("cursor")), limit=size + 1)
+        before=decode_activity_cursor(params.get("cursor")), limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
     return Page(await conversation_objects(chat, rows), _activity_cursor(rows[-1]) if more else None)
@@ -171,13 +175,26 @@ async def get_conversation(chat: Chat, principal: Principal, visitor_id: str) ->
         "episode": await episodes.current_episode(chat, row["id"])}
 
 
-async def _conversation_changed(chat: Chat, row: Row, **changes: Any) -> dict[str, Any]:
+async def _conversation_changed(chat: Chat, row: Row, *, by: str | None = None,
+                                **changes: Any) -> dict[str, Any]:
     await chat.store.update_visitor(row["id"], changes)
     fresh = await chat.store.get_visitor(row["account_id"], row["id"])
     conversation = (await conversation_objects(chat, [fresh]))[0]
     chat.send_event(Event("conversation.updated", row["account_id"], row["id"], conversation,
                           agents_only=True))
+    assignee = changes.get("assignee_id")
+    if assignee and assignee != row["assignee_id"]:
+        announce_assignment(chat, row["account_id"], row["id"], assignee, row["assignee_id"], by)
     return conversation
+
+
+def announce_assignment(chat: Chat, account_id: str, visitor_id: str, agent_id: str,
+                        previous: str | None, by: str | None) -> None:
+    """`conversation.assigned`: alerts the new assignee (dashboard notification, Web Push) unless
+    they did it themselves. Every path that gives a conversation a new assignee calls this."""
+    chat.send_event(Event("conversation.assigned", account_id, visitor_id, {
+        "visitorId": visitor_id, "agentId": agent_id, "previousAgentId": previous,
+        "byAgentId": by}, agents_only=True))
 
 
 async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
@@ -188,7 +205,7 @@ async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any
     if agent_id is not None and not await chat.store.agent_exists(principal.account_id, agent_id):
         raise Invalid("agentId is not an agent of this account.")
     await episodes.on_assigned(chat, row, agent_id, principal.agent_id)
-    return await _conversation_changed(chat, row, assignee_id=agent_id)
+    return await _conversation_changed(chat, row, by=principal.agent_id, assignee_id=agent_id)
 
 
 async def do_set_status(chat: Chat, row: Row, status: str, by: str | None = None) -> dict[str, Any]:

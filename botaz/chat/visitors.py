@@ -116,6 +116,8 @@ async def authenticate_visitor(chat: Chat, token: str | None, origin: str | None
     if not token or not token.startswith(VISITOR_TOKEN_PREFIX):
         raise Unauthenticated()
     row = await chat.store.get_visitor_by_token(hash_token(token))
+    if row is None:  # a token that a conversation link issued (botaz/chat/resume.py)
+        row = await chat.store.get_visitor_by_added_token(hash_token(token))
     if row is None:
         raise Unauthenticated()
     if row["banned"]:

@@ -244,6 +244,52 @@ CREATE TABLE instance_secrets (
     created_at {BIGINT} NOT NULL
 )
 """),
+    (10, "visitor tokens issued by conversation links (another device, same conversation)", """
+CREATE TABLE visitor_tokens (
+    seq {SEQ},
+    token_hash TEXT NOT NULL UNIQUE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    created_at {BIGINT} NOT NULL
+);
+CREATE INDEX visitor_tokens_visitor ON visitor_tokens (visitor_id, seq)
+"""),
+    (13, "web push: agents' browser subscriptions and the push outbox", """
+CREATE TABLE push_subscriptions (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    endpoint TEXT NOT NULL UNIQUE,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    user_agent TEXT,
+    created_at {BIGINT} NOT NULL,
+    last_success_at {BIGINT},
+    last_error TEXT
+);
+CREATE INDEX push_subscriptions_agent ON push_subscriptions (agent_id);
+CREATE INDEX push_subscriptions_account ON push_subscriptions (account_id);
+CREATE TABLE push_outbox (
+    seq {SEQ},
+    subscription_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    topic TEXT,
+    urgency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at {BIGINT} NOT NULL,
+    locked_until {BIGINT},
+    created_at {BIGINT} NOT NULL,
+    error TEXT
+);
+CREATE INDEX push_outbox_due ON push_outbox (status, next_attempt_at)
+"""),
+    (15, "a table for /readyz to write to", """
+CREATE TABLE health_checks (
+    id INTEGER PRIMARY KEY,
+    pad TEXT NOT NULL
+)
+"""),
     (16, "conversations as episodes: first response, resolution, rating, assignments, labels", """
 CREATE TABLE conversations (
     seq {SEQ},

@@ -45,6 +45,17 @@ class Store:
     def transaction(self) -> contextlib.AbstractAsyncContextManager[Conn]:
         return self.db.transaction()
 
+    async def check_writable(self) -> None:
+        """What /readyz asks: on SQLite a real (tiny) write, committed, since a read-only or full
+        database still answers reads; on PostgreSQL a round trip."""
+        if self.dialect != "sqlite":
+            await self.db.fetchone("SELECT 1 AS ok")
+            return
+        async with self.db.transaction() as tx:
+            # A few pages, as a message with an attachment takes: what a full disk refuses.
+            await tx.execute("INSERT INTO health_checks (id, pad) VALUES (1, ?)", ("x" * 16000,))
+            await tx.execute("DELETE FROM health_checks")
+
     # accounts
 
     async def insert_account(self, row: dict[str, Any], conn: Conn | None = None) -> None:
@@ -156,6 +167,22 @@ class Store:
         return await self.db.fetchone(
             f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE token_hash = ?", (token_hash,)
         )
+
+    async def add_visitor_token(self, visitor_id: str, token_hash: str, at: int, keep: int) -> None:
+        """One more token for a visitor (a conversation link opened); the newest `keep` stay."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at) VALUES (?, ?, ?)",
+                (token_hash, visitor_id, at))
+            await tx.execute(
+                "DELETE FROM visitor_tokens WHERE visitor_id = ? AND seq NOT IN ("
+                "SELECT seq FROM visitor_tokens WHERE visitor_id = ? "
+                "ORDER BY seq DESC LIMIT ?)", (visitor_id, visitor_id, keep))
+
+    async def get_visitor_by_added_token(self, token_hash: str) -> Row | None:
+        return await self.db.fetchone(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = "
+            "(SELECT visitor_id FROM visitor_tokens WHERE token_hash = ?)", (token_hash,))
 
     async def update_visitor(self, visitor_id: str, changes: dict[str, Any],
                              conn: Conn | None = None) -> None:
@@ -273,6 +300,25 @@ class Store:
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {column} = ? AND seq > ? "
             "AND deleted_at IS NULL ORDER BY seq LIMIT ?", (value, after_seq, limit))
 
+    async def list_messages_since(self, after_seq: int, limit: int) -> list[Row]:
+        """Every account's messages after a point, oldest first: what a node may have missed."""
+        return await self.db.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND deleted_at IS NULL "
+            "ORDER BY seq LIMIT ?", (after_seq, limit))
+
+    async def list_messages_by_seq(self, seqs: list[int]) -> list[Row]:
+        rows: list[Row] = []
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            rows += await self.db.fetchall(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN ({', '.join('?' * len(chunk))}) "
+                "AND deleted_at IS NULL ORDER BY seq", chunk)
+        return rows
+
+    async def last_message_seq(self) -> int:
+        row = await self.db.fetchone("SELECT MAX(seq) AS n FROM messages")
+        return int(row["n"] or 0)
+
     async def mark_seen(self, visitor_id: str, upto_seq: int, by_visitor: bool, at: int,
                         conn: Conn | None = None) -> list[Row]:
         """Mark the other side's unseen messages up to a point as seen; returns those changed."""
@@ -310,6 +356,14 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (row["id"], row["account_id"], row["visitor_id"], row["name"], row["type"],
              row["size"], row["path"], row["created_at"]))
+
+    async def attachment_ids_present(self, ids: list[str]) -> set[str]:
+        """Which of these attachment IDs have a row (for the sweep of stray files)."""
+        if not ids:
+            return set()
+        marks = ", ".join("?" * len(ids))
+        rows = await self.db.fetchall(f"SELECT id FROM attachments WHERE id IN ({marks})", tuple(ids))
+        return {row["id"] for row in rows}
 
     async def get_attachment(self, attachment_id: str) -> Row | None:
         return await self.db.fetchone("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
@@ -766,6 +820,115 @@ class Store:
     async def pending_deliveries(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
         return int(row["n"])
+
+    # web push: agents' browser subscriptions and the push outbox
+
+    async def save_push_subscription(self, row: dict[str, Any]) -> Row:
+        """One row per endpoint: a browser that subscribes again (or for another agent) updates it."""
+        await self.db.execute(
+            "INSERT INTO push_subscriptions (id, account_id, agent_id, endpoint, p256dh, auth, "
+            "user_agent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint) DO UPDATE "
+            "SET account_id = excluded.account_id, agent_id = excluded.agent_id, "
+            "p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent, "
+            "last_error = NULL",
+            (row["id"], row["account_id"], row["agent_id"], row["endpoint"], row["p256dh"],
+             row["auth"], row["user_agent"], row["created_at"]))
+        saved = await self.db.fetchone("SELECT * FROM push_subscriptions WHERE endpoint = ?",
+                                       (row["endpoint"],))
+        assert saved is not None
+        return saved
+
+    async def agent_push_subscriptions(self, agent_id: str) -> list[Row]:
+        return await self.db.fetchall(
+            "SELECT * FROM push_subscriptions WHERE agent_id = ? ORDER BY seq", (agent_id,))
+
+    async def delete_push_subscription(self, subscription_id: str, agent_id: str | None = None) -> int:
+        """Its queued pushes go with it; agent_id, when given, must own it."""
+        if agent_id is not None:
+            owned = await self.db.fetchone(
+                "SELECT 1 AS ok FROM push_subscriptions WHERE id = ? AND agent_id = ?",
+                (subscription_id, agent_id))
+            if owned is None:
+                return 0
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM push_outbox WHERE subscription_id = ?", (subscription_id,))
+            return await tx.execute("DELETE FROM push_subscriptions WHERE id = ?", (subscription_id,))
+
+    async def alert_agents(self, account_id: str) -> list[Row]:
+        """The account's human agents and their preferences: who may be alerted."""
+        return await self.db.fetchall(
+            "SELECT id, name, prefs FROM agents WHERE account_id = ? AND removed_at IS NULL "
+            "AND is_bot = 0", (account_id,))
+
+    async def push_agents(self, account_id: str) -> set[str]:
+        """Agents of the account with at least one subscribed browser."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT agent_id FROM push_subscriptions WHERE account_id = ?", (account_id,))
+        return {r["agent_id"] for r in rows}
+
+    async def push_subscriptions_of(self, agent_ids: Sequence[str]) -> list[Row]:
+        if not agent_ids:
+            return []
+        marks = ", ".join("?" for _ in agent_ids)
+        return await self.db.fetchall(
+            f"SELECT id, agent_id FROM push_subscriptions WHERE agent_id IN ({marks}) ORDER BY seq",
+            tuple(agent_ids))
+
+    async def queue_pushes(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        async with self.db.transaction() as tx:
+            for row in rows:
+                await tx.execute(
+                    "INSERT INTO push_outbox (subscription_id, payload, topic, urgency, status, "
+                    "attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+                    (row["subscription_id"], row["payload"], row.get("topic"), row["urgency"],
+                     row["created_at"], row["created_at"]))
+
+    async def claim_pushes(self, now: int, lease_ms: int, limit: int) -> list[Row]:
+        """Due pushes with their subscription's keys, leased to this node."""
+        lock = " FOR UPDATE OF o SKIP LOCKED" if self.dialect == "postgresql" else ""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT o.seq, o.subscription_id, o.payload, o.topic, o.urgency, o.attempts, "
+                "o.created_at, s.endpoint, s.p256dh, s.auth FROM push_outbox o "
+                "JOIN push_subscriptions s ON s.id = o.subscription_id "
+                "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+                "AND (o.locked_until IS NULL OR o.locked_until < ?) "
+                f"ORDER BY o.seq LIMIT ?{lock}", (now, now, limit))
+            if rows:
+                marks = ", ".join("?" for _ in rows)
+                await tx.execute(f"UPDATE push_outbox SET locked_until = ? WHERE seq IN ({marks})",
+                                 (now + lease_ms, *[r["seq"] for r in rows]))
+            return rows
+
+    async def finish_push(self, seq: int, *, status: str, attempts: int,
+                          next_attempt_at: int | None, error: str | None) -> None:
+        if status == "sent":
+            await self.db.execute("DELETE FROM push_outbox WHERE seq = ?", (seq,))
+            return
+        await self.db.execute(
+            "UPDATE push_outbox SET status = ?, attempts = ?, "
+            "next_attempt_at = COALESCE(?, next_attempt_at), error = ?, locked_until = NULL "
+            "WHERE seq = ?", (status, attempts, next_attempt_at, error, seq))
+
+    async def push_result(self, subscription_id: str, *, at: int | None, error: str | None) -> None:
+        if error is None:
+            await self.db.execute(
+                "UPDATE push_subscriptions SET last_success_at = ?, last_error = NULL WHERE id = ?",
+                (at, subscription_id))
+        else:
+            await self.db.execute("UPDATE push_subscriptions SET last_error = ? WHERE id = ?",
+                                  (error, subscription_id))
+
+    async def prune_pushes(self, before: int) -> int:
+        """Pushes that failed for good are kept a while for `GET /api/push/subscriptions`' sake."""
+        removed = await self.db.execute(
+            "DELETE FROM push_outbox WHERE status <> 'pending' AND created_at < ?", (before,))
+        removed += await self.db.execute(
+            "DELETE FROM push_outbox WHERE NOT EXISTS (SELECT 1 FROM push_subscriptions s "
+            "WHERE s.id = push_outbox.subscription_id)")
+        return removed
 
     # conversations as episodes (chat/episodes.py) and labels
 

@@ -2,6 +2,9 @@
  * botaz chat widget. Embed on any website with exactly:
  *   <script src="https://HOST/widget.js" data-site-key="SITE_KEY" async></script>
  * Optional: data-lang="en" | "az" (default: the browser's language).
+ * A page URL with #botaz-link=TOKEN (from a conversation link, docs/email.md) makes the widget
+ * continue that conversation. botaz's own conversation page (/c/TOKEN) runs this script with
+ * data-mode="page" (the panel fills data-container, always open) and data-link="TOKEN".
  *
  * Plain JavaScript, no dependencies, no external requests except to the botaz server the script
  * was loaded from. All UI lives in an open shadow root; message text is only ever rendered as
@@ -127,6 +130,20 @@
     return;
   }
   var SITE_KEY = script.getAttribute("data-site-key");
+  var PAGE_MODE = script.getAttribute("data-mode") === "page";
+  // A conversation link to take over, once: from botaz's page, or #botaz-link= in this page's URL.
+  var LINK = script.getAttribute("data-link") || linkFromUrl();
+
+  function linkFromUrl() {
+    var m = /(?:^#|&)botaz-link=([A-Za-z0-9_-]{20,200})(?:&|$)/.exec(location.hash || "");
+    if (!m) return null;
+    // Out of the address bar (and bookmarks, and the page's own analytics) at once.
+    var rest = location.hash.replace(m[0], m[0].charAt(0) === "#" ? "#" : "").replace(/^#&?$/, "");
+    try {
+      history.replaceState(history.state, "", location.pathname + location.search + rest);
+    } catch (e) { /* sandboxed: harmless */ }
+    return m[1];
+  }
   var BASE = new URL(".", script.src || location.href).href; // e.g. https://chat.example/
   var WS_BASE = BASE.replace(/^http/, "ws");
 
@@ -236,6 +253,39 @@
     return el;
   }
 
+  // Web and email addresses in messages become links; only http, https and mailto ever do.
+  var LINK_RE = /\b(?:https?:\/\/[^\s<>"]+|mailto:[^\s<>"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)/gi;
+  var TRAILING = /[.,;:!?'"\u00bb)\]]+$/;
+
+  function linkTarget(raw) {
+    var candidate = /^(https?:|mailto:)/i.test(raw) ? raw : "mailto:" + raw;
+    try {
+      var u = new URL(candidate);
+      return u.protocol === "http:" || u.protocol === "https:" || u.protocol === "mailto:" ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function linkify(text) {
+    var out = [], last = 0, match;
+    LINK_RE.lastIndex = 0;
+    while ((match = LINK_RE.exec(text)) !== null) {
+      var raw = match[0].replace(TRAILING, "");
+      // A closing bracket that balances one inside the URL belongs to it: .../wiki/Baku_(city)
+      if (match[0].charAt(raw.length) === ")" &&
+          raw.split("(").length > raw.split(")").length) raw += ")";
+      var href = raw && linkTarget(raw);
+      if (!href) continue;
+      if (match.index > last) out.push(text.slice(last, match.index));
+      out.push(h("a", { href: href, target: "_blank", rel: "noopener noreferrer nofollow", text: raw }));
+      last = match.index + raw.length;
+      LINK_RE.lastIndex = last;
+    }
+    if (last < text.length) out.push(text.slice(last));
+    return out;
+  }
+
   // Static, trusted SVG icons (constants of this file, never data).
   var ICONS = {
     chat: '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.7 3.2 6.3-.1 1.3-.6 2.7-1.7 3.8-.2.2-.1.6.2.6 2.2 0 4-.8 5.2-1.7 1 .3 2 .4 3.1.4 5.5 0 10-3.9 10-8.7S17.5 3 12 3Z"/></svg>',
@@ -327,6 +377,7 @@
     "  word-break:break-word}",
     ".theirs .bubble{background:var(--bz-soft);color:var(--bz-text);border-bottom-left-radius:6px}",
     ".mine .bubble{background:var(--bz-accent);color:var(--bz-on-accent);border-bottom-right-radius:6px}",
+    ".bubble a{color:inherit;text-decoration:underline;overflow-wrap:anywhere}",
     ".row.pending .bubble{opacity:.7}",
     ".row.failed .bubble{opacity:.55}",
     ".meta{display:flex;align-items:center;gap:4px;font-size:11.5px;color:var(--bz-muted);",
@@ -421,7 +472,14 @@
     "  .launcher{right:16px;bottom:16px}",
     "  .row{max-width:88%}",
     "  .composer textarea,.field input{font-size:16px}", /* no zoom-on-focus on iOS */
-    "}"
+    "}",
+
+    /* a page of its own (the conversation link's page): the panel is the page */
+    ":host([data-mode=page]){height:100% !important}",
+    ".root.page{height:100%}",
+    ".page .panel{position:static;width:100%;height:100%;max-height:none;border-radius:0;",
+    "  box-shadow:none;animation:none}",
+    ".page .launcher,.page .header .iconbtn{display:none}"
   ].join("\n");
 
   // ---------------------------------------------------------------------------------------------
@@ -744,7 +802,7 @@
   }
 
   function close() {
-    if (!isOpen) return;
+    if (!isOpen || PAGE_MODE) return;
     isOpen = false;
     ui.panel.hidden = true;
     ui.root.classList.remove("open");
@@ -878,7 +936,7 @@
       bubble.appendChild(box);
     }
     if (typeof m.text === "string" && m.text && !(att && m.text === att.name)) {
-      bubble.appendChild(h("span", { class: "text", text: m.text }));
+      bubble.appendChild(h("span", { class: "text" }, linkify(m.text)));
     }
     row.appendChild(bubble);
     var meta = h("div", { class: "meta" });
@@ -1042,8 +1100,36 @@
       });
   }
 
+  /** A conversation link becomes this browser's visitor (docs/email.md); null: not usable. */
+  function takeLink() {
+    var token = LINK;
+    LINK = null;
+    return request("POST", "/widget/v1/link", { json: { token: token, siteKey: SITE_KEY }, auth: false })
+      .then(function (r) {
+        if (r.status === 200 && r.data && r.data.visitorToken) {
+          session = { visitorId: r.data.visitorId, visitorToken: r.data.visitorToken };
+          save(session);
+          if (!PAGE_MODE) setTimeout(open, 0);
+          return r.data.visitor || null;
+        }
+        if (PAGE_MODE) { // the page has nothing else to show: say why, never start a new visitor
+          var err = new Error(errorMessage(r));
+          err.status = r.status === 410 ? 404 : r.status;
+          showError(err.message);
+          throw err;
+        }
+        return null;
+      });
+  }
+
   /** Restores the saved visitor or creates one; loads history; connects. Retries on failure. */
   function startSession() {
+    if (LINK) {
+      return takeLink().then(function (v) {
+        if (v === null) return startSession();
+        return afterSession(v);
+      });
+    }
     var saved = loadSaved();
     var step;
     if (saved) {
@@ -1058,14 +1144,16 @@
     } else {
       step = createVisitor();
     }
-    return step.then(function (v) {
-      if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
-      setVisitor(v);
-      return loadHistory().then(function () {
-        connect();
-        trackPage();
-        checkRating();
-      });
+    return step.then(afterSession);
+  }
+
+  function afterSession(v) {
+    if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
+    setVisitor(v);
+    return loadHistory().then(function () {
+      connect();
+      trackPage();
+      checkRating();
     });
   }
 
@@ -1446,7 +1534,7 @@
   var trackTimer = null;
 
   function trackPage() {
-    if (!session || banned) return;
+    if (!session || banned || PAGE_MODE) return; // botaz's own page is not a page of the site
     var url = location.href;
     if (url === lastTrackedUrl) return;
     lastTrackedUrl = url;
@@ -1484,7 +1572,13 @@
   };
 
   function mount() {
-    document.body.appendChild(host);
+    var container = PAGE_MODE && document.getElementById(script.getAttribute("data-container") || "");
+    (container || document.body).appendChild(host);
+    if (PAGE_MODE) {
+      host.setAttribute("data-mode", "page");
+      ui.root.classList.add("page");
+      open();
+    }
     applyConfig();
     updateLauncherLabel();
     var ready = function () { host.setAttribute("data-botaz-ready", "1"); };

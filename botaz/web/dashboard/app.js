@@ -5,7 +5,7 @@
 import { post } from "./api.js";
 import { h, clear, avatar, toast, icon } from "./dom.js";
 import * as notify from "./notify.js";
-import { session, realtime, loadSession, loadAgents, nav } from "./state.js";
+import { session, realtime, loadSession, loadAgents, nav, agentName } from "./state.js";
 import { mountInbox } from "./inbox.js";
 import { mountAgents } from "./agents.js";
 import { mountSettings } from "./settings.js";
@@ -120,17 +120,19 @@ function renderHeader() {
   }, icon("bell"));
   sound.addEventListener("click", () => {
     const on = sound.getAttribute("aria-pressed") !== "true";
-    notify.setSoundEnabled(on);
-    sound.setAttribute("aria-pressed", String(on));
+    notify.setSoundEnabled(on).catch((err) => toast(`Could not save: ${err.message}`, "error"));
     if (on) notify.chime();
   });
+  notify.onPreferences((p) => sound.setAttribute("aria-pressed", String(Boolean(p.alertSound))));
   const logout = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Log out");
   logout.addEventListener("click", async () => {
     logout.disabled = true;
     realtime.stop();
     // Sign out on the server, but never leave the agent stuck on a slow answer.
     const timeout = new Promise((resolve) => { setTimeout(resolve, 4000); });
-    await Promise.race([post("/auth/logout", undefined, { redirectOn401: false }).catch(() => {}), timeout]);
+    const signOut = notify.beforeLogout().catch(() => {})
+      .then(() => post("/auth/logout", undefined, { redirectOn401: false })).catch(() => {});
+    await Promise.race([signOut, timeout]);
     location.assign("/login");
   });
   clear(topbar).append(
@@ -157,13 +159,9 @@ function showConn(state) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Notifications: a visitor wrote, and the agent is not looking at that conversation.
+// Notifications (notify.js): a visitor wrote, and the agent is not looking at that conversation.
 
 realtime.on("status", showConn);
-realtime.on("message.created", (m) => {
-  if (!m || m.userId !== null) return;
-  if (document.hidden || nav.openVisitorId !== m.visitorId) notify.bump();
-});
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden && nav.openVisitorId) notify.reset();
 });
@@ -187,6 +185,7 @@ async function boot() {
     toast(`Could not load the team: ${err.message}`, "error");
   }
   renderHeader();
+  notify.startAlerts({ realtime, nav, session, agentName });
   realtime.start();
   render();
 }

@@ -4,7 +4,7 @@
 import { api, get, post, put, del, withQuery, enc } from "./api.js";
 import {
   h, clear, avatar, visitorName, clock, fullDate, dayLabel, dayKey, formatBytes, toast,
-  confirmDialog, nextId, icon, relativeAgo,
+  confirmDialog, nextId, icon, relativeAgo, linkify,
 } from "./dom.js";
 import { session, realtime, agents, agentName, ensureAgent } from "./state.js";
 import { createComposer } from "./composer.js";
@@ -102,7 +102,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     if (!fromVisitor) ensureAgent(m.userId);
     const author = fromVisitor ? visitorName(visitor) : agentName(m.userId);
     const bubble = h("div", { class: "bubble" });
-    if (m.text) bubble.append(h("p", { class: "bubble-text" }, m.text));
+    if (m.text) bubble.append(h("p", { class: "bubble-text" }, linkify(m.text)));
     if (m.attachment) bubble.append(renderAttachment(m.attachment));
     const meta = h("div", { class: "msg-meta" },
       h("time", { datetime: m.sentAt, title: fullDate(m.sentAt) }, clock(m.sentAt)));
@@ -137,7 +137,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
           h("span", { class: "note-label" }, "Private note"),
           h("span", { class: "note-author" }, agentName(n.userId)),
           h("time", { datetime: n.createdAt, title: fullDate(n.createdAt) }, clock(n.createdAt))),
-        h("p", { class: "note-text" }, n.text)));
+        h("p", { class: "note-text" }, linkify(n.text))));
   }
 
   function startEdit(m, bubble) {

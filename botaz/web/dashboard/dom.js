@@ -196,6 +196,40 @@ export function safeHttpUrl(url) {
   }
 }
 
+// Candidates: http(s)://..., mailto:..., and bare email addresses. Checked again with URL below.
+const LINK_RE = /\b(?:https?:\/\/[^\s<>"]+|mailto:[^\s<>"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)/gi;
+const TRAILING = /[.,;:!?'"»)\]]+$/;
+
+/** The URL a piece of text should link to, or null: only http, https and mailto. */
+export function linkTarget(raw) {
+  const candidate = /^(https?:|mailto:)/i.test(raw) ? raw : `mailto:${raw}`;
+  try {
+    const u = new URL(candidate);
+    return ["http:", "https:", "mailto:"].includes(u.protocol) ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Text as nodes, with web and email addresses as links that open in a new tab. */
+export function linkify(text) {
+  const out = [];
+  let last = 0;
+  for (const match of String(text).matchAll(LINK_RE)) {
+    let raw = match[0].replace(TRAILING, "");
+    // A closing bracket that balances one inside the URL belongs to it: .../wiki/Baku_(city)
+    const count = (c) => raw.split(c).length - 1;
+    if (match[0].slice(raw.length).startsWith(")") && count("(") > count(")")) raw += ")";
+    const href = raw && linkTarget(raw);
+    if (!href) continue;
+    if (match.index > last) out.push(text.slice(last, match.index));
+    out.push(h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow", class: "msg-link" }, raw));
+    last = match.index + raw.length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Feedback
 

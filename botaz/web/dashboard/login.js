@@ -8,11 +8,20 @@ const password = document.getElementById("password");
 const error = document.getElementById("login-error");
 const submit = document.getElementById("sign-in");
 
+// Where to go after signing in: `next` only when the browser itself resolves it to this origin.
+// String checks miss what URL parsing forgives (tabs and newlines dropped, a backslash read
+// as "/"): "/%09/evil.example" passed them and left the site. Parsing as the browser does not.
 function nextPath() {
   const next = new URLSearchParams(location.search).get("next");
-  // Only same-site paths: "/x" but not "//evil.example" or "/\evil.example".
-  if (next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\")) return next;
-  return "/";
+  if (!next || !next.startsWith("/")) return "/";
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== location.origin || !["http:", "https:"].includes(url.protocol)) return "/";
+  return url.pathname + url.search + url.hash;
 }
 
 function showError(message) {

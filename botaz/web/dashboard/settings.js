@@ -13,6 +13,7 @@ import { createBotSection } from "./settings-bot.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
 import { createAuditSection } from "./settings-audit.js";
 import { createSatisfactionSection, createLabelsSection } from "./settings-reports.js";
+import { createNotificationsSection } from "./settings-notifications.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -330,13 +331,14 @@ export function mountSettings(container) {
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
   const satisfaction = createSatisfactionSection({ owner, readOnlyNote, isDestroyed });
   const labels = createLabelsSection({ owner, isDestroyed });
+  const notifications = createNotificationsSection({ isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
     [originsSection, "Allowed websites"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
     [satisfaction.el, "Ratings and targets"], [labels.el, "Labels"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
-    [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
+    [notifications.el, "My notifications"], [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
     ...sections.map(([s, label]) => h("li", null, h("a", { href: `/settings#${s.id}`, onClick: (e) => {
       e.preventDefault();
@@ -399,6 +401,7 @@ export function mountSettings(container) {
   bot.load();
   webhooks?.load();
   audit?.load();
+  notifications.load();
   const offAgents = realtime.on("agents.changed", () => bot.refreshAgents());
 
   return {
@@ -409,6 +412,7 @@ export function mountSettings(container) {
       resizeObserver.disconnect();
       for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) scroller.removeEventListener(type, unpin);
       webhooks?.destroy();
+      notifications.destroy();
       offAgents();
     },
   };
