@@ -284,6 +284,11 @@ def test_report_windows_are_validated(botaz) -> None:
         for path in ("/api/reports/summary", "/api/reports/conversations.csv", "/api/reports/breakdown"):
             r = botaz.client.get(path, headers=acme.headers, params=params)
             assert r.status_code == 400 and word in r.json()["message"], (path, params, r.text)
+    r = botaz.client.get("/api/reports/summary", headers=acme.headers, params={"to": "9999-12-31"})
+    assert r.status_code == 400 and "to" in r.json()["message"]
+    r = botaz.client.get("/api/reports/breakdown", headers=acme.headers,
+                         params={"from": "2020-01-01", "to": "2026-01-01"})
+    assert r.status_code == 400 and "400 days" in r.json()["message"]
     r = botaz.client.get("/api/reports/breakdown", headers=acme.headers, params={"tz": "Mars/Base"})
     assert r.status_code == 400 and "tz" in r.json()["message"]
     assert botaz.client.get("/api/reports/summary").status_code == 401

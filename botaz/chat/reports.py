@@ -56,7 +56,7 @@ def _parse_time(name: str, raw: str, end: bool) -> int:
             moment = datetime.fromisoformat(text.replace("z", "Z"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=timezone.utc)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Invalid(f"{name} must be an ISO 8601 date or time, like 2026-11-01 or "
                       "2026-11-01T00:00:00Z.") from None
     return int(moment.timestamp() * 1000)
@@ -215,11 +215,15 @@ def _target(first: list[int], target_s: int) -> dict[str, Any]:
 async def breakdown(chat: Chat, principal: Principal, params: Mapping[str, Any]) -> dict[str, Any]:
     """What the reports page draws: the summary, and per day, per weekday and hour, per score."""
     zone = _check_zone(params.get("tz"))
-    start, end, rows, target = await _window_rows(chat, principal, params)
-    first_day = datetime.fromtimestamp(start / 1000, zone).date()
-    last_day = datetime.fromtimestamp(max(start, end - 1) / 1000, zone).date()
+    start, end = check_window(params)
+    try:
+        first_day = datetime.fromtimestamp(start / 1000, zone).date()
+        last_day = datetime.fromtimestamp(max(start, end - 1) / 1000, zone).date()
+    except (ValueError, OverflowError, OSError):
+        raise Invalid("from and to must be dates between the years 1 and 9999.") from None
     if (last_day - first_day).days >= MAX_DAYS:
-        raise Invalid(f"The window must be at most {MAX_DAYS} days.")
+        raise Invalid(f"The window must be at most {MAX_DAYS} days (from to to).")
+    start, end, rows, target = await _window_rows(chat, principal, params)
     per_day: dict[date, list[Row]] = defaultdict(list)
     heat = [[0] * 24 for _ in range(7)]  # Monday first
     for row in rows:
