@@ -92,6 +92,7 @@ def test_reports_page_shows_the_figures_with_tables(botaz, dashboard) -> None:
     expect(kpi("Conversations")).to_contain_text("4")
     assert "/reports?from=" in page.url
     assert not serious_violations(page), serious_violations(page)
+    page.evaluate("window.scrollTo(0, 0); document.getElementById('main').scrollTo(0, 0)")
     board.shot("reports")
 
 

@@ -138,7 +138,8 @@ export function mountReports(container) {
     const short = (d) => d.slice(5);
     const perDay = card("Conversations per day",
       barChart(days.map((d) => ({ label: d.date, short: short(d.date), value: d.conversations })),
-        { label: `Conversations per day, ${s.conversations} in all` }),
+        { label: `Conversations per day, ${s.conversations} in all`,
+          format: (v) => (Number.isInteger(v) ? String(v) : "") }),
       table("Conversations per day", ["Day", "Conversations"], days.map((d) => [d.date, String(d.conversations)])));
 
     const heat = card("When conversations start",
@@ -147,7 +148,8 @@ export function mountReports(container) {
         data.heatmap.map((row, i) => [DAY_NAMES[i], ...row.map(String)])));
 
     const minutes = (ms) => (ms === null || ms === undefined ? null : ms / 60000);
-    const fmtMin = (m) => (m >= 120 ? `${Math.round(m / 60)} h` : `${Math.round(m)} min`);
+    const fmtMin = (m) => (m >= 120 ? `${Math.round(m / 6) / 10} h`
+      : m >= 10 || m === 0 ? `${Math.round(m)} min` : `${Math.round(m * 10) / 10} min`);
     const trend = (title, key) => card(title,
       lineChart(days.map((d) => short(d.date)), [
         { name: "median", color: "#4f46e5", values: days.map((d) => minutes(d[key].median)) },
