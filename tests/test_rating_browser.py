@@ -31,6 +31,7 @@ def test_widget_asks_for_a_rating_when_resolved(botaz, widget) -> None:
     wp.page.keyboard.press("ArrowRight")
     expect(wp.page.get_by_role("radio", name="4 of 5: good")).to_be_checked()
     assert wp.page.locator(".stars label.lit").count() == 4
+    wp.shot("rating")
     wp.page.get_by_role("textbox", name="Anything to add? (optional)").fill("Kind and quick")
     send.click()
     expect(wp.page.get_by_role("status").filter(has_text="Thank you for your feedback!")).to_be_visible()

@@ -462,6 +462,7 @@
     ".rating .clabel{font-size:13px;font-weight:600}",
     ".rating .primary{align-self:flex-start;padding:8px 14px}",
     ".rating .thanks{margin:0;font-weight:600}",
+    ".rating .error{margin:0}",
     ".footer{flex:none;text-align:center;font-size:11px;color:#6b7180;padding:0 0 8px;background:var(--bz-bg)}",
 
     /* phones: the panel takes the whole screen */
@@ -583,7 +584,7 @@
     var starLabel = h("label", { for: "botaz-star-" + si, title: T.rateScore[si - 1] }, [
       h("span", { "aria-hidden": "true", text: "★" }), h("span", { class: "sr", text: T.rateScore[si - 1] })
     ]);
-    radio.addEventListener("change", paintStars);
+    radio.addEventListener("change", function () { paintStars(); ui.rateError.hidden = true; });
     ui.stars.push(radio);
     starBox.appendChild(radio);
     starBox.appendChild(starLabel);
