@@ -22,6 +22,7 @@ from .api import availability  # noqa: F401 (its endpoints register on import)
 from .api.availability import OnlineWatch
 from .chat.assignment import AutoAssigner
 from .api import mail as mail_api  # noqa: F401
+from .api import reports  # noqa: F401
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -247,6 +248,7 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/agents", dashboard.app_page, methods=["GET"]),
         Route("/visitors", dashboard.app_page, methods=["GET"]),
         Route("/settings", dashboard.app_page, methods=["GET"]),
+        Route("/reports", dashboard.app_page, methods=["GET"]),
         Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
         Route("/sw.js", dashboard.service_worker, methods=["GET"]),
         Route("/manifest.webmanifest", dashboard.manifest, methods=["GET"]),

@@ -29,6 +29,7 @@ def test_export_and_erase_a_visitor(botaz, receiver) -> None:
     assert [m["_id"] for m in export["messages"]][:2] == [mine["_id"], reply["_id"]]
     assert export["pages"][0]["url"] == "https://shop.example/a"
     assert export["notes"][0]["text"] == "note" and export["attachments"][0]["id"] == att["id"]
+    assert len(export["conversations"]) == 1 and export["conversations"][0]["visitorId"] == v["visitorId"]
 
     socket = Socket(botaz, "/widget/v1/ws", v["visitorToken"], resume=None)
     r = botaz.client.delete(f"/api/visitors/{v['visitorId']}", headers=acme.headers)

@@ -63,6 +63,8 @@ _CONVERSATION = Obj("Conversation", {
                              "null while the visitor is not a conversation (GET "
                              "/api/conversations lists only conversations)",
                    format="date-time", nullable=True),
+    "episode": F("object", "The current (or last resolved) episode: only from "
+                           "GET /api/conversations/:visitorId", ref="Episode", nullable=True),
 })
 
 
@@ -73,6 +75,8 @@ VISITOR_EXPORT = Obj("VisitorExport", {
     "pages": F("array", "Pages visited", items={"type": "object"}),
     "notes": F("array", "Agents' private notes", items={"type": "object"}),
     "attachments": F("array", "Files", items={"type": "object"}),
+    "conversations": F("array", "Conversations (episodes) with ratings and labels, oldest first",
+                       items={"type": "object"}),
 })
 
 
@@ -104,6 +108,7 @@ TAGS = [
     {"name": "push", "description": "Web Push alerts for agents' browsers (VAPID, RFC 8030/8291/8292)."},
     {"name": "email", "description": "Outgoing email: whether it is on, and the delivery log."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
+    {"name": "reports", "description": "Response times, ratings and per-agent figures; CSV export."},
 ]
 
 

@@ -23,6 +23,8 @@ ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
                         {"type": "string", "enum": ["open", "resolved", "all"]}),
                   Param("assignee", "me, none, all (default) or an agent ID", {"type": "string"}),
                   Param("q", "Search in name, email and message text", {"type": "string"}),
+                  Param("label", "Only conversations whose current episode has this label ID",
+                        {"type": "string"}),
                   LIMIT, replace(CURSOR, check=team.decode_activity_cursor)),
           description="Most recent activity first, with online state, unread count and the "
                       "last message. Only conversations: a visitor is one from its first message "

@@ -27,6 +27,8 @@ DEFAULT_ACCOUNT_SETTINGS: dict[str, Any] = {
     "autoAssign": False,
     # docs/email.md; an empty offline message means the widget's own wording.
     "email": {"transcriptOnResolve": False, "locale": "en", "offlineMessage": {"en": "", "az": ""}},
+    "satisfaction": {"enabled": True},
+    "targets": {"firstResponseSeconds": 300},
 }
 
 

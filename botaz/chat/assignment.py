@@ -55,7 +55,10 @@ async def assign_available(chat: Chat, visitor: Row, *, replace_unavailable: boo
         if not await chat.store.claim_assignment(visitor["id"], chosen, previous, now_ms(), conn=tx):
             return None
     await _announce(chat, visitor)
+    from .episodes import on_assigned
     from .team import announce_assignment
+
+    await on_assigned(chat, visitor, chosen, None)  # the episode's assignment history
 
     announce_assignment(chat, account_id, visitor["id"], chosen, previous, None)
     return chosen

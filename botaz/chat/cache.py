@@ -17,6 +17,9 @@ TOKEN_TTL = 10.0
 MESSAGES = 20_000
 WEBHOOKS_TTL = 5.0
 MAX_ENTRIES = 100_000
+# Internal event carrying a visitor's open episode (chat/episodes.py): its state, an empty ID
+# once it is closed.
+EPISODE = "_episode"
 
 
 class Caches:
@@ -31,6 +34,8 @@ class Caches:
         self.messages: OrderedDict[str, tuple[str, str, dict[str, Any]]] = OrderedDict()
         # visitor id -> row, for writing to it: ban, bot switch, status and erasure are all events.
         self.writable_visitors: dict[str, Any] = {}
+        # visitor id -> (open episode id, answered by a human, answered by a bot)
+        self.episodes: dict[str, tuple[str, bool, bool]] = {}
         bus.subscribe(self._on_event)
         bus.gap_listeners.append(self)
 
@@ -63,8 +68,16 @@ class Caches:
             self.writable_visitors.pop(event.visitor_id, None)
         elif name == "visitor.deleted":
             self.writable_visitors.pop(event.visitor_id, None)
+            self.episodes.pop(event.visitor_id, None)
             for key in [k for k, v in self.messages.items() if v[1] == event.visitor_id]:
                 del self.messages[key]
+        elif name == EPISODE:
+            state = event.data.get("state")
+            if state is None:
+                self.episodes.pop(event.visitor_id, None)
+            else:
+                self._bounded(self.episodes)
+                self.episodes[event.visitor_id] = (state[0], bool(state[1]), bool(state[2]))
         elif name == REVOKED:
             self.tokens.clear()
             self.agent_kinds.clear()

@@ -13,7 +13,8 @@ from .cache import Caches
 
 # Events a customer's server can subscribe to: stored with the change that caused them.
 DURABLE_EVENTS = frozenset({"message.created", "message.updated", "message.deleted",
-                            "visitor.created", "visitor.updated", "visitor.deleted"})
+                            "visitor.created", "visitor.updated", "visitor.deleted",
+                            "conversation.resolved", "conversation.rated", "conversation.labeled"})
 
 
 class Presence(Protocol):

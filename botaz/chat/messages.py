@@ -7,7 +7,7 @@ from typing import Any, Callable
 from ..events import Event
 from ..ids import is_id, new_id, now_ms
 from ..store.db import Row
-from . import audit
+from . import audit, episodes
 from .accounts import Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
@@ -61,6 +61,7 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
         row["seq"] = await chat.store.insert_message(row, conn=tx)
         if chat.cache.should_touch(visitor["id"], now):
             await chat.store.touch_visitor(visitor["id"], now, conn=tx)
+        await episodes.on_message(chat, change, visitor, user_id, by_bot, now)
         message = message_json(row)
         change.emit(Event("message.created", visitor["account_id"], visitor["id"], message,
                           seq=row["seq"],

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..events import Event
 from ..ids import iso_ms, now_ms
-from . import audit
+from . import audit, episodes
 from .accounts import Principal
 from .context import Chat
 from .views import message_json
@@ -30,6 +30,7 @@ async def export_visitor(chat: Chat, principal: Principal, visitor_id: str) -> d
         "attachments": [{"id": a["id"], "name": a["name"], "type": a["type"], "size": a["size"],
                          "url": f"/attachments/{a['id']}", "createdAt": iso_ms(a["created_at"])}
                         for a in data["attachments"]],
+        "conversations": await episodes.all_episodes(chat, row["id"]),
     }
 
 

@@ -32,6 +32,9 @@ SETTINGS_EDIT = Obj("SettingsEdit", {
     "autoAssign": F("boolean", "Assign each new conversation to an available agent, round robin"),
     "email": F("object", "Email: {\"transcriptOnResolve\": bool, \"locale\": \"az\"|\"en\", "
                          "\"offlineMessage\": {\"en\": str, \"az\": str}}"),
+    "satisfaction": F("object", "Rating: {\"enabled\": bool}: the widget asks for a rating when a "
+                                "conversation is resolved"),
+    "targets": F("object", "Goals the reports measure: {\"firstResponseSeconds\": int}"),
 }, description="Keys left out stay unchanged; inside each object too.",
    example={"preform": {"enabled": True, "fields": ["name", "email"]},
             "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}})
@@ -52,6 +55,12 @@ EMAIL_EDIT = Obj("EmailSettingsEdit", {
     "offlineMessage": F("object", "What the widget's offline form says, per language "
                                   "({\"en\": str, \"az\": str}; empty: the default wording)"),
 })
+SATISFACTION_EDIT = Obj("SatisfactionEdit", {
+    "enabled": F("boolean", "Whether the widget asks for a rating when a conversation is resolved"),
+})
+TARGETS_EDIT = Obj("TargetsEdit", {
+    "firstResponseSeconds": F("integer", "First-response target in seconds (10 to 86400)"),
+})
 SETTINGS = Obj("Settings", {
     "allowedOrigins": F("array", "Websites allowed to use the widget; empty: any",
                         items={"type": "string"}),
@@ -60,6 +69,8 @@ SETTINGS = Obj("Settings", {
     "businessHours": F("object", "When the team is in; off: always", ref="BusinessHours"),
     "autoAssign": F("boolean", "Whether new conversations are assigned round robin"),
     "email": F("object", "Email", ref="EmailSettingsEdit"),
+    "satisfaction": F("object", "Rating after resolution", ref="SatisfactionEdit"),
+    "targets": F("object", "Goals the reports measure", ref="TargetsEdit"),
 })
 BUSINESS_HOURS = Obj("BusinessHours", {
     "enabled": F("boolean", "Whether the hours apply; false: always open"),
@@ -127,6 +138,14 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
             email["offlineMessage"] = {**current["email"].get("offlineMessage", {}),
                                        **{k: v.strip() for k, v in texts.items()}}
         current["email"].update(email)
+    if "satisfaction" in body:
+        current["satisfaction"].update(SATISFACTION_EDIT.validate(body["satisfaction"]))
+    if "targets" in body:
+        targets = TARGETS_EDIT.validate(body["targets"])
+        seconds = targets.get("firstResponseSeconds", 300)
+        if not 10 <= seconds <= 86_400:
+            raise Invalid("targets.firstResponseSeconds must be from 10 to 86400.")
+        current["targets"].update(targets)
     await chat.store.update_account_settings(principal.account_id, orjson.dumps(current).decode())
     settings_changed(chat, principal.account_id)
     from . import audit

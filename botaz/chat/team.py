@@ -9,7 +9,7 @@ from ..events import Event
 from ..ids import is_id, iso_ms, new_id, new_token, now_ms, hash_token
 from ..schema import F, Obj
 from ..store.db import Conn, Row
-from . import audit
+from . import audit, episodes
 from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
 from .sessions import revoked
 from .context import Chat
@@ -163,7 +163,7 @@ async def list_conversations(chat: Chat, principal: Principal, params: Any) -> P
     rows = await chat.store.list_conversations(
         principal.account_id, status=None if status == "all" else status,
         assignee=principal.agent_id if assignee == "me" else (None if assignee in ("all", "none") else assignee),
-        unassigned=assignee == "none", query=query,
+        unassigned=assignee == "none", query=query, label=params.get("label") or None,
         before=decode_activity_cursor(params.get("cursor")), limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
@@ -172,7 +172,8 @@ async def list_conversations(chat: Chat, principal: Principal, params: Any) -> P
 
 async def get_conversation(chat: Chat, principal: Principal, visitor_id: str) -> dict[str, Any]:
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
-    return (await conversation_objects(chat, [row]))[0]
+    return (await conversation_objects(chat, [row]))[0] | {
+        "episode": await episodes.current_episode(chat, row["id"])}
 
 
 async def _conversation_changed(chat: Chat, row: Row,
@@ -220,23 +221,27 @@ async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     if agent_id is not None and not await chat.store.agent_exists(principal.account_id, agent_id):
         raise Invalid("agentId is not an agent of this account.")
+    await episodes.on_assigned(chat, row, agent_id, principal.agent_id)
     return await _conversation_changed(chat, row, by=principal.agent_id, assignee_id=agent_id)
 
 
-async def do_set_status(chat: Chat, row: Row, status: str) -> dict[str, Any]:
-    return await _conversation_changed(chat, row, status=status)
+async def do_set_status(chat: Chat, row: Row, status: str, by: str | None = None,
+                        also: Callable[[Conn], Awaitable[None]] | None = None) -> dict[str, Any]:
+    """Every status change: closes the episode on resolve; `also` writes in the same transaction."""
+    if status == "resolved":
+        await episodes.on_resolved(chat, row, by)
+    return await _conversation_changed(chat, row, also=also, status=status)
 
 
 async def do_change_status(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
     status = STATUS.validate(body)["status"]
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    also = None
     if status == "resolved" and row["status"] != "resolved":
         from .mail import transcript_on_resolve
 
         also = await transcript_on_resolve(chat, row)
-        if also is not None:
-            return await _conversation_changed(chat, row, also=also, status=status)
-    return await do_set_status(chat, row, status)
+    return await do_set_status(chat, row, status, principal.agent_id, also=also)
 
 
 # private notes: stored apart from messages, published to agents only

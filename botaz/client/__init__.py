@@ -18,7 +18,7 @@ from .types import (UNSET, Account, AccountHours, Agent, AgentCreated, Attachmen
                     Me, Message, Note, OnlineVisitor, OnlineVisitors, Page,
                     PageVisit, PreformSettings, SeenResult, Settings, Token, TokenCreated, Unset,
                     Visitor, VisitorCreated, Webhook, WebhookCreated, WebhookEvent, WidgetConfig,
-                    WidgetSettings)
+                    WidgetSettings, Episode, Label, ReportSummary, VisitorRating)
 from .webhooks import (SIGNATURE_HEADER, WebhookSignatureError, check_signature,
                        compute_signature, sign_webhook, verify_signature, verify_webhook)
 
@@ -33,4 +33,5 @@ __all__ = [
     "EventName", "Me", "Message", "Note", "OnlineVisitor", "OnlineVisitors", "Page", "PageVisit", "PreformSettings", "SeenResult",
     "Settings", "Token", "TokenCreated", "Visitor", "VisitorCreated", "Webhook", "WebhookCreated",
     "WebhookEvent", "WidgetConfig", "WidgetSettings",
+    "Episode", "Label", "ReportSummary", "VisitorRating",
 ]

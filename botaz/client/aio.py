@@ -14,7 +14,8 @@ from .types import (UNSET, AccountHours, Agent, AgentCreated, Availability, Bot,
                     Canned, Conversation, Delivery, FaqEntry, Me, Message, Note, OnlineVisitors,
                     Page, PageVisit, PreformSettings, SeenResult,
                     Settings, Token, TokenCreated, Unset, Visitor, VisitorCreated, Webhook,
-                    WebhookCreated, WidgetConfig, WidgetSettings)
+                    WebhookCreated, WidgetConfig, WidgetSettings, Episode, Label,
+                    ReportSummary, VisitorRating)
 
 
 class _AsyncTransport(Base):
@@ -381,6 +382,44 @@ class AsyncClient(_AsyncTransport):
         return await self._call(Call(
             "POST", f"/api/webhooks/{seg(webhook_id)}/deliveries/{seg(delivery_id)}/redeliver"))
 
+    # episodes, labels and reports
+
+    async def conversation_history(self, visitor_id: str, *, limit: int | None = None,
+                             cursor: str | None = None) -> Page[Episode]:
+        """The visitor's conversations (episodes), newest first."""
+        return await self._get(f"/api/conversations/{seg(visitor_id)}/history", limit=limit, cursor=cursor)
+
+    async def list_labels(self) -> list[Label]:
+        return await self._all("/api/labels")
+
+    async def create_label(self, name: str, color: str) -> Label:
+        return await self._post("/api/labels", {"name": name, "color": color})
+
+    async def edit_label(self, label_id: str, *, name: str | Unset = UNSET,
+                   color: str | Unset = UNSET) -> Label:
+        return await self._call(Call("PUT", f"/api/labels/{seg(label_id)}", json=body(name=name, color=color)))
+
+    async def delete_label(self, label_id: str) -> None:
+        await self._call(Call("DELETE", f"/api/labels/{seg(label_id)}"))
+
+    async def add_conversation_label(self, visitor_id: str, label_id: str) -> Episode:
+        return await self._post(f"/api/conversations/{seg(visitor_id)}/labels", {"labelId": label_id})
+
+    async def remove_conversation_label(self, visitor_id: str, label_id: str) -> Episode:
+        return await self._call(Call("DELETE", f"/api/conversations/{seg(visitor_id)}/labels/{seg(label_id)}"))
+
+    async def report_summary(self, *, start: str | None = None, end: str | None = None) -> ReportSummary:
+        """`start` and `end` are the API's `from` and `to` (ISO 8601)."""
+        return await self._get("/api/reports/summary", **{"from": start, "to": end})
+
+    async def report_breakdown(self, *, start: str | None = None, end: str | None = None,
+                         tz: str | None = None) -> dict[str, Any]:
+        return await self._get("/api/reports/breakdown", **{"from": start, "to": end, "tz": tz})
+
+    async def export_conversations_csv(self, *, start: str | None = None, end: str | None = None) -> bytes:
+        return await self._call(Call("GET", "/api/reports/conversations.csv",
+                               params={"from": start, "to": end}, raw=True))
+
 
 class AsyncVisitorClient(_AsyncTransport):
     """The widget's side, as a visitor: create_visitor() first (or pass a visitorToken)."""
@@ -446,3 +485,10 @@ class AsyncVisitorClient(_AsyncTransport):
 
     async def download_attachment(self, attachment_id: str) -> bytes:
         return await self._call(Call("GET", f"/attachments/{seg(attachment_id)}", raw=True))
+
+    async def rating(self) -> VisitorRating:
+        """Whether to ask for a rating now, and the rating given."""
+        return await self._get("/widget/v1/rating")
+
+    async def rate(self, score: int, comment: str | None = None) -> VisitorRating:
+        return await self._post("/widget/v1/rating", {"score": score, "comment": comment})

@@ -14,7 +14,8 @@ from .types import (UNSET, AccountHours, Agent, AgentCreated, Availability, Bot,
                     Canned, Conversation, Delivery, FaqEntry, Me, Message, Note, OnlineVisitors,
                     Page, PageVisit, PreformSettings, SeenResult,
                     Settings, Token, TokenCreated, Unset, Visitor, VisitorCreated, Webhook,
-                    WebhookCreated, WidgetConfig, WidgetSettings)
+                    WebhookCreated, WidgetConfig, WidgetSettings, Episode, Label,
+                    ReportSummary, VisitorRating)
 
 
 class _SyncTransport(Base):
@@ -359,6 +360,44 @@ class Client(_SyncTransport):
         return self._call(Call(
             "POST", f"/api/webhooks/{seg(webhook_id)}/deliveries/{seg(delivery_id)}/redeliver"))
 
+    # episodes, labels and reports
+
+    def conversation_history(self, visitor_id: str, *, limit: int | None = None,
+                             cursor: str | None = None) -> Page[Episode]:
+        """The visitor's conversations (episodes), newest first."""
+        return self._get(f"/api/conversations/{seg(visitor_id)}/history", limit=limit, cursor=cursor)
+
+    def list_labels(self) -> list[Label]:
+        return self._all("/api/labels")
+
+    def create_label(self, name: str, color: str) -> Label:
+        return self._post("/api/labels", {"name": name, "color": color})
+
+    def edit_label(self, label_id: str, *, name: str | Unset = UNSET,
+                   color: str | Unset = UNSET) -> Label:
+        return self._call(Call("PUT", f"/api/labels/{seg(label_id)}", json=body(name=name, color=color)))
+
+    def delete_label(self, label_id: str) -> None:
+        self._call(Call("DELETE", f"/api/labels/{seg(label_id)}"))
+
+    def add_conversation_label(self, visitor_id: str, label_id: str) -> Episode:
+        return self._post(f"/api/conversations/{seg(visitor_id)}/labels", {"labelId": label_id})
+
+    def remove_conversation_label(self, visitor_id: str, label_id: str) -> Episode:
+        return self._call(Call("DELETE", f"/api/conversations/{seg(visitor_id)}/labels/{seg(label_id)}"))
+
+    def report_summary(self, *, start: str | None = None, end: str | None = None) -> ReportSummary:
+        """`start` and `end` are the API's `from` and `to` (ISO 8601)."""
+        return self._get("/api/reports/summary", **{"from": start, "to": end})
+
+    def report_breakdown(self, *, start: str | None = None, end: str | None = None,
+                         tz: str | None = None) -> dict[str, Any]:
+        return self._get("/api/reports/breakdown", **{"from": start, "to": end, "tz": tz})
+
+    def export_conversations_csv(self, *, start: str | None = None, end: str | None = None) -> bytes:
+        return self._call(Call("GET", "/api/reports/conversations.csv",
+                               params={"from": start, "to": end}, raw=True))
+
 
 class VisitorClient(_SyncTransport):
     """The widget's side, as a visitor: create_visitor() first (or pass a visitorToken)."""
@@ -421,3 +460,10 @@ class VisitorClient(_SyncTransport):
 
     def download_attachment(self, attachment_id: str) -> bytes:
         return self._call(Call("GET", f"/attachments/{seg(attachment_id)}", raw=True))
+
+    def rating(self) -> VisitorRating:
+        """Whether to ask for a rating now, and the rating given."""
+        return self._get("/widget/v1/rating")
+
+    def rate(self, score: int, comment: str | None = None) -> VisitorRating:
+        return self._post("/widget/v1/rating", {"score": score, "comment": comment})

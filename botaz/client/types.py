@@ -279,5 +279,73 @@ class WebhookEvent(TypedDict):
 
 
 EventName = Literal["message.created", "message.updated", "message.deleted", "visitor.created",
-                    "visitor.updated"]
+                    "visitor.updated", "visitor.deleted", "conversation.resolved",
+                    "conversation.rated", "conversation.labeled"]
 """What a webhook can subscribe to."""
+
+
+# conversations as episodes, ratings, labels and reports (docs/api.md#episodes-ratings-and-labels)
+
+class Label(TypedDict):
+    _id: str
+    name: str
+    color: str
+    createdAt: NotRequired[str]
+
+
+class Rating(TypedDict):
+    score: int
+    comment: str | None
+    ratedAt: str
+
+
+class Assignment(TypedDict):
+    agentId: str | None
+    by: str | None
+    at: str
+
+
+class Episode(TypedDict):
+    _id: str
+    visitorId: str
+    openedAt: str
+    openedBy: str | None
+    firstResponseAt: str | None
+    firstResponderId: str | None
+    firstResponseMs: int | None
+    botAnsweredAt: str | None
+    assigneeId: str | None
+    status: Literal["open", "resolved"]
+    resolvedAt: str | None
+    resolvedBy: str | None
+    resolutionMs: int | None
+    resolvedByBot: bool
+    rating: Rating | None
+    labels: list[Label]
+    assignments: NotRequired[list[Assignment]]
+
+
+class VisitorRating(TypedDict):
+    conversationId: str | None
+    status: Literal["open", "resolved"] | None
+    ask: bool
+    score: int | None
+    comment: str | None
+    ratedAt: str | None
+
+
+class MedianP90(TypedDict):
+    median: int | None
+    p90: int | None
+
+
+class ReportSummary(TypedDict):
+    conversations: int
+    firstResponseMs: MedianP90
+    resolutionMs: MedianP90
+    csat: dict[str, Any]
+    byAgent: list[dict[str, Any]]
+    resolved: int
+    resolvedByBot: int
+    firstResponseTarget: dict[str, Any]
+    # and "from", "to": the window as the server read it (keys no class attribute can spell)

@@ -342,6 +342,73 @@ CREATE TABLE health_checks (
     pad TEXT NOT NULL
 )
 """),
+    (16, "conversations as episodes: first response, resolution, rating, assignments, labels", """
+CREATE TABLE conversations (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    opened_at {BIGINT} NOT NULL,
+    opened_by TEXT,
+    first_response_at {BIGINT},
+    first_responder_id TEXT,
+    first_bot_at {BIGINT},
+    assignee_id TEXT,
+    resolved_at {BIGINT},
+    resolved_by TEXT,
+    rating INTEGER,
+    rating_comment TEXT,
+    rated_at {BIGINT}
+);
+CREATE UNIQUE INDEX conversations_open ON conversations (visitor_id) WHERE resolved_at IS NULL;
+CREATE INDEX conversations_visitor ON conversations (visitor_id, seq);
+CREATE INDEX conversations_report ON conversations (account_id, opened_at, opened_by,
+    first_response_at, first_responder_id, first_bot_at, resolved_at, rating);
+CREATE TABLE conversation_assignments (
+    seq {SEQ},
+    conversation_id TEXT REFERENCES conversations(id) ON DELETE CASCADE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    agent_id TEXT,
+    assigned_by TEXT,
+    at {BIGINT} NOT NULL
+);
+CREATE INDEX conversation_assignments_conversation ON conversation_assignments (conversation_id, seq);
+CREATE INDEX conversation_assignments_visitor ON conversation_assignments (visitor_id);
+CREATE TABLE labels (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    color TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL
+);
+CREATE UNIQUE INDEX labels_name ON labels (account_id, name);
+CREATE TABLE conversation_labels (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    label_id TEXT NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    added_at {BIGINT} NOT NULL,
+    added_by TEXT,
+    PRIMARY KEY (conversation_id, label_id)
+);
+CREATE INDEX conversation_labels_label ON conversation_labels (label_id, visitor_id);
+INSERT INTO conversations (id, account_id, visitor_id, opened_at, opened_by, first_response_at,
+    first_responder_id, first_bot_at, assignee_id, resolved_at)
+SELECT v.id, v.account_id, v.id,
+    (SELECT MIN(m.sent_at) FROM messages m WHERE m.visitor_id = v.id),
+    (SELECT m.user_id FROM messages m WHERE m.visitor_id = v.id ORDER BY m.seq LIMIT 1),
+    (SELECT MIN(m.sent_at) FROM messages m WHERE m.visitor_id = v.id AND m.user_id IS NOT NULL
+        AND m.by_bot = 0),
+    (SELECT m.user_id FROM messages m WHERE m.visitor_id = v.id AND m.user_id IS NOT NULL
+        AND m.by_bot = 0 ORDER BY m.seq LIMIT 1),
+    (SELECT MIN(m.sent_at) FROM messages m WHERE m.visitor_id = v.id AND m.by_bot = 1),
+    v.assignee_id,
+    CASE WHEN v.status = 'resolved'
+         THEN (SELECT MAX(m.sent_at) FROM messages m WHERE m.visitor_id = v.id) END
+FROM visitors v
+WHERE EXISTS (SELECT 1 FROM messages m WHERE m.visitor_id = v.id)
+ORDER BY v.seq
+"""),
 ]
 
 LATEST = max(version for version, _, _ in MIGRATIONS)

@@ -504,11 +504,19 @@ class Store:
 
     async def list_conversations(self, account_id: str, *, status: str | None,
                                  assignee: str | None, unassigned: bool, query: str | None,
-                                 before: tuple[int, int] | None, limit: int) -> list[Row]:
+                                 before: tuple[int, int] | None, limit: int,
+                                 label: str | None = None) -> list[Row]:
         # Visitors who never wrote, and to whom no person wrote, are not conversations: the
         # partial index visitors_conversations holds only the others, so they cost nothing here.
         where = ["v.account_id = ?", "v.conversation_at IS NOT NULL"]
         params: list[Any] = [account_id]
+        if label:
+            # the label is on the visitor's latest episode (labels belong to one conversation)
+            where.append("v.id IN (SELECT cl.visitor_id FROM conversation_labels cl "
+                         "WHERE cl.label_id = ? AND cl.conversation_id = (SELECT c.id "
+                         "FROM conversations c WHERE c.visitor_id = cl.visitor_id "
+                         "ORDER BY c.seq DESC LIMIT 1))")
+            params.append(label)
         if status:
             where.append("v.status = ?")
             params.append(status)
@@ -1186,6 +1194,214 @@ class Store:
             "DELETE FROM push_outbox WHERE NOT EXISTS (SELECT 1 FROM push_subscriptions s "
             "WHERE s.id = push_outbox.subscription_id)")
         return removed
+
+    # conversations as episodes (chat/episodes.py) and labels
+
+    async def open_episode(self, visitor_id: str, conn: Conn | None = None) -> Row | None:
+        return await (conn or self.db).fetchone(
+            "SELECT id, first_response_at, first_bot_at FROM conversations "
+            "WHERE visitor_id = ? AND resolved_at IS NULL", (visitor_id,))
+
+    async def insert_episode(self, row: dict[str, Any], conn: Conn | None = None) -> bool:
+        """False when the visitor already has an open episode (another node opened it)."""
+        return await (conn or self.db).execute(
+            "INSERT INTO conversations (id, account_id, visitor_id, opened_at, opened_by, "
+            "first_response_at, first_responder_id, first_bot_at, assignee_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (visitor_id) WHERE resolved_at IS NULL DO NOTHING",
+            (row["id"], row["account_id"], row["visitor_id"], row["opened_at"], row["opened_by"],
+             row["first_response_at"], row["first_responder_id"], row["first_bot_at"],
+             row["assignee_id"])) == 1
+
+    async def episode_first_response(self, episode_id: str, agent_id: str, at: int,
+                                     conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "UPDATE conversations SET first_response_at = ?, first_responder_id = ? "
+            "WHERE id = ? AND first_response_at IS NULL", (at, agent_id, episode_id))
+
+    async def episode_first_bot(self, episode_id: str, at: int, conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "UPDATE conversations SET first_bot_at = ? WHERE id = ? AND first_bot_at IS NULL",
+            (at, episode_id))
+
+    async def resolve_episode(self, visitor_id: str, by: str | None, at: int,
+                              conn: Conn | None = None) -> str | None:
+        """Closes the visitor's open episode; its ID, or None when none was open."""
+        db = conn or self.db
+        row = await db.fetchone("SELECT id FROM conversations WHERE visitor_id = ? "
+                                "AND resolved_at IS NULL", (visitor_id,))
+        if row is None:
+            return None
+        await db.execute("UPDATE conversations SET resolved_at = ?, resolved_by = ? WHERE id = ?",
+                         (at, by, row["id"]))
+        return row["id"]
+
+    async def assign_episode(self, visitor_id: str, agent_id: str | None, by: str | None, at: int,
+                             conn: Conn | None = None) -> None:
+        db = conn or self.db
+        row = await db.fetchone("SELECT id FROM conversations WHERE visitor_id = ? "
+                                "AND resolved_at IS NULL", (visitor_id,))
+        episode_id = row["id"] if row else None
+        if episode_id is not None:
+            await db.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?",
+                             (agent_id, episode_id))
+        await db.execute(
+            "INSERT INTO conversation_assignments (conversation_id, visitor_id, agent_id, "
+            "assigned_by, at) VALUES (?, ?, ?, ?, ?)", (episode_id, visitor_id, agent_id, by, at))
+
+    async def latest_episode(self, visitor_id: str, conn: Conn | None = None) -> Row | None:
+        return await (conn or self.db).fetchone(
+            "SELECT * FROM conversations WHERE visitor_id = ? ORDER BY seq DESC LIMIT 1",
+            (visitor_id,))
+
+    async def list_episodes(self, visitor_id: str, before_seq: int | None, limit: int) -> list[Row]:
+        if before_seq is None:
+            return await self.db.fetchall(
+                "SELECT * FROM conversations WHERE visitor_id = ? ORDER BY seq DESC LIMIT ?",
+                (visitor_id, limit))
+        return await self.db.fetchall(
+            "SELECT * FROM conversations WHERE visitor_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (visitor_id, before_seq, limit))
+
+    async def rate_episode(self, episode_id: str, score: int, comment: str | None, at: int,
+                           conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "UPDATE conversations SET rating = ?, rating_comment = ?, rated_at = ? WHERE id = ?",
+            (score, comment, at, episode_id))
+
+    async def episode_assignments(self, episode_ids: Sequence[str]) -> dict[str, list[Row]]:
+        result: dict[str, list[Row]] = {eid: [] for eid in episode_ids}
+        if not episode_ids:
+            return result
+        marks = ", ".join("?" for _ in episode_ids)
+        for row in await self.db.fetchall(
+                "SELECT conversation_id, agent_id, assigned_by, at FROM conversation_assignments "
+                f"WHERE conversation_id IN ({marks}) ORDER BY seq", tuple(episode_ids)):
+            result[row["conversation_id"]].append(row)
+        return result
+
+    async def episode_labels(self, episode_ids: Sequence[str],
+                             conn: Conn | None = None) -> dict[str, list[Row]]:
+        result: dict[str, list[Row]] = {eid: [] for eid in episode_ids}
+        if not episode_ids:
+            return result
+        marks = ", ".join("?" for _ in episode_ids)
+        for row in await (conn or self.db).fetchall(
+                "SELECT cl.conversation_id, l.id, l.name, l.color FROM conversation_labels cl "
+                f"JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id IN ({marks}) "
+                "ORDER BY LOWER(l.name), l.id", tuple(episode_ids)):
+            result[row["conversation_id"]].append(row)
+        return result
+
+    async def report_rows(self, account_id: str, start: int, end: int) -> list[Row]:
+        """The columns the reports need, of the episodes opened in [start, end): one index range."""
+        return await self.db.fetchall(
+            "SELECT opened_at, opened_by, first_response_at, first_responder_id, first_bot_at, "
+            "resolved_at, rating FROM conversations "
+            "WHERE account_id = ? AND opened_at >= ? AND opened_at < ?", (account_id, start, end))
+
+    # The reports' statements read one range of the covering index conversations_report. The
+    # waits are ranked by the database (ROW_NUMBER over the window), and only the rows at the
+    # ranks a percentile needs come back: a handful of rows, whatever the window holds.
+    _WINDOW = "FROM conversations WHERE account_id = ? AND opened_at >= ? AND opened_at < ?"
+    # 0-based ranks around the median and the 90th percentile of cnt values: floor((cnt-1)*f), +1
+    _RANKS = "rn IN ((cnt - 1) / 2, (cnt - 1) / 2 + 1, 9 * (cnt - 1) / 10, 9 * (cnt - 1) / 10 + 1)"
+
+    async def report_totals(self, account_id: str, start: int, end: int, target_ms: int) -> Row:
+        return await self.db.fetchone(
+            "SELECT COUNT(*) AS n, COUNT(resolved_at) AS resolved, COUNT(rating) AS rated, "
+            "SUM(rating) AS rating_sum, SUM(CASE WHEN resolved_at IS NOT NULL AND "
+            "first_response_at IS NULL AND first_bot_at IS NOT NULL THEN 1 ELSE 0 END) AS bot_only, "
+            "SUM(CASE WHEN opened_by IS NULL AND first_response_at IS NOT NULL THEN 1 ELSE 0 END) "
+            "AS answered, SUM(CASE WHEN opened_by IS NULL AND first_response_at - opened_at <= ? "
+            f"THEN 1 ELSE 0 END) AS within_target {self._WINDOW}",
+            (target_ms, account_id, start, end))
+
+    async def report_ranked(self, account_id: str, start: int, end: int) -> list[Row]:
+        """PostgreSQL: one read of the window, ranked three ways; only the ranks a median or p90
+        needs come back (`rn` 0-based of `cnt`): `kind` "first" (the first responses of the
+        episodes the visitor started), "resolution", and "agent" (per first responder: `total`
+        episodes, and its first responses around their median; rank 0 always, so every agent
+        appears)."""
+        return await self.db.fetchall(
+            "WITH w AS MATERIALIZED (SELECT first_responder_id AS agent, "
+            "CASE WHEN opened_by IS NULL THEN first_response_at - opened_at END AS fr, "
+            f"resolved_at - opened_at AS res {self._WINDOW}) "
+            "SELECT 'first' AS kind, NULL AS agent, ms, rn, cnt, 0 AS total FROM (SELECT fr AS ms, "
+            "ROW_NUMBER() OVER (ORDER BY fr) - 1 AS rn, COUNT(*) OVER () AS cnt FROM w "
+            f"WHERE fr IS NOT NULL) f WHERE {self._RANKS} "
+            "UNION ALL SELECT 'resolution', NULL, ms, rn, cnt, 0 FROM (SELECT res AS ms, "
+            "ROW_NUMBER() OVER (ORDER BY res) - 1 AS rn, COUNT(*) OVER () AS cnt FROM w "
+            f"WHERE res IS NOT NULL) r WHERE {self._RANKS} "
+            "UNION ALL SELECT 'agent', agent, ms, rn, cnt, total FROM (SELECT agent, fr AS ms, "
+            "ROW_NUMBER() OVER (PARTITION BY agent ORDER BY fr NULLS LAST) - 1 AS rn, "
+            "COUNT(fr) OVER (PARTITION BY agent) AS cnt, COUNT(*) OVER (PARTITION BY agent) AS total "
+            "FROM w WHERE agent IS NOT NULL) a WHERE rn = 0 OR rn IN ((cnt - 1) / 2, (cnt - 1) / 2 + 1)",
+            (account_id, start, end))
+
+    async def report_waits(self, account_id: str, start: int, end: int) -> tuple[list[Row], list[Row]]:
+        """The waits themselves, one or two numbers a row: (first responses with their agent, null
+        when an agent opened the episode; resolutions)."""
+        answers = await self.db.fetchall(
+            "SELECT first_responder_id AS agent, CASE WHEN opened_by IS NULL "
+            f"THEN first_response_at - opened_at END AS ms {self._WINDOW} "
+            "AND first_responder_id IS NOT NULL", (account_id, start, end))
+        resolutions = await self.db.fetchall(
+            f"SELECT resolved_at - opened_at AS ms {self._WINDOW} AND resolved_at IS NOT NULL",
+            (account_id, start, end))
+        return answers, resolutions
+
+    async def export_rows(self, account_id: str, start: int, end: int, after_seq: int,
+                          limit: int) -> list[Row]:
+        return await self.db.fetchall(
+            "SELECT c.*, v.name AS visitor_name, v.email AS visitor_email FROM conversations c "
+            "JOIN visitors v ON v.id = c.visitor_id "
+            "WHERE c.account_id = ? AND c.opened_at >= ? AND c.opened_at < ? AND c.seq > ? "
+            "ORDER BY c.seq LIMIT ?", (account_id, start, end, after_seq, limit))
+
+    async def list_labels(self, account_id: str) -> list[Row]:
+        return await self.db.fetchall(
+            "SELECT id, name, color, created_at FROM labels WHERE account_id = ? ORDER BY LOWER(name), id",
+            (account_id,))
+
+    async def get_label(self, account_id: str, label_id: str) -> Row | None:
+        return await self.db.fetchone(
+            "SELECT id, name, color, created_at FROM labels WHERE id = ? AND account_id = ?",
+            (label_id, account_id))
+
+    async def label_name_taken(self, account_id: str, name: str, except_id: str = "") -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 AS ok FROM labels WHERE account_id = ? AND LOWER(name) = LOWER(?) AND id <> ?",
+            (account_id, name, except_id))
+        return row is not None
+
+    async def insert_label(self, row: dict[str, Any]) -> None:
+        await self.db.execute(
+            "INSERT INTO labels (id, account_id, name, color, created_at) VALUES (?, ?, ?, ?, ?)",
+            (row["id"], row["account_id"], row["name"], row["color"], row["created_at"]))
+
+    async def update_label(self, label_id: str, name: str, color: str) -> None:
+        await self.db.execute("UPDATE labels SET name = ?, color = ? WHERE id = ?",
+                              (name, color, label_id))
+
+    async def delete_label(self, account_id: str, label_id: str) -> bool:
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM conversation_labels WHERE label_id = ?", (label_id,))
+            return await tx.execute("DELETE FROM labels WHERE id = ? AND account_id = ?",
+                                    (label_id, account_id)) == 1
+
+    async def add_episode_label(self, episode_id: str, label_id: str, visitor_id: str,
+                                by: str, at: int, conn: Conn | None = None) -> bool:
+        return await (conn or self.db).execute(
+            "INSERT INTO conversation_labels (conversation_id, label_id, visitor_id, added_at, "
+            "added_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id, label_id) DO NOTHING",
+            (episode_id, label_id, visitor_id, at, by)) == 1
+
+    async def remove_episode_label(self, episode_id: str, label_id: str,
+                                   conn: Conn | None = None) -> bool:
+        return await (conn or self.db).execute(
+            "DELETE FROM conversation_labels WHERE conversation_id = ? AND label_id = ?",
+            (episode_id, label_id)) == 1
 
 
 def rows_ids(rows: Iterable[Row]) -> list[str]:

@@ -65,7 +65,14 @@
       sendTranscript: "Send",
       cancel: "Cancel",
       transcriptSent: function (e) { return "We've sent this conversation to " + e + "."; },
-      tooOften: "You've asked for this too often. Please try again later."
+      tooOften: "You've asked for this too often. Please try again later.",
+      rateTitle: "How was this conversation?",
+      rateScore: ["1 of 5: very poor", "2 of 5: poor", "3 of 5: okay", "4 of 5: good",
+        "5 of 5: excellent"],
+      rateComment: "Anything to add? (optional)",
+      rateSend: "Send rating",
+      rateNeedScore: "Choose from 1 to 5 stars first.",
+      rateThanks: "Thank you for your feedback!"
     },
     az: {
       openChat: "Söhbəti aç",
@@ -112,7 +119,14 @@
       sendTranscript: "Göndər",
       cancel: "Ləğv et",
       transcriptSent: function (e) { return "Söhbət " + e + " ünvanına göndərildi."; },
-      tooOften: "Bunu çox tez-tez istədiniz. Bir az sonra yenidən cəhd edin."
+      tooOften: "Bunu çox tez-tez istədiniz. Bir az sonra yenidən cəhd edin.",
+      rateTitle: "Söhbəti necə qiymətləndirirsiniz?",
+      rateScore: ["5-dən 1: çox pis", "5-dən 2: pis", "5-dən 3: normal", "5-dən 4: yaxşı",
+        "5-dən 5: əla"],
+      rateComment: "Əlavə etmək istədiyiniz var? (istəyə bağlı)",
+      rateSend: "Qiyməti göndər",
+      rateNeedScore: "Əvvəlcə 1-dən 5-ə qədər ulduz seçin.",
+      rateThanks: "Rəyiniz üçün təşəkkür edirik!"
     }
   };
 
@@ -465,6 +479,21 @@
     ".mailbar{flex:none;padding:0 14px 6px;background:var(--bz-bg);font-size:13px;color:var(--bz-text)}",
     ".linkbtn{background:none;border:0;padding:2px 0;color:var(--bz-text);text-decoration:underline;font-size:12.5px}",
     ".linkbtn:focus-visible{outline:2px solid var(--bz-accent);outline-offset:2px;border-radius:4px}",
+    /* rating after a resolved conversation */
+    ".rating{flex:none;margin:0;padding:12px 16px 14px;border-top:1px solid var(--bz-border);",
+    "  background:var(--bz-soft);display:flex;flex-direction:column;gap:8px}",
+    ".rating fieldset{border:0;margin:0;padding:0;min-width:0}",
+    ".rating legend{font-weight:650;font-size:14px;padding:0;margin-bottom:6px}",
+    ".stars{display:flex;gap:4px}",
+    ".stars label{cursor:pointer;font-size:26px;line-height:1;color:#6b7180;padding:2px 3px;border-radius:8px}",
+    ".stars label.lit{color:#b45309}",
+    ".stars input:focus-visible+label{outline:2px solid var(--bz-accent);outline-offset:1px}",
+    ".rating textarea{border:1px solid #c9ccd5;border-radius:10px;padding:8px 10px;background:#fff;",
+    "  color:var(--bz-text);resize:vertical;min-height:38px;max-height:120px;font-size:14px}",
+    ".rating .clabel{font-size:13px;font-weight:600}",
+    ".rating .primary{align-self:flex-start;padding:8px 14px}",
+    ".rating .thanks{margin:0;font-weight:600}",
+    ".rating .error{margin:0}",
     ".footer{flex:none;text-align:center;font-size:11px;color:#6b7180;padding:0 0 8px;background:var(--bz-bg)}",
 
     /* phones: the panel takes the whole screen */
@@ -599,10 +628,36 @@
   ]);
   ui.footer = h("div", { class: "footer", "aria-hidden": "true", text: T.poweredBy });
 
+  // Rating: five radio buttons drawn as stars, an optional comment, shown when resolved.
+  ui.stars = [];
+  var starBox = h("div", { class: "stars" });
+  for (var si = 1; si <= 5; si++) {
+    var radio = h("input", { type: "radio", name: "botaz-score", value: String(si), class: "sr",
+      id: "botaz-star-" + si });
+    var starLabel = h("label", { for: "botaz-star-" + si, title: T.rateScore[si - 1] }, [
+      h("span", { "aria-hidden": "true", text: "★" }), h("span", { class: "sr", text: T.rateScore[si - 1] })
+    ]);
+    radio.addEventListener("change", function () { paintStars(); ui.rateError.hidden = true; });
+    ui.stars.push(radio);
+    starBox.appendChild(radio);
+    starBox.appendChild(starLabel);
+  }
+  ui.rateComment = h("textarea", { id: "botaz-rate-comment", rows: "2", maxlength: "1000" });
+  ui.rateError = h("p", { class: "error", role: "alert", hidden: true });
+  ui.rateForm = h("form", { class: "rating", hidden: true, novalidate: true }, [
+    h("fieldset", null, [h("legend", { text: T.rateTitle }), starBox]),
+    h("label", { class: "clabel", for: "botaz-rate-comment", text: T.rateComment }),
+    ui.rateComment, ui.rateError,
+    h("button", { type: "submit", class: "primary", text: T.rateSend })
+  ]);
+  ui.rateThanks = h("div", { class: "rating", role: "status", hidden: true }, [
+    h("p", { class: "thanks", text: T.rateThanks })
+  ]);
+
   ui.panel = h("div", {
     class: "panel", role: "dialog", "aria-label": T.defaultTitle, hidden: true, id: "botaz-panel"
-  }, [ui.header, ui.offline, ui.log, ui.typing, ui.status, ui.error, ui.preform, ui.composer,
-      ui.banned, ui.mailbar, ui.footer]);
+  }, [ui.header, ui.offline, ui.log, ui.typing, ui.status, ui.error, ui.rateForm, ui.rateThanks,
+      ui.preform, ui.composer, ui.banned, ui.mailbar, ui.footer]);
   ui.launcher.setAttribute("aria-controls", "botaz-panel");
 
   ui.root.appendChild(ui.panel);
@@ -1245,6 +1300,7 @@
     return loadHistory().then(function () {
       connect();
       trackPage();
+      checkRating();
     });
   }
 
@@ -1296,6 +1352,63 @@
       function () { renewing = null; });
     return renewing;
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Rating (asked when the account wants it and the conversation is resolved)
+  // ---------------------------------------------------------------------------------------------
+
+  function paintStars() {
+    var chosen = 0;
+    ui.stars.forEach(function (r) { if (r.checked) chosen = Number(r.value); });
+    ui.stars.forEach(function (r) {
+      r.nextSibling.classList.toggle("lit", Number(r.value) <= chosen);
+    });
+  }
+
+  function showRating(on) {
+    if (on && banned) on = false;
+    if (on && ui.rateForm.hidden) {
+      ui.stars.forEach(function (r) { r.checked = false; });
+      ui.rateComment.value = "";
+      ui.rateError.hidden = true;
+      paintStars();
+    }
+    ui.rateForm.hidden = !on;
+    if (on) ui.rateThanks.hidden = true;
+  }
+
+  function checkRating() {
+    return request("GET", "/widget/v1/rating").then(function (r) {
+      if (r.ok && r.data) showRating(!!r.data.ask);
+    }).catch(function () { /* asked again on the next resolution */ });
+  }
+
+  ui.rateForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var score = 0;
+    ui.stars.forEach(function (r) { if (r.checked) score = Number(r.value); });
+    if (!score) {
+      ui.rateError.textContent = T.rateNeedScore;
+      ui.rateError.hidden = false;
+      ui.stars[0].focus();
+      return;
+    }
+    var comment = ui.rateComment.value.trim();
+    request("POST", "/widget/v1/rating", { json: { score: score, comment: comment || null } })
+      .then(function (r) {
+        if (!r.ok) {
+          ui.rateError.textContent = errorMessage(r);
+          ui.rateError.hidden = false;
+          return;
+        }
+        ui.rateForm.hidden = true;
+        ui.rateThanks.hidden = false;
+        if (isOpen) ui.textarea.focus();
+      }).catch(function () {
+        ui.rateError.textContent = T.networkError;
+        ui.rateError.hidden = false;
+      });
+  });
 
   // ---------------------------------------------------------------------------------------------
   // Realtime
@@ -1386,6 +1499,8 @@
     switch (name) {
       case "message.created":
         if (session && data.visitorId && data.visitorId !== session.visitorId) return;
+        // a new message opens the next conversation: the last one's rating is behind us
+        if (!byId[data._id]) { showRating(false); ui.rateThanks.hidden = true; }
         if (upsert(data, isMine(data) && !byId[data._id] ? pendingFor(data) : null) &&
             !isMine(data)) {
           showAgentTyping(false);
@@ -1409,6 +1524,9 @@
           config.online = data.online;
           applyConfig();
         }
+        break;
+      case "conversation.rating_requested":
+        showRating(true);
         break;
       case "error":
         // E.g. the resume point is unknown: fall back to reloading the conversation.

@@ -11,6 +11,7 @@ import { mountAgents } from "./agents.js";
 import { mountSettings } from "./settings.js";
 import { mountVisitors } from "./visitors.js";
 import { availabilitySwitch, startAvailability } from "./availability.js";
+import { mountReports } from "./reports.js";
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
@@ -20,6 +21,7 @@ const NAV_ITEMS = [
   { href: "/", label: [h("span", { class: "nav-long" }, "Conversations"), h("span", { class: "nav-short" }, "Chats")], match: (p) => p === "/" || p.startsWith("/chat/") },
   { href: "/visitors", label: ["Visitors", h("span", { class: "nav-extra" }, " now")], match: (p) => p === "/visitors" },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
+  { href: "/reports", label: "Reports", cls: "nav-reports", match: (p) => p === "/reports" },
   { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
   { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
     match: (p, hash) => p === "/settings" && hash === "#audit" },
@@ -32,6 +34,7 @@ function parseRoute(pathname) {
   if (/^\/agents\/?$/.test(pathname)) return { view: "agents" };
   if (/^\/visitors\/?$/.test(pathname)) return { view: "visitors" };
   if (/^\/settings\/?$/.test(pathname)) return { view: "settings" };
+  if (/^\/reports\/?$/.test(pathname)) return { view: "reports" };
   return { view: "notfound" };
 }
 
@@ -56,6 +59,7 @@ function render() {
   else if (route.view === "agents") instance = mountAgents(main);
   else if (route.view === "visitors") instance = mountVisitors(main);
   else if (route.view === "settings") instance = mountSettings(main);
+  else if (route.view === "reports") instance = mountReports(main);
   else instance = mountNotFound(main);
   current = { view: route.view, instance };
 }

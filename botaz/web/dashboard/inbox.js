@@ -4,6 +4,7 @@ import { get, withQuery, enc } from "./api.js";
 import { h, clear, avatar, visitorName, shortWhen, nextId } from "./dom.js";
 import { session, realtime, agentName, ensureAgent, nav } from "./state.js";
 import { mountChat } from "./chat.js";
+import { labelFilter } from "./reports.js";
 
 const FILTER_KEY = "botaz.filters";
 const PAGE = 30;
@@ -79,6 +80,7 @@ function createConversationList() {
   let loaded = false;
   let requestSeq = 0;
   const disposers = [];
+  const labeled = new Set(); // with a label filter: the conversations the server listed
 
   const ul = h("ul", { class: "conv-items", "aria-label": "Conversations" });
   const status = h("p", { class: "list-status", role: "status" });
@@ -123,7 +125,8 @@ function createConversationList() {
       search,
       h("div", { class: "filters" },
         segmented("Status", STATUS_FILTERS, "status"),
-        segmented("Assignee", ASSIGNEE_FILTERS, "assignee"))),
+        segmented("Assignee", ASSIGNEE_FILTERS, "assignee"),
+        labelFilter((id) => { filters.label = id; load(true); }))),
     h("div", { class: "list-scroll" }, ul, status, more));
 
   function matches(conv) {
@@ -132,6 +135,7 @@ function createConversationList() {
     if (filters.status !== "all" && conv.status !== filters.status) return false;
     if (filters.assignee === "me" && conv.assigneeId !== me) return false;
     if (filters.assignee === "none" && conv.assigneeId) return false;
+    if (filters.label && !labeled.has(conv.visitor._id)) return false; // labels come with a reload
     if (filters.q) {
       const v = conv.visitor || {};
       const hay = [v.name, v.email, v.phone, conv.lastMessage?.text].filter(Boolean).join(" ").toLowerCase();
@@ -228,12 +232,13 @@ function createConversationList() {
     more.disabled = true;
     try {
       const data = await get(withQuery("/api/conversations", {
-        status: filters.status, assignee: filters.assignee, q: filters.q, limit: PAGE,
-        cursor: reset ? null : next,
+        status: filters.status, assignee: filters.assignee, q: filters.q, label: filters.label,
+        limit: PAGE, cursor: reset ? null : next,
       }));
       if (seq !== requestSeq) return;
-      if (reset) convs.clear();
+      if (reset) { convs.clear(); labeled.clear(); }
       for (const conv of data.items || []) {
+        labeled.add(conv.visitor._id);
         convs.set(conv.visitor._id, conv);
         if (conv.lastMessage) realtime.noteMessage(conv.lastMessage);
       }

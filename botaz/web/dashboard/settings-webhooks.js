@@ -14,6 +14,9 @@ export const WEBHOOK_EVENTS = [
   ["visitor.created", "A new visitor arrived"],
   ["visitor.updated", "A visitor changed (details, presence, ban)"],
   ["visitor.deleted", "A visitor was erased"],
+  ["conversation.resolved", "A conversation was resolved"],
+  ["conversation.rated", "A visitor rated a conversation"],
+  ["conversation.labeled", "A label was put on or taken off a conversation"],
 ];
 const DELIVERY_PAGE = 20;
 const POLL_MS = 1500;

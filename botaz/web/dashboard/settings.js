@@ -14,6 +14,7 @@ import { createBotSection } from "./settings-bot.js";
 import { createAvailabilitySection } from "./settings-availability.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
 import { createAuditSection } from "./settings-audit.js";
+import { createSatisfactionSection, createLabelsSection } from "./settings-reports.js";
 import { createNotificationsSection } from "./settings-notifications.js";
 import { createEmailSections } from "./settings-email.js";
 
@@ -333,12 +334,15 @@ export function mountSettings(container) {
   const availability = createAvailabilitySection({ owner, readOnlyNote, isDestroyed });
   const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
+  const satisfaction = createSatisfactionSection({ owner, readOnlyNote, isDestroyed });
+  const labels = createLabelsSection({ owner, isDestroyed });
   const notifications = createNotificationsSection({ isDestroyed });
   const email = createEmailSections({ owner, readOnlyNote, isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
     [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
+    [satisfaction.el, "Ratings and targets"], [labels.el, "Labels"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
     [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
     [email.prefsSection, "My preferences"], [notifications.el, "My notifications"],

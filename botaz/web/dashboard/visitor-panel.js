@@ -7,6 +7,7 @@ import {
   safeHttpUrl, shortWhen, nextId, showFormError, clearFormError, toast, icon, confirmDialog,
 } from "./dom.js";
 import { agentName, realtime } from "./state.js";
+import { mountEpisodeSection } from "./episode-panel.js";
 
 const FIELDS = [
   ["name", "Name", "text", "name"],
@@ -19,6 +20,8 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
   let online = initialOnline;
   let dirty = false;
   const disposers = [];
+  const episode = mountEpisodeSection(initialVisitor._id);
+  disposers.push(() => episode.destroy());
 
   // ----- header card
   const card = h("div", { class: "panel-card" });
@@ -210,6 +213,7 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
   container.append(h("div", { class: "panel" },
     closeBtn,
     card,
+    episode.el,
     h("section", { class: "panel-section", "aria-labelledby": detailsHeading },
       h("h3", { id: detailsHeading }, "Contact details"), form),
     h("section", { class: "panel-section", "aria-labelledby": botHeading },
