@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
+from .api import articles as _articles, help as help_centre  # noqa: F401 (registers endpoints)
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -214,6 +215,8 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),
         Route("/agents", dashboard.app_page, methods=["GET"]),
         Route("/settings", dashboard.app_page, methods=["GET"]),
+        Route("/articles", dashboard.app_page, methods=["GET"]),
+        *help_centre.routes(),
         Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
     ]
     app = BotazApp(
