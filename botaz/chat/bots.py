@@ -28,6 +28,7 @@ from ..webhooks.signing import signature_header
 from ..webhooks.targets import TargetRefused, check_target
 from . import audit
 from .accounts import Principal, do_create_agent
+from .answers import answer_bot
 from .context import Chat
 from .errors import Invalid
 from .messages import _store_message
@@ -56,6 +57,8 @@ DEFAULT_BOT: dict[str, Any] = {
                            "reply as soon as we're back.",
     "idleMinutes": 30,
     "externalUrl": None,
+    "answerBot": False,
+    "answerThreshold": 50,
 }
 
 BOT_EDIT = Obj("BotEdit", {
@@ -77,6 +80,10 @@ BOT_EDIT = Obj("BotEdit", {
     "externalUrl": F("string", "Your bot's URL: visitors' messages are POSTed there, signed; "
                                "null for the built-in rule bot", nullable=True, max_length=2000),
     "agentId": F("string", "Bot agent that writes the answers (default: one made for you)"),
+    "answerBot": F("boolean", "Answer visitors from the knowledge base's published articles "
+                              "(docs/knowledge-base.md), with or without the rule bot"),
+    "answerThreshold": F("integer", "How sure the answer bot must be, 1 to 100 (default 50): "
+                                    "higher answers less often and more surely"),
 })
 BOT = Obj("Bot", {**BOT_EDIT.fields,
                   "agentId": F("string", "Bot agent that writes the answers; null until the bot is "
@@ -181,8 +188,10 @@ async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str
             raise Invalid(f"externalUrl: {exc}") from None
         if data["externalUrl"] != config.get("externalUrl") or secret is None:
             secret = new_secret = "botsec_" + secrets.token_hex(24)
+    if "answerThreshold" in data and not 1 <= data["answerThreshold"] <= 100:
+        raise Invalid("answerThreshold must be from 1 to 100.")
     config.update(data)
-    if config["enabled"] and not config["agentId"]:
+    if (config["enabled"] or config["answerBot"]) and not config["agentId"]:
         made = await do_create_agent(chat, account_id=principal.account_id, name="Assistant",
                                      email=f"assistant-{new_id().lower()}@bot.invalid", bot=True)
         config["agentId"] = made["agentId"]
@@ -294,7 +303,7 @@ class BotRunner:
         chat = self.chat
         row = await chat.store.get_bot(event.account_id)
         config = _config(row)
-        if not config["enabled"] or not config["agentId"]:
+        if not (config["enabled"] or config["answerBot"]) or not config["agentId"]:
             return
         visitor = await chat.store.get_visitor(event.account_id, event.visitor_id)
         if visitor is None or visitor["banned"] or not visitor["show_bot_messages"]:
@@ -309,6 +318,11 @@ class BotRunner:
         idle_ms = int(config["idleMinutes"]) * 60_000
         if facts["last_human_at"] is not None and (facts["previous_at"] or 0) > now - idle_ms:
             return  # a human is in this conversation
+        if config["answerBot"] and await answer_bot(self, config, visitor, event.data["text"],
+                                                    facts, now):
+            return
+        if not config["enabled"]:
+            return
         if config.get("externalUrl"):
             await self._external(event, config, row, visitor)
             return

@@ -36,10 +36,12 @@ STOPWORDS = frozenset(fold(w) for w in """
 a an and are as at be but by can could do does for from have how i if in into is it its me my
 no not of on or our please so that the their there this to was we what when where which who why
 will with would you your yours am been being did doing had has he her him his she they them
-than then these those us about any some get got hi hello thanks thank
+than then these those us about any some get got hi hello thanks thank want need yet hasn don
+doesn isn didn wasn much many tell know also just still
 ve ya ile bu o bir ne nece niye neye ucun mi mu men sen biz siz onlar da de ki hem amma ancaq
 ki eger var yox olar olur edir etmek etmem mene sene bize size salam zehmet olmasa hansi kim harada
-haqqinda uzre ise her cox cox cox
+haqqinda uzre ise her cox istəyirəm isteyirem olarmi mumkundur mumkun bilerem bilerik edim
+qeder nece neçə
 и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне
 было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до
 вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя
@@ -48,6 +50,7 @@ haqqinda uzre ise her cox cox cox
 можно при наконец два об другой хоть после над больше тот через эти нас про всего них какая
 много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им
 более всегда конечно всю между здравствуите привет пожалуиста можно как мои ваш ваши вашеи
+хочу сколько какои какая какие ли есть
 """.split())
 
 
@@ -75,7 +78,8 @@ def query_terms(query: str, drop_stopwords: bool = True) -> list[Term]:
     Russian's suffixes (`çatdırılma`, `çatdırılır`) as well as English's."""
     out: dict[str, Term] = {}
     all_words = words(query)
-    kept = [w for w in all_words if w not in STOPWORDS] if drop_stopwords else all_words
+    kept = ([w for w in all_words if w not in STOPWORDS and len(w) > 1] if drop_stopwords
+            else all_words)
     for word in kept or all_words:
         term = Term(word[:PREFIX_LEN], True) if len(word) >= PREFIX_FROM else Term(word, False)
         out.setdefault(term.text + ("*" if term.prefix else ""), term)
@@ -99,6 +103,7 @@ class Scored:
 
 
 TITLE_WEIGHT = 3
+UNKNOWN_WEIGHT = 0.5
 K1 = 1.2
 B = 0.75
 
@@ -113,7 +118,10 @@ def rank(terms: list[Term], docs: list[tuple[str, str, str]], total: int,
     df = {t: sum(1 for _, tw, bw in split if any(t.matches(w) for w in tw + bw)) for t in terms}
     total = max(total, len(split), 1)
     idf = {t: math.log(1 + (total - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
-    weight_all = sum(idf.values()) or 1.0
+    # A word no article holds weighs less than a matched one in the confidence: visitors' own
+    # words ("jacket", "bought") should not sink an answer; a question of only such words still
+    # scores zero.
+    weight_all = sum(idf[t] * (UNKNOWN_WEIGHT if df[t] == 0 else 1.0) for t in terms) or 1.0
     avg_len = avg_len or 1.0
     out = []
     for key, tw, bw in split:
@@ -126,6 +134,21 @@ def rank(terms: list[Term], docs: list[tuple[str, str, str]], total: int,
                 matched.append(t)
                 score += idf[t] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / avg_len))
         if matched:
-            out.append(Scored(key, score, sum(idf[t] for t in matched) / weight_all, matched))
+            out.append(Scored(key, score, min(1.0, sum(idf[t] for t in matched) / weight_all),
+                              matched))
     out.sort(key=lambda s: (-round(s.score, 9), s.key))
     return out
+
+
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_AZ_LETTERS = re.compile(r"[əğışçöüƏĞİŞÇÖÜ]")
+
+
+def guess_locale(text: str) -> str | None:
+    """ru for Cyrillic, az for Azerbaijani letters; None when the letters do not tell (plain
+    ASCII is English or Azerbaijani typed without its letters)."""
+    if _CYRILLIC.search(text):
+        return "ru"
+    if _AZ_LETTERS.search(text):
+        return "az"
+    return None
