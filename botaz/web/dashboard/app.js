@@ -9,6 +9,7 @@ import { session, realtime, loadSession, loadAgents, nav } from "./state.js";
 import { mountInbox } from "./inbox.js";
 import { mountAgents } from "./agents.js";
 import { mountSettings } from "./settings.js";
+import { mountArticles } from "./articles.js";
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
@@ -16,6 +17,7 @@ const topbar = document.getElementById("topbar");
 const NAV_ITEMS = [
   { href: "/", label: "Conversations", match: (p) => p === "/" || p.startsWith("/chat/") },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
+  { href: "/articles", label: "Articles", match: (p) => p === "/articles" },
   { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
   { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
     match: (p, hash) => p === "/settings" && hash === "#audit" },
@@ -27,6 +29,7 @@ function parseRoute(pathname) {
   if (chat) return { view: "inbox", visitorId: decodeURIComponent(chat[1]) };
   if (/^\/agents\/?$/.test(pathname)) return { view: "agents" };
   if (/^\/settings\/?$/.test(pathname)) return { view: "settings" };
+  if (/^\/articles\/?$/.test(pathname)) return { view: "articles" };
   return { view: "notfound" };
 }
 
@@ -50,6 +53,7 @@ function render() {
   if (route.view === "inbox") instance = mountInbox(main, route);
   else if (route.view === "agents") instance = mountAgents(main);
   else if (route.view === "settings") instance = mountSettings(main);
+  else if (route.view === "articles") instance = mountArticles(main);
   else instance = mountNotFound(main);
   current = { view: route.view, instance };
 }
