@@ -92,3 +92,34 @@ def test_help_centre_is_accessible_without_script(botaz, browser) -> None:
             assert not serious(page), (path, serious(page))
     finally:
         context.close()
+
+
+def test_widget_searches_help_and_offers_quick_replies(botaz, dashboard) -> None:
+    account = new_account(botaz)
+    botaz.client.post("/api/articles", headers=account.headers, json={
+        "title": "Returning an item", "locale": "en",
+        "body": "You can return any **unused** item within 14 days.\n\n<img src=x onerror=alert(1)>"})
+    botaz.client.put("/api/bot", headers=account.headers, json={"answerBot": True})
+    site: Dashboard = dashboard()
+    page = site.page
+    page.goto(f"{botaz.url}/demo?siteKey={account.site_key}")
+    page.get_by_role("button", name="Open chat").click()
+    page.get_by_role("searchbox", name="Search help").fill("RETURN")
+    result = page.get_by_role("list", name="Help articles").get_by_role("button")
+    expect(result).to_have_count(1)
+    expect(result).to_contain_text("Returning an item")
+    result.click()
+    expect(page.get_by_role("heading", name="Returning an item")).to_be_visible()
+    expect(page.locator("botaz-widget .article strong")).to_have_text("unused")
+    assert page.locator("botaz-widget .article img").count() == 0  # shown as text, never an <img>
+    page.get_by_role("button", name="Back to the chat").click()
+    expect(page.get_by_role("log")).to_be_visible()
+
+    page.get_by_role("textbox", name="Message").fill("how do I return an unused item?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    quick = page.get_by_role("group", name="Quick replies")
+    expect(quick.get_by_role("button", name="That helped")).to_be_visible()
+    expect(page.get_by_role("log")).to_contain_text(f"/help/{account.site_key}/returning-an-item")
+    quick.get_by_role("button", name="Talk to a person").click()
+    expect(page.get_by_role("log")).to_contain_text("Nobody from our team is online")
+    expect(quick).to_be_hidden()
