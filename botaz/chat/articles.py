@@ -196,19 +196,27 @@ async def do_update_article(chat: Chat, principal: Principal, article_id: str,
     _require_writer(principal)
     data = _check(ARTICLE_EDIT.validate(body))
     row = await _get(chat, principal.account_id, article_id)
-    changes: dict[str, Any] = {k: data[k] for k in ("title", "body", "locale", "category") if k in data}
-    if "published" in data:
-        changes["published"] = int(data["published"])
-    if "slug" in data and data["slug"] != row["slug"]:
-        changes["slug"] = await _unique_slug(chat, principal.account_id, data["slug"], row["id"])
-    if "title" in changes or "body" in changes:
-        changes |= _search_fields(changes.get("title", row["title"]), changes.get("body", row["body"]))
-    if changes:
-        changes["updated_at"] = max(now_ms(), row["updated_at"] + 1)
-        await chat.store.update_article(row["seq"], changes)
+    if await update_article_row(chat, row, data):
         await audit.record(chat, principal, "article.update", "article", row["id"],
                            {"fields": sorted(data)})
     return await get_article(chat, principal, article_id)
+
+
+async def update_article_row(chat: Chat, row: Row, data: dict[str, Any]) -> bool:
+    """Applies checked changes; also used by `botaz import-articles`. False when nothing changed."""
+    changes: dict[str, Any] = {k: data[k] for k in ("title", "body", "locale", "category")
+                               if k in data and data[k] != row[k]}
+    if "published" in data and int(data["published"]) != row["published"]:
+        changes["published"] = int(data["published"])
+    if "slug" in data and data["slug"] != row["slug"]:
+        changes["slug"] = await _unique_slug(chat, row["account_id"], data["slug"], row["id"])
+    if "title" in changes or "body" in changes:
+        changes |= _search_fields(changes.get("title", row["title"]), changes.get("body", row["body"]))
+    if not changes:
+        return False
+    changes["updated_at"] = max(now_ms(), row["updated_at"] + 1)
+    await chat.store.update_article(row["seq"], changes)
+    return True
 
 
 async def do_delete_article(chat: Chat, principal: Principal, article_id: str) -> None:
