@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
+from ..events import Event
+from ..ids import now_ms
 from ..store.db import Row
-from . import textsearch
-from .articles import article_url, best_passage, search
+from . import llm, textsearch
+from .articles import article_url, best_passage, plain_text, search
 from .context import Chat
 from .messages import _store_message
 
@@ -52,7 +56,8 @@ def _lang_of(text: str) -> str:
 
 async def find_answer(chat: Chat, account_id: str, site_key: str, text: str,
                       threshold: int) -> dict[str, Any] | None:
-    """The answer to `text` from the account's articles, or None when none is confident enough."""
+    """The answer to `text` from the account's articles, or None when none is confident enough.
+    `sources` are the confident articles, best first (at most 3), for the optional LLM."""
     hits = await search(chat, account_id, text, published_only=True, limit=10)
     if not hits:
         return None
@@ -65,8 +70,11 @@ async def find_answer(chat: Chat, account_id: str, site_key: str, text: str,
     url = article_url(chat, site_key, row["slug"])
     passage = best_passage(row["body"], top.terms, 400)
     words = READ_MORE.get(row["locale"], READ_MORE["en"])
+    others = [h for h in hits if h is not top and h.coverage * 100 >= threshold][:2]
+    sources = [{"title": h.row["title"], "url": article_url(chat, site_key, h.row["slug"]),
+                "text": plain_text(h.row["body"])} for h in [top, *others]]
     return {"articleId": row["id"], "title": row["title"], "url": url, "passage": passage,
-            "confidence": round(top.coverage, 3),
+            "confidence": round(top.coverage, 3), "sources": sources,
             "text": f"{passage}\n\n{words}: {row['title']} {url}"}
 
 
@@ -93,6 +101,9 @@ async def answer_bot(runner: "BotRunner", config: dict[str, Any], visitor: Row, 
                                   int(config.get("answerThreshold") or DEFAULT_THRESHOLD))
         if found is None:
             return False
+        if chat.settings.llm_url:
+            await _written_answer(chat, config, visitor, account, text, found)
+            return True
         replies = [found["text"]]
     for reply in replies:
         fresh = await chat.store.get_visitor(visitor["account_id"], visitor["id"])
@@ -100,6 +111,50 @@ async def answer_bot(runner: "BotRunner", config: dict[str, Any], visitor: Row, 
             return True
         await _store_message(chat, fresh, config["agentId"], reply, by_bot=True)
     return True
+
+
+async def _written_answer(chat: Chat, config: dict[str, Any], visitor: Row, account: Row,
+                          text: str, found: dict[str, Any]) -> None:
+    """The LLM writes the answer from the found articles, streamed into one bot message; the
+    retrieval answer replaces it if the LLM fails or declines."""
+    message: dict[str, Any] | None = None
+
+    async def show(body: str, final: bool) -> None:
+        nonlocal message
+        fresh = await chat.store.get_visitor(visitor["account_id"], visitor["id"])
+        if fresh is None or fresh["banned"]:
+            return
+        if message is None:
+            message = await _store_message(chat, fresh, config["agentId"], body, by_bot=True)
+        elif body != message["text"]:
+            message = await _update_bot_message(chat, visitor["account_id"], message, body)
+
+    body = llm.request_body(chat.settings, account["name"], found["sources"], text)
+    async with httpx.AsyncClient(timeout=chat.settings.llm_timeout_s, follow_redirects=False,
+                                 headers={"User-Agent": "botaz-answers/1"}) as client:
+        written = await llm.Writer(chat.settings, client).write(body, show)
+    if written is None:
+        final = found["text"]
+    else:
+        final = written
+        if not any(s["url"] in written for s in found["sources"]):
+            final += f"\n\n{_read_more(found)}: {found['title']} {found['url']}"
+    await show(final, True)
+
+
+def _read_more(found: dict[str, Any]) -> str:
+    """"Read more" in the article's language, as the retrieval answer says it."""
+    return found["text"].rsplit("\n\n", 1)[-1].split(":", 1)[0]
+
+
+async def _update_bot_message(chat: Chat, account_id: str, message: dict[str, Any],
+                              text: str) -> dict[str, Any]:
+    """The streamed answer grew: the same event as an agent's edit, so every client updates it."""
+    updated = message | {"text": text}
+    async with chat.change() as change:
+        await chat.store.edit_message(message["_id"], text, now_ms(), conn=change.tx)
+        change.emit(Event("message.updated", account_id, message["visitorId"], updated))
+    return updated
 
 
 def _asks_for_human(config: dict[str, Any], text: str) -> bool:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Iterable
 
 WORD = re.compile(r"[^\W_]+")
-PREFIX_FROM = 5  # query words this long match any indexed word starting with their first 5 letters
+# A query word matches the indexed words that start with its first letters: all but its last two
+# (a suffix), at least 3 and at most 5. Shorter words match exactly.
+PREFIX_MIN = 3
 PREFIX_LEN = 5
 
 # Letters NFKD does not take apart: Azerbaijani schwa and dotless i, and a few others.
@@ -81,7 +83,8 @@ def query_terms(query: str, drop_stopwords: bool = True) -> list[Term]:
     kept = ([w for w in all_words if w not in STOPWORDS and len(w) > 1] if drop_stopwords
             else all_words)
     for word in kept or all_words:
-        term = Term(word[:PREFIX_LEN], True) if len(word) >= PREFIX_FROM else Term(word, False)
+        term = (Term(word[:min(PREFIX_LEN, max(PREFIX_MIN, len(word) - 2))], True)
+                if len(word) >= PREFIX_MIN else Term(word, False))
         out.setdefault(term.text + ("*" if term.prefix else ""), term)
     return list(out.values())[:32]
 
