@@ -139,7 +139,9 @@ article answers. Retrieval alone (no LLM), threshold {threshold} (the default).
 |---|---|
 {rows}
 
-{per_q * 1000:.1f} ms a question (search and scoring, one process). Misses:
+{per_q * 1000:.1f} ms a question (search and scoring, one process). On the other database
+(`--database-url postgresql://...`) the answers are the same: both find the same candidates and
+the ranking is computed in Python. Misses:
 
 {misses}
 {END}
