@@ -30,7 +30,7 @@ ARTICLE = schema(Obj("Article", {
 }))
 schema(page_of("Article"))
 schema(Obj("ArticleHtml", {"html": F("string", "Sanitized HTML")}))
-HELP_HIT = schema(Obj("HelpHit", {
+schema(Obj("HelpHit", {
     "_id": F("string", "Article ID"), "title": F("string", "Title"),
     "url": F("string", "Help centre page", format="uri"), "locale": F("string", "az, en or ru"),
     "category": F("string", "Category", nullable=True),

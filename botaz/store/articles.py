@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .db import Conn, Database, Row
+from .db import Database, Row
 
 ARTICLE_COLUMNS = ("seq, id, account_id, title, body, locale, slug, category, published, "
                    "search_title, search_body, search_len, created_at, updated_at")
@@ -20,7 +20,7 @@ class ArticleRepo:
     db: Database
     dialect: str
 
-    def transaction(self) -> Any: ...  # provided by Store
+    def transaction(self) -> Any: ...  # Store's, which this class is a base of
 
     async def insert_article(self, row: dict[str, Any]) -> int:
         async with self.transaction() as tx:
@@ -125,5 +125,3 @@ class ArticleRepo:
             f"AND a.account_id = ?{where} ORDER BY a.seq LIMIT ?",
             (match, account_id, *args, cap))
 
-
-__all__ = ["ArticleRepo", "Conn"]
