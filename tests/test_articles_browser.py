@@ -123,3 +123,20 @@ def test_widget_searches_help_and_offers_quick_replies(botaz, dashboard) -> None
     quick.get_by_role("button", name="Talk to a person").click()
     expect(page.get_by_role("log")).to_contain_text("Nobody from our team is online")
     expect(quick).to_be_hidden()
+
+
+def test_main_navigation_fits_with_articles(botaz, dashboard) -> None:
+    account = new_account(botaz)
+    for width in (390, 700, 761, 1280):
+        site: Dashboard = dashboard(viewport={"width": width, "height": 760})
+        site.sign_in(owner_email(botaz, account))
+        nav = site.page.get_by_role("navigation", name="Main")
+        assert nav.evaluate("n => n.scrollWidth <= n.clientWidth"), (width, nav.evaluate(
+            "n => [n.scrollWidth, n.clientWidth]"))
+        assert site.page.evaluate("document.documentElement.scrollWidth") <= width
+        articles = nav.get_by_role("link", name="Articles")
+        if width > 760:
+            articles.click()
+            expect(site.page.get_by_role("heading", name="Articles", level=1)).to_be_visible()
+        else:
+            expect(articles).to_be_hidden()

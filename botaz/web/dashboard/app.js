@@ -17,7 +17,7 @@ const topbar = document.getElementById("topbar");
 const NAV_ITEMS = [
   { href: "/", label: "Conversations", match: (p) => p === "/" || p.startsWith("/chat/") },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
-  { href: "/articles", label: "Articles", match: (p) => p === "/articles" },
+  { href: "/articles", label: "Articles", cls: "nav-articles", match: (p) => p === "/articles" },
   { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
   { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
     match: (p, hash) => p === "/settings" && hash === "#audit" },

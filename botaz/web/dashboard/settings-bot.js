@@ -225,6 +225,7 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
       "Answers visitors' messages while no human agent is in the conversation."),
     h("fieldset", { class: "checks answer-bot" },
       h("legend", null, "Answers from articles"),
+      h("p", { class: "hint" }, "Write and edit the articles on the ", h("a", { href: "/articles" }, "Articles"), " page."),
       checkField("Answer from the knowledge base", answerBot,
         "A visitor's question that one of your published articles answers gets its passage and link, with or without the rule bot. Questions no article answers are left to the rule bot or your team."),
       field("Confidence needed (1-100)", answerThreshold, "Higher answers less often and more surely. Default 50.")),
