@@ -166,7 +166,11 @@ def test_search_index_follows_changes(botaz) -> None:
 
 def test_help_centre_pages(botaz, searchable) -> None:
     sk = searchable.site_key
+    r = botaz.client.put("/api/settings", headers=searchable.headers,
+                         json={"widget": {"color": "#fde047"}})  # light: dark text on it
+    assert r.status_code == 200, r.text
     r = botaz.client.get(f"/help/{sk}", params={"lang": "az"})
+    assert "--brand:#fde047;--on-brand:#111111" in r.text
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
     assert '<html lang="az">' in html and "Kömək mərkəzi" in html and "Acme" in html
