@@ -16,6 +16,12 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import agents, auth, bots, dashboard, files, messages, settings, team, visitors, webhooks, widget  # noqa: F401,E501
+from .api import push as push_api  # noqa: F401
+from .api import link
+from .api import availability  # noqa: F401 (its endpoints register on import)
+from .api.availability import OnlineWatch
+from .chat.assignment import AutoAssigner
+from .api import mail as mail_api  # noqa: F401
 from .api import articles as _articles, help as help_centre  # noqa: F401 (registers endpoints)
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
@@ -31,10 +37,12 @@ from .config import Settings
 from .events import EventBus
 from .events.redis_bus import RedisEventBus
 from . import gc_policy
+from .push.sender import PushSender
 from .observability import Observe, configure_logging, healthz, metrics, readyz, watch_gc
 from .ratelimit import MemoryLimiter, RedisLimiter
 from .store import Store
 from .webhooks.dispatcher import Dispatcher
+from .mail.sender import Mailer
 
 log = logging.getLogger("botaz")
 
@@ -171,29 +179,51 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.open(settings.database_url)
-        bus: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else EventBus()
+        bus: EventBus = (RedisEventBus(settings.redis_url, settings.redis_namespace())
+                         if settings.redis_url else EventBus())
         await bus.start()
         app.state.chat = Chat(store, bus, settings)
-        app.state.hub = Hub(bus, settings.max_queue)
+        app.state.hub = Hub(bus, settings.max_queue, store)
         app.state.chat.presence = app.state.hub
-        app.state.hub.start()
+        await app.state.hub.start()
         app.state.dispatcher = Dispatcher(app.state.chat, poll_interval=settings.webhook_poll_interval,
                                           backoff_scale=settings.webhook_backoff_scale)
         app.state.dispatcher.start()
+        app.state.push = PushSender(app.state.chat, poll_interval=settings.webhook_poll_interval,
+                                    backoff_scale=settings.webhook_backoff_scale)
+        app.state.push.start()
+        app.state.mailer = Mailer(app.state.chat, poll_interval=settings.webhook_poll_interval,
+                                  backoff_scale=settings.webhook_backoff_scale)
+        app.state.mailer.start()
         app.state.bots = BotRunner(app.state.chat)
+        app.state.assigner = AutoAssigner(app.state.chat)
+        app.state.online_watch = OnlineWatch(app.state.chat, app.state.hub)
+        app.state.online_watch.start()
         app.state.limiter = None
         if settings.rate_limits:
-            app.state.limiter = RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
+            app.state.limiter = RedisLimiter(settings.redis_url, settings.redis_namespace()) if settings.redis_url else MemoryLimiter()
         gc_policy.start()
         watch_gc()
         freezer = asyncio.get_running_loop().create_task(gc_policy.keep_freezing())
+        app.state.smtp = None
+        if settings.smtp_port is not None:  # replies by email (docs/email.md)
+            from .api.smtp import SmtpReceiver
+
+            app.state.smtp = SmtpReceiver(app.state, settings.host, settings.smtp_port)
+            await app.state.smtp.start()
         try:
             yield
         finally:
+            if app.state.smtp is not None:
+                await app.state.smtp.stop()
             freezer.cancel()
             await app.state.bots.stop()
+            await app.state.assigner.stop()
+            await app.state.online_watch.stop()
             if app.state.limiter is not None:
                 await app.state.limiter.close()
+            await app.state.push.stop()
+            await app.state.mailer.stop()
             await app.state.dispatcher.stop()
             await app.state.hub.shutdown()
             app.state.hub.stop()
@@ -210,14 +240,19 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/widget.js", files.widget_js, methods=["GET"]),
         Route("/widget/{name:str}", files.widget_module, methods=["GET"]),
         Route("/demo", files.demo_page, methods=["GET"]),
+        Route("/c/{token}", link.conversation_page, methods=["GET"]),
         Route("/login", dashboard.login_page, methods=["GET"]),
+        Route("/reset-password", dashboard.reset_page, methods=["GET"]),
         Route("/", dashboard.app_page, methods=["GET"]),
         Route("/chat/{visitorId}", dashboard.app_page, methods=["GET"]),
         Route("/agents", dashboard.app_page, methods=["GET"]),
+        Route("/visitors", dashboard.app_page, methods=["GET"]),
         Route("/settings", dashboard.app_page, methods=["GET"]),
         Route("/articles", dashboard.app_page, methods=["GET"]),
         *help_centre.routes(),
         Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
+        Route("/sw.js", dashboard.service_worker, methods=["GET"]),
+        Route("/manifest.webmanifest", dashboard.manifest, methods=["GET"]),
     ]
     app = BotazApp(
         routes=routes,

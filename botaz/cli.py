@@ -1,4 +1,4 @@
-"""The `botaz` command: serve, create-account, create-agent, import-articles, migrate."""
+"""The `botaz` command: serve, create-account, create-agent, reset-password, import-articles, migrate."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import sys
 from typing import Any, Sequence
 
@@ -52,6 +53,20 @@ def cmd_create_agent(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    """A new password for an agent, printed: for installations that send no email."""
+    from .chat.password_reset import do_reset_password_cli
+
+    result = asyncio.run(_with_chat(settings, lambda chat: do_reset_password_cli(
+        chat, args.email, args.account)))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"New password for {result['email']} (account {result['accountId']}): "
+              f"{result['password']}")
+        print("Every session of this agent was signed out; sign in with the new password and "
+              "change it under Settings.")
+    return 0
 def cmd_import_articles(args: argparse.Namespace, settings: Settings) -> int:
     from .chat.article_import import import_folder
 
@@ -126,12 +141,17 @@ def base_url(settings: Settings) -> str:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How botaz runs under uvicorn; the tests' servers use the same."""
+    from .api.http_guard import protocol_for
     from .api.ws_protocol import PROTOCOL
 
     # No permessage-deflate: its zlib state costs ~43 KiB per socket, and chat frames are small.
+    # The connection limits are docs/security.md's "Connection limits".
+    http = protocol_for(settings.max_header_bytes, settings.header_timeout, settings.body_timeout)
     return dict(host=settings.host, port=settings.port, lifespan="on", access_log=False,
-                log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http="httptools",
+                log_config=None, timeout_graceful_shutdown=10, loop="uvloop", http=http,
+                timeout_keep_alive=settings.keep_alive_timeout,
                 proxy_headers=True, ws=PROTOCOL, ws_per_message_deflate=False,
+                ws_max_size=settings.ws_max_frame_bytes,
                 ws_ping_interval=settings.ws_ping_interval, ws_ping_timeout=settings.ws_ping_interval)
 
 
@@ -164,13 +184,35 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  dashboard:  {url}/")
     print(f"  demo page:  {url}/demo")
     print(f"  API docs:   {url}/api/docs", flush=True)
+    if settings.smtp_port is not None:
+        print(f"  mail in:    smtp://{settings.host}:{settings.smtp_port}  "
+              f"(replies to *@{settings.mail_domain()})", flush=True)
     configure_logging(settings.log_level)
     common = uvicorn_options(settings)
     if args.workers > 1:
         # Workers are separate processes: they read the settings from the environment.
         os.environ.update(settings_env(settings))
+        if settings.smtp_port is not None:
+            # Every worker binds the SMTP port with SO_REUSEPORT; a port another program holds
+            # is found here, once, rather than as N workers failing to start.
+            from .api.smtp import REUSE_PORT_ENV
+
+            try:
+                probe = socket.create_server((settings.host, settings.smtp_port))
+                probe.close()
+            except OSError as exc:
+                print(json.dumps({"status": "error", "message":
+                                  f"--smtp-port {settings.smtp_port} cannot be used: {exc.strerror}."}),
+                      file=sys.stderr)
+                return 2
+            os.environ[REUSE_PORT_ENV] = "1"
         from uvicorn.supervisors import Multiprocess
 
+        from .api.http_guard import PROTOCOL as HTTP_PROTOCOL
+
+        # Workers are spawned: their protocol class is imported by name and reads its limits
+        # from the same environment as the app.
+        common["http"] = HTTP_PROTOCOL
         config = uvicorn.Config("botaz.app:app_from_env", factory=True, workers=args.workers, **common)
         sock = config.bind_socket()
         Multiprocess(config, sockets=[sock]).run()
@@ -236,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis-url", help="overrides BOTAZ_REDIS_URL")
     serve.add_argument("--rate-limits", choices=["on", "off"], help="overrides BOTAZ_RATE_LIMITS")
     serve.add_argument("--public-url", help="overrides BOTAZ_PUBLIC_URL (the URL users open)")
+    serve.add_argument("--smtp-port", type=int, metavar="PORT",
+                       help="also receive email replies on this port (overrides BOTAZ_SMTP_PORT)")
     workers = os.environ.get("BOTAZ_WORKERS", "1")
     serve.add_argument("--workers", type=int, default=int(workers) if workers.isdigit() else 1,
                        help="processes sharing the port (needs BOTAZ_REDIS_URL when above 1)")
@@ -260,6 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--database-url", dest="database_url_sub", metavar="URL")
     agent.set_defaults(func=cmd_create_agent)
 
+    reset = sub.add_parser("reset-password", help="give an agent a new random password and print it")
+    reset.add_argument("--email", required=True, help="the email the agent signs in with")
+    reset.add_argument("--account", help="account ID, needed when the email is an agent's in "
+                                         "several accounts")
+    reset.add_argument("--json", action="store_true", help="print one JSON object")
+    reset.add_argument("--database-url", dest="database_url_sub", metavar="URL")
+    reset.set_defaults(func=cmd_reset_password)
     kb = sub.add_parser("import-articles", help="import a folder of Markdown files as help articles")
     kb.add_argument("--account", required=True, help="account ID")
     kb.add_argument("folder", metavar="DIR", help="folder of *.md files (front matter optional)")
@@ -288,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "port": getattr(args, "port", None),
         "redis_url": getattr(args, "redis_url", None),
         "public_url": getattr(args, "public_url", None),
+        "smtp_port": getattr(args, "smtp_port", None),
     }
     if getattr(args, "rate_limits", None):
         overrides["rate_limits"] = args.rate_limits == "on"
@@ -303,6 +355,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        message = database_problem(exc, settings.database_url)
+        if message is None:
+            raise
+        print(json.dumps({"status": "error", "message": message}), file=sys.stderr)
+        return 1
+
+
+def database_problem(exc: BaseException, url: str) -> str | None:
+    """One sentence for a database that cannot be opened or written; None for anything else."""
+    import sqlite3
+
+    try:
+        import psycopg
+        pg_errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+    except ImportError:  # pragma: no cover
+        pg_errors = ()
+    shown = redact_url(url)
+    reason = str(exc).strip().rstrip(".") or type(exc).__name__
+    if isinstance(exc, sqlite3.Error):
+        if "readonly" in reason or "read-only" in reason:
+            return (f"The database {shown} is read-only: botaz must be able to write the file "
+                    f"and its folder (SQLite keeps -wal and -shm files beside it).")
+        if "unable to open" in reason:
+            return (f"The database {shown} cannot be opened ({reason}): check that its folder "
+                    f"exists and that botaz may write to it.")
+        return f"The database {shown} cannot be used: {reason}."
+    if pg_errors and isinstance(exc, pg_errors):
+        return f"The database {shown} cannot be used: {reason.splitlines()[0]}."
+    if isinstance(exc, OSError) and url.startswith("sqlite"):
+        return f"The database {shown} cannot be used: {reason}."
+    return None
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 if __name__ == "__main__":

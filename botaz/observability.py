@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import gc
 import json
@@ -31,11 +32,19 @@ SOCKETS = Gauge("botaz_open_sockets", "Open WebSockets on this node", ["kind"], 
 EVENTS = Gauge("botaz_events_published_total", "Events published on this node (counter)", registry=REGISTRY)
 SOCKETS_DROPPED = Gauge("botaz_sockets_dropped_total", "Sockets dropped for falling behind (counter)",
                         registry=REGISTRY)
+CAUGHT_UP = Gauge("botaz_messages_caught_up_total",
+                  "Messages sent to sockets from the store after the bus between nodes broke (counter)",
+                  registry=REGISTRY)
 WEBHOOK_QUEUE = Gauge("botaz_webhook_queue_depth", "Webhook deliveries pending", registry=REGISTRY)
 WEBHOOK_DELIVERED = Gauge("botaz_webhook_delivered_total", "Webhook deliveries made by this node (counter)",
                           registry=REGISTRY)
 WEBHOOK_FAILURES = Gauge("botaz_webhook_failures_total", "Failed webhook attempts on this node (counter)",
                          registry=REGISTRY)
+EMAIL_QUEUE = Gauge("botaz_email_queue_depth", "Emails pending (queued or being retried)",
+                    registry=REGISTRY)
+EMAIL_SENT = Gauge("botaz_email_sent_total", "Emails sent by this node (counter)", registry=REGISTRY)
+EMAIL_FAILURES = Gauge("botaz_email_failures_total", "Failed email attempts on this node (counter)",
+                       registry=REGISTRY)
 GC_PAUSE = Histogram("botaz_gc_pause_seconds", "Event loop pauses for Python's cyclic garbage collector",
                      ["generation"], buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                               0.5, 1, 2.5), registry=REGISTRY)
@@ -162,16 +171,22 @@ async def healthz(request: Request) -> Response:
     return json_response({"status": "ok"})
 
 
+READY_TIMEOUT = 3.0
+
+
 async def readyz(request: Request) -> Response:
     from .api.http import json_response
 
     state = request.app.state
     checks: dict[str, str] = {}
     try:
-        await state.chat.store.db.fetchone("SELECT 1 AS ok")
+        # Bounded: a database that stopped answering is reported in seconds, not after 30.
+        await asyncio.wait_for(state.chat.store.check_writable(), READY_TIMEOUT)
         checks["database"] = "ok"
+    except asyncio.TimeoutError:
+        checks["database"] = "error: no answer"
     except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
+        checks["database"] = f"error: {getattr(exc, 'message', None) or type(exc).__name__}"
     bus = state.chat.bus
     if getattr(bus, "distributed", False):
         try:
@@ -190,8 +205,12 @@ async def metrics(request: Request) -> Response:
     SOCKETS.labels("visitor").set(sum(map(len, hub.visitors.values())))
     SOCKETS.labels("agent").set(sum(map(len, hub.agents.values())))
     SOCKETS_DROPPED.set(hub.dropped)
+    CAUGHT_UP.set(hub.caught_up)
     EVENTS.set(state.chat.bus.published)
     WEBHOOK_QUEUE.set(await state.chat.store.pending_deliveries())
     WEBHOOK_DELIVERED.set(state.dispatcher.delivered)
     WEBHOOK_FAILURES.set(state.dispatcher.failed_attempts)
+    EMAIL_QUEUE.set(await state.chat.store.pending_emails())
+    EMAIL_SENT.set(state.mailer.sent)
+    EMAIL_FAILURES.set(state.mailer.failed_attempts)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -59,23 +59,32 @@ class MemoryLimiter:
         return None
 
 
+DOWN_S = 5  # how long calls pass unasked after Redis failed one (so a hung Redis costs one wait)
+
+
 class RedisLimiter:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "botaz") -> None:
         import redis.asyncio as redis
 
-        self.redis = redis.Redis.from_url(url)
+        # A Redis that hangs lets calls through after 2 s rather than holding every request.
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.namespace = namespace
+        self._down_until = 0.0  # after a failure, calls pass without asking Redis for a while
 
     async def hit(self, key: str, limit: int, window: int) -> Verdict:
         now = time.time()
+        if now < self._down_until:
+            return Verdict(True, limit, limit, window)
         start = int(now // window) * window
-        redis_key = f"botaz:rl:{key}:{start}"
+        redis_key = f"{self.namespace}:rl:{key}:{start}"
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.incr(redis_key)
                 pipe.expire(redis_key, window + 5)
                 count, _ = await pipe.execute()
         except Exception as exc:  # Redis down: serve the call rather than fail every request
-            log.warning("rate limiter unavailable (%s); letting the call through", exc)
+            log.warning("rate limiter unavailable (%s); letting calls through for %d s", exc, DOWN_S)
+            self._down_until = time.time() + DOWN_S
             return Verdict(True, limit, limit, window)
         reset = max(1, int(start + window - now + 0.999))
         return Verdict(count <= limit, limit, max(0, limit - count), reset)

@@ -58,7 +58,7 @@ def test_answers_with_the_article_url_and_stays_silent_otherwise(botaz) -> None:
 
     visitor_says(botaz, v, "Talk to a person")
     msgs = wait_messages(botaz, acme, vid, 9)
-    assert "Nobody from our team is online" in msgs[8]["text"]  # the rule bot's hand-off reply
+    assert "Nobody from our team is available" in msgs[8]["text"]  # the rule bot's hand-off reply
     # Handed off: the bots keep quiet while a human takes over.
     visitor_says(botaz, v, "Çatdırılma neçə gün çəkir?")
     quiet(botaz, acme, vid, 10)

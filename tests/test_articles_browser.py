@@ -121,7 +121,7 @@ def test_widget_searches_help_and_offers_quick_replies(botaz, dashboard) -> None
     expect(quick.get_by_role("button", name="That helped")).to_be_visible()
     expect(page.get_by_role("log")).to_contain_text(f"/help/{account.site_key}/returning-an-item")
     quick.get_by_role("button", name="Talk to a person").click()
-    expect(page.get_by_role("log")).to_contain_text("Nobody from our team is online")
+    expect(page.get_by_role("log")).to_contain_text("Nobody from our team is available")
     expect(quick).to_be_hidden()
 
 

@@ -238,7 +238,7 @@ def test_tokens_and_agents_management(botaz, acme, api) -> None:
 
 def test_settings_and_the_widget_config(botaz, acme, api) -> None:
     settings = api.get_settings()
-    assert set(settings) == {"allowedOrigins", "preform", "widget"}
+    assert set(settings) == {"allowedOrigins", "preform", "widget", "businessHours", "autoAssign"}
     changed = api.update_settings(widget={"title": "Talk to Acme", "color": "#112233"},
                                   preform={"enabled": True, "fields": ["name"]})
     assert changed["widget"]["title"] == "Talk to Acme"
@@ -257,6 +257,24 @@ def test_settings_and_the_widget_config(botaz, acme, api) -> None:
         assert "name" in caught.value.message
         filled = visitor.preform(name="Anar", email="anar@example.com")
         assert filled["preformFilled"] is True and filled["name"] == "Anar"
+
+
+def test_availability_capacity_and_assignment_settings(botaz, acme, api) -> None:
+    assert api.availability() == {"status": "online", "auto": False, "available": False}
+    assert api.set_availability("away")["status"] == "away"
+    assert api.set_availability("online", auto=True)["status"] == "away"  # by hand stays
+    assert api.set_availability("online")["status"] == "online"
+    assert api.update_preferences(idleAwayMinutes=15)["idleAwayMinutes"] == 15
+    assert api.preferences()["idleAwayMinutes"] == 15
+    with pytest.raises(BadRequest):
+        api.update_preferences(idleAwayMinutes=5000)
+    agent = api.set_agent_capacity(acme.agent_id, 4)
+    assert agent["maxConversations"] == 4 and agent["availability"] == "away"
+    assert api.set_agent_capacity(acme.agent_id, None)["maxConversations"] is None
+    hours = {"enabled": True, "timezone": "Asia/Baku", "days": {"mon": [["09:00", "18:00"]]}}
+    changed = api.update_settings(business_hours=hours, auto_assign=True)
+    assert changed["businessHours"] == hours and changed["autoAssign"] is True
+    assert api.update_settings(business_hours=None)["businessHours"]["enabled"] is False
 
 
 # bots
@@ -560,7 +578,8 @@ def test_async_client(botaz, acme) -> None:
             ids = [v["_id"] async for v in api.iter_visitors(page_size=2)]
             assert ids == [others[1]["visitorId"], others[0]["visitorId"], vid]
             conversations = [c async for c in api.iter_conversations(page_size=2)]
-            assert {c["visitor"]["_id"] for c in conversations} == set(ids)
+            # The two others have not written: visitors on the site, not conversations.
+            assert {c["visitor"]["_id"] for c in conversations} == {vid}
             assert [a["_id"] async for a in api.iter_agents()] == [acme.agent_id]
             assert (await api.ban_visitor(vid))["banned"] is True
             try:
@@ -637,6 +656,7 @@ COVERED = {
     "GET /api/messages/{id}": "get_message", "PUT /api/messages/{id}": "edit_message",
     "DELETE /api/messages/{id}": "delete_message",
     "GET /api/visitors": "list_visitors iter_visitors",
+    "GET /api/visitors/online": "online_visitors",
     "GET /api/visitors/{id}": "get_visitor", "PUT /api/visitors/{id}": "update_visitor",
     "GET /api/visitors/{id}/messages": "visitor_messages iter_visitor_messages",
     "POST /api/visitors/{id}/seen": "seen", "POST /api/visitors/{id}/ban": "ban_visitor",
@@ -647,7 +667,9 @@ COVERED = {
     "GET /attachments/{id}": "download_attachment",
     "GET /auth/me": "me",
     "GET /api/agents": "list_agents iter_agents", "POST /api/agents": "add_agent",
-    "DELETE /api/agents/{id}": "remove_agent",
+    "DELETE /api/agents/{id}": "remove_agent", "PUT /api/agents/{id}": "set_agent_capacity",
+    "GET /auth/me/availability": "availability", "PUT /auth/me/availability": "set_availability",
+    "GET /auth/me/preferences": "preferences", "PUT /auth/me/preferences": "update_preferences",
     "GET /api/settings": "get_settings", "PUT /api/settings": "update_settings",
     "GET /api/conversations": "list_conversations iter_conversations",
     "GET /api/conversations/{visitorId}": "get_conversation",

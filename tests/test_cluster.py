@@ -57,11 +57,6 @@ def test_events_cross_nodes(cluster) -> None:
         assert agent_on_b.next("typing")["data"] == {"visitorId": v["visitorId"], "userId": None, "typing": True}
         agent_on_b.send({"type": "typing", "visitorId": v["visitorId"], "typing": True})
         assert visitor_on_a.next("typing")["data"]["userId"] == acme.agent_id
-        # Presence: the agent's socket is on B, the widget asks A.
-        deadline = time.monotonic() + 5
-        while not node_a.client.get("/widget/v1/config", params={"siteKey": acme.site_key}).json()["online"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
         conv = node_b.client.get(f"/api/conversations/{v['visitorId']}", headers=acme.headers).json()
         assert conv["online"] is True
     finally:
@@ -200,3 +195,75 @@ def test_sockets_per_visitor_are_counted_across_nodes(tmp_path_factory) -> None:
             third.close()
     finally:
         drop_pg_database(db)
+
+
+def test_availability_across_nodes(cluster) -> None:
+    """The dashboard is open on B, the widget asks A: online only for a dashboard session, until
+    Away or the last tab (on either node) closes; the widget on A hears each change."""
+    from tests.test_availability import Dashboard, online, owner_email, wait_until
+
+    node_a, node_b = cluster
+    acme = node_a.account()
+    v = node_a.visitor(acme)
+    widget_on_a = Socket(node_a, "/widget/v1/ws", v["visitorToken"], resume=None)
+    integration_on_b = Socket(node_b, "/api/ws", acme.token, resume=None)
+    try:
+        time.sleep(0.5)
+        assert online(node_a, acme) is False  # an API token's socket on B: still offline
+        board = Dashboard(node_b, owner_email(node_a, acme))
+        tab_on_a = None
+        try:
+            wait_until(lambda: online(node_a, acme), "online on A")
+            assert widget_on_a.next("availability")["data"] == {"online": True}
+            board.availability("away")
+            assert online(node_a, acme) is False
+            assert widget_on_a.next("availability")["data"] == {"online": False}
+            board.availability("online")
+            assert widget_on_a.next("availability")["data"] == {"online": True}
+            # A second tab on A; closing the one on B keeps the agent available.
+            tab_on_a = Dashboard(node_a, owner_email(node_a, acme))
+            board.close()
+            time.sleep(0.5)
+            assert online(node_a, acme) is True and online(node_b, acme) is True
+        finally:
+            board.close()
+            if tab_on_a is not None:
+                tab_on_a.close()
+        wait_until(lambda: not online(node_b, acme), "offline on B after the last tab closed on A")
+        assert widget_on_a.next("availability")["data"] == {"online": False}
+    finally:
+        widget_on_a.close()
+        integration_on_b.close()
+
+
+def test_assignment_across_nodes_assigns_once(cluster) -> None:
+    """Messages of one visitor through both nodes at once: one assignment, within capacity."""
+    from tests.test_availability import Dashboard, add_person, owner_email
+
+    node_a, node_b = cluster
+    acme = node_a.account()
+    boards = [Dashboard(node_a, owner_email(node_a, acme)), Dashboard(node_b, add_person(node_a, acme, "Leyla"))]
+    try:
+        node_a.client.put("/api/settings", headers=acme.headers, json={"autoAssign": True})
+        for b in boards:
+            node_a.client.put(f"/api/agents/{b.agent_id}", headers=acme.headers, json={"maxConversations": 1})
+        time.sleep(0.5)
+        visitors = [node_a.visitor(acme) for _ in range(4)]
+        barrier = threading.Barrier(len(visitors) * 2)
+
+        def write(node, v) -> None:
+            barrier.wait(5)
+            node.client.post("/widget/v1/messages", headers=vheaders(v), json={"text": "hi"})
+
+        threads = [threading.Thread(target=write, args=(node, v)) for v in visitors for node in cluster]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        time.sleep(1.0)
+        assignees = [node_a.client.get(f"/api/conversations/{v['visitorId']}", headers=acme.headers).json()["assigneeId"]
+                     for v in visitors]
+        assert sorted(a for a in assignees if a) == sorted(b.agent_id for b in boards)
+    finally:
+        for b in boards:
+            b.close()

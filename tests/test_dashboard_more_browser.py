@@ -165,17 +165,21 @@ def test_bot_hours_validation_external_bot_and_read_only_for_agents(botaz, dashb
     bot = page.get_by_role("region", name="Bot", exact=True)
     expect(bot.get_by_label("Greeting")).not_to_have_value("")
 
-    # Business hours: a wrong time zone is refused with the server's message.
-    bot.get_by_label("Open at set hours").check()
-    bot.get_by_label("Time zone").fill("Mars/Olympus_Mons")
-    bot.get_by_label("Friday closes").fill("17:00")
-    bot.get_by_label("Saturday", exact=True).check()
-    bot.get_by_label("Saturday opens").fill("10:00")
-    bot.get_by_label("Saturday closes").fill("14:00")
-    bot.get_by_role("button", name="Save bot").click()
-    expect(bot.get_by_role("alert")).to_contain_text("businessHours.timezone")
-    expect(bot.get_by_label("Time zone")).to_have_attribute("aria-invalid", "true")
-    bot.get_by_label("Time zone").fill("Asia/Baku")
+    # Business hours (Settings → Availability, the account's one definition that the bot uses
+    # too): a wrong time zone is refused with the server's message.
+    hours = page.get_by_role("region", name="Availability", exact=True)
+    hours.get_by_label("Open at set hours").check()
+    hours.get_by_label("Time zone").fill("Mars/Olympus_Mons")
+    hours.get_by_label("Friday closes").fill("17:00")
+    hours.get_by_label("Saturday", exact=True).check()
+    hours.get_by_label("Saturday opens").fill("10:00")
+    hours.get_by_label("Saturday closes").fill("14:00")
+    hours.get_by_role("button", name="Save availability").click()
+    expect(hours.get_by_role("alert")).to_contain_text("businessHours.timezone")
+    expect(hours.get_by_label("Time zone")).to_have_attribute("aria-invalid", "true")
+    hours.get_by_label("Time zone").fill("Asia/Baku")
+    hours.get_by_role("button", name="Save availability").click()
+    expect(hours.get_by_role("status").filter(has_text="Saved")).to_be_visible()
     # Idle minutes out of range: the server says which field.
     bot.get_by_label("Quiet after a human replied (minutes)").fill("99999")
     bot.get_by_role("button", name="Save bot").click()
@@ -195,11 +199,12 @@ def test_bot_hours_validation_external_bot_and_read_only_for_agents(botaz, dashb
     assert config["handoffKeywords"] == ["human", "real person", "manager"]
     assert config["offlineReply"] is None and config["enabled"] is False
 
-    # "Always open" again: businessHours null.
-    bot.get_by_label("Always open").check()
-    bot.get_by_role("button", name="Save bot").click()
-    expect(bot.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    # "Always open" again: the bot sees businessHours null.
+    hours.get_by_label("Always open").check()
+    hours.get_by_role("button", name="Save availability").click()
+    expect(hours.get_by_role("status").filter(has_text="Saved")).to_be_visible()
     assert api(botaz, acme, "GET", "/api/bot")["businessHours"] is None
+    assert api(botaz, acme, "GET", "/api/settings")["businessHours"]["enabled"] is False
 
     # An external bot: the signing secret is shown once, and it signs what the bot receives.
     bot.get_by_role("switch", name="Bot answers visitors").check()

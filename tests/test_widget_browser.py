@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import httpx
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -242,9 +243,17 @@ def agent_messages(botaz, account, visitor_id: str) -> list[dict[str, Any]]:
 
 
 def agent_socket(botaz, account) -> Any:
+    """The owner signed in to the dashboard: a socket opened with a dashboard session, which
+    (unlike an API token's) makes the site online."""
     from websockets.sync.client import connect
 
-    return connect(botaz.url.replace("http://", "ws://") + f"/api/ws?token={account.token}",
+    agents = botaz.client.get("/api/agents", headers=account.headers).json()["items"]
+    email = next(a["email"] for a in agents if a["_id"] == account.agent_id)
+    with httpx.Client(base_url=botaz.url, timeout=10) as browser:
+        r = browser.post("/auth/login", json={"email": email, "password": "secret-pass"})
+        assert r.status_code == 200, r.text
+        cookie = f"botaz_session={browser.cookies.get('botaz_session')}"
+    return connect(botaz.url.replace("http://", "ws://") + "/api/ws", additional_headers={"Cookie": cookie},
                    open_timeout=5, close_timeout=2, max_queue=None)
 
 

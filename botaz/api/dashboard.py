@@ -8,14 +8,15 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from ..chat.errors import DomainError, NotFound
+from ..chat.errors import DomainError, NotFound, Unavailable
 from ..chat.sessions import authenticate_session
 from .deps import SESSION_COOKIE, chat_of
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "web" / "dashboard"
 TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml",
          ".wav": "audio/wav", ".ogg": "audio/ogg", ".mp3": "audio/mpeg", ".png": "image/png",
-         ".ico": "image/x-icon", ".json": "application/json"}
+         ".ico": "image/x-icon", ".json": "application/json",
+         ".webmanifest": "application/manifest+json"}
 
 
 def _page(name: str) -> Response:
@@ -27,9 +28,15 @@ async def login_page(request: Request) -> Response:
     return _page("login.html")
 
 
+async def reset_page(request: Request) -> Response:
+    return _page("reset.html")
+
+
 async def app_page(request: Request) -> Response:
     try:
         await authenticate_session(chat_of(request), request.cookies.get(SESSION_COOKIE))
+    except Unavailable:
+        raise  # the database is down: 503, not the sign-in page
     except DomainError:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
@@ -41,4 +48,15 @@ async def asset(request: Request) -> Response:
     if DASHBOARD.resolve() not in path.parents or not path.is_file():
         raise NotFound("Not found.")
     return FileResponse(path, media_type=TYPES.get(path.suffix, "application/octet-stream"),
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def service_worker(request: Request) -> Response:
+    """Served from the root so that its scope is the whole dashboard (/, /chat/..., /settings)."""
+    return FileResponse(DASHBOARD / "sw.js", media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+
+
+async def manifest(request: Request) -> Response:
+    return FileResponse(DASHBOARD / "manifest.webmanifest", media_type="application/manifest+json",
                         headers={"Cache-Control": "no-cache"})

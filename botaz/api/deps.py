@@ -71,8 +71,17 @@ async def agent_from_socket(conn: HTTPConnection, token: str | None) -> Principa
     return await authenticate_session(chat, session)
 
 
+def widget_origin(conn: HTTPConnection) -> str | None:
+    """The Origin that the account's allowedOrigins must list; None for botaz's own pages (the
+    conversation link's page), which are not one of the account's websites."""
+    origin = conn.headers.get("origin")
+    if origin and urlsplit(origin).netloc == conn.headers.get("host"):
+        return None
+    return origin
+
+
 async def visitor(request: Request) -> Row:
     row = await authenticate_visitor(request.app.state.chat, bearer_token(request),
-                                     request.headers.get("origin"))
+                                     widget_origin(request))
     await limit(request, "visitor", row["id"])
     return row

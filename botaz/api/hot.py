@@ -82,6 +82,9 @@ class HotPath:
         except DomainError as exc:
             status = STATUS_BY_KIND.get(exc.kind, 400)
             data = {"status": "error", "message": exc.message}
+            retry_after = getattr(exc, "retry_after", None)  # the database is down: 503
+            if retry_after is not None:
+                headers = [(b"retry-after", str(retry_after).encode())]
         except ApiError as exc:
             status, data = exc.status, {"status": "error", "message": exc.message}
             headers = [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ..chat.errors import DomainError
 
 STATUS_BY_KIND = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-                  "conflict": 409, "too_large": 413, "unsupported_type": 415, "throttled": 429}
+                  "conflict": 409, "gone": 410, "too_large": 413, "unsupported_type": 415, "throttled": 429,
+                  "unavailable": 503}
 JSON_TYPE = "application/json"
 
 
@@ -146,11 +147,14 @@ async def _read_body(request: Request, limit: int, too_large: str) -> bytes:
             raise ApiError(413, too_large)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, too_large)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, too_large)
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or closed by the body timeout (api/http_guard.py)
+        raise ApiError(400, "The client went away before sending the whole body.") from None
     return b"".join(chunks)
 
 
@@ -158,4 +162,8 @@ def upload_name(request: Request) -> str | None:
     from urllib.parse import unquote
 
     raw = request.headers.get("x-filename") or request.query_params.get("name")
-    return unquote(raw) if raw else None
+    name = unquote(raw) if raw else None
+    if name is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise ApiError(400, "The file name (X-Filename or name) must not contain NUL or other "
+                            "control characters.")
+    return name

@@ -24,15 +24,20 @@ ERROR_TEXT = {
     403: "Not allowed.",
     404: "Not found (also for objects of another account).",
     409: "Conflict with an existing object.",
+    410: "Gone: it existed, but no longer does (an expired or revoked link).",
     413: "Body too large.",
     415: "POST/PUT without `Content-Type: application/json`.",
     429: "Rate limited; see `Retry-After`.",
+    503: "The database is unavailable (down, unreachable, read-only or full); retry after `Retry-After` seconds.",
 }
 WIDGET_CONFIG = Obj("WidgetConfig", {
     "accountName": F("string", "The account's name"),
     "preform": F("object", "Pre-chat form", ref="PreformEdit"),
     "widget": F("object", "Greeting, colour and title", ref="WidgetEdit"),
-    "online": F("boolean", "Whether a human agent is connected right now"),
+    "online": F("boolean", "Whether a human agent is available now (dashboard open, set to "
+                           "Online) and, where business hours are set, within them"),
+    "email": F("object", "{\"enabled\": whether the server sends email, \"offlineMessage\": "
+                         "{\"en\", \"az\"} the account's offline-form text}"),
 })
 _ACCOUNT = Obj("Account", {"_id": F("string", "Account ID"), "name": F("string", "Name"),
                            "siteKey": F("string", "Site key for the widget")})
@@ -54,6 +59,10 @@ _CONVERSATION = Obj("Conversation", {
     "status": F("string", "open or resolved", enum=("open", "resolved")),
     "assigneeId": F("string", "Assigned agent", nullable=True),
     "lastActivityAt": F("string", "Last message or creation time", format="date-time"),
+    "startedAt": F("string", "The first message from the visitor or from a person (not a bot); "
+                             "null while the visitor is not a conversation (GET "
+                             "/api/conversations lists only conversations)",
+                   format="date-time", nullable=True),
 })
 
 
@@ -92,6 +101,8 @@ TAGS = [
     {"name": "bots", "description": "The rule bot, external bots, and bots per visitor."},
     {"name": "webhooks", "description": "Signed event deliveries to your server, managed by owners."},
     {"name": "auth", "description": "The dashboard's session sign-in (cookie + CSRF token)."},
+    {"name": "push", "description": "Web Push alerts for agents' browsers (VAPID, RFC 8030/8291/8292)."},
+    {"name": "email", "description": "Outgoing email: whether it is on, and the delivery log."},
     {"name": "widget", "description": "The visitor's side, used by widget.js (`/widget/v1`)."},
 ]
 
@@ -130,6 +141,8 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
     codes = list(ep.errors)
     if ep.auth in ("agent", "visitor", "either") and 429 not in codes:
         codes.append(429)
+    if 503 not in codes:  # every endpoint reads or writes the database
+        codes.append(503)
     for code in codes:
         responses[str(code)] = {"description": ERROR_TEXT[code], "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -8,7 +8,9 @@ from starlette.responses import Response
 from ..chat import settings
 from .deps import agent, chat_of
 from .http import json_response, read_json
-from .registry import endpoint
+from .registry import endpoint, schema
+
+schema(settings.BUSINESS_HOURS)
 
 
 @endpoint("GET", "/api/settings", summary="The account's settings", tag="settings", auth="agent",

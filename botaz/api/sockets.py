@@ -17,8 +17,11 @@ from ..chat.errors import DomainError
 from ..chat.messages import visible_to_visitor
 from ..chat.views import message_json
 from ..chat.visitors import authenticate_visitor
+from .deps import widget_origin
+from ..config import parse_rate
 from .http import domain_error_response, error_response
 from .hub import Connection, Hub
+from .inbound import CLOSE_POLICY, COST, Budget, VisitorInbound
 from .registry import WEBSOCKETS, Websocket
 
 log = logging.getLogger("botaz.ws")
@@ -85,19 +88,37 @@ async def _resume(chat: Chat, conn: Connection, after: Any) -> None:
         conn.release()
 
 
-async def _frames(receive: Receive) -> AsyncIterator[dict[str, Any]]:
+class TooNoisy(Exception):
+    pass
+
+
+async def _frames(receive: Receive, own: Budget,
+                  shared: Budget | None) -> AsyncIterator[dict[str, Any]]:
+    """The client's frames that its budgets allow (api/inbound.py); TooNoisy when it keeps on."""
+    loop = asyncio.get_running_loop()
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text") or message.get("bytes")
-        if not raw:
+        frame = None
+        if raw:
+            try:
+                frame = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                pass
+        if not isinstance(frame, dict):
+            frame = None
+        kind = frame.get("type") if frame is not None else None
+        cost = COST.get(kind, 1) if isinstance(kind, str) else 1
+        now = loop.time()
+        if not own.take(cost, now):
+            if own.exhausted:
+                raise TooNoisy
             continue
-        try:
-            frame = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+        if shared is not None and not shared.take(cost, now):
             continue
-        if isinstance(frame, dict):
+        if frame is not None:
             yield frame
 
 
@@ -114,7 +135,7 @@ async def visitor_socket(scope: Scope, receive: Receive, send: Send) -> None:
     chat: Chat = ws.app.state.chat
     hub: Hub = ws.app.state.hub
     try:
-        row = await authenticate_visitor(chat, _token(ws), ws.headers.get("origin"))
+        row = await authenticate_visitor(chat, _token(ws), widget_origin(ws))
     except DomainError as exc:
         await _deny(ws, exc)
         return
@@ -135,14 +156,21 @@ async def visitor_socket(scope: Scope, receive: Receive, send: Send) -> None:
     del row
     conn = Connection(send, "visitor", visitor["account_id"], visitor_id=visitor["id"],
                       max_queue=hub.max_queue)
+    shared = hub.inbound.get(visitor["id"])
+    if shared is None:
+        shared = hub.inbound[visitor["id"]] = VisitorInbound(*parse_rate(
+            chat.settings.ws_frames_visitor, "ws_frames_visitor"))
+
+    def emit_typing(typing: bool) -> None:
+        activity.do_typing(chat, visitor, None, typing)
 
     async def on_typing(frame: dict[str, Any]) -> None:
-        activity.do_typing(chat, visitor, None, bool(frame.get("typing")))
+        shared.offer_typing(bool(frame.get("typing")), emit_typing)
 
     async def on_presence(online: bool) -> None:
         await activity.do_visitor_presence(chat, visitor, online)
 
-    await _session(chat, hub, conn, receive, on_typing, on_presence)
+    await _session(chat, hub, conn, receive, on_typing, on_presence, shared=shared.budget)
 
 
 async def agent_socket(scope: Scope, receive: Receive, send: Send) -> None:
@@ -176,13 +204,15 @@ async def agent_socket(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _session(chat: Chat, hub: Hub, conn: Connection, receive: Receive,
                    on_typing: Callable[[dict[str, Any]], Awaitable[None]],
-                   on_presence: Callable[[bool], Awaitable[None]], is_bot: bool = False) -> None:
+                   on_presence: Callable[[bool], Awaitable[None]], is_bot: bool = False,
+                   shared: Budget | None = None) -> None:
     """A socket's life: registered with the hub, reading client frames until it goes away."""
     timer = asyncio.get_running_loop().call_later(RESUME_WAIT, conn.release)
+    own = Budget(*parse_rate(chat.settings.ws_frames_socket, "ws_frames_socket"))
     if hub.connect(conn, is_bot=is_bot):
         await on_presence(True)
     try:
-        async for frame in _frames(receive):
+        async for frame in _frames(receive, own, shared):
             kind = frame.get("type")
             if kind == "resume":
                 timer.cancel()
@@ -191,6 +221,15 @@ async def _session(chat: Chat, hub: Hub, conn: Connection, receive: Receive,
                 await on_typing(frame)
             if conn.closed:
                 break
+    except TooNoisy:
+        # Only this socket pays: closed with 1008, its visitor free to reconnect.
+        conn.closed = True
+        conn.stop_writer()
+        try:
+            async with conn.send_lock:
+                await conn.close(CLOSE_POLICY, "too many frames")
+        except Exception:
+            pass
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,12 +19,15 @@ ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
 
 @endpoint("GET", "/api/conversations", summary="List conversations", tag="conversations",
           auth="agent", response="ConversationPage", errors=(400, 401),
-          params=(Param("status", "open, resolved or all (default)", {"type": "string"}),
+          params=(Param("status", "open, resolved or all (default)",
+                        {"type": "string", "enum": ["open", "resolved", "all"]}),
                   Param("assignee", "me, none, all (default) or an agent ID", {"type": "string"}),
                   Param("q", "Search in name, email and message text", {"type": "string"}),
-                  LIMIT, CURSOR),
+                  LIMIT, replace(CURSOR, check=team.decode_activity_cursor)),
           description="Most recent activity first, with online state, unread count and the "
-                      "last message.")
+                      "last message. Only conversations: a visitor is one from its first message "
+                      "(its own, or a person's to it; a bot's alone does not count). Visitors "
+                      "who are only browsing are in GET /api/visitors and /api/visitors/online.")
 async def list_conversations(request: Request) -> Response:
     principal = await agent(request)
     page = await team.list_conversations(chat_of(request), principal, request.query_params)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import activity, attachments, audit, messages, privacy, visitors
+from ..chat import activity, attachments, audit, messages, onsite, privacy, visitors
 from ..chat.schemas import VISITOR_EDIT
 from .deps import agent, chat_of
 from .http import json_response, read_json, read_raw, upload_name
-from .registry import CURSOR, LIMIT, Param, endpoint
+from .registry import CURSOR, LIMIT, Param, endpoint, schema
 
 VISITOR_ID = Param("id", "Visitor's ID, as in the dashboard's address bar (/chat/:id)",
                    {"type": "string"}, where="path", required=True)
@@ -23,6 +23,25 @@ async def list_visitors(request: Request) -> Response:
     q = request.query_params
     page = await visitors.list_visitors(chat_of(request), principal, q.get("cursor"), q.get("limit"))
     return json_response(page.json())
+
+
+schema(onsite.ONLINE_VISITOR)
+schema(onsite.ONLINE_LIST)
+
+
+# Declared before /api/visitors/{id}, which would otherwise take "online" for an ID.
+@endpoint("GET", "/api/visitors/online", summary="Visitors on the site now", tag="visitors",
+          auth="agent", response="OnlineVisitorList", errors=(400, 401),
+          params=(Param("limit", f"At most this many, 1 to {onsite.ONLINE_MAX} "
+                                 f"(default {onsite.ONLINE_DEFAULT})",
+                        {"type": "integer", "minimum": 1, "maximum": onsite.ONLINE_MAX}),),
+          description="Every visitor whose widget is connected right now, to any node, whether "
+                      "or not it has written: the page it is on, since when, and when its visit "
+                      "began. The latest arrivals first; `total` counts them all.")
+async def online_visitors(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await onsite.list_online_visitors(chat_of(request), principal,
+                                                           request.query_params.get("limit")))
 
 
 @endpoint("GET", "/api/visitors/{id}", summary="Receive a visitor's information", tag="visitors",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import activity, attachments, messages, visitors
+from ..chat import activity, attachments, mail, messages, visitors
+from ..chat.availability import site_online
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import check_origin, settings_of
 from ..chat.views import for_visitor
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
-from .deps import chat_of, limit, visitor
+from .deps import chat_of, limit, visitor, widget_origin
 from .http import json_response, read_json, read_raw, upload_name
 from .registry import Param, endpoint
 
@@ -23,7 +24,7 @@ from .registry import Param, endpoint
 async def create_visitor(request: Request) -> Response:
     await limit(request, "visitor_create", request.client.host if request.client else "unknown")
     body = await read_json(request)
-    created = await visitors.do_create_visitor(chat_of(request), body, request.headers.get("origin"))
+    created = await visitors.do_create_visitor(chat_of(request), body, widget_origin(request))
     return json_response(created | {"visitor": for_visitor(created["visitor"])}, 201)
 
 
@@ -39,7 +40,8 @@ async def send_message(request: Request) -> Response:
 @endpoint("GET", "/widget/v1/messages", summary="The visitor's conversation", tag="widget",
           auth="visitor", response="MessageList", errors=(400, 401, 403, 404),
           params=(Param("after", "Only messages after this message ID", {"type": "string"}),
-                  Param("limit", "At most this many (1 to 500, default 500)", {"type": "integer"})),
+                  Param("limit", "At most this many (1 to 500, default 500)",
+                        {"type": "integer", "minimum": 1, "maximum": 500})),
           description="A JSON array of messages, oldest first: the latest 500, or those after "
                       "`after`.")
 async def list_messages(request: Request) -> Response:
@@ -52,8 +54,10 @@ async def list_messages(request: Request) -> Response:
 @endpoint("GET", "/widget/v1/config", summary="The widget's settings for a site", tag="widget",
           auth=None, response="WidgetConfig", errors=(400, 404),
           params=(Param("siteKey", "The account's site key", {"type": "string"}, required=True),),
-          description="Pre-chat form, greeting, colour and title, and whether a human agent is "
-                      "online right now.")
+          description="Pre-chat form, greeting, colour and title, and `online`: whether a human "
+                      "agent is available now (signed in to the dashboard and set to Online; an "
+                      "API token's socket never counts) and, where business hours are set, "
+                      "within them. Connected widgets hear changes as `availability` frames.")
 async def config(request: Request) -> Response:
     chat = chat_of(request)
     site_key = request.query_params.get("siteKey")
@@ -62,11 +66,11 @@ async def config(request: Request) -> Response:
     account = await chat.store.get_account_by_site_key(site_key)
     if account is None:
         raise NotFound("There is no site with this siteKey.")
-    await check_origin(chat_of(request), account, request.headers.get("origin"))
+    await check_origin(chat_of(request), account, widget_origin(request))
     s = settings_of(account)
     return json_response({"accountName": account["name"], "preform": s["preform"],
-                          "widget": s["widget"],
-                          "online": request.app.state.hub.humans_online(account["id"])})
+                          "widget": s["widget"], "email": mail.widget_config(chat, s),
+                          "online": await site_online(chat, account)})
 
 
 @endpoint("GET", "/widget/v1/me", summary="The visitor's own object", tag="widget",

@@ -21,6 +21,12 @@ DEFAULT_ACCOUNT_SETTINGS: dict[str, Any] = {
     "allowedOrigins": [],
     "preform": {"enabled": False, "fields": ["name", "email"]},
     "widget": {"greeting": "Hi! How can we help you?", "color": "#2563eb", "title": "Chat with us"},
+    # When the widget shows "online" and the bot says the team is in: off means always.
+    "businessHours": {"enabled": False, "timezone": "UTC", "days": {}},
+    # Round robin of new conversations among available agents (chat/assignment.py).
+    "autoAssign": False,
+    # docs/email.md; an empty offline message means the widget's own wording.
+    "email": {"transcriptOnResolve": False, "locale": "en", "offlineMessage": {"en": "", "az": ""}},
 }
 
 
@@ -135,7 +141,10 @@ async def authenticate_token(chat: Chat, token: str | None) -> Principal:
 async def list_agents(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
     size = check_limit(limit)
     rows = await chat.store.list_agents(principal.account_id, decode_cursor(cursor), size + 1)
-    return make_page(rows, size, lambda r: agent_json(r) | {"online": chat.presence.agent_online(r["id"])})
+    from .availability import agent_object
+
+    counts = await chat.store.open_assigned_counts(principal.account_id)
+    return make_page(rows, size, lambda r: agent_object(chat, r, counts))
 
 
 def new_password() -> str:

@@ -39,6 +39,7 @@ TYPING = Obj("Typing", {
 SEEN_RESULT = Obj("SeenResult", {
     "seen": F("array", "IDs of the messages that became seen", items={"type": "string"}),
 })
+VISIT_GAP_MS = 30 * 60 * 1000
 PAGE = Obj("Page", {
     "url": F("string", "Address"), "title": F("string", "Title", nullable=True),
     "referrer": F("string", "Referrer", nullable=True),
@@ -92,7 +93,13 @@ async def do_visitor_presence(chat: Chat, visitor: Row, online: bool) -> None:
     row = await chat.store.get_visitor(visitor["account_id"], visitor["id"])
     if row is None:  # erased while connected
         return
-    await do_set_visitor_state(chat, row, {"online": online}, last_online=now_ms())
+    now = now_ms()
+    changes: dict[str, Any] = {"last_online": now}
+    # A visit goes on across page loads (each one closes and reopens the widget's socket) and
+    # ends after VISIT_GAP_MS without any: then the next connection starts a new one.
+    if online and (row["visit_started_at"] is None or now - (row["last_online"] or 0) > VISIT_GAP_MS):
+        changes["visit_started_at"] = now
+    await do_set_visitor_state(chat, row, {"online": online}, **changes)
 
 
 async def do_agent_presence(chat: Chat, agent_id: str) -> None:
@@ -123,8 +130,12 @@ async def do_page_visit(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
     data = PAGE_VISIT.validate(body)
     now = now_ms()
     await chat.store.insert_page(visitor["id"], data["url"], data.get("title"), data.get("referrer"), now)
-    return {"url": data["url"], "title": data.get("title"), "referrer": data.get("referrer"),
+    page = {"url": data["url"], "title": data.get("title"), "referrer": data.get("referrer"),
             "visitedAt": iso_ms(now)}
+    # For the agents' "Visitors now" view; not stored as an event, never sent to the visitor.
+    chat.send_event(Event("visitor.page", visitor["account_id"], visitor["id"],
+                          {"visitorId": visitor["id"], **page}, agents_only=True))
+    return page
 
 
 async def list_pages(chat: Chat, principal: Principal, visitor_id: str, cursor: str | None,

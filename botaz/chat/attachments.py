@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,11 @@ from .accounts import Principal
 from .context import Chat
 from .errors import Invalid, NotFound
 from .messages import _store_message, check_sender
+
+log = logging.getLogger("botaz.attachments")
+
+PART = ".part"
+STRAY_AFTER_S = 15 * 60  # no upload takes this long: older temporary or row-less files are strays
 
 ALLOWED_TYPES = {
     "image/png", "image/jpeg", "image/gif", "image/webp",
@@ -41,36 +48,95 @@ def check_upload(chat: Chat, name: str | None, content_type: str, size: int) -> 
     if content_type not in ALLOWED_TYPES:
         raise UnsupportedType("This type of file cannot be sent; images, PDF, text, office "
                               "documents and zip archives can.")
+    if name and any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise Invalid("The file name must not contain NUL or other control characters.")
     name = os.path.basename((name or "").replace("\\", "/")).strip()[:200] or "file"
     return name, content_type
 
 
-async def _store_file(chat: Chat, account_id: str, attachment_id: str, data: bytes) -> str:
-    folder = Path(chat.settings.data_dir) / "attachments" / account_id
-    path = folder / attachment_id
-
-    def write() -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-
-    await asyncio.to_thread(write)
-    return str(path)
+def _folder(chat: Chat, account_id: str) -> Path:
+    return Path(chat.settings.data_dir) / "attachments" / account_id
 
 
 async def _attach(chat: Chat, visitor: Row, user_id: str | None, name: str | None,
                   content_type: str, data: bytes, by_bot: bool = False) -> dict[str, Any]:
+    """The file is written under a temporary name (<id>.part) and renamed into place only once
+    its row and message have committed: a failure at any step leaves no file behind, and what a
+    crash leaves (a .part file) is removed by sweep_strays."""
     name, content_type = check_upload(chat, name, content_type, len(data))
     attachment_id = new_id()
-    path = await _store_file(chat, visitor["account_id"], attachment_id, data)
-    await chat.store.insert_attachment({
-        "id": attachment_id, "account_id": visitor["account_id"], "visitor_id": visitor["id"],
-        "name": name, "type": content_type, "size": len(data), "path": path,
-        "created_at": now_ms()})
+    folder = _folder(chat, visitor["account_id"])
+    path = folder / attachment_id
+    part = folder / (attachment_id + PART)
+
+    def write() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(data)
+
+    def put_in_place() -> None:
+        try:
+            os.replace(part, path)
+        except OSError as exc:  # the message is stored; its file will answer 404
+            log.error("attachment %s committed but its file could not be put in place: %s",
+                      attachment_id, exc)
+
+    row = {"id": attachment_id, "account_id": visitor["account_id"], "visitor_id": visitor["id"],
+           "name": name, "type": content_type, "size": len(data), "path": str(path),
+           "created_at": now_ms()}
     meta = orjson.dumps({"id": attachment_id, "name": name, "type": content_type,
                          "size": len(data)}).decode()
-    return await _store_message(chat, visitor, user_id, name, attachment=meta, by_bot=by_bot)
+    try:
+        await asyncio.to_thread(write)
+        return await _store_message(chat, visitor, user_id, name, attachment=meta, by_bot=by_bot,
+                                    attachment_row=row, on_stored=put_in_place)
+    finally:
+        _remove(part)  # gone already when all went well
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("could not remove %s: %s", path, exc)
+        return False
+
+
+async def sweep_strays(chat: Chat, older_than_s: float = STRAY_AFTER_S) -> int:
+    """Removes what crashes leave in the attachments folder: .part files and files without a row,
+    both only once older than `older_than_s` (an upload may be in progress). Returns how many."""
+    root = Path(chat.settings.data_dir) / "attachments"
+    limit = time.time() - older_than_s
+
+    def scan() -> tuple[list[Path], list[Path]]:
+        parts: list[Path] = []
+        finals: list[Path] = []
+        if not root.is_dir():
+            return parts, finals
+        for folder in root.iterdir():
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                try:
+                    if not entry.is_file() or entry.stat().st_mtime > limit:
+                        continue
+                except FileNotFoundError:
+                    continue
+                (parts if entry.name.endswith(PART) else finals).append(entry)
+        return parts, finals
+
+    parts, finals = await asyncio.to_thread(scan)
+    removed = sum(_remove(p) for p in parts)
+    for start in range(0, len(finals), 500):
+        batch = finals[start:start + 500]
+        present = await chat.store.attachment_ids_present([p.name for p in batch])
+        strays = [p for p in batch if p.name not in present]
+        removed += sum(await asyncio.to_thread(lambda: [_remove(p) for p in strays]))
+    if removed:
+        log.info("removed %d stray attachment files", removed)
+    return removed
 
 
 async def do_visitor_upload(chat: Chat, visitor: Row, name: str | None, content_type: str,

@@ -12,9 +12,7 @@ import functools
 import logging
 import re
 import secrets
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 import orjson
@@ -27,10 +25,15 @@ from ..store.db import Row
 from ..webhooks.signing import signature_header
 from ..webhooks.targets import TargetRefused, check_target
 from . import audit
+from .accounts import EMAIL_RE, Principal, do_create_agent
+from .assignment import assign_available
+from .availability import available_agents, business_hours
 from .accounts import Principal, do_create_agent
 from .answers import answer_bot
 from .context import Chat
 from .errors import Invalid
+from .hours import check_hours, in_business_hours  # noqa: F401 (in_business_hours: the bot's API)
+from .settings import get_settings, settings_changed
 from .messages import _store_message
 from .team import require_owner
 from .views import visitor_json
@@ -38,8 +41,6 @@ from .visitors import do_set_visitor_state, get_visitor_row
 
 log = logging.getLogger("botaz.bots")
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 EXTERNAL_TIMEOUT = 10.0
 
 DEFAULT_BOT: dict[str, Any] = {
@@ -53,13 +54,60 @@ DEFAULT_BOT: dict[str, Any] = {
     "askContactText": "So we can reach you later, could you leave your email or phone number?",
     "handoffKeywords": ["human", "person", "agent", "operator", "insan"],
     "handoffReply": "Sure, I'm connecting you with a member of our team.",
-    "handoffOfflineReply": "Nobody from our team is online right now. Leave your email and we'll "
-                           "reply as soon as we're back.",
+    "handoffOfflineReply": "Nobody from our team is available right now. Write your email address "
+                           "here and we'll reply by email as soon as we're back.",
     "idleMinutes": 30,
     "externalUrl": None,
     "answerBot": False,
     "answerThreshold": 50,
 }
+
+# The hand-off's own texts in each language the widget speaks; an owner's own wording (a text
+# changed from the English default) is used as it is, in every language.
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "handoffReply": DEFAULT_BOT["handoffReply"],
+        "handoffOfflineReply": DEFAULT_BOT["handoffOfflineReply"],
+        "handoffOfflineKnown": "Nobody from our team is available right now. We'll reply to "
+                               "{email} as soon as we're back.",
+        "emailSaved": "Thank you! We'll reply to {email} as soon as we're back.",
+    },
+    "az": {
+        "handoffReply": "Əlbəttə, sizi komandamızın əməkdaşı ilə əlaqələndirirəm.",
+        "handoffOfflineReply": "Hazırda komandamızdan heç kim əlçatan deyil. E-poçt ünvanınızı "
+                               "buraya yazın, qayıdan kimi e-poçtla cavab verəcəyik.",
+        "handoffOfflineKnown": "Hazırda komandamızdan heç kim əlçatan deyil. Qayıdan kimi "
+                               "{email} ünvanına cavab yazacağıq.",
+        "emailSaved": "Təşəkkür edirik! Qayıdan kimi {email} ünvanına cavab yazacağıq.",
+    },
+}
+AZ_LETTERS = re.compile(r"[əğıƏĞİ]")
+AZ_WORDS = frozenset({"salam", "insan", "insanla", "xahiş", "zəhmət", "edirəm", "istəyirəm",
+                      "danışmaq", "operatorla", "əməkdaş", "yoxdur"})
+EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+
+
+def language(text: str) -> str:
+    """az or en, from the visitor's own words (visitors have no stored locale)."""
+    return "az" if AZ_LETTERS.search(text) or _words(text) & AZ_WORDS else "en"
+
+
+def bot_text(config: dict[str, Any], key: str, lang: str, **values: str) -> str:
+    own = config.get(key)
+    if own is not None and own != TEXTS["en"].get(key, own):
+        text = own  # the owner's wording
+    else:
+        text = TEXTS[lang].get(key) or TEXTS["en"][key]
+    return text.format(**values) if values else text
+
+
+def email_in(text: str) -> str | None:
+    for found in EMAIL_IN_TEXT.findall(text):
+        candidate = found.rstrip(".")
+        if EMAIL_RE.match(candidate) and len(candidate) <= 254:
+            return candidate
+    return None
+
 
 BOT_EDIT = Obj("BotEdit", {
     "enabled": F("boolean", "Whether the bot answers visitors"),
@@ -112,7 +160,12 @@ def bot_json(row: Row | None) -> dict[str, Any]:
 
 
 async def get_bot(chat: Chat, principal: Principal) -> dict[str, Any]:
-    return bot_json(await chat.store.get_bot(principal.account_id))
+    result = bot_json(await chat.store.get_bot(principal.account_id))
+    account = await chat.store.get_account(principal.account_id)
+    hours = await business_hours(chat, account) if account is not None else None
+    result["businessHours"] = ({"timezone": hours["timezone"], "days": hours["days"]}
+                               if hours and hours.get("enabled", True) else None)
+    return result
 
 
 def _check_faq(faq: list[Any]) -> list[dict[str, Any]]:
@@ -141,27 +194,6 @@ def _check_faq(faq: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _check_hours(hours: dict[str, Any] | None) -> dict[str, Any] | None:
-    if hours is None:
-        return None
-    tz = hours.get("timezone", "UTC")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise Invalid("businessHours.timezone must be a time zone such as Asia/Baku.") from None
-    days = hours.get("days") or {}
-    if not isinstance(days, dict):
-        raise Invalid("businessHours.days must map mon..sun to lists of [start, end].")
-    for day, spans in days.items():
-        if day not in DAYS or not isinstance(spans, list):
-            raise Invalid("businessHours.days must map mon..sun to lists of [start, end].")
-        for span in spans:
-            if (not isinstance(span, list) or len(span) != 2
-                    or not all(isinstance(t, str) and HHMM.match(t) for t in span) or span[0] >= span[1]):
-                raise Invalid(f"businessHours.days.{day} spans must be [\"HH:MM\", \"HH:MM\"], start first.")
-    return {"timezone": tz, "days": days}
-
-
 async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
     require_owner(principal)
     data = BOT_EDIT.validate(body)
@@ -170,8 +202,18 @@ async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str
     secret = row["external_secret"] if row else None
     if "faq" in data:
         data["faq"] = _check_faq(data["faq"])
-    if "businessHours" in data:
-        data["businessHours"] = _check_hours(data["businessHours"])
+    hours_set = "businessHours" in data
+    if hours_set:
+        # One definition: the bot's hours are the account's (PUT /api/settings businessHours).
+        hours = check_hours(data.pop("businessHours"))
+        account = await chat.store.get_account(principal.account_id)
+        if hours is None:
+            hours = {**(await business_hours(chat, account) or {}), "enabled": False}
+            hours = check_hours(hours) or hours
+        settings = await get_settings(chat, principal.account_id)
+        settings["businessHours"] = hours
+        await chat.store.update_account_settings(principal.account_id, orjson.dumps(settings).decode())
+        settings_changed(chat, principal.account_id)
     if "handoffKeywords" in data:
         data["handoffKeywords"] = [k.strip().lower() for k in data["handoffKeywords"] if k.strip()]
     if "idleMinutes" in data and not 0 <= data["idleMinutes"] <= 7 * 24 * 60:
@@ -196,8 +238,9 @@ async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str
                                      email=f"assistant-{new_id().lower()}@bot.invalid", bot=True)
         config["agentId"] = made["agentId"]
     await chat.store.save_bot(principal.account_id, orjson.dumps(config).decode(), secret)
-    await audit.record(chat, principal, "bot.update", "bot", principal.account_id, {"fields": sorted(data)})
-    result = bot_json(await chat.store.get_bot(principal.account_id))
+    await audit.record(chat, principal, "bot.update", "bot", principal.account_id,
+                       {"fields": sorted([*data, *(["businessHours"] if hours_set else [])])})
+    result = await get_bot(chat, principal)
     if new_secret:
         result["externalSecret"] = new_secret
     return result
@@ -208,15 +251,6 @@ async def do_show_bot_messages(chat: Chat, principal: Principal, visitor_id: str
     show = SHOW_BOT.validate(body)["showBotMessages"]
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     return await do_set_visitor_state(chat, row, by=principal, show_bot_messages=int(show))
-
-
-def in_business_hours(hours: dict[str, Any] | None, now: int) -> bool:
-    if not hours:
-        return True
-    local = datetime.fromtimestamp(now / 1000, ZoneInfo(hours.get("timezone", "UTC")))
-    spans = (hours.get("days") or {}).get(DAYS[local.weekday()], [])
-    hhmm = local.strftime("%H:%M")
-    return any(start <= hhmm < end for start, end in spans)
 
 
 def _words(text: str) -> set[str]:
@@ -311,10 +345,12 @@ class BotRunner:
         if not await chat.store.agent_exists(event.account_id, config["agentId"]):
             return
         now = now_ms()
-        if visitor["bot_muted_until"] and visitor["bot_muted_until"] > now:
-            return
         seq = event.seq or 0
         facts = await chat.store.conversation_facts(visitor["id"], seq)
+        if not config.get("externalUrl") and await self._take_email(config, visitor, event, facts):
+            return
+        if visitor["bot_muted_until"] and visitor["bot_muted_until"] > now:
+            return
         idle_ms = int(config["idleMinutes"]) * 60_000
         if facts["last_human_at"] is not None and (facts["previous_at"] or 0) > now - idle_ms:
             return  # a human is in this conversation
@@ -332,17 +368,40 @@ class BotRunner:
                 return
             await _store_message(chat, fresh, config["agentId"], text, by_bot=True)
 
+    async def _take_email(self, config: dict[str, Any], visitor: Row, event: Event, facts: Row) -> bool:
+        """After the bot asked for an email, an address the visitor writes becomes their email."""
+        if visitor["email"]:
+            return False
+        email = email_in(event.data["text"])
+        if email is None:
+            return False
+        last = await self.chat.store.last_bot_text(visitor["id"])
+        if last is None or (facts["last_human_at"] or 0) > last["sent_at"]:
+            return False  # the bot did not ask, or a person has taken over since
+        asks = {config.get("askContactText"), config.get("handoffOfflineReply"),
+                config.get("offlineReply")}
+        asks |= {TEXTS[lang]["handoffOfflineReply"] for lang in TEXTS}
+        if last["text"] not in asks:
+            return False
+        lang = "az" if last["text"] == TEXTS["az"]["handoffOfflineReply"] else language(event.data["text"])
+        fresh = await do_set_visitor_state(self.chat, visitor, email=email)
+        current = await self.chat.store.get_visitor(visitor["account_id"], visitor["id"])
+        if current is None or current["banned"] or fresh.get("email") != email:
+            return True
+        await _store_message(self.chat, current, config["agentId"],
+                             bot_text(config, "emailSaved", lang, email=email), by_bot=True)
+        return True
+
     async def replies(self, config: dict[str, Any], visitor: Row, text: str, facts: Row,
                       now: int) -> list[str]:
         chat = self.chat
         out: list[str] = []
-        humans = chat.presence.humans_online(visitor["account_id"])
-        open_now = in_business_hours(config.get("businessHours"), now)
+        account = await chat.store.get_account(visitor["account_id"])
+        open_now = in_business_hours(await business_hours(chat, account), now)
         words = _words(text)
         if any((" " in k and k in text.lower()) or k in words for k in config["handoffKeywords"]):
-            out.append(config["handoffReply"] if humans and open_now else config["handoffOfflineReply"])
-            await do_set_visitor_state(chat, visitor, bot_muted_until=now + int(config["idleMinutes"]) * 60_000)
-            return [t for t in out if t]
+            return await self._hand_off(config, visitor, text, open_now, now)
+        humans = bool(await available_agents(chat, visitor["account_id"]))
         said = set(await chat.store.bot_texts(visitor["id"]))
         if facts["earlier"] == 0 and config.get("greeting"):
             out.append(config["greeting"])
@@ -357,6 +416,23 @@ class BotRunner:
                 and facts["earlier"] > 0):
             out.append(config["askContactText"])
         return [t for t in out if t]
+
+    async def _hand_off(self, config: dict[str, Any], visitor: Row, text: str, open_now: bool,
+                        now: int) -> list[str]:
+        """The visitor asked for a person: assign one who is there (and so alert them), or say
+        honestly that nobody is and ask for an email address to answer later."""
+        chat = self.chat
+        lang = language(text)
+        assignee = await assign_available(chat, visitor, replace_unavailable=True) if open_now else None
+        if assignee is not None:
+            reply = bot_text(config, "handoffReply", lang)
+        elif visitor["email"]:
+            reply = bot_text(config, "handoffOfflineKnown", lang, email=visitor["email"])
+        else:
+            reply = bot_text(config, "handoffOfflineReply", lang)
+        fresh = await chat.store.get_visitor(visitor["account_id"], visitor["id"]) or visitor
+        await do_set_visitor_state(chat, fresh, bot_muted_until=now + int(config["idleMinutes"]) * 60_000)
+        return [reply] if reply else []
 
     async def _external(self, event: Event, config: dict[str, Any], row: Row, visitor: Row) -> None:
         chat = self.chat

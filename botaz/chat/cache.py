@@ -32,6 +32,26 @@ class Caches:
         # visitor id -> row, for writing to it: ban, bot switch, status and erasure are all events.
         self.writable_visitors: dict[str, Any] = {}
         bus.subscribe(self._on_event)
+        bus.gap_listeners.append(self)
+
+    # While the bus between nodes is broken, the events that would drop entries may be missed:
+    # what an event would have dropped is forgotten when the gap opens and again when it closes.
+
+    def gap_opened(self, heard_at: float) -> None:
+        self.forget()
+
+    def gap_closed(self) -> None:
+        self.forget()
+
+    def lost_elsewhere(self, seqs: list[int]) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self.tokens.clear()
+        self.agent_kinds.clear()
+        self.hooks.clear()
+        self.messages.clear()
+        self.writable_visitors.clear()
 
     def _on_event(self, event: Event) -> None:
         name = event.name

@@ -20,6 +20,9 @@ class Presence(Protocol):
     def visitor_online(self, visitor_id: str) -> bool: ...
     def agent_online(self, agent_id: str) -> bool: ...
     def humans_online(self, account_id: str) -> bool: ...
+    def online_visitors(self, account_id: str) -> set[str]: ...
+    def dashboard_online(self, agent_id: str) -> bool: ...
+    def dashboard_agents(self, account_id: str) -> set[str]: ...
 
 
 class NobodyOnline:
@@ -33,6 +36,15 @@ class NobodyOnline:
 
     def humans_online(self, account_id: str) -> bool:
         return False
+
+    def online_visitors(self, account_id: str) -> set[str]:
+        return set()
+
+    def dashboard_online(self, agent_id: str) -> bool:
+        return False
+
+    def dashboard_agents(self, account_id: str) -> set[str]:
+        return set()
 
 
 @dataclass

@@ -32,3 +32,14 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     kind = "conflict"
+
+
+class Unavailable(DomainError):
+    """The database (or another service botaz needs) cannot serve now: retry later."""
+
+    kind = "unavailable"
+
+    def __init__(self, message: str = "The service is temporarily unavailable; retry shortly.",
+                 retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -47,8 +47,8 @@ async def conversation_link(chat: Chat, visitor_id: str, ttl_s: int = LINK_TTL_S
     return f"{chat.settings.base_url()}/c/{await link_token(chat, visitor_id, ttl_s)}"
 
 
-async def visitor_from_link(chat: Chat, token: str) -> Row | None:
-    """The visitor a link opens, or None: forged, expired, or the visitor banned or erased."""
+async def decode_link(chat: Chat, token: str) -> tuple[str, int] | None:
+    """The visitor ID and expiry (seconds) of a link that this installation signed; None if forged."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (ValueError, TypeError):
@@ -61,9 +61,15 @@ async def visitor_from_link(chat: Chat, token: str) -> Row | None:
         return None
     visitor_id = payload[:17].decode("ascii", "replace")
     (expires_s,) = struct.unpack(">Q", payload[17:])
-    if not is_id(visitor_id) or expires_s * 1000 < now_ms():
+    return (visitor_id, expires_s) if is_id(visitor_id) else None
+
+
+async def visitor_from_link(chat: Chat, token: str) -> Row | None:
+    """The visitor a link opens, or None: forged, expired, or the visitor banned or erased."""
+    decoded = await decode_link(chat, token)
+    if decoded is None or decoded[1] * 1000 < now_ms():
         return None
-    visitor = await chat.store.get_visitor_any_account(visitor_id)
+    visitor = await chat.store.get_visitor_any_account(decoded[0])
     if visitor is None or visitor["banned"]:
         return None
     return visitor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..events import Event
 from ..ids import is_id, new_id, now_ms
@@ -43,14 +43,21 @@ async def do_send_visitor_message(chat: Chat, visitor: Row, body: dict[str, Any]
 
 
 async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: str,
-                         attachment: str | None = None, by_bot: bool = False) -> dict[str, Any]:
-    """The one path by which a message is created: stored once, then one message.created."""
+                         attachment: str | None = None, by_bot: bool = False,
+                         attachment_row: dict[str, Any] | None = None,
+                         on_stored: Callable[[], None] | None = None) -> dict[str, Any]:
+    """The one path by which a message is created: stored once, then one message.created.
+
+    An attachment's row commits with its message; `on_stored` runs once both have committed,
+    before anything else can run (it puts the file in place before a client can ask for it)."""
     now = now_ms()
     row = {"id": new_id(), "account_id": visitor["account_id"], "visitor_id": visitor["id"],
            "user_id": user_id, "text": text, "seen": False, "sent_at": now,
            "attachment": attachment, "by_bot": by_bot}
     async with chat.change() as change:
         tx = change.tx
+        if attachment_row is not None:
+            await chat.store.insert_attachment(attachment_row, conn=tx)
         row["seq"] = await chat.store.insert_message(row, conn=tx)
         if chat.cache.should_touch(visitor["id"], now):
             await chat.store.touch_visitor(visitor["id"], now, conn=tx)
@@ -58,13 +65,23 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
         change.emit(Event("message.created", visitor["account_id"], visitor["id"], message,
                           seq=row["seq"],
                           agents_only=by_bot and not visitor["show_bot_messages"]))
+        # The first message from the visitor or from a person makes the visitor a conversation
+        # (a bot's message alone, such as a greeting nobody answered, does not).
+        started = (not by_bot and visitor["conversation_at"] is None
+                   and await chat.store.start_conversation(visitor["id"], now, conn=tx))
         pair = (visitor["id"], user_id)
         if user_id is not None and pair not in chat.cache.visitor_agents:
             if await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx):
                 updated = await visitor_object(chat, visitor, conn=tx)
                 change.emit(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
             chat.cache.visitor_agents.add(pair)
+    if on_stored is not None:
+        on_stored()
     chat.cache.remember_message(visitor["account_id"], message)  # stored: GETs may use it
+    if started:
+        from .team import announce_conversation
+
+        await announce_conversation(chat, visitor["account_id"], visitor["id"])
     if user_id is None and visitor["status"] == "resolved":
         from .team import do_set_status  # a visitor writing again reopens the conversation
 

@@ -11,6 +11,7 @@ from .errors import Invalid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+MAX_SEQ = 2 ** 63 - 1  # both databases' BIGINT
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,13 @@ def decode_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
     try:
+        if len(cursor) > 200:
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("s"):
             raise ValueError
         seq = int(raw[1:])
-        if seq < 0:
+        if not 0 <= seq <= MAX_SEQ:
             raise ValueError
         return seq
     except (ValueError, UnicodeDecodeError):

@@ -12,14 +12,30 @@ import orjson
 
 from ..schema import F, Obj
 from .context import Chat
+from .errors import Invalid
 
 # A feature adds its key here: a field (type, check, description) and its default.
 FIELDS: dict[str, F] = {
     "emailAlerts": F("boolean", "Email me about visitor messages nobody answered "
                                 "(BOTAZ_ALERT_DELAY_S)"),
+    # Alerts in the browser and by Web Push (botaz/chat/alerts.py, docs/notifications.md).
+    "alertsFor": F("string", "Which visitors' messages alert me: mine (conversations assigned to "
+                             "me), unassigned (mine and unassigned ones) or all",
+                   enum=("mine", "unassigned", "all")),
+    "alertSound": F("boolean", "Play a sound in the dashboard for an alert"),
+    "alertDesktop": F("boolean", "Show a desktop notification while a dashboard tab is open"),
+    "alertPush": F("boolean", "Send Web Push notifications to my subscribed browsers while no "
+                              "dashboard of mine is open"),
+    "idleAwayMinutes": F("integer", "The dashboard sets me Away after this many minutes without "
+                                    "input in any of its tabs (0 to 1440; 0: never)"),
 }
 DEFAULTS: dict[str, Any] = {
     "emailAlerts": True,
+    "alertsFor": "unassigned",
+    "alertSound": True,
+    "alertDesktop": True,
+    "alertPush": True,
+    "idleAwayMinutes": 10,
 }
 PREFERENCES = Obj("Preferences", FIELDS, description="The signed-in agent's own choices.")
 PREFERENCES_EDIT = Obj("PreferencesEdit", FIELDS, description="Keys left out stay unchanged.")
@@ -32,6 +48,8 @@ async def get_prefs(chat: Chat, agent_id: str) -> dict[str, Any]:
 
 async def do_update_prefs(chat: Chat, agent_id: str, body: Any) -> dict[str, Any]:
     changes = PREFERENCES_EDIT.validate(body)
+    if not 0 <= changes.get("idleAwayMinutes", 0) <= 1440:
+        raise Invalid("idleAwayMinutes must be from 0 to 1440.")
     current = await get_prefs(chat, agent_id)
     current.update(changes)
     await chat.store.set_agent_prefs(agent_id, orjson.dumps(current).decode())

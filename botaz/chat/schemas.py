@@ -98,6 +98,11 @@ AGENT = Obj("Agent", {
     "addedAt": TIME,
     "lastOnline": TIME_OR_NULL,
     "online": F("boolean", "Whether the agent has a socket open now"),
+    "availability": F("string", "online: a human signed in to the dashboard and set to Online, "
+                                "who can take conversations; away otherwise", enum=("online", "away")),
+    "maxConversations": F("integer", "Capacity for automatic assignment; null: no limit",
+                          nullable=True),
+    "openConversations": F("integer", "Open conversations assigned to the agent now"),
 })
 
 ERROR = Obj("Error", {

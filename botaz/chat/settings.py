@@ -12,8 +12,11 @@ from ..schema import F, Obj
 from .accounts import DEFAULT_ACCOUNT_SETTINGS, Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
+from .hours import DEFAULT_HOURS, check_hours
 
 PREFORM_FIELDS = ("name", "email", "phone")
+# Internal (never reaches a socket or webhook), on every node: caches of account settings go.
+SETTINGS_CHANGED = "_settings_changed"
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
@@ -23,6 +26,12 @@ SETTINGS_EDIT = Obj("SettingsEdit", {
                                  "empty: any", items={"type": "string"}),
     "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, phone}"),
     "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str}"),
+    "businessHours": F("object", "Business hours: {\"enabled\": bool, \"timezone\": IANA name, "
+                                 "\"days\": {\"mon\": [[\"09:00\", \"18:00\"]], ...}}; replaced "
+                                 "whole; null switches them off", nullable=True),
+    "autoAssign": F("boolean", "Assign each new conversation to an available agent, round robin"),
+    "email": F("object", "Email: {\"transcriptOnResolve\": bool, \"locale\": \"az\"|\"en\", "
+                         "\"offlineMessage\": {\"en\": str, \"az\": str}}"),
 }, description="Keys left out stay unchanged; inside each object too.",
    example={"preform": {"enabled": True, "fields": ["name", "email"]},
             "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}})
@@ -35,11 +44,28 @@ WIDGET_EDIT = Obj("WidgetEdit", {
     "color": F("string", "Accent colour, #rrggbb", max_length=7),
     "title": F("string", "Panel title", min_length=1, max_length=80),
 })
+EMAIL_EDIT = Obj("EmailSettingsEdit", {
+    "transcriptOnResolve": F("boolean", "Email the visitor the transcript when a conversation is "
+                                        "resolved (if the visitor gave an email)"),
+    "locale": F("string", "Language of emails to agents, and to visitors whose widget language "
+                          "is not known", enum=("en", "az")),
+    "offlineMessage": F("object", "What the widget's offline form says, per language "
+                                  "({\"en\": str, \"az\": str}; empty: the default wording)"),
+})
 SETTINGS = Obj("Settings", {
     "allowedOrigins": F("array", "Websites allowed to use the widget; empty: any",
                         items={"type": "string"}),
     "preform": F("object", "Pre-chat form", ref="PreformEdit"),
     "widget": F("object", "Widget look", ref="WidgetEdit"),
+    "businessHours": F("object", "When the team is in; off: always", ref="BusinessHours"),
+    "autoAssign": F("boolean", "Whether new conversations are assigned round robin"),
+    "email": F("object", "Email", ref="EmailSettingsEdit"),
+})
+BUSINESS_HOURS = Obj("BusinessHours", {
+    "enabled": F("boolean", "Whether the hours apply; false: always open"),
+    "timezone": F("string", "IANA time zone, e.g. Asia/Baku"),
+    "days": F("object", "mon..sun -> list of [\"HH:MM\", \"HH:MM\"] intervals; a day left out "
+                        "is closed; \"24:00\" ends a day"),
 })
 
 
@@ -80,17 +106,40 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
                 raise Invalid("allowedOrigins must list origins like https://shop.example.com.")
             origins.append(origin.strip().lower().rstrip("/"))
         current["allowedOrigins"] = list(dict.fromkeys(origins))
+    if "businessHours" in body:
+        hours = check_hours(body["businessHours"])
+        current["businessHours"] = hours if hours is not None else {**DEFAULT_HOURS}
+    if "autoAssign" in body:
+        current["autoAssign"] = body["autoAssign"]
     if "widget" in body:
         widget = WIDGET_EDIT.validate(body["widget"])
         if "color" in widget and not COLOR_RE.match(widget["color"]):
             raise Invalid("widget.color must be a colour like #2563eb.")
         current["widget"].update(widget)
+    if "email" in body:
+        email = EMAIL_EDIT.validate(body["email"])
+        if "offlineMessage" in email:
+            texts = email["offlineMessage"]
+            if (not isinstance(texts, dict) or set(texts) - {"en", "az"}
+                    or any(not isinstance(v, str) or len(v) > 500 for v in texts.values())):
+                raise Invalid("email.offlineMessage must map en and az to texts of at most "
+                              "500 characters.")
+            email["offlineMessage"] = {**current["email"].get("offlineMessage", {}),
+                                       **{k: v.strip() for k, v in texts.items()}}
+        current["email"].update(email)
     await chat.store.update_account_settings(principal.account_id, orjson.dumps(current).decode())
+    settings_changed(chat, principal.account_id)
     from . import audit
 
     await audit.record(chat, principal, "settings.update", "settings", principal.account_id,
                        {"fields": sorted(body)})
     return current
+
+
+def settings_changed(chat: Chat, account_id: str) -> None:
+    from ..events import Event
+
+    chat.send_event(Event(SETTINGS_CHANGED, account_id, "", {}, agents_only=True))
 
 
 async def check_origin(chat: Chat, account: Any, origin: str | None) -> None:

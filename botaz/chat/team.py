@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from ..events import Event
 from ..ids import is_id, iso_ms, new_id, new_token, now_ms, hash_token
 from ..schema import F, Obj
-from ..store.db import Row
+from ..store.db import Conn, Row
 from . import audit
 from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
 from .sessions import revoked
 from .context import Chat
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .pagination import Page, check_limit
+from .pagination import MAX_SEQ, Page, check_limit
 from .views import agent_json, message_json, visitor_json
 from .visitors import get_visitor_row
 
@@ -119,13 +119,17 @@ def _activity_cursor(row: Row) -> str:
     return base64.urlsafe_b64encode(f"a{row['last_activity_at']}_{row['seq']}".encode()).decode().rstrip("=")
 
 
-def _decode_activity_cursor(cursor: str | None) -> tuple[int, int] | None:
+def decode_activity_cursor(cursor: str | None) -> tuple[int, int] | None:
     if not cursor:
         return None
     try:
+        if len(cursor) > 200:
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, seq = raw[1:].split("_")
         if not raw.startswith("a"):
+            raise ValueError
+        if not (0 <= int(at) <= MAX_SEQ and 0 <= int(seq) <= MAX_SEQ):
             raise ValueError
         return int(at), int(seq)
     except (ValueError, UnicodeDecodeError):
@@ -145,6 +149,7 @@ async def conversation_objects(chat: Chat, rows: list[Row]) -> list[dict[str, An
         "status": r["status"],
         "assigneeId": r["assignee_id"],
         "lastActivityAt": iso_ms(r["last_activity_at"]),
+        "startedAt": iso_ms(r["conversation_at"]),
     } for r in rows]
 
 
@@ -159,7 +164,7 @@ async def list_conversations(chat: Chat, principal: Principal, params: Any) -> P
         principal.account_id, status=None if status == "all" else status,
         assignee=principal.agent_id if assignee == "me" else (None if assignee in ("all", "none") else assignee),
         unassigned=assignee == "none", query=query,
-        before=_decode_activity_cursor(params.get("cursor")), limit=size + 1)
+        before=decode_activity_cursor(params.get("cursor")), limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
     return Page(await conversation_objects(chat, rows), _activity_cursor(rows[-1]) if more else None)
@@ -170,13 +175,42 @@ async def get_conversation(chat: Chat, principal: Principal, visitor_id: str) ->
     return (await conversation_objects(chat, [row]))[0]
 
 
-async def _conversation_changed(chat: Chat, row: Row, **changes: Any) -> dict[str, Any]:
-    await chat.store.update_visitor(row["id"], changes)
+async def _conversation_changed(chat: Chat, row: Row,
+                                also: Callable[[Conn], Awaitable[None]] | None = None, *,
+                                by: str | None = None, **changes: Any) -> dict[str, Any]:
+    """`also` writes in the same transaction (the transcript email on resolve); `by` is the agent
+    who made the change (no alert for assigning oneself)."""
+    async with chat.store.transaction() as tx:
+        await chat.store.update_visitor(row["id"], changes, conn=tx)
+        if also is not None:
+            await also(tx)
     fresh = await chat.store.get_visitor(row["account_id"], row["id"])
     conversation = (await conversation_objects(chat, [fresh]))[0]
     chat.send_event(Event("conversation.updated", row["account_id"], row["id"], conversation,
                           agents_only=True))
+    assignee = changes.get("assignee_id")
+    if assignee and assignee != row["assignee_id"]:
+        announce_assignment(chat, row["account_id"], row["id"], assignee, row["assignee_id"], by)
     return conversation
+
+
+def announce_assignment(chat: Chat, account_id: str, visitor_id: str, agent_id: str,
+                        previous: str | None, by: str | None) -> None:
+    """`conversation.assigned`: alerts the new assignee (dashboard notification, Web Push) unless
+    they did it themselves. Every path that gives a conversation a new assignee calls this."""
+    chat.send_event(Event("conversation.assigned", account_id, visitor_id, {
+        "visitorId": visitor_id, "agentId": agent_id, "previousAgentId": previous,
+        "byAgentId": by}, agents_only=True))
+
+
+async def announce_conversation(chat: Chat, account_id: str, visitor_id: str) -> None:
+    """A visitor just became a conversation (its first message): agents' inboxes add the row."""
+    row = await chat.store.get_visitor(account_id, visitor_id)
+    if row is None:  # erased in the meantime
+        return
+    conversation = (await conversation_objects(chat, [row]))[0]
+    chat.send_event(Event("conversation.updated", account_id, visitor_id, conversation,
+                          agents_only=True))
 
 
 async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
@@ -186,7 +220,7 @@ async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     if agent_id is not None and not await chat.store.agent_exists(principal.account_id, agent_id):
         raise Invalid("agentId is not an agent of this account.")
-    return await _conversation_changed(chat, row, assignee_id=agent_id)
+    return await _conversation_changed(chat, row, by=principal.agent_id, assignee_id=agent_id)
 
 
 async def do_set_status(chat: Chat, row: Row, status: str) -> dict[str, Any]:
@@ -196,6 +230,12 @@ async def do_set_status(chat: Chat, row: Row, status: str) -> dict[str, Any]:
 async def do_change_status(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
     status = STATUS.validate(body)["status"]
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    if status == "resolved" and row["status"] != "resolved":
+        from .mail import transcript_on_resolve
+
+        also = await transcript_on_resolve(chat, row)
+        if also is not None:
+            return await _conversation_changed(chat, row, also=also, status=status)
     return await do_set_status(chat, row, status)
 
 

@@ -17,6 +17,7 @@ from .pagination import Page, check_limit, decode_cursor, make_page
 from .views import visitor_json
 
 VISITOR_TOKEN_PREFIX = "btzv_"
+PRESENCE_FIELDS = {"last_online", "visit_started_at"}
 BROWSER_FIELDS = {"userAgent": "user_agent", "appName": "app_name", "appVersion": "app_version",
                   "platform": "platform"}
 
@@ -57,9 +58,10 @@ async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
         audit.note(change, by, action, "visitor", row["id"], {"fields": sorted(changes)})
         row = await chat.store.get_visitor(row["account_id"], row["id"], conn=change.tx)
         visitor = await visitor_object(chat, row, conn=change.tx)
-        # A change of lastOnline alone is presence: sockets hear it, webhooks do not.
+        # A change of lastOnline (and the visit's start) alone is presence: sockets hear it,
+        # webhooks do not.
         change.emit(Event("visitor.updated", row["account_id"], row["id"], visitor | (extra or {}),
-                          transient=set(changes) == {"last_online"}))
+                          transient=set(changes) <= PRESENCE_FIELDS))
     return visitor
 
 
@@ -116,6 +118,8 @@ async def authenticate_visitor(chat: Chat, token: str | None, origin: str | None
     if not token or not token.startswith(VISITOR_TOKEN_PREFIX):
         raise Unauthenticated()
     row = await chat.store.get_visitor_by_token(hash_token(token))
+    if row is None:  # a token that a conversation link issued (botaz/chat/resume.py)
+        row = await chat.store.get_visitor_by_added_token(hash_token(token))
     if row is None:
         raise Unauthenticated()
     if row["banned"]:

@@ -13,8 +13,9 @@ from .errors import (BadRequest, BotazError, Conflict, Forbidden, MethodNotAllow
                      PayloadTooLarge, RateLimited, ServerError, Unauthorized,
                      UnsupportedMediaType)
 from .sync import Client, VisitorClient
-from .types import (UNSET, Account, Agent, AgentCreated, Attachment, Bot, BotStatus, BusinessHours,
-                    Canned, Conversation, Delivery, EventName, FaqEntry, Me, Message, Note, Page,
+from .types import (UNSET, Account, AccountHours, Agent, AgentCreated, Attachment, Availability, Bot,
+                    BotStatus, BusinessHours, Canned, Conversation, Delivery, EventName, FaqEntry,
+                    Me, Message, Note, OnlineVisitor, OnlineVisitors, Page,
                     PageVisit, PreformSettings, SeenResult, Settings, Token, TokenCreated, Unset,
                     Visitor, VisitorCreated, Webhook, WebhookCreated, WebhookEvent, WidgetConfig,
                     WidgetSettings)
@@ -27,9 +28,9 @@ __all__ = [
     "Conflict", "PayloadTooLarge", "UnsupportedMediaType", "RateLimited", "ServerError",
     "SIGNATURE_HEADER", "WebhookSignatureError", "check_signature", "compute_signature",
     "sign_webhook", "verify_signature", "verify_webhook",
-    "Account", "Agent", "AgentCreated", "Attachment", "Bot", "BotStatus", "BusinessHours",
+    "Account", "AccountHours", "Agent", "AgentCreated", "Attachment", "Availability", "Bot", "BotStatus", "BusinessHours",
     "FaqEntry", "Canned", "Conversation", "Delivery",
-    "EventName", "Me", "Message", "Note", "Page", "PageVisit", "PreformSettings", "SeenResult",
+    "EventName", "Me", "Message", "Note", "OnlineVisitor", "OnlineVisitors", "Page", "PageVisit", "PreformSettings", "SeenResult",
     "Settings", "Token", "TokenCreated", "Visitor", "VisitorCreated", "Webhook", "WebhookCreated",
     "WebhookEvent", "WidgetConfig", "WidgetSettings",
 ]

@@ -10,8 +10,9 @@ import httpx
 
 from ._core import (RECONNECT_ERRORS, Base, Call, body, conversation_params, seg,
                     upload_headers, visitor_fields)
-from .types import (UNSET, Agent, AgentCreated, Bot, BusinessHours, Canned, Conversation, Delivery,
-                    FaqEntry, Me, Message, Note, Page, PageVisit, PreformSettings, SeenResult,
+from .types import (UNSET, AccountHours, Agent, AgentCreated, Availability, Bot, BusinessHours,
+                    Canned, Conversation, Delivery, FaqEntry, Me, Message, Note, OnlineVisitors,
+                    Page, PageVisit, PreformSettings, SeenResult,
                     Settings, Token, TokenCreated, Unset, Visitor, VisitorCreated, Webhook,
                     WebhookCreated, WidgetConfig, WidgetSettings)
 
@@ -110,6 +111,10 @@ class Client(_SyncTransport):
         return self._call(Call("PUT", f"/api/visitors/{seg(visitor_id)}",
                                json=body(name=name, email=email, phone=phone, notes=notes)))
 
+    def online_visitors(self, *, limit: int | None = None) -> OnlineVisitors:
+        """Visitors whose widget is connected now: page, visit start, conversation state."""
+        return self._get("/api/visitors/online", limit=limit)
+
     def list_visitors(self, *, limit: int | None = None,
                       cursor: str | None = None) -> Page[Visitor]:
         return self._get("/api/visitors", limit=limit, cursor=cursor)
@@ -173,6 +178,26 @@ class Client(_SyncTransport):
     def me(self) -> Me:
         return self._get("/auth/me")
 
+    def availability(self) -> Availability:
+        """This agent's Online/Away and whether they can take conversations now."""
+        return self._get("/auth/me/availability")
+
+    def set_availability(self, status: Literal["online", "away"], *,
+                         auto: bool | Unset = UNSET) -> Availability:
+        return self._call(Call("PUT", "/auth/me/availability", json=body(status=status, auto=auto)))
+
+    def preferences(self) -> dict[str, Any]:
+        return self._get("/auth/me/preferences")
+
+    def update_preferences(self, **preferences: Any) -> dict[str, Any]:
+        """Keys as in the API (e.g. emailAlerts=False, idleAwayMinutes=15); others stay."""
+        return self._call(Call("PUT", "/auth/me/preferences", json=preferences))
+
+    def set_agent_capacity(self, agent_id: str, max_conversations: int | None) -> Agent:
+        """Most open conversations automatic assignment gives the agent; None: no limit."""
+        return self._call(Call("PUT", f"/api/agents/{seg(agent_id)}",
+                                json={"maxConversations": max_conversations}))
+
     def list_agents(self, *, limit: int | None = None, cursor: str | None = None) -> Page[Agent]:
         return self._get("/api/agents", limit=limit, cursor=cursor)
 
@@ -195,10 +220,14 @@ class Client(_SyncTransport):
 
     def update_settings(self, *, preform: PreformSettings | dict[str, Any] | Unset = UNSET,
                         widget: WidgetSettings | dict[str, Any] | Unset = UNSET,
-                        allowed_origins: list[str] | Unset = UNSET) -> Settings:
-        """Keys left out, here and inside each object, stay as they are."""
+                        allowed_origins: list[str] | Unset = UNSET,
+                        business_hours: AccountHours | dict[str, Any] | None | Unset = UNSET,
+                        auto_assign: bool | Unset = UNSET) -> Settings:
+        """Keys left out, here and inside each object, stay as they are (business_hours is
+        replaced whole; None switches it off)."""
         return self._call(Call("PUT", "/api/settings", json=body(
-            preform=preform, widget=widget, allowedOrigins=allowed_origins)))
+            preform=preform, widget=widget, allowedOrigins=allowed_origins,
+            businessHours=business_hours, autoAssign=auto_assign)))
 
     # conversations
 

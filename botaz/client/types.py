@@ -77,6 +77,11 @@ class Agent(TypedDict):
     addedAt: str
     lastOnline: str | None
     online: bool
+    # In GET /api/agents (docs/availability.md): whether the agent can take conversations now,
+    # their capacity for automatic assignment and their open assigned conversations.
+    availability: NotRequired[Literal["online", "away"]]
+    maxConversations: NotRequired[int | None]
+    openConversations: NotRequired[int]
 
 
 class AgentCreated(TypedDict):
@@ -122,6 +127,21 @@ class Settings(TypedDict):
     allowedOrigins: list[str]
     preform: PreformSettings
     widget: WidgetSettings
+    businessHours: NotRequired[AccountHours]
+    autoAssign: NotRequired[bool]
+
+
+class AccountHours(TypedDict):
+    """The account's business hours (docs/availability.md); `enabled: false` means always open."""
+    enabled: bool
+    timezone: str
+    days: dict[str, list[list[str]]]
+
+
+class Availability(TypedDict):
+    status: Literal["online", "away"]
+    auto: bool
+    available: bool
 
 
 class WidgetConfig(TypedDict):
@@ -139,6 +159,21 @@ class Conversation(TypedDict):
     status: Literal["open", "resolved"]
     assigneeId: str | None
     lastActivityAt: str
+    startedAt: str | None  # the first message; None while only a visitor on the site
+
+
+class OnlineVisitor(TypedDict):
+    visitor: Visitor
+    visitStartedAt: str
+    page: PageVisit | None
+    conversationStartedAt: str | None
+    status: Literal["open", "resolved"]
+    assigneeId: str | None
+
+
+class OnlineVisitors(TypedDict):
+    items: list[OnlineVisitor]
+    total: int
 
 
 class Note(TypedDict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from ..ids import iso_ms, new_id, now_ms
 
@@ -58,6 +58,16 @@ class Event:
 Listener = Callable[[Event], None]
 
 
+class GapListener(Protocol):
+    """Told when events from other nodes may have been missed (the bus between nodes broke at
+    loop time `heard_at`, the last moment it was known to work), and when it is whole again."""
+
+    def gap_opened(self, heard_at: float) -> None: ...
+    def gap_closed(self) -> None: ...
+    def lost_elsewhere(self, seqs: list[int]) -> None:
+        """Another node dropped the events of these messages (its outbox overflowed)."""
+
+
 class EventBus:
     distributed = False
 
@@ -65,6 +75,7 @@ class EventBus:
         self._listeners: list[Listener] = []
         self.published = 0
         self.node_id = new_id()
+        self.gap_listeners: list[GapListener] = []
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -80,6 +91,27 @@ class EventBus:
                 listener(event)
             except Exception:  # one broken listener must not cost the others their event
                 log.exception("event listener failed on %s", event.name)
+
+    def _gap_opened(self, heard_at: float) -> None:
+        for listener in tuple(self.gap_listeners):
+            try:
+                listener.gap_opened(heard_at)
+            except Exception:
+                log.exception("gap listener failed")
+
+    def _gap_closed(self) -> None:
+        for listener in tuple(self.gap_listeners):
+            try:
+                listener.gap_closed()
+            except Exception:
+                log.exception("gap listener failed")
+
+    def _lost_elsewhere(self, seqs: list[int]) -> None:
+        for listener in tuple(self.gap_listeners):
+            try:
+                listener.lost_elsewhere(seqs)
+            except Exception:
+                log.exception("gap listener failed")
 
     async def start(self) -> None:
         return None

@@ -3,6 +3,12 @@
 Every event is delivered to this node's listeners at once, then sent to Redis by one publisher
 task (keeping order); events from other nodes arrive marked `remote` and reach only the
 listeners that care about them (sockets and presence), never the work done once per event.
+
+Pub/sub delivers only to those subscribed at the moment of publishing: whatever other nodes
+published while this node's subscription was broken never arrives. The bus notices a break (an
+error, or silence: every node hears its own heartbeat every few seconds) and tells its gap
+listeners when it opened and when the subscription is whole again, so that the hub can send its
+sockets what they missed from the store (botaz/api/hub.py, catch_up).
 """
 
 from __future__ import annotations
@@ -17,31 +23,47 @@ from .bus import Event, EventBus
 
 log = logging.getLogger("botaz.events")
 
-CHANNEL = "botaz:events"
 MAX_BACKLOG = 100_000
+MAX_LOST = 1_000_000  # seqs of dropped messages remembered, to tell the other nodes
+LOST_CHUNK = 10_000
+# Every node publishes a presence snapshot every 5 s (botaz/api/hub.py) and hears its own: this
+# long without a word, the subscription is taken for broken even if its TCP connection looks open.
+SILENCE = 12.0
 
 
 class RedisEventBus(EventBus):
     distributed = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "botaz") -> None:
         super().__init__()
         import redis.asyncio as redis
 
         self.url = url
-        self.redis = redis.Redis.from_url(url)
+        self.namespace = namespace
+        # Bounded waits: a Redis that hangs (stopped, or cut off without a reset) fails calls in
+        # seconds instead of holding them, and the subscriber's silence check takes over.
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=5,
+                                          socket_keepalive=True)
+        # Pub/sub ignores the database number: the channel names it, beside the installation.
+        db = self.redis.connection_pool.connection_kwargs.get("db", 0)
+        self.channel = f"{namespace}:events:{db}"
+        self.broken = False  # the subscription is (or was just) broken: a gap is open
+        self.heard_at = 0.0  # loop time of the last word heard on the subscription
         self._outbox: asyncio.Queue[bytes] = asyncio.Queue(MAX_BACKLOG)
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = asyncio.Event()
         self.dropped = 0
+        self._lost: list[int] = []  # seqs of messages dropped from a full outbox
 
     def publish(self, event: Event) -> None:
         super().publish(event)
         wire = orjson.dumps({"node": self.node_id, "event": event.to_wire()})
         try:
             self._outbox.put_nowait(wire)
-        except asyncio.QueueFull:  # Redis is down for long: sockets elsewhere resume from the DB
+        except asyncio.QueueFull:  # Redis is down for long: the others hear of it later
             self.dropped += 1
+            if event.seq is not None and len(self._lost) < MAX_LOST:
+                self._lost.append(event.seq)
 
     async def start(self) -> None:
         await self.redis.ping()
@@ -72,8 +94,10 @@ class RedisEventBus(EventBus):
                 try:
                     async with self.redis.pipeline(transaction=False) as pipe:
                         for wire in batch:
-                            pipe.publish(CHANNEL, wire)
+                            pipe.publish(self.channel, wire)
                         await pipe.execute()
+                    if self._lost and self._outbox.empty():
+                        await self._tell_lost()
                     break
                 except asyncio.CancelledError:
                     raise
@@ -81,22 +105,57 @@ class RedisEventBus(EventBus):
                     log.warning("redis publish failed (%s); retrying", exc)
                     await asyncio.sleep(0.5)
 
+    async def _tell_lost(self) -> None:
+        """After an outbox overflow: the messages whose events were dropped, by seq, so that the
+        other nodes read them from the store (the events themselves are gone)."""
+        while self._lost:
+            chunk = self._lost[:LOST_CHUNK]
+            await self.redis.publish(self.channel, orjson.dumps({"node": self.node_id, "lost": chunk}))
+            del self._lost[:len(chunk)]
+
     async def _subscriber(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await asyncio.wait_for(pubsub.subscribe(self.channel), 5.0)
+                # Only once Redis confirms is every later publish sure to reach this node.
+                deadline = loop.time() + 5.0
+                while (await pubsub.get_message(timeout=1.0) or {}).get("type") != "subscribe":
+                    if loop.time() > deadline:
+                        raise ConnectionError("Redis did not confirm the subscription")
+                self.heard_at = loop.time()
+                if self.broken:
+                    self.broken = False
+                    log.warning("redis subscription restored; sockets catch up from the store")
+                    self._gap_closed()
                 self._ready.set()
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    self._receive(message["data"])
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    now = loop.time()
+                    if message is not None:
+                        self.heard_at = now
+                        if message.get("type") == "message":
+                            self._receive(message["data"])
+                    elif now - self.heard_at > SILENCE:
+                        raise ConnectionError(f"nothing heard for {SILENCE:.0f} s")
             except asyncio.CancelledError:
-                await pubsub.aclose()
+                await self._close_quietly(pubsub)
                 raise
             except Exception as exc:
+                if not self.broken and self._ready.is_set():
+                    self.broken = True
+                    self._gap_opened(self.heard_at)
                 log.warning("redis subscription lost (%s); reconnecting", exc)
+                await self._close_quietly(pubsub)
                 await asyncio.sleep(0.5)
+
+    @staticmethod
+    async def _close_quietly(pubsub: Any) -> None:
+        try:
+            await asyncio.wait_for(pubsub.aclose(), 2)
+        except (asyncio.CancelledError, Exception):
+            pass
 
     def _receive(self, raw: Any) -> None:
         try:
@@ -104,6 +163,9 @@ class RedisEventBus(EventBus):
         except orjson.JSONDecodeError:
             return
         if wire.get("node") == self.node_id:
+            return
+        if "lost" in wire:
+            self._lost_elsewhere(wire["lost"])
             return
         try:
             event = Event.from_wire(wire["event"])

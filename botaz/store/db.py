@@ -14,9 +14,55 @@ import threading
 from typing import Any, AsyncIterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
+from ..chat.errors import Unavailable
+
 Row = Any  # sqlite3.Row or a dict: both are read by column name
 
 log = logging.getLogger("botaz.store")
+
+# How long a request may wait for a PostgreSQL connection (pool) or for a new one to open: with the
+# database down, requests answer 503 within seconds instead of hanging.
+POOL_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 3
+
+
+class StoreUnavailable(Unavailable):
+    """The database cannot serve now: down, unreachable, read-only or full. Raised by the drivers
+    below, the one place that knows which driver errors mean that; answered 503 + Retry-After."""
+
+
+# SQLite result codes (primary) of an outage, rather than of a bad statement.
+SQLITE_OUTAGES = {5: "busy", 8: "read-only", 10: "failing to read or write", 13: "full",
+                  14: "impossible to open"}
+
+
+def sqlite_unavailable(exc: sqlite3.Error) -> None:
+    """Raises StoreUnavailable when `exc` says the SQLite database cannot serve now."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    what = SQLITE_OUTAGES.get(code & 0xFF) if isinstance(code, int) else None
+    if what is None:
+        message = str(exc)
+        if "readonly database" in message:
+            what = "read-only"
+        elif "disk is full" in message:
+            what = "full"
+        else:
+            return
+    log.error("database %s: %s", what, exc)
+    raise StoreUnavailable(f"The database is {what}; retry shortly.") from exc
+
+
+def _pg_errors() -> tuple[type[BaseException], ...]:
+    import psycopg
+
+    # OperationalError: the connection failed or broke, the pool timed out, the server shut
+    # down, ran out of resources or cancelled us; InterfaceError: the connection was closed.
+    return (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def pg_unavailable(exc: BaseException) -> StoreUnavailable:
+    log.error("database unreachable: %s", exc)
+    return StoreUnavailable("The database is unreachable; retry shortly.")
 
 
 class Conn(Protocol):
@@ -107,16 +153,32 @@ class SqliteDatabase:
         self._names = 0
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        return self._conn.execute(sql, params).fetchone()
+        try:
+            return self._conn.execute(sql, params).fetchone()
+        except sqlite3.OperationalError as exc:
+            self._failed(exc)
+            raise
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return self._conn.execute(sql, params).fetchall()
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            self._failed(exc)
+            raise
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self._conn.execute(sql, params).rowcount
+        try:
+            return self._conn.execute(sql, params).rowcount
+        except sqlite3.OperationalError as exc:
+            self._failed(exc)
+            raise
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self._conn.execute(sql, params).lastrowid  # seq is the rowid
+        try:
+            return self._conn.execute(sql, params).lastrowid  # seq is the rowid
+        except sqlite3.OperationalError as exc:
+            self._failed(exc)
+            raise
 
     def transaction(self) -> "_Savepoint":
         """A savepoint inside a shared transaction that commits once per event-loop pass.
@@ -128,12 +190,35 @@ class SqliteDatabase:
         return _Savepoint(self)
 
     def _join(self) -> tuple[asyncio.Future[None], str]:
+        try:
+            return self._join_batch()
+        except sqlite3.OperationalError as exc:
+            self._failed(exc)
+            raise
+
+    def _failed(self, exc: sqlite3.OperationalError) -> None:
+        """After a failed statement: SQLite may have rolled the whole transaction back (it may on
+        a full disk), taking every savepoint of the batch with it; then the batch fails at once
+        and the next write starts a new one. Raises StoreUnavailable for an outage."""
+        batch = self._batch
+        if batch is not None and not self._conn.in_transaction:
+            self._batch = None
+            try:
+                sqlite_unavailable(exc)
+                failure: BaseException = exc
+            except StoreUnavailable as unavailable:
+                failure = unavailable
+            batch.set_exception(failure)
+            batch.exception()  # retrieved: the waiters raise it themselves
+        sqlite_unavailable(exc)
+
+    def _join_batch(self) -> tuple[asyncio.Future[None], str]:
         if self._batch is None:
             self._conn.execute("BEGIN IMMEDIATE")
             loop = asyncio.get_running_loop()
             self._batch = loop.create_future()
             # Two passes of the loop let requests already read from the network join in.
-            loop.call_soon(loop.call_soon, self._commit)
+            loop.call_soon(loop.call_soon, self._commit, self._batch)
         if self._free_names:
             name = self._free_names.pop()
         else:
@@ -142,10 +227,12 @@ class SqliteDatabase:
         self._conn.execute(f"SAVEPOINT {name}")
         return self._batch, name
 
-    def _commit(self) -> None:
-        batch, self._batch = self._batch, None
+    def _commit(self, batch: asyncio.Future[None] | None = None) -> None:
         if batch is None:
-            return
+            batch = self._batch
+        if batch is None or batch is not self._batch:
+            return  # failed already (see _failed)
+        self._batch = None
         try:
             self._conn.execute("COMMIT")
         except Exception as exc:  # every request in the batch fails; none was acknowledged
@@ -153,6 +240,11 @@ class SqliteDatabase:
                 self._conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+            if isinstance(exc, sqlite3.OperationalError):
+                try:
+                    sqlite_unavailable(exc)
+                except StoreUnavailable as unavailable:
+                    exc = unavailable
             batch.set_exception(exc)
             batch.exception()  # retrieved: the waiters raise it themselves
             return
@@ -182,15 +274,23 @@ class _Savepoint:
         return self.db
 
     async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        conn = self.db._conn
+        db = self.db
         try:
-            if kind is not None:
-                conn.execute(f"ROLLBACK TO {self.name}")
-            conn.execute(f"RELEASE {self.name}")
+            if self.batch is db._batch:  # else SQLite rolled the batch back: no savepoint left
+                try:
+                    if kind is not None:
+                        db._conn.execute(f"ROLLBACK TO {self.name}")
+                    db._conn.execute(f"RELEASE {self.name}")
+                except sqlite3.OperationalError as err:
+                    db._failed(err)
+                    raise
         finally:
-            self.db._free_names.append(self.name)
+            db._free_names.append(self.name)
         if kind is None:
             await asyncio.shield(self.batch)
+
+
+PG_ERRORS: tuple[type[BaseException], ...] = ()  # set when the first pool opens
 
 
 def _pg_sql(sql: str) -> str:
@@ -204,20 +304,32 @@ class _PgConn:
         self._conn = conn
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        cur = await self._conn.execute(_pg_sql(sql), params)
-        return await cur.fetchone()
+        try:
+            cur = await self._conn.execute(_pg_sql(sql), params)
+            return await cur.fetchone()
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cur = await self._conn.execute(_pg_sql(sql), params)
-        return await cur.fetchall()
+        try:
+            cur = await self._conn.execute(_pg_sql(sql), params)
+            return await cur.fetchall()
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cur = await self._conn.execute(_pg_sql(sql), params)
-        return cur.rowcount
+        try:
+            cur = await self._conn.execute(_pg_sql(sql), params)
+            return cur.rowcount
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cur = await self._conn.execute(_pg_sql(sql) + " RETURNING seq", params)
-        return int((await cur.fetchone())["seq"])
+        try:
+            cur = await self._conn.execute(_pg_sql(sql) + " RETURNING seq", params)
+            return int((await cur.fetchone())["seq"])
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
 
 class PostgresDatabase:
@@ -232,42 +344,65 @@ class PostgresDatabase:
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
 
+        global PG_ERRORS
+        PG_ERRORS = _pg_errors()
         pool = AsyncConnectionPool(
-            url, min_size=min_size, max_size=max_size, open=False,
-            kwargs={"row_factory": dict_row, "autocommit": True},
+            url, min_size=min_size, max_size=max_size, open=False, timeout=POOL_TIMEOUT,
+            kwargs={"row_factory": dict_row, "autocommit": True, "connect_timeout": CONNECT_TIMEOUT,
+                    # A peer that stopped answering (a network cut) is noticed in seconds.
+                    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 2,
+                    "keepalives_count": 3, "tcp_user_timeout": 15000},
         )
         await pool.open(wait=True, timeout=10)
         return cls(url, pool)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(_pg_sql(sql), params)
-            return await cur.fetchone()
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(_pg_sql(sql), params)
+                return await cur.fetchone()
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(_pg_sql(sql), params)
-            return await cur.fetchall()
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(_pg_sql(sql), params)
+                return await cur.fetchall()
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(_pg_sql(sql), params)
-            return cur.rowcount
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(_pg_sql(sql), params)
+                return cur.rowcount
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(_pg_sql(sql) + " RETURNING seq", params)
-            return int((await cur.fetchone())["seq"])
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(_pg_sql(sql) + " RETURNING seq", params)
+                return int((await cur.fetchone())["seq"])
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PgConn]:
-        async with self._pool.connection() as conn:
-            async with conn.transaction():
-                yield _PgConn(conn)
+        try:
+            async with self._pool.connection() as conn:
+                async with conn.transaction():
+                    yield _PgConn(conn)
+        except PG_ERRORS as exc:  # getting a connection, BEGIN or COMMIT
+            raise pg_unavailable(exc) from exc
 
     async def executescript(self, sql: str) -> None:
-        async with self._pool.connection() as conn:
-            await conn.execute(sql)
+        try:
+            async with self._pool.connection() as conn:
+                await conn.execute(sql)
+        except PG_ERRORS as exc:
+            raise pg_unavailable(exc) from exc
 
     async def close(self) -> None:
         await self._pool.close()

@@ -246,6 +246,104 @@ CREATE TABLE instance_secrets (
     created_at {BIGINT} NOT NULL
 )
 """),
+    (9, "email: the outbox of emails, messages' mail marks, visitors' locale, password resets", """
+CREATE TABLE emails (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    visitor_id TEXT,
+    kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at {BIGINT} NOT NULL,
+    locked_until {BIGINT},
+    last_attempt_at {BIGINT},
+    error TEXT,
+    created_at {BIGINT} NOT NULL,
+    sent_at {BIGINT}
+);
+CREATE INDEX emails_due ON emails (status, next_attempt_at);
+CREATE INDEX emails_log ON emails (account_id, seq);
+CREATE INDEX emails_visitor ON emails (visitor_id);
+ALTER TABLE messages ADD COLUMN mail_at {BIGINT};
+UPDATE messages SET mail_at = 0;
+CREATE INDEX messages_mail_due ON messages (sent_at) WHERE mail_at IS NULL;
+ALTER TABLE visitors ADD COLUMN locale TEXT;
+CREATE TABLE password_resets (
+    token_hash TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL,
+    expires_at {BIGINT} NOT NULL,
+    used_at {BIGINT}
+);
+CREATE INDEX password_resets_agent ON password_resets (agent_id)
+"""),
+    (10, "visitor tokens issued by conversation links (another device, same conversation)", """
+CREATE TABLE visitor_tokens (
+    seq {SEQ},
+    token_hash TEXT NOT NULL UNIQUE,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    created_at {BIGINT} NOT NULL
+);
+CREATE INDEX visitor_tokens_visitor ON visitor_tokens (visitor_id, seq)
+"""),
+    (11, "conversations start at the first message; visits", """
+ALTER TABLE visitors ADD COLUMN conversation_at {BIGINT};
+ALTER TABLE visitors ADD COLUMN visit_started_at {BIGINT};
+UPDATE visitors SET conversation_at = (SELECT MIN(m.sent_at) FROM messages m
+    WHERE m.visitor_id = visitors.id AND m.by_bot = 0);
+DROP INDEX visitors_activity;
+CREATE INDEX visitors_conversations ON visitors (account_id, last_activity_at, seq)
+    WHERE conversation_at IS NOT NULL
+"""),
+    (12, "availability and assignment: agents' Online/Away, capacity, round robin", """
+ALTER TABLE agents ADD COLUMN availability TEXT NOT NULL DEFAULT 'online';
+ALTER TABLE agents ADD COLUMN away_auto INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN max_open INTEGER;
+ALTER TABLE agents ADD COLUMN last_assigned_at {BIGINT};
+CREATE INDEX visitors_assignee ON visitors (assignee_id, status)
+"""),
+    (13, "web push: agents' browser subscriptions and the push outbox", """
+CREATE TABLE push_subscriptions (
+    seq {SEQ},
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    endpoint TEXT NOT NULL UNIQUE,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    user_agent TEXT,
+    created_at {BIGINT} NOT NULL,
+    last_success_at {BIGINT},
+    last_error TEXT
+);
+CREATE INDEX push_subscriptions_agent ON push_subscriptions (agent_id);
+CREATE INDEX push_subscriptions_account ON push_subscriptions (account_id);
+CREATE TABLE push_outbox (
+    seq {SEQ},
+    subscription_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    topic TEXT,
+    urgency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at {BIGINT} NOT NULL,
+    locked_until {BIGINT},
+    created_at {BIGINT} NOT NULL,
+    error TEXT
+);
+CREATE INDEX push_outbox_due ON push_outbox (status, next_attempt_at)
+"""),
+    (15, "a table for /readyz to write to", """
+CREATE TABLE health_checks (
+    id INTEGER PRIMARY KEY,
+    pad TEXT NOT NULL
+)
+"""),
     (17, "knowledge base: articles and their full-text index", {
         "common": """
 CREATE TABLE articles (
@@ -276,7 +374,7 @@ CREATE INDEX articles_fts ON articles USING GIN (to_tsvector('simple', search_ti
 """}),
 ]
 
-LATEST = MIGRATIONS[-1][0]
+LATEST = max(version for version, _, _ in MIGRATIONS)
 
 
 def render(sql: str | dict[str, str], dialect: str) -> list[str]:

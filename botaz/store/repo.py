@@ -20,12 +20,13 @@ MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_a
 VISITOR_COLUMNS = (
     "seq, id, account_id, user_agent, app_name, app_version, platform, cookie_enabled, banned, "
     "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages, "
-    "status, assignee_id, last_activity_at, bot_muted_until"
+    "status, assignee_id, last_activity_at, bot_muted_until, conversation_at, visit_started_at"
 )
-AGENT_COLUMNS = "seq, id, account_id, name, email, role, is_bot, created_at, last_online"
+AGENT_COLUMNS = ("seq, id, account_id, name, email, role, is_bot, created_at, last_online, "
+                 "availability, away_auto, max_open")
 VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled", "last_online",
                   "show_bot_messages", "status", "assignee_id", "last_activity_at",
-                  "bot_muted_until"}
+                  "bot_muted_until", "visit_started_at"}
 
 
 class Store(ArticleRepo):
@@ -45,6 +46,17 @@ class Store(ArticleRepo):
 
     def transaction(self) -> contextlib.AbstractAsyncContextManager[Conn]:
         return self.db.transaction()
+
+    async def check_writable(self) -> None:
+        """What /readyz asks: on SQLite a real (tiny) write, committed, since a read-only or full
+        database still answers reads; on PostgreSQL a round trip."""
+        if self.dialect != "sqlite":
+            await self.db.fetchone("SELECT 1 AS ok")
+            return
+        async with self.db.transaction() as tx:
+            # A few pages, as a message with an attachment takes: what a full disk refuses.
+            await tx.execute("INSERT INTO health_checks (id, pad) VALUES (1, ?)", ("x" * 16000,))
+            await tx.execute("DELETE FROM health_checks")
 
     # accounts
 
@@ -158,6 +170,22 @@ class Store(ArticleRepo):
             f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE token_hash = ?", (token_hash,)
         )
 
+    async def add_visitor_token(self, visitor_id: str, token_hash: str, at: int, keep: int) -> None:
+        """One more token for a visitor (a conversation link opened); the newest `keep` stay."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at) VALUES (?, ?, ?)",
+                (token_hash, visitor_id, at))
+            await tx.execute(
+                "DELETE FROM visitor_tokens WHERE visitor_id = ? AND seq NOT IN ("
+                "SELECT seq FROM visitor_tokens WHERE visitor_id = ? "
+                "ORDER BY seq DESC LIMIT ?)", (visitor_id, visitor_id, keep))
+
+    async def get_visitor_by_added_token(self, token_hash: str) -> Row | None:
+        return await self.db.fetchone(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = "
+            "(SELECT visitor_id FROM visitor_tokens WHERE token_hash = ?)", (token_hash,))
+
     async def update_visitor(self, visitor_id: str, changes: dict[str, Any],
                              conn: Conn | None = None) -> None:
         unknown = set(changes) - VISITOR_FIELDS
@@ -197,6 +225,31 @@ class Store(ArticleRepo):
         return await self.db.fetchall(
             f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = ? AND seq < ? "
             "ORDER BY seq DESC LIMIT ?", (account_id, before_seq, limit))
+
+    async def start_conversation(self, visitor_id: str, at: int, conn: Conn | None = None) -> bool:
+        """Marks the visitor's first message; True only for the caller that made it a conversation."""
+        return await (conn or self.db).execute(
+            "UPDATE visitors SET conversation_at = ? WHERE id = ? AND conversation_at IS NULL",
+            (at, visitor_id)) == 1
+
+    async def visitors_by_ids(self, account_id: str, visitor_ids: Sequence[str]) -> list[Row]:
+        if not visitor_ids:
+            return []
+        marks = ", ".join("?" for _ in visitor_ids)
+        return await self.db.fetchall(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = ? AND id IN ({marks})",
+            (account_id, *visitor_ids))
+
+    async def latest_pages(self, visitor_ids: Sequence[str]) -> dict[str, Row]:
+        """Each visitor's newest page view (the page it is on)."""
+        if not visitor_ids:
+            return {}
+        marks = ", ".join("?" for _ in visitor_ids)
+        rows = await self.db.fetchall(
+            "SELECT visitor_id, url, title, referrer, visited_at FROM visitor_pages WHERE seq IN "
+            f"(SELECT MAX(seq) FROM visitor_pages WHERE visitor_id IN ({marks}) GROUP BY visitor_id)",
+            tuple(visitor_ids))
+        return {row["visitor_id"]: row for row in rows}
 
     async def add_visitor_agent(self, visitor_id: str, agent_id: str, at: int,
                                 conn: Conn | None = None) -> bool:
@@ -274,6 +327,25 @@ class Store(ArticleRepo):
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {column} = ? AND seq > ? "
             "AND deleted_at IS NULL ORDER BY seq LIMIT ?", (value, after_seq, limit))
 
+    async def list_messages_since(self, after_seq: int, limit: int) -> list[Row]:
+        """Every account's messages after a point, oldest first: what a node may have missed."""
+        return await self.db.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND deleted_at IS NULL "
+            "ORDER BY seq LIMIT ?", (after_seq, limit))
+
+    async def list_messages_by_seq(self, seqs: list[int]) -> list[Row]:
+        rows: list[Row] = []
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            rows += await self.db.fetchall(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN ({', '.join('?' * len(chunk))}) "
+                "AND deleted_at IS NULL ORDER BY seq", chunk)
+        return rows
+
+    async def last_message_seq(self) -> int:
+        row = await self.db.fetchone("SELECT MAX(seq) AS n FROM messages")
+        return int(row["n"] or 0)
+
     async def mark_seen(self, visitor_id: str, upto_seq: int, by_visitor: bool, at: int,
                         conn: Conn | None = None) -> list[Row]:
         """Mark the other side's unseen messages up to a point as seen; returns those changed."""
@@ -312,6 +384,14 @@ class Store(ArticleRepo):
             (row["id"], row["account_id"], row["visitor_id"], row["name"], row["type"],
              row["size"], row["path"], row["created_at"]))
 
+    async def attachment_ids_present(self, ids: list[str]) -> set[str]:
+        """Which of these attachment IDs have a row (for the sweep of stray files)."""
+        if not ids:
+            return set()
+        marks = ", ".join("?" * len(ids))
+        rows = await self.db.fetchall(f"SELECT id FROM attachments WHERE id IN ({marks})", tuple(ids))
+        return {row["id"] for row in rows}
+
     async def get_attachment(self, attachment_id: str) -> Row | None:
         return await self.db.fetchone("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
 
@@ -337,12 +417,19 @@ class Store(ArticleRepo):
             f"SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE LOWER(email) = LOWER(?) "
             "AND removed_at IS NULL AND password_hash IS NOT NULL ORDER BY seq", (email,))
 
+    async def agents_with_email(self, email: str) -> list[Row]:
+        """Human agents with this email in any account, with or without a password."""
+        return await self.db.fetchall(
+            f"SELECT {AGENT_COLUMNS} FROM agents WHERE LOWER(email) = LOWER(?) "
+            "AND removed_at IS NULL AND is_bot = 0 ORDER BY seq", (email,))
+
     async def agent_password_hash(self, agent_id: str) -> str | None:
         row = await self.db.fetchone("SELECT password_hash FROM agents WHERE id = ?", (agent_id,))
         return row["password_hash"] if row else None
 
-    async def set_agent_password(self, agent_id: str, password_hash: str) -> None:
-        await self.db.execute("UPDATE agents SET password_hash = ? WHERE id = ?",
+    async def set_agent_password(self, agent_id: str, password_hash: str,
+                                 conn: Conn | None = None) -> None:
+        await (conn or self.db).execute("UPDATE agents SET password_hash = ? WHERE id = ?",
                               (password_hash, agent_id))
 
     async def insert_session(self, row: dict[str, Any]) -> None:
@@ -360,8 +447,9 @@ class Store(ArticleRepo):
     async def delete_session(self, id_hash: str) -> None:
         await self.db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
 
-    async def delete_agent_sessions(self, agent_id: str, keep: str | None = None) -> None:
-        await self.db.execute("DELETE FROM sessions WHERE agent_id = ? AND id_hash <> ?",
+    async def delete_agent_sessions(self, agent_id: str, keep: str | None = None,
+                                    conn: Conn | None = None) -> None:
+        await (conn or self.db).execute("DELETE FROM sessions WHERE agent_id = ? AND id_hash <> ?",
                               (agent_id, keep or ""))
 
     async def throttle_hit(self, key: str, window_ms: int, now: int) -> int:
@@ -418,7 +506,9 @@ class Store(ArticleRepo):
     async def list_conversations(self, account_id: str, *, status: str | None,
                                  assignee: str | None, unassigned: bool, query: str | None,
                                  before: tuple[int, int] | None, limit: int) -> list[Row]:
-        where = ["v.account_id = ?"]
+        # Visitors who never wrote, and to whom no person wrote, are not conversations: the
+        # partial index visitors_conversations holds only the others, so they cost nothing here.
+        where = ["v.account_id = ?", "v.conversation_at IS NOT NULL"]
         params: list[Any] = [account_id]
         if status:
             where.append("v.status = ?")
@@ -689,6 +779,90 @@ class Store(ArticleRepo):
             "SELECT text FROM messages WHERE visitor_id = ? AND by_bot = 1", (visitor_id,))
         return [r["text"] for r in rows]
 
+    # availability and assignment
+
+    async def set_availability(self, agent_id: str, status: str, auto: bool, *,
+                               only_if: str | None = None) -> bool:
+        """Sets an agent's Online/Away; `only_if` makes it conditional ("online": only an agent
+        now online goes away by itself; "auto": only an automatic away comes back by itself)."""
+        where = ""
+        if only_if == "online":
+            where = " AND availability = 'online'"
+        elif only_if == "auto":
+            where = " AND availability = 'away' AND away_auto = 1"
+        count = await self.db.execute(
+            f"UPDATE agents SET availability = ?, away_auto = ? WHERE id = ?{where}",
+            (status, int(auto), agent_id))
+        return count == 1
+
+    async def online_agents(self, account_id: str, agent_ids: Sequence[str],
+                            conn: Conn | None = None) -> list[str]:
+        """Of these agents, the human ones of the account that chose Online."""
+        if not agent_ids:
+            return []
+        marks = ", ".join("?" for _ in agent_ids)
+        rows = await (conn or self.db).fetchall(
+            f"SELECT id FROM agents WHERE account_id = ? AND id IN ({marks}) AND is_bot = 0 "
+            "AND removed_at IS NULL AND availability = 'online' ORDER BY seq",
+            (account_id, *agent_ids))
+        return [r["id"] for r in rows]
+
+    async def set_agent_capacity(self, agent_id: str, max_open: int | None) -> None:
+        await self.db.execute("UPDATE agents SET max_open = ? WHERE id = ?", (max_open, agent_id))
+
+    async def open_assigned_counts(self, account_id: str) -> dict[str, int]:
+        rows = await self.db.fetchall(
+            "SELECT assignee_id, COUNT(*) AS n FROM visitors WHERE account_id = ? "
+            "AND status = 'open' AND assignee_id IS NOT NULL GROUP BY assignee_id", (account_id,))
+        return {r["assignee_id"]: int(r["n"]) for r in rows}
+
+    async def lock_account(self, account_id: str, conn: Conn) -> None:
+        """Serialises assignments of one account until the transaction ends. SQLite needs no
+        lock: a transaction there holds the database's write lock and never suspends."""
+        if conn.dialect == "postgresql":
+            await conn.execute("SELECT id FROM accounts WHERE id = ? FOR UPDATE", (account_id,))
+
+    async def next_assignee(self, account_id: str, agent_ids: Sequence[str],
+                            conn: Conn) -> str | None:
+        """Round robin: of these agents, the one assigned longest ago that is below capacity."""
+        if not agent_ids:
+            return None
+        marks = ", ".join("?" for _ in agent_ids)
+        row = await conn.fetchone(
+            f"SELECT a.id FROM agents a WHERE a.account_id = ? AND a.id IN ({marks}) "
+            "AND a.is_bot = 0 AND a.removed_at IS NULL AND a.availability = 'online' "
+            "AND (a.max_open IS NULL OR a.max_open > (SELECT COUNT(*) FROM visitors v "
+            "WHERE v.assignee_id = a.id AND v.status = 'open')) "
+            "ORDER BY COALESCE(a.last_assigned_at, 0), a.seq LIMIT 1", (account_id, *agent_ids))
+        return row["id"] if row else None
+
+    async def waiting_conversations(self, account_id: str, limit: int) -> list[Row]:
+        """Open, unassigned conversations (a visitor has written), longest waiting first."""
+        return await self.db.fetchall(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors v WHERE v.account_id = ? AND v.status = 'open' "
+            "AND v.assignee_id IS NULL AND v.banned = 0 AND EXISTS (SELECT 1 FROM messages m "
+            "WHERE m.visitor_id = v.id AND m.user_id IS NULL AND m.deleted_at IS NULL) "
+            "ORDER BY v.last_activity_at, v.seq LIMIT ?", (account_id, limit))
+
+    async def claim_assignment(self, visitor_id: str, agent_id: str, previous: str | None,
+                               at: int, conn: Conn) -> bool:
+        """Assigns only if the assignee is still `previous`: two nodes never both assign."""
+        if previous is None:
+            count = await conn.execute(
+                "UPDATE visitors SET assignee_id = ?, status = 'open' WHERE id = ? "
+                "AND assignee_id IS NULL", (agent_id, visitor_id))
+        else:
+            count = await conn.execute(
+                "UPDATE visitors SET assignee_id = ?, status = 'open' WHERE id = ? "
+                "AND assignee_id = ?", (agent_id, visitor_id, previous))
+        if count == 1:
+            # Strictly increasing per account, so two assignments in one millisecond still rotate.
+            await conn.execute(
+                "UPDATE agents SET last_assigned_at = (SELECT CASE WHEN MAX(o.last_assigned_at) >= ? "
+                "THEN MAX(o.last_assigned_at) + 1 ELSE ? END FROM agents o "
+                "WHERE o.account_id = agents.account_id) WHERE id = ?", (at, at, agent_id))
+        return count == 1
+
     # audit log and erasure
 
     async def insert_audit(self, row: dict[str, Any], conn: Conn | None = None) -> None:
@@ -725,7 +899,7 @@ class Store(ArticleRepo):
 
     async def erase_visitor(self, visitor_id: str, conn: Conn) -> None:
         """Everything stored about a visitor, including queued copies of its events."""
-        for table in ("deliveries", "events", "visitor_pages", "notes", "attachments",
+        for table in ("deliveries", "events", "emails", "visitor_pages", "notes", "attachments",
                       "visitor_agents", "messages"):
             await conn.execute(f"DELETE FROM {table} WHERE visitor_id = ?", (visitor_id,))
         await conn.execute("DELETE FROM visitors WHERE id = ?", (visitor_id,))
@@ -756,9 +930,263 @@ class Store(ArticleRepo):
         removed += await self.db.execute("DELETE FROM throttle WHERE reset_at < ?", (now,))
         return removed
 
+    # email: the outbox, the marks that say a message was dealt with, password resets
+
+    async def insert_email(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO emails (id, account_id, visitor_id, kind, recipient, subject, message, "
+            "status, attempts, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            (row["id"], row["account_id"], row.get("visitor_id"), row["kind"], row["recipient"],
+             row["subject"], row["message"], row["created_at"], row["created_at"]))
+
+    async def claim_emails(self, now: int, lease_ms: int, limit: int) -> list[Row]:
+        """Due emails, leased to this node so that no other node sends them meanwhile."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT seq, id, account_id, kind, recipient, message, attempts, created_at "
+                "FROM emails WHERE status = 'pending' AND next_attempt_at <= ? "
+                f"AND (locked_until IS NULL OR locked_until < ?) ORDER BY seq LIMIT ?{lock}",
+                (now, now, limit))
+            if rows:
+                marks = ", ".join("?" for _ in rows)
+                await tx.execute(f"UPDATE emails SET locked_until = ? WHERE seq IN ({marks})",
+                                 (now + lease_ms, *[r["seq"] for r in rows]))
+            return rows
+
+    async def finish_email(self, seq: int, *, status: str, attempts: int, at: int,
+                           next_attempt_at: int | None, error: str | None) -> None:
+        # A sent or abandoned email's text is dropped: the log keeps who, what subject and when,
+        # not conversations (or password-reset links) a second time.
+        await self.db.execute(
+            "UPDATE emails SET status = ?, attempts = ?, last_attempt_at = ?, "
+            "next_attempt_at = COALESCE(?, next_attempt_at), error = ?, locked_until = NULL, "
+            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+            "message = CASE WHEN ? = 'pending' THEN message ELSE '' END WHERE seq = ?",
+            (status, attempts, at, next_attempt_at, error, status, at, status, seq))
+
+    async def list_emails(self, account_id: str, before_seq: int | None, limit: int) -> list[Row]:
+        columns = ("seq, id, visitor_id, kind, recipient, subject, status, attempts, "
+                   "next_attempt_at, last_attempt_at, error, created_at, sent_at")
+        if before_seq is None:
+            return await self.db.fetchall(
+                f"SELECT {columns} FROM emails WHERE account_id = ? ORDER BY seq DESC LIMIT ?",
+                (account_id, limit))
+        return await self.db.fetchall(
+            f"SELECT {columns} FROM emails WHERE account_id = ? AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?", (account_id, before_seq, limit))
+
+    async def retry_email_now(self, account_id: str, email_id: str, now: int) -> bool:
+        return await self.db.execute(
+            "UPDATE emails SET next_attempt_at = ? WHERE account_id = ? AND id = ? "
+            "AND status = 'pending'", (now, account_id, email_id)) == 1
+
+    async def pending_emails(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM emails WHERE status = 'pending'")
+        return int(row["n"])
+
+    async def mail_due_visitors(self, *, agents: bool, before: int, limit: int) -> list[Row]:
+        """Visitors with messages not yet dealt with by mail, sent before `before`: agents'
+        messages (replies the visitor may not have seen) or visitors' (that may need an alert)."""
+        side = "user_id IS NOT NULL" if agents else "user_id IS NULL"
+        # Newest first: replies to visitors whose widget stays open wait here for as long as it
+        # does, and must not crowd out the conversations that are due now.
+        return await self.db.fetchall(
+            "SELECT visitor_id, MAX(sent_at) AS last_at FROM messages "
+            f"WHERE mail_at IS NULL AND sent_at <= ? AND {side} GROUP BY visitor_id "
+            "ORDER BY MAX(sent_at) DESC LIMIT ?", (before, limit))
+
+    async def lock_visitor_for_mail(self, visitor_id: str, conn: Conn) -> Row | None:
+        """The visitor's row, locked for this transaction; None if another node holds it."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        return await conn.fetchone(
+            f"SELECT {VISITOR_COLUMNS}, locale FROM visitors WHERE id = ?{lock}", (visitor_id,))
+
+    async def unmailed_messages(self, visitor_id: str, *, agents: bool, conn: Conn) -> list[Row]:
+        side = "user_id IS NOT NULL" if agents else "user_id IS NULL"
+        return await conn.fetchall(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE visitor_id = ? AND mail_at IS NULL "
+            f"AND {side} ORDER BY seq", (visitor_id,))
+
+    async def last_human_reply_seq(self, visitor_id: str, conn: Conn) -> int:
+        row = await conn.fetchone(
+            "SELECT MAX(seq) AS seq FROM messages WHERE visitor_id = ? AND user_id IS NOT NULL "
+            "AND by_bot = 0 AND deleted_at IS NULL", (visitor_id,))
+        return int(row["seq"] or 0) if row else 0
+
+    async def mark_mailed(self, seqs: Sequence[int], at: int, conn: Conn) -> int:
+        if not seqs:
+            return 0
+        marks = ", ".join("?" for _ in seqs)
+        return await conn.execute(
+            f"UPDATE messages SET mail_at = ? WHERE seq IN ({marks}) AND mail_at IS NULL",
+            (at, *seqs))
+
+    async def skip_old_mail(self, before: int) -> int:
+        """Messages too old to email about are marked dealt with, keeping the due index small."""
+        return await self.db.execute(
+            "UPDATE messages SET mail_at = 0 WHERE mail_at IS NULL AND sent_at < ?", (before,))
+
+    async def set_visitor_locale(self, visitor_id: str, locale: str) -> None:
+        await self.db.execute("UPDATE visitors SET locale = ? WHERE id = ?", (locale, visitor_id))
+
+    async def visitor_locale(self, visitor_id: str) -> str | None:
+        row = await self.db.fetchone("SELECT locale FROM visitors WHERE id = ?", (visitor_id,))
+        return row["locale"] if row else None
+
+    async def mail_recipients(self, account_id: str) -> list[Row]:
+        """The account's human agents with an email address, with their preferences."""
+        return await self.db.fetchall(
+            "SELECT id, name, email, prefs FROM agents WHERE account_id = ? AND is_bot = 0 "
+            "AND removed_at IS NULL AND email LIKE ? ORDER BY seq", (account_id, "%@%"))
+
+    async def agent_names(self, account_id: str) -> dict[str, str]:
+        rows = await self.db.fetchall("SELECT id, name FROM agents WHERE account_id = ?",
+                                      (account_id,))
+        return {r["id"]: r["name"] for r in rows}
+
+    async def insert_password_reset(self, row: dict[str, Any], conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "INSERT INTO password_resets (token_hash, agent_id, account_id, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)", (row["token_hash"], row["agent_id"], row["account_id"],
+                                       row["created_at"], row["expires_at"]))
+
+    async def use_password_reset(self, token_hash: str, now: int, conn: Conn) -> Row | None:
+        """Spends a valid reset token (once: a second use finds it used); returns its agent."""
+        row = await conn.fetchone(
+            "SELECT r.agent_id, r.account_id FROM password_resets r JOIN agents a ON a.id = r.agent_id "
+            "WHERE r.token_hash = ? AND r.used_at IS NULL AND r.expires_at > ? "
+            "AND a.removed_at IS NULL", (token_hash, now))
+        if row is None:
+            return None
+        if await conn.execute("UPDATE password_resets SET used_at = ? WHERE token_hash = ? "
+                              "AND used_at IS NULL", (now, token_hash)) != 1:
+            return None
+        # Every other link sent to this agent dies with this one.
+        await conn.execute("UPDATE password_resets SET used_at = ? WHERE agent_id = ? "
+                           "AND used_at IS NULL", (now, row["agent_id"]))
+        return row
+
+    async def prune_mail(self, now: int, *, emails_ms: int, resets_ms: int) -> int:
+        removed = await self.db.execute(
+            "DELETE FROM emails WHERE status <> 'pending' AND created_at < ?", (now - emails_ms,))
+        removed += await self.db.execute(
+            "DELETE FROM password_resets WHERE expires_at < ?", (now - resets_ms,))
+        return removed
+
     async def pending_deliveries(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
         return int(row["n"])
+
+    # web push: agents' browser subscriptions and the push outbox
+
+    async def save_push_subscription(self, row: dict[str, Any]) -> Row:
+        """One row per endpoint: a browser that subscribes again (or for another agent) updates it."""
+        await self.db.execute(
+            "INSERT INTO push_subscriptions (id, account_id, agent_id, endpoint, p256dh, auth, "
+            "user_agent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint) DO UPDATE "
+            "SET account_id = excluded.account_id, agent_id = excluded.agent_id, "
+            "p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent, "
+            "last_error = NULL",
+            (row["id"], row["account_id"], row["agent_id"], row["endpoint"], row["p256dh"],
+             row["auth"], row["user_agent"], row["created_at"]))
+        saved = await self.db.fetchone("SELECT * FROM push_subscriptions WHERE endpoint = ?",
+                                       (row["endpoint"],))
+        assert saved is not None
+        return saved
+
+    async def agent_push_subscriptions(self, agent_id: str) -> list[Row]:
+        return await self.db.fetchall(
+            "SELECT * FROM push_subscriptions WHERE agent_id = ? ORDER BY seq", (agent_id,))
+
+    async def delete_push_subscription(self, subscription_id: str, agent_id: str | None = None) -> int:
+        """Its queued pushes go with it; agent_id, when given, must own it."""
+        if agent_id is not None:
+            owned = await self.db.fetchone(
+                "SELECT 1 AS ok FROM push_subscriptions WHERE id = ? AND agent_id = ?",
+                (subscription_id, agent_id))
+            if owned is None:
+                return 0
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM push_outbox WHERE subscription_id = ?", (subscription_id,))
+            return await tx.execute("DELETE FROM push_subscriptions WHERE id = ?", (subscription_id,))
+
+    async def alert_agents(self, account_id: str) -> list[Row]:
+        """The account's human agents and their preferences: who may be alerted."""
+        return await self.db.fetchall(
+            "SELECT id, name, prefs FROM agents WHERE account_id = ? AND removed_at IS NULL "
+            "AND is_bot = 0", (account_id,))
+
+    async def push_agents(self, account_id: str) -> set[str]:
+        """Agents of the account with at least one subscribed browser."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT agent_id FROM push_subscriptions WHERE account_id = ?", (account_id,))
+        return {r["agent_id"] for r in rows}
+
+    async def push_subscriptions_of(self, agent_ids: Sequence[str]) -> list[Row]:
+        if not agent_ids:
+            return []
+        marks = ", ".join("?" for _ in agent_ids)
+        return await self.db.fetchall(
+            f"SELECT id, agent_id FROM push_subscriptions WHERE agent_id IN ({marks}) ORDER BY seq",
+            tuple(agent_ids))
+
+    async def queue_pushes(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        async with self.db.transaction() as tx:
+            for row in rows:
+                await tx.execute(
+                    "INSERT INTO push_outbox (subscription_id, payload, topic, urgency, status, "
+                    "attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+                    (row["subscription_id"], row["payload"], row.get("topic"), row["urgency"],
+                     row["created_at"], row["created_at"]))
+
+    async def claim_pushes(self, now: int, lease_ms: int, limit: int) -> list[Row]:
+        """Due pushes with their subscription's keys, leased to this node."""
+        lock = " FOR UPDATE OF o SKIP LOCKED" if self.dialect == "postgresql" else ""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT o.seq, o.subscription_id, o.payload, o.topic, o.urgency, o.attempts, "
+                "o.created_at, s.endpoint, s.p256dh, s.auth FROM push_outbox o "
+                "JOIN push_subscriptions s ON s.id = o.subscription_id "
+                "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+                "AND (o.locked_until IS NULL OR o.locked_until < ?) "
+                f"ORDER BY o.seq LIMIT ?{lock}", (now, now, limit))
+            if rows:
+                marks = ", ".join("?" for _ in rows)
+                await tx.execute(f"UPDATE push_outbox SET locked_until = ? WHERE seq IN ({marks})",
+                                 (now + lease_ms, *[r["seq"] for r in rows]))
+            return rows
+
+    async def finish_push(self, seq: int, *, status: str, attempts: int,
+                          next_attempt_at: int | None, error: str | None) -> None:
+        if status == "sent":
+            await self.db.execute("DELETE FROM push_outbox WHERE seq = ?", (seq,))
+            return
+        await self.db.execute(
+            "UPDATE push_outbox SET status = ?, attempts = ?, "
+            "next_attempt_at = COALESCE(?, next_attempt_at), error = ?, locked_until = NULL "
+            "WHERE seq = ?", (status, attempts, next_attempt_at, error, seq))
+
+    async def push_result(self, subscription_id: str, *, at: int | None, error: str | None) -> None:
+        if error is None:
+            await self.db.execute(
+                "UPDATE push_subscriptions SET last_success_at = ?, last_error = NULL WHERE id = ?",
+                (at, subscription_id))
+        else:
+            await self.db.execute("UPDATE push_subscriptions SET last_error = ? WHERE id = ?",
+                                  (error, subscription_id))
+
+    async def prune_pushes(self, before: int) -> int:
+        """Pushes that failed for good are kept a while for `GET /api/push/subscriptions`' sake."""
+        removed = await self.db.execute(
+            "DELETE FROM push_outbox WHERE status <> 'pending' AND created_at < ?", (before,))
+        removed += await self.db.execute(
+            "DELETE FROM push_outbox WHERE NOT EXISTS (SELECT 1 FROM push_subscriptions s "
+            "WHERE s.id = push_outbox.subscription_id)")
+        return removed
 
 
 def rows_ids(rows: Iterable[Row]) -> list[str]:

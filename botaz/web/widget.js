@@ -2,6 +2,9 @@
  * botaz chat widget. Embed on any website with exactly:
  *   <script src="https://HOST/widget.js" data-site-key="SITE_KEY" async></script>
  * Optional: data-lang="en" | "az" (default: the browser's language).
+ * A page URL with #botaz-link=TOKEN (from a conversation link, docs/email.md) makes the widget
+ * continue that conversation. botaz's own conversation page (/c/TOKEN) runs this script with
+ * data-mode="page" (the panel fills data-container, always open) and data-link="TOKEN".
  *
  * Plain JavaScript, no dependencies, no external requests except to the botaz server the script
  * was loaded from. All UI lives in an open shadow root; message text is only ever rendered as
@@ -52,7 +55,17 @@
       download: "Download",
       genericError: "Something went wrong. Please try again.",
       networkError: "Can't reach the chat right now. Please try again in a moment.",
-      poweredBy: "Powered by botaz"
+      poweredBy: "Powered by botaz",
+      awayEmail: "We're away right now. Leave your email and we'll reply by email, usually within a few hours.",
+      yourEmail: "Your email",
+      saveEmail: "Save",
+      emailSaved: function (e) { return "Thanks! We'll reply to " + e + "."; },
+      badEmail: "Please enter a valid email address.",
+      transcript: "Email me this conversation",
+      sendTranscript: "Send",
+      cancel: "Cancel",
+      transcriptSent: function (e) { return "We've sent this conversation to " + e + "."; },
+      tooOften: "You've asked for this too often. Please try again later."
     },
     az: {
       openChat: "Söhbəti aç",
@@ -89,7 +102,17 @@
       download: "Yüklə",
       genericError: "Xəta baş verdi. Zəhmət olmasa, yenidən cəhd edin.",
       networkError: "Hazırda söhbətə qoşulmaq mümkün deyil. Bir azdan yenidən cəhd edin.",
-      poweredBy: "botaz ilə işləyir"
+      poweredBy: "botaz ilə işləyir",
+      awayEmail: "Hazırda burada deyilik. E-poçtunuzu qoyun, adətən bir neçə saat ərzində e-poçtla cavab yazacağıq.",
+      yourEmail: "E-poçtunuz",
+      saveEmail: "Yadda saxla",
+      emailSaved: function (e) { return "Təşəkkürlər! Cavabı " + e + " ünvanına yazacağıq."; },
+      badEmail: "Zəhmət olmasa, düzgün e-poçt ünvanı yazın.",
+      transcript: "Bu söhbəti e-poçtuma göndər",
+      sendTranscript: "Göndər",
+      cancel: "Ləğv et",
+      transcriptSent: function (e) { return "Söhbət " + e + " ünvanına göndərildi."; },
+      tooOften: "Bunu çox tez-tez istədiniz. Bir az sonra yenidən cəhd edin."
     }
   };
 
@@ -113,6 +136,20 @@
     return;
   }
   var SITE_KEY = script.getAttribute("data-site-key");
+  var PAGE_MODE = script.getAttribute("data-mode") === "page";
+  // A conversation link to take over, once: from botaz's page, or #botaz-link= in this page's URL.
+  var LINK = script.getAttribute("data-link") || linkFromUrl();
+
+  function linkFromUrl() {
+    var m = /(?:^#|&)botaz-link=([A-Za-z0-9_-]{20,200})(?:&|$)/.exec(location.hash || "");
+    if (!m) return null;
+    // Out of the address bar (and bookmarks, and the page's own analytics) at once.
+    var rest = location.hash.replace(m[0], m[0].charAt(0) === "#" ? "#" : "").replace(/^#&?$/, "");
+    try {
+      history.replaceState(history.state, "", location.pathname + location.search + rest);
+    } catch (e) { /* sandboxed: harmless */ }
+    return m[1];
+  }
   var BASE = new URL(".", script.src || location.href).href; // e.g. https://chat.example/
   var WS_BASE = BASE.replace(/^http/, "ws");
 
@@ -347,8 +384,8 @@
     ".theirs .bubble{background:var(--bz-soft);color:var(--bz-text);border-bottom-left-radius:6px}",
     ".mine .bubble{background:var(--bz-accent);color:var(--bz-on-accent);border-bottom-right-radius:6px}",
     ".bubble a{color:inherit;text-decoration:underline;overflow-wrap:anywhere}",
-    ".row.pending .bubble{opacity:.7}",
-    ".row.failed .bubble{opacity:.55}",
+    // Sending and failed rows keep their text's contrast: the meta line says which they are.
+    ".row.failed .bubble{background:var(--bz-soft);color:var(--bz-text);box-shadow:inset 0 0 0 1.5px #b42318}",
     ".meta{display:flex;align-items:center;gap:4px;font-size:11.5px;color:var(--bz-muted);",
     "  margin:3px 6px 0}",
     ".tick{font-size:12px;letter-spacing:-3px;padding-right:3px;color:var(--bz-muted)}",
@@ -386,7 +423,7 @@
     ".composer textarea{flex:1;min-width:0;resize:none;border:1px solid var(--bz-border);",
     "  border-radius:14px;padding:9px 12px;min-height:42px;max-height:132px;line-height:1.4;",
     "  background:var(--bz-soft);outline:none;color:var(--bz-text);font-size:15px;display:block}",
-    ".composer textarea::placeholder{color:#6b7180}",
+    ".composer textarea::placeholder{color:#5f6672}",
     ".composer textarea:focus{border-color:var(--bz-accent);background:#fff;",
     "  box-shadow:0 0 0 3px color-mix(in srgb,var(--bz-accent) 22%,transparent)}",
     ".composer .iconbtn{color:var(--bz-muted);width:42px;height:42px;border-radius:12px}",
@@ -417,6 +454,17 @@
     "  border-top:1px solid var(--bz-border);background:var(--bz-soft);color:var(--bz-text);font-size:14px}",
     ".banned strong{display:block;font-weight:650}",
     ".banned span.hint{color:var(--bz-muted);font-size:13px}",
+    /* email: the offline form and the transcript request */
+    ".mailform{display:flex;gap:6px;margin-top:8px;flex-wrap:wrap}",
+    ".mailform input{flex:1;min-width:0;border:1px solid #c9ccd5;border-radius:10px;padding:7px 10px;",
+    "  background:#fff;color:var(--bz-text);outline:none;font-size:14px}",
+    ".mailform input:focus{border-color:var(--bz-accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--bz-accent) 22%,transparent)}",
+    ".mailform .primary{padding:7px 12px;font-size:14px}",
+    ".mailnote{margin:6px 0 0;font-size:13px}",
+    ".formlabel{flex-basis:100%;font-size:12.5px;font-weight:600}",
+    ".mailbar{flex:none;padding:0 14px 6px;background:var(--bz-bg);font-size:13px;color:var(--bz-text)}",
+    ".linkbtn{background:none;border:0;padding:2px 0;color:var(--bz-text);text-decoration:underline;font-size:12.5px}",
+    ".linkbtn:focus-visible{outline:2px solid var(--bz-accent);outline-offset:2px;border-radius:4px}",
     ".footer{flex:none;text-align:center;font-size:11px;color:#6b7180;padding:0 0 8px;background:var(--bz-bg)}",
 
     /* phones: the panel takes the whole screen */
@@ -427,7 +475,14 @@
     "  .launcher{right:16px;bottom:16px}",
     "  .row{max-width:88%}",
     "  .composer textarea,.field input{font-size:16px}", /* no zoom-on-focus on iOS */
-    "}"
+    "}",
+
+    /* a page of its own (the conversation link's page): the panel is the page */
+    ":host([data-mode=page]){height:100% !important}",
+    ".root.page{height:100%}",
+    ".page .panel{position:static;width:100%;height:100%;max-height:none;border-radius:0;",
+    "  box-shadow:none;animation:none}",
+    ".page .launcher,.page .header .iconbtn{display:none}"
   ].join("\n");
 
   // ---------------------------------------------------------------------------------------------
@@ -484,7 +539,29 @@
     ui.avatar, h("div", { class: "heading" }, [ui.title, ui.presence]), ui.minimize
   ]);
 
-  ui.offline = h("div", { class: "notice offline", role: "note", text: T.offlineNote, hidden: true });
+  ui.offlineText = h("span", { text: T.offlineNote });
+  ui.offline = h("div", { class: "notice offline", role: "note", hidden: true }, [ui.offlineText]);
+  // The offline form (shown while nobody is available and the server sends email).
+  ui.awayEmail = h("input", { type: "email", name: "email", autocomplete: "email", required: true,
+    "aria-label": T.yourEmail, placeholder: T.yourEmail, maxlength: "254" });
+  ui.awaySave = h("button", { type: "submit", class: "primary", text: T.saveEmail });
+  // Its controls join the page only while they are usable, so that the page's other "email"
+  // fields (the pre-chat form) keep their labels to themselves.
+  ui.awayForm = h("form", { class: "mailform", novalidate: true }, [ui.awayEmail, ui.awaySave]);
+  ui.awayNote = h("p", { class: "mailnote", role: "status" });
+  // "Email me this conversation".
+  ui.transcriptOpen = h("button", { type: "button", class: "linkbtn", text: T.transcript,
+    "aria-expanded": "false" });
+  ui.transcriptEmail = h("input", { type: "email", name: "email", autocomplete: "email", required: true,
+    "aria-label": T.yourEmail, placeholder: T.yourEmail, maxlength: "254" });
+  ui.transcriptForm = h("form", { class: "mailform", novalidate: true, "aria-label": T.transcript }, [
+    h("span", { class: "formlabel", text: T.transcript }),
+    ui.transcriptEmail, h("button", { type: "submit", class: "primary", text: T.sendTranscript }),
+    h("button", { type: "button", class: "linkbtn", text: T.cancel,
+      onclick: function () { showTranscriptForm(false); } })
+  ]);
+  ui.transcriptNote = h("p", { class: "mailnote", role: "status" });
+  ui.mailbar = h("div", { class: "mailbar", hidden: true }, [ui.transcriptOpen, ui.transcriptNote]);
 
   ui.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": T.messages,
     tabindex: "0" });
@@ -525,7 +602,7 @@
   ui.panel = h("div", {
     class: "panel", role: "dialog", "aria-label": T.defaultTitle, hidden: true, id: "botaz-panel"
   }, [ui.header, ui.offline, ui.log, ui.typing, ui.status, ui.error, ui.preform, ui.composer,
-      ui.banned, ui.footer]);
+      ui.banned, ui.mailbar, ui.footer]);
   ui.launcher.setAttribute("aria-controls", "botaz-panel");
 
   ui.root.appendChild(ui.panel);
@@ -572,6 +649,7 @@
     ui.offline.hidden = !config || config.online !== false;
     ui.dot.classList.toggle("online", !!(config && config.online));
     ui.presenceText.textContent = config && config.online ? T.online : T.away;
+    applyEmail();
     updateMode();
   }
 
@@ -681,6 +759,7 @@
   function setVisitor(v) {
     if (!v || typeof v !== "object") return;
     visitor = v;
+    applyEmail();
     if (v.banned) return setBanned();
     updateMode();
   }
@@ -688,11 +767,102 @@
   function setBanned() {
     if (banned) return;
     banned = true;
+    applyEmail();
     clearTimeout(reconnectTimer);
     if (ws) { var s = ws; ws = null; try { s.close(1000); } catch (e) { /* ignore */ } }
     ui.status.hidden = true;
     updateMode();
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Email: the offline form and "Email me this conversation" (docs/email.md)
+  // ---------------------------------------------------------------------------------------------
+
+  function mailEnabled() { return !!(config && config.email && config.email.enabled); }
+
+  function applyEmail() {
+    var on = mailEnabled();
+    var texts = (config && config.email && config.email.offlineMessage) || {};
+    var custom = typeof texts[LANG] === "string" ? texts[LANG].trim() : "";
+    ui.offlineText.textContent = on ? (custom || T.awayEmail) : T.offlineNote;
+    if (on && !banned) {
+      if (!ui.awayForm.parentNode) { ui.offline.appendChild(ui.awayForm); ui.offline.appendChild(ui.awayNote); }
+    } else {
+      ui.awayForm.remove();
+      ui.awayNote.remove();
+    }
+    if (visitor && visitor.email && !ui.awayEmail.value) ui.awayEmail.value = visitor.email;
+    if (visitor && visitor.email && !ui.transcriptEmail.value) ui.transcriptEmail.value = visitor.email;
+    ui.mailbar.hidden = !on || banned;
+  }
+
+  function validEmail(input) {
+    var value = input.value.trim();
+    return value && input.checkValidity() && /^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(value) ? value : null;
+  }
+
+  function mailCall(path, body, note, onOk) {
+    return ensureSession().then(function () {
+      return request("POST", path, { json: body });
+    }).then(function (r) {
+      if (r.ok) return onOk(r.data);
+      if (r.status === 403) return setBanned();
+      if (r.status === 401) return renewVisitor();
+      note.textContent = r.status === 429 ? T.tooOften : errorMessage(r);
+    }).catch(function () { note.textContent = T.networkError; });
+  }
+
+  ui.awayForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var email = validEmail(ui.awayEmail);
+    if (!email) {
+      ui.awayNote.textContent = T.badEmail;
+      ui.awayEmail.setAttribute("aria-invalid", "true");
+      ui.awayEmail.focus();
+      return;
+    }
+    ui.awayEmail.removeAttribute("aria-invalid");
+    ui.awaySave.disabled = true;
+    mailCall("/widget/v1/email", { email: email, locale: LANG }, ui.awayNote, function (v) {
+      if (v) visitor = v;
+      ui.awayNote.textContent = T.emailSaved(email);
+      if (!ui.transcriptEmail.value) ui.transcriptEmail.value = email;
+    }).then(function () { ui.awaySave.disabled = false; });
+  });
+
+  function showTranscriptForm(show) {
+    if (show) ui.mailbar.insertBefore(ui.transcriptForm, ui.transcriptNote);
+    else ui.transcriptForm.remove();
+    ui.transcriptOpen.hidden = show;
+    ui.transcriptOpen.setAttribute("aria-expanded", show ? "true" : "false");
+    if (show) {
+      ui.transcriptNote.textContent = "";
+      ui.transcriptEmail.focus();
+    } else {
+      ui.transcriptOpen.focus();
+    }
+  }
+  ui.transcriptOpen.addEventListener("click", function () { showTranscriptForm(true); });
+
+  ui.transcriptForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var email = validEmail(ui.transcriptEmail);
+    if (!email) {
+      ui.transcriptNote.textContent = T.badEmail;
+      ui.transcriptEmail.setAttribute("aria-invalid", "true");
+      ui.transcriptEmail.focus();
+      return;
+    }
+    ui.transcriptEmail.removeAttribute("aria-invalid");
+    var submit = ui.transcriptForm.querySelector("button[type=submit]");
+    submit.disabled = true;
+    mailCall("/widget/v1/transcript", { email: email, locale: LANG }, ui.transcriptNote, function () {
+      ui.transcriptForm.remove();
+      ui.transcriptOpen.hidden = false;
+      ui.transcriptOpen.setAttribute("aria-expanded", "false");
+      ui.transcriptNote.textContent = T.transcriptSent(email);
+    }).then(function () { submit.disabled = false; });
+  });
 
   // ---------------------------------------------------------------------------------------------
   // Open / close
@@ -724,7 +894,7 @@
   }
 
   function close() {
-    if (!isOpen) return;
+    if (!isOpen || PAGE_MODE) return;
     isOpen = false;
     ui.panel.hidden = true;
     ui.root.classList.remove("open");
@@ -1022,8 +1192,36 @@
       });
   }
 
+  /** A conversation link becomes this browser's visitor (docs/email.md); null: not usable. */
+  function takeLink() {
+    var token = LINK;
+    LINK = null;
+    return request("POST", "/widget/v1/link", { json: { token: token, siteKey: SITE_KEY }, auth: false })
+      .then(function (r) {
+        if (r.status === 200 && r.data && r.data.visitorToken) {
+          session = { visitorId: r.data.visitorId, visitorToken: r.data.visitorToken };
+          save(session);
+          if (!PAGE_MODE) setTimeout(open, 0);
+          return r.data.visitor || null;
+        }
+        if (PAGE_MODE) { // the page has nothing else to show: say why, never start a new visitor
+          var err = new Error(errorMessage(r));
+          err.status = r.status === 410 ? 404 : r.status;
+          showError(err.message);
+          throw err;
+        }
+        return null;
+      });
+  }
+
   /** Restores the saved visitor or creates one; loads history; connects. Retries on failure. */
   function startSession() {
+    if (LINK) {
+      return takeLink().then(function (v) {
+        if (v === null) return startSession();
+        return afterSession(v);
+      });
+    }
     var saved = loadSaved();
     var step;
     if (saved) {
@@ -1038,13 +1236,15 @@
     } else {
       step = createVisitor();
     }
-    return step.then(function (v) {
-      if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
-      setVisitor(v);
-      return loadHistory().then(function () {
-        connect();
-        trackPage();
-      });
+    return step.then(afterSession);
+  }
+
+  function afterSession(v) {
+    if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
+    setVisitor(v);
+    return loadHistory().then(function () {
+      connect();
+      trackPage();
     });
   }
 
@@ -1203,6 +1403,12 @@
         break;
       case "typing":
         if (data.userId) showAgentTyping(!!data.typing);
+        break;
+      case "availability": // an agent went Online or Away, or business hours began or ended
+        if (config && typeof data.online === "boolean") {
+          config.online = data.online;
+          applyConfig();
+        }
         break;
       case "error":
         // E.g. the resume point is unknown: fall back to reloading the conversation.
@@ -1363,7 +1569,7 @@
   var trackTimer = null;
 
   function trackPage() {
-    if (!session || banned) return;
+    if (!session || banned || PAGE_MODE) return; // botaz's own page is not a page of the site
     var url = location.href;
     if (url === lastTrackedUrl) return;
     lastTrackedUrl = url;
@@ -1547,7 +1753,13 @@
   };
 
   function mount() {
-    document.body.appendChild(host);
+    var container = PAGE_MODE && document.getElementById(script.getAttribute("data-container") || "");
+    (container || document.body).appendChild(host);
+    if (PAGE_MODE) {
+      host.setAttribute("data-mode", "page");
+      ui.root.classList.add("page");
+      open();
+    }
     applyConfig();
     updateLauncherLabel();
     var ready = function () { host.setAttribute("data-botaz-ready", "1"); };

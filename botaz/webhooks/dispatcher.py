@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from ..chat.attachments import sweep_strays
 from ..chat.context import DURABLE_EVENTS, Chat
 from ..ids import iso_ms, now_ms
 from ..store.db import Row
@@ -101,6 +102,10 @@ class Dispatcher:
         if now - self._last_prune > PRUNE_EVERY_MS:
             self._last_prune = now
             await self.chat.store.prune(now, events_ms=KEEP_EVENTS_MS, deliveries_ms=KEEP_DELIVERIES_MS)
+            try:  # the same housekeeping round removes files that crashed uploads left behind
+                await sweep_strays(self.chat)
+            except Exception as exc:
+                log.warning("sweeping stray attachment files failed: %s", exc)
         while await self.chat.store.fan_out(now):
             pass
         room = MAX_IN_FLIGHT - len(self._tasks)

@@ -1,12 +1,12 @@
 // /agents: the team, each agent's ID (the userId the REST API takes), and for owners,
 // adding and removing agents.
 
-import { post, del, enc } from "./api.js";
+import { post, put, del, enc } from "./api.js";
 import {
   h, avatar, copyButton, relativeAgo, fullDate, confirmDialog, toast, nextId,
   showFormError, clearFormError,
 } from "./dom.js";
-import { session, agents, loadAgents } from "./state.js";
+import { session, agents, loadAgents, realtime } from "./state.js";
 
 export function mountAgents(container) {
   const owner = session.isOwner;
@@ -26,6 +26,8 @@ export function mountAgents(container) {
       h("th", { scope: "col" }, h("span", null, "Agent ID"), " ",
         h("span", { class: "muted small" }, "(the API's userId)")),
       h("th", { scope: "col" }, "Last online"),
+      h("th", { scope: "col" }, "Availability"),
+      h("th", { scope: "col" }, "Open chats"),
       owner ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")) : null)),
     tbody);
 
@@ -60,7 +62,40 @@ export function mountAgents(container) {
       h("td", null, h("span", { class: "id-row" }, h("code", { class: "agent-id" }, a._id), copyButton(a._id, `ID of ${a.name}`))),
       h("td", null, online ? "Online now"
         : a.lastOnline ? h("time", { datetime: a.lastOnline, title: fullDate(a.lastOnline) }, relativeAgo(a.lastOnline)) : "Never"),
+      h("td", null, a.bot ? h("span", { class: "muted" }, "Bot")
+        : h("span", { class: `avail-label avail-${a.availability === "online" ? "online" : "away"}` },
+          a.availability === "online" ? "Available" : "Away")),
+      h("td", null, a.bot ? "" : capacityCell(a)),
       actions);
+  }
+
+  /** Open conversations, and for owners the capacity that automatic assignment respects. */
+  function capacityCell(a) {
+    const open = String(a.openConversations ?? 0);
+    if (!owner) return a.maxConversations == null ? open : `${open} of ${a.maxConversations}`;
+    const input = h("input", {
+      type: "number", min: "0", max: "1000", step: "1", inputmode: "numeric", class: "input-short",
+      value: a.maxConversations == null ? "" : String(a.maxConversations), placeholder: "No limit",
+      "aria-label": `Most open chats for ${a.name}`,
+    });
+    input.addEventListener("change", async () => {
+      const raw = input.value.trim();
+      const value = raw === "" ? null : Number(raw);
+      if (value !== null && (!Number.isInteger(value) || value < 0 || value > 1000)) {
+        toast("Capacity must be a whole number from 0 to 1000, or empty for no limit.", "error");
+        input.setAttribute("aria-invalid", "true");
+        return;
+      }
+      input.removeAttribute("aria-invalid");
+      try {
+        const res = await put(`/api/agents/${enc(a._id)}`, { maxConversations: value });
+        agents.set(res._id, { ...a, ...res });
+        toast(value === null ? `${a.name} has no limit.` : `${a.name} takes at most ${value} open chats.`);
+      } catch (err) {
+        toast(err.message, "error");
+      }
+    });
+    return h("span", { class: "capacity" }, h("span", null, `${open} of `), input);
   }
 
   async function removeAgent(a) {
@@ -149,6 +184,10 @@ export function mountAgents(container) {
   loadAgents().then(() => { if (!destroyed) render(); }).catch((err) => {
     if (!destroyed) status.textContent = `Could not load agents: ${err.message}`;
   });
+  // Availability changes live; a focused capacity field is not redrawn under the owner's hands.
+  const offChanged = realtime.on("agents.changed", () => {
+    if (!destroyed && !tbody.contains(document.activeElement)) render();
+  });
 
-  return { destroy() { destroyed = true; } };
+  return { destroy() { destroyed = true; offChanged(); } };
 }

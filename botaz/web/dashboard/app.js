@@ -1,21 +1,25 @@
 // The dashboard shell: signs the agent in from the session cookie, draws the header and routes
-// /, /chat/:visitorId, /agents and /settings (with #section anchors, e.g. /settings#audit for the
+// /, /chat/:visitorId, /visitors, /agents and /settings (with #section anchors, e.g. /settings#audit for the
 // audit log) on the client with history.pushState.
 
 import { post } from "./api.js";
 import { h, clear, avatar, toast, icon } from "./dom.js";
 import * as notify from "./notify.js";
-import { session, realtime, loadSession, loadAgents, nav } from "./state.js";
+import { session, realtime, loadSession, loadAgents, nav, agentName } from "./state.js";
 import { mountInbox } from "./inbox.js";
 import { mountAgents } from "./agents.js";
 import { mountSettings } from "./settings.js";
+import { mountVisitors } from "./visitors.js";
+import { availabilitySwitch, startAvailability } from "./availability.js";
 import { mountArticles } from "./articles.js";
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
 
 const NAV_ITEMS = [
-  { href: "/", label: "Conversations", match: (p) => p === "/" || p.startsWith("/chat/") },
+  // On phones the shorter names fit the header (.nav-long and .nav-short in dashboard.css).
+  { href: "/", label: [h("span", { class: "nav-long" }, "Conversations"), h("span", { class: "nav-short" }, "Chats")], match: (p) => p === "/" || p.startsWith("/chat/") },
+  { href: "/visitors", label: ["Visitors", h("span", { class: "nav-extra" }, " now")], match: (p) => p === "/visitors" },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
   { href: "/articles", label: "Articles", cls: "nav-articles", match: (p) => p === "/articles" },
   { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
@@ -28,6 +32,7 @@ function parseRoute(pathname) {
   const chat = pathname.match(/^\/chat\/([^/]+)\/?$/);
   if (chat) return { view: "inbox", visitorId: decodeURIComponent(chat[1]) };
   if (/^\/agents\/?$/.test(pathname)) return { view: "agents" };
+  if (/^\/visitors\/?$/.test(pathname)) return { view: "visitors" };
   if (/^\/settings\/?$/.test(pathname)) return { view: "settings" };
   if (/^\/articles\/?$/.test(pathname)) return { view: "articles" };
   return { view: "notfound" };
@@ -52,6 +57,7 @@ function render() {
   let instance;
   if (route.view === "inbox") instance = mountInbox(main, route);
   else if (route.view === "agents") instance = mountAgents(main);
+  else if (route.view === "visitors") instance = mountVisitors(main);
   else if (route.view === "settings") instance = mountSettings(main);
   else if (route.view === "articles") instance = mountArticles(main);
   else instance = mountNotFound(main);
@@ -120,17 +126,19 @@ function renderHeader() {
   }, icon("bell"));
   sound.addEventListener("click", () => {
     const on = sound.getAttribute("aria-pressed") !== "true";
-    notify.setSoundEnabled(on);
-    sound.setAttribute("aria-pressed", String(on));
+    notify.setSoundEnabled(on).catch((err) => toast(`Could not save: ${err.message}`, "error"));
     if (on) notify.chime();
   });
+  notify.onPreferences((p) => sound.setAttribute("aria-pressed", String(Boolean(p.alertSound))));
   const logout = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Log out");
   logout.addEventListener("click", async () => {
     logout.disabled = true;
     realtime.stop();
     // Sign out on the server, but never leave the agent stuck on a slow answer.
     const timeout = new Promise((resolve) => { setTimeout(resolve, 4000); });
-    await Promise.race([post("/auth/logout", undefined, { redirectOn401: false }).catch(() => {}), timeout]);
+    const signOut = notify.beforeLogout().catch(() => {})
+      .then(() => post("/auth/logout", undefined, { redirectOn401: false })).catch(() => {});
+    await Promise.race([signOut, timeout]);
     location.assign("/login");
   });
   clear(topbar).append(
@@ -139,6 +147,7 @@ function renderHeader() {
     h("nav", { class: "main-nav", "aria-label": "Main" }, list),
     h("div", { class: "topbar-right" },
       connStatus,
+      availabilitySwitch(),
       sound,
       h("div", { class: "whoami" },
         avatar(me._id, me.name, true, "sm"),
@@ -157,13 +166,9 @@ function showConn(state) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Notifications: a visitor wrote, and the agent is not looking at that conversation.
+// Notifications (notify.js): a visitor wrote, and the agent is not looking at that conversation.
 
 realtime.on("status", showConn);
-realtime.on("message.created", (m) => {
-  if (!m || m.userId !== null) return;
-  if (document.hidden || nav.openVisitorId !== m.visitorId) notify.bump();
-});
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden && nav.openVisitorId) notify.reset();
 });
@@ -187,6 +192,8 @@ async function boot() {
     toast(`Could not load the team: ${err.message}`, "error");
   }
   renderHeader();
+  notify.startAlerts({ realtime, nav, session, agentName });
+  startAvailability();
   realtime.start();
   render();
 }

@@ -290,7 +290,8 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     const options = [h("option", { value: "" }, "Unassigned")];
     const team = [...agents.values()].sort((a, b) => a.name.localeCompare(b.name));
     for (const a of team) {
-      options.push(h("option", { value: a._id }, a._id === me ? `${a.name} (you)` : `${a.name}${a.bot ? " (bot)" : ""}`));
+      const note = a._id === me ? " (you)" : a.bot ? " (bot)" : a.availability === "away" ? " (away)" : "";
+      options.push(h("option", { value: a._id }, `${a.name}${note}`));
     }
     if (conv?.assigneeId && !agents.has(conv.assigneeId)) options.push(h("option", { value: conv.assigneeId }, "Former agent"));
     assignSelect.replaceChildren(...options);
@@ -517,7 +518,8 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     placeNotes();
     scrollToBottom();
     if (!order.length) {
-      list.append(h("li", { class: "tl-empty" }, "No messages yet. Say hello!"));
+      list.append(h("li", { class: "tl-empty" },
+        "No messages yet. This visitor is not a conversation until someone writes: your first message starts it."));
     }
     markSeen();
     composer.focus();

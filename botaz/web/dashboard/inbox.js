@@ -127,6 +127,8 @@ function createConversationList() {
     h("div", { class: "list-scroll" }, ul, status, more));
 
   function matches(conv) {
+    // A visitor who is only browsing (nobody has written yet) is not a conversation.
+    if (!conv.startedAt) return false;
     if (filters.status !== "all" && conv.status !== filters.status) return false;
     if (filters.assignee === "me" && conv.assigneeId !== me) return false;
     if (filters.assignee === "none" && conv.assigneeId) return false;
@@ -211,7 +213,7 @@ function createConversationList() {
     } else if (list.length === 0) {
       status.textContent = filters.q ? "No conversations match your search."
         : filters.status === "resolved" ? "No resolved conversations."
-          : "No conversations yet. When a visitor writes from your website, the chat appears here.";
+          : "No conversations yet. When a visitor writes from your website, or you write to someone in Visitors now, the chat appears here.";
     } else {
       status.textContent = "";
     }
@@ -343,9 +345,6 @@ function createConversationList() {
   disposers.push(realtime.on("message.deleted", (m) => {
     const conv = convs.get(m.visitorId);
     if (conv && conv.lastMessage && conv.lastMessage._id === m._id) fetchAndInsert(m.visitorId);
-  }));
-  disposers.push(realtime.on("visitor.created", (v) => {
-    if (v && v._id && !convs.has(v._id)) fetchAndInsert(v._id);
   }));
   disposers.push(realtime.on("visitor.updated", (v) => {
     const conv = v && convs.get(v._id);

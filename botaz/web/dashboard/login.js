@@ -8,11 +8,20 @@ const password = document.getElementById("password");
 const error = document.getElementById("login-error");
 const submit = document.getElementById("sign-in");
 
+// Where to go after signing in: `next` only when the browser itself resolves it to this origin.
+// String checks miss what URL parsing forgives (tabs and newlines dropped, a backslash read
+// as "/"): "/%09/evil.example" passed them and left the site. Parsing as the browser does not.
 function nextPath() {
   const next = new URLSearchParams(location.search).get("next");
-  // Only same-site paths: "/x" but not "//evil.example" or "/\evil.example".
-  if (next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\")) return next;
-  return "/";
+  if (!next || !next.startsWith("/")) return "/";
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== location.origin || !["http:", "https:"].includes(url.protocol)) return "/";
+  return url.pathname + url.search + url.hash;
 }
 
 function showError(message) {
@@ -54,5 +63,69 @@ form.addEventListener("submit", async (e) => {
   submit.disabled = false;
   submit.textContent = "Sign in";
 });
+
+// "Forgot password?": the same answer whether or not the email is known (no enumeration).
+const template = document.getElementById("forgot-template");
+let forgotForm, forgotEmail, forgotError, forgotDone, forgotSend;
+
+function showForgot(open) {
+  if (open && !forgotForm) buildForgot();
+  form.hidden = open;
+  if (forgotForm) forgotForm.hidden = !open;
+  if (open) {
+    forgotEmail.value = email.value.trim();
+    forgotError.hidden = true;
+    forgotDone.hidden = true;
+    forgotEmail.focus();
+  } else {
+    email.focus();
+  }
+}
+
+document.getElementById("forgot-open").addEventListener("click", () => showForgot(true));
+
+function buildForgot() {
+  template.after(template.content.cloneNode(true));
+  forgotForm = document.getElementById("forgot-form");
+  forgotEmail = document.getElementById("forgot-email");
+  forgotError = document.getElementById("forgot-error");
+  forgotDone = document.getElementById("forgot-done");
+  forgotSend = document.getElementById("forgot-send");
+  document.getElementById("forgot-back").addEventListener("click", () => showForgot(false));
+  forgotForm.addEventListener("submit", sendLink);
+}
+
+async function sendLink(e) {
+  e.preventDefault();
+  forgotError.hidden = true;
+  forgotDone.hidden = true;
+  if (!forgotEmail.value.trim()) {
+    forgotError.textContent = "Enter your email.";
+    forgotError.hidden = false;
+    forgotEmail.focus();
+    return;
+  }
+  forgotSend.disabled = true;
+  try {
+    const result = await api("POST", "/auth/password-reset", { email: forgotEmail.value.trim() }, { redirectOn401: false });
+    forgotDone.textContent = result.message;
+    forgotDone.hidden = false;
+  } catch (err) {
+    forgotError.textContent = err.status === 409
+      ? "This server does not send email. Ask the person who runs botaz to run: botaz reset-password --email " + forgotEmail.value.trim()
+      : err.message || "Could not send the link.";
+    forgotError.hidden = false;
+  }
+  forgotSend.disabled = false;
+}
+
+const notice = new URLSearchParams(location.search).get("reset");
+if (notice === "done") {
+  const p = document.createElement("p");
+  p.className = "form-ok";
+  p.setAttribute("role", "status");
+  p.textContent = "Your password was changed. Sign in with the new one.";
+  form.prepend(p);
+}
 
 email.focus();

@@ -1,4 +1,4 @@
-// Settings → Bot: the built-in rule bot (greeting, FAQ answers, offline reply, business hours,
+// Settings → Bot: the built-in rule bot (greeting, FAQ answers, offline reply,
 // asking for contact details, hand-off to a human) or an external bot at a URL of yours.
 // GET/PUT /api/bot. Owners edit; other agents see the configuration read-only.
 
@@ -8,28 +8,6 @@ import { agents, loadAgents, realtime } from "./state.js";
 import {
   section, field, checkField, switchInput, errorRegion, okRegion, flash, splitList,
 } from "./forms.js";
-
-const DAYS = [
-  ["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
-  ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"],
-];
-const WORKDAYS = new Set(["mon", "tue", "wed", "thu", "fri"]);
-
-function browserTimeZone() {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  } catch {
-    return "UTC";
-  }
-}
-
-function timeZones() {
-  try {
-    return Intl.supportedValuesOf("timeZone");
-  } catch {
-    return [];
-  }
-}
 
 export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
   let config = null; // the last GET/PUT answer
@@ -98,84 +76,6 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
     renumberFaq();
   }
 
-  // ----- business hours
-  const hoursName = nextId("hours");
-  const alwaysOpen = h("input", { type: "radio", name: hoursName, value: "always", id: nextId("ho") });
-  const someHours = h("input", { type: "radio", name: hoursName, value: "hours", id: nextId("ho") });
-  const timezone = h("input", { name: "timezone", autocomplete: "off", spellcheck: "false", list: nextId("tz") });
-  const tzList = h("datalist", { id: timezone.getAttribute("list") }, ...timeZones().map((z) => h("option", { value: z })));
-  const dayRows = {};
-  const extraSpans = {}; // spans beyond the first of a day, kept as they are
-  const daysTable = h("div", { class: "hours-days", role: "group", "aria-label": "Opening hours by day" });
-  for (const [key, label] of DAYS) {
-    const open = h("input", { type: "checkbox", name: `open-${key}`, id: nextId(`d-${key}`) });
-    const start = h("input", { type: "time", name: `start-${key}`, "aria-label": `${label} opens`, value: "09:00" });
-    const end = h("input", { type: "time", name: `end-${key}`, "aria-label": `${label} closes`, value: "18:00" });
-    const note = h("span", { class: "hint" });
-    const sync = () => {
-      start.disabled = !open.checked;
-      end.disabled = !open.checked;
-    };
-    open.addEventListener("change", sync);
-    dayRows[key] = { open, start, end, note, sync };
-    daysTable.append(h("div", { class: "hours-day" },
-      h("span", { class: "check" }, open, h("label", { for: open.id }, label)),
-      h("span", { class: "hours-span" }, start, h("span", { "aria-hidden": "true" }, "–"), end),
-      note));
-  }
-  const hoursDetails = h("div", { class: "hours-details" },
-    field("Time zone", timezone, "As in the tz database, e.g. Asia/Baku or Europe/Berlin."), tzList, daysTable);
-  function syncHours() {
-    hoursDetails.hidden = !someHours.checked;
-  }
-  alwaysOpen.addEventListener("change", syncHours);
-  someHours.addEventListener("change", () => {
-    if (!timezone.value) timezone.value = browserTimeZone();
-    syncHours();
-  });
-  const hoursGroup = h("fieldset", { class: "checks hours" },
-    h("legend", null, "Business hours"),
-    h("div", { class: "radio-row" },
-      h("span", { class: "check" }, alwaysOpen, h("label", { for: alwaysOpen.id }, "Always open")),
-      h("span", { class: "check" }, someHours, h("label", { for: someHours.id }, "Open at set hours"))),
-    h("p", { class: "hint" }, "Outside these hours, or when no human agent is online, the bot gives the offline reply."),
-    hoursDetails);
-
-  function setHours(hours) {
-    alwaysOpen.checked = !hours;
-    someHours.checked = Boolean(hours);
-    timezone.value = hours?.timezone || "";
-    const days = hours?.days || {};
-    for (const [key] of DAYS) {
-      const spans = Array.isArray(days[key]) ? days[key] : [];
-      const row = dayRows[key];
-      row.open.checked = hours ? spans.length > 0 : WORKDAYS.has(key);
-      if (spans.length) {
-        row.start.value = spans[0][0];
-        row.end.value = spans[0][1];
-      } else {
-        row.start.value = "09:00";
-        row.end.value = "18:00";
-      }
-      extraSpans[key] = spans.slice(1);
-      row.note.textContent = extraSpans[key].length
-        ? `and ${extraSpans[key].map(([a, b]) => `${a}–${b}`).join(", ")}` : "";
-      row.sync();
-    }
-    syncHours();
-  }
-
-  function readHours() {
-    if (!someHours.checked) return null;
-    const days = {};
-    for (const [key] of DAYS) {
-      const row = dayRows[key];
-      if (!row.open.checked) continue;
-      days[key] = [[row.start.value, row.end.value], ...(extraSpans[key] || [])];
-    }
-    return { timezone: timezone.value.trim(), days };
-  }
-
   // ----- contact details, hand-off, idle time
   const askContact = h("input", { type: "checkbox", name: "askContact" });
   const askContactText = h("textarea", { name: "askContactText", rows: "2", maxlength: "2000" });
@@ -236,14 +136,16 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
       h("p", { class: "hint" }, "A visitor's message that contains one of the keywords, or matches the pattern, gets the answer. The first match wins."),
       faqList, faqEmpty, h("div", null, addFaq)),
     field("Offline reply", offlineReply, "Sent once when no answer fits and nobody can reply now. Leave empty for none."),
-    hoursGroup,
+    h("p", { class: "hint" }, "Outside business hours (",
+      h("a", { href: "/settings#availability" }, "Availability"),
+      "), or when no agent is available, the bot gives the offline reply and its hand-off asks for an email address."),
     checkField("Ask for contact details", askContact, "When the visitor left no email or phone, the bot asks for one (once)."),
     field("How to ask", askContactText),
     h("fieldset", { class: "checks handoff" },
       h("legend", null, "Hand-off to a human"),
       field("Hand-off keywords", handoffKeywords, "Comma-separated. A visitor who writes one of them is handed to your team and the bot goes quiet."),
-      field("Hand-off reply", handoffReply, "When a human agent is online."),
-      field("Hand-off reply when nobody is online", handoffOfflineReply)),
+      field("Hand-off reply", handoffReply, "When an agent is available: the conversation is assigned to them (round robin) and they are alerted."),
+      field("Hand-off reply when nobody is online", handoffOfflineReply, "Should ask for an email address: one the visitor then writes is saved as their email, and the bot confirms it.")),
     field("Quiet after a human replied (minutes)", idleMinutes, "The bot stays silent this long after one of your agents wrote, from 0 to 10080."),
     h("fieldset", { class: "checks external" },
       h("legend", null, "External bot"),
@@ -262,7 +164,6 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
     greeting.value = c.greeting ?? "";
     setFaq(c.faq || []);
     offlineReply.value = c.offlineReply ?? "";
-    setHours(c.businessHours || null);
     askContact.checked = Boolean(c.askContact);
     askContactText.value = c.askContactText ?? "";
     askContactText.disabled = !askContact.checked || !owner;
@@ -309,7 +210,6 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
       greeting: greeting.value.trim() || null,
       faq: faq.map((f) => f.item),
       offlineReply: offlineReply.value.trim() || null,
-      businessHours: readHours(),
       askContact: askContact.checked,
       askContactText: askContactText.value.trim(),
       handoffKeywords: splitList(handoffKeywords.value),
@@ -353,7 +253,6 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
         which.forEach(markInvalid);
         err.textContent = `${row.legend.textContent}: ${error.message}`;
       }
-      if (/businessHours\.timezone/.test(error.message || "")) markInvalid(timezone);
       form.querySelector("[aria-invalid='true']")?.focus();
     } finally {
       save.disabled = false;

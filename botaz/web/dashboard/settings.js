@@ -1,5 +1,6 @@
 // /settings: widget install snippet, widget look, pre-chat form, allowed websites, the bot,
-// canned responses, API tokens, webhooks, the agent's password and the audit log. Owners edit
+// canned responses, API tokens, webhooks, email and its log, the agent's own preferences and
+// password, and the audit log. Owners edit
 // account settings; other agents see them read-only. /settings#<section> scrolls to a section
 // (e.g. #audit, the "Audit log" link of the header).
 
@@ -10,8 +11,11 @@ import {
 import { session, agentName, setCanned, nav, realtime } from "./state.js";
 import { section, field, errorRegion, okRegion, flash } from "./forms.js";
 import { createBotSection } from "./settings-bot.js";
+import { createAvailabilitySection } from "./settings-availability.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
 import { createAuditSection } from "./settings-audit.js";
+import { createNotificationsSection } from "./settings-notifications.js";
+import { createEmailSections } from "./settings-email.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -137,6 +141,7 @@ export function mountSettings(container) {
 
   function fillSettings(s) {
     if (!s) return;
+    email.fill(s);
     const w = s.widget || {};
     greeting.value = w.greeting ?? "";
     title.value = w.title ?? "";
@@ -325,13 +330,20 @@ export function mountSettings(container) {
   // ----- bot, webhooks, audit log
   const isDestroyed = () => destroyed;
   const bot = createBotSection({ owner, readOnlyNote, isDestroyed });
+  const availability = createAvailabilitySection({ owner, readOnlyNote, isDestroyed });
   const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
+    [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
+    [email.prefsSection, "My preferences"], [notifications.el, "My notifications"],
+    [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
-    [originsSection, "Allowed websites"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
+    [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
+    [notifications.el, "My notifications"], [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
+    [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
+    [email.prefsSection, "My preferences"],
     [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
     ...sections.map(([s, label]) => h("li", null, h("a", { href: `/settings#${s.id}`, onClick: (e) => {
@@ -393,8 +405,11 @@ export function mountSettings(container) {
     tokensStatus.textContent = err.status === 403 ? "Only owners can see and manage API tokens." : `Could not load tokens: ${err.message}`;
   });
   bot.load();
+  availability.load();
   webhooks?.load();
   audit?.load();
+  notifications.load();
+  email.load();
   const offAgents = realtime.on("agents.changed", () => bot.refreshAgents());
 
   return {
@@ -405,6 +420,7 @@ export function mountSettings(container) {
       resizeObserver.disconnect();
       for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) scroller.removeEventListener(type, unpin);
       webhooks?.destroy();
+      notifications.destroy();
       offAgents();
     },
   };

@@ -1,0 +1,202 @@
+// /visitors, "Visitors now": who has the website open right now (the widget is connected), on
+// which page and for how long, updated live; "Start chat" opens /chat/:visitorId, where the
+// agent's first message makes the visitor a conversation.
+
+import { get, enc } from "./api.js";
+import { h, avatar, visitorName, describeUserAgent, safeHttpUrl, fullDate, nextId } from "./dom.js";
+import { realtime, nav, agentName, session } from "./state.js";
+
+const TICK_MS = 5000;
+const RELOAD_DELAY_MS = 500;
+
+/** "45 s", "3 min", "1 h 5 min": how long since an ISO time. */
+export function since(iso, now = Date.now()) {
+  const at = Date.parse(iso || "");
+  if (!at) return "";
+  const seconds = Math.max(0, Math.round((now - at) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}
+
+function host(url) {
+  try { return new URL(url).host; } catch { return ""; }
+}
+
+export function mountVisitors(container) {
+  const me = session.agent._id;
+  const items = new Map(); // visitorId -> OnlineVisitor
+  let total = 0;
+  let loaded = false;
+  let failed = null;
+  let destroyed = false;
+  let reloadTimer = null;
+  let requestSeq = 0;
+  const disposers = [];
+
+  const headingId = nextId("visitors");
+  const tbody = h("tbody");
+  const table = h("table", { class: "table visitors-table" },
+    h("caption", { class: "sr-only" }, "Visitors on your website now"),
+    h("thead", null, h("tr", null,
+      h("th", { scope: "col" }, "Visitor"),
+      h("th", { scope: "col" }, "Page"),
+      h("th", { scope: "col" }, "On page"),
+      h("th", { scope: "col" }, "On site"),
+      h("th", { scope: "col" }, "Browser"),
+      h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+    tbody);
+  const summary = h("p", { class: "visitors-summary" });
+  const status = h("p", { class: "list-status", role: "status" });
+  const wrap = h("div", { class: "table-wrap" }, table);
+
+  container.append(h("div", { class: "page wide-page" },
+    h("div", { class: "page-head" },
+      h("h1", { id: headingId }, "Visitors now"),
+      h("p", { class: "muted" },
+        "Who has your website open right now, on which page and for how long. They are not ",
+        "conversations until someone writes: start a chat and your first message makes one.")),
+    h("section", { class: "card", "aria-labelledby": headingId }, summary, wrap, status)));
+
+  function ordered() {
+    return [...items.values()].sort((a, b) =>
+      (Date.parse(b.visitStartedAt) || 0) - (Date.parse(a.visitStartedAt) || 0));
+  }
+
+  function renderRow(item, now) {
+    const v = item.visitor;
+    const name = visitorName(v);
+    const chatting = Boolean(item.conversationStartedAt);
+    const tags = [h("span", { class: `tag ${chatting ? "tag-assignee" : "tag-browsing"}` },
+      chatting ? "In a conversation" : "Browsing")];
+    if (item.assigneeId) {
+      tags.push(h("span", { class: "tag" }, item.assigneeId === me ? "Yours" : agentName(item.assigneeId)));
+    }
+    const page = item.page;
+    let pageCell = h("span", { class: "muted" }, "Not reported");
+    if (page) {
+      const href = safeHttpUrl(page.url);
+      const title = page.title || page.url;
+      pageCell = h("span", { class: "visitor-page" },
+        href ? h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "visitor-page-title" }, title)
+          : h("span", { class: "visitor-page-title" }, title),
+        h("span", { class: "visitor-page-url" }, page.url));
+    }
+    const referrer = page && page.referrer ? host(page.referrer) : "";
+    const start = h("button", {
+      type: "button", class: `btn btn-small ${chatting ? "" : "btn-primary"}`.trim(),
+      "aria-label": `${chatting ? "Open chat with" : "Start chat with"} ${name}`,
+    }, chatting ? "Open chat" : "Start chat");
+    start.addEventListener("click", () => nav.go(`/chat/${enc(v._id)}`));
+    return h("tr", { dataset: { visitorId: v._id } },
+      h("td", null, h("span", { class: "agent-cell" },
+        avatar(v._id, name, true, "sm"),
+        h("span", { class: "visitor-who" },
+          h("span", { class: "agent-name" }, name),
+          h("span", { class: "conv-tags" }, tags)))),
+      h("td", { class: "visitor-page-cell" }, pageCell),
+      h("td", { class: "nowrap", dataset: { label: "On page" } }, page
+        ? h("time", { class: "since", datetime: page.visitedAt, title: fullDate(page.visitedAt) }, since(page.visitedAt, now)) : "—"),
+      h("td", { class: "nowrap", dataset: { label: "On site" } },
+        h("time", { class: "since", datetime: item.visitStartedAt, title: fullDate(item.visitStartedAt) }, since(item.visitStartedAt, now))),
+      h("td", { class: "visitor-browser" }, h("span", { class: "block" }, describeUserAgent(v.userAgent)),
+        referrer ? h("span", { class: "visitor-page-url" }, `from ${referrer}`) : null),
+      h("td", { class: "actions" }, start));
+  }
+
+  function render() {
+    if (destroyed) return;
+    const now = Date.now();
+    const list = ordered();
+    // Keep focus on a row's button across live redraws: redraw only when something changed.
+    const focusedId = document.activeElement?.closest?.("tr[data-visitor-id]")?.dataset.visitorId;
+    tbody.replaceChildren(...list.map((item) => renderRow(item, now)));
+    if (focusedId) tbody.querySelector(`tr[data-visitor-id="${CSS.escape(focusedId)}"] button`)?.focus();
+    wrap.hidden = list.length === 0;
+    const count = Math.max(total, list.length);
+    summary.textContent = !loaded ? "" : count === 1 ? "1 visitor on your website."
+      : `${count} visitors on your website.` + (count > list.length ? ` Showing the ${list.length} latest.` : "");
+    if (failed) status.textContent = `Could not load visitors: ${failed}`;
+    else if (!loaded) status.textContent = "Loading visitors…";
+    else if (!list.length) status.textContent = "Nobody is on your website right now. Visitors appear here as soon as a page with the chat widget opens.";
+    else status.textContent = "";
+  }
+
+  async function load() {
+    const seq = ++requestSeq;
+    try {
+      const data = await get("/api/visitors/online");
+      if (destroyed || seq !== requestSeq) return;
+      items.clear();
+      for (const item of data.items || []) items.set(item.visitor._id, item);
+      total = data.total || 0;
+      failed = null;
+    } catch (err) {
+      if (destroyed || seq !== requestSeq) return;
+      failed = err.message;
+    }
+    loaded = true;
+    render();
+  }
+
+  // Arrivals are batched: at most one reload per RELOAD_DELAY_MS, however busy the site.
+  function reloadSoon() {
+    if (reloadTimer) return;
+    reloadTimer = setTimeout(() => { reloadTimer = null; load(); }, RELOAD_DELAY_MS);
+  }
+
+  disposers.push(realtime.on("visitor.updated", (v) => {
+    if (!v || !v._id) return;
+    const item = items.get(v._id);
+    if (v.online === true && !item) { reloadSoon(); return; }
+    if (v.online === false) {
+      if (items.delete(v._id)) { total = Math.max(0, total - 1); render(); }
+      return;
+    }
+    if (item) {
+      const { online, ...fields } = v;
+      item.visitor = { ...item.visitor, ...fields };
+      if (v.banned) items.delete(v._id);
+      render();
+    }
+  }));
+  disposers.push(realtime.on("visitor.page", (p) => {
+    const item = p && items.get(p.visitorId);
+    if (!item) { reloadSoon(); return; }
+    const { visitorId, ...page } = p;
+    item.page = page;
+    render();
+  }));
+  disposers.push(realtime.on("conversation.updated", (c) => {
+    const item = c && c.visitor && items.get(c.visitor._id);
+    if (!item) return;
+    item.conversationStartedAt = c.startedAt || item.conversationStartedAt;
+    item.status = c.status;
+    item.assigneeId = c.assigneeId;
+    render();
+  }));
+  disposers.push(realtime.on("visitor.deleted", (d) => {
+    if (d && items.delete(d._id)) { total = Math.max(0, total - 1); render(); }
+  }));
+  disposers.push(realtime.on("agents.changed", () => render()));
+  disposers.push(realtime.on("open", () => { if (loaded) load(); })); // reconnected: catch up
+
+  // The clocks move on; nothing else is redrawn for them.
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    for (const el of tbody.querySelectorAll("time.since")) el.textContent = since(el.dateTime, now);
+  }, TICK_MS);
+  render();
+  load();
+
+  return {
+    destroy() {
+      destroyed = true;
+      clearInterval(ticker);
+      clearTimeout(reloadTimer);
+      for (const d of disposers) d();
+    },
+  };
+}
