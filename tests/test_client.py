@@ -238,7 +238,8 @@ def test_tokens_and_agents_management(botaz, acme, api) -> None:
 
 def test_settings_and_the_widget_config(botaz, acme, api) -> None:
     settings = api.get_settings()
-    assert set(settings) == {"allowedOrigins", "preform", "widget", "businessHours", "autoAssign"}
+    assert set(settings) == {"allowedOrigins", "preform", "widget", "businessHours", "autoAssign",
+                             "email"}
     changed = api.update_settings(widget={"title": "Talk to Acme", "color": "#112233"},
                                   preform={"enabled": True, "fields": ["name"]})
     assert changed["widget"]["title"] == "Talk to Acme"
@@ -688,6 +689,7 @@ COVERED = {
     "DELETE /api/webhooks/{id}": "delete_webhook",
     "DELETE /api/visitors/{id}": "delete_visitor", "GET /api/visitors/{id}/export": "export_visitor",
     "GET /api/audit": "audit_log",
+    "GET /api/email/status": "email_status", "GET /api/emails": "email_log",
     "GET /api/webhooks/{id}/deliveries": "webhook_deliveries iter_webhook_deliveries",
     "POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver": "redeliver",
 }
@@ -698,9 +700,15 @@ VISITOR_COVERED = {
     "POST /widget/v1/seen": "seen", "POST /widget/v1/pages": "report_page",
     "POST /widget/v1/attachments": "upload_attachment",
     "GET /attachments/{id}": "download_attachment",
+    "POST /widget/v1/email": "leave_email", "POST /widget/v1/transcript": "request_transcript",
 }
-# The dashboard's cookie sign-in: a browser's business, not an API client's.
-NOT_COVERED = {"POST /auth/login", "POST /auth/logout", "POST /auth/password"}
+# A browser's business, not an API client's: the dashboard's cookie sign-in and password reset,
+# Web Push subscriptions (made by a browser's PushManager) and taking over an emailed link.
+NOT_COVERED = {"POST /auth/login", "POST /auth/logout", "POST /auth/password",
+               "POST /auth/password-reset", "POST /auth/password-reset/confirm",
+               "GET /api/push/key", "GET /api/push/subscriptions", "POST /api/push/subscriptions",
+               "DELETE /api/push/subscriptions/{id}", "POST /api/push/test",
+               "POST /widget/v1/link"}
 
 
 def test_every_endpoint_in_the_openapi_document_has_a_method(botaz) -> None:
@@ -939,3 +947,18 @@ def test_erase_export_and_audit(botaz) -> None:
             client.get_visitor(v["visitorId"])
         actions = [e["action"] for e in client.audit_log()["items"]]
         assert actions[:2] == ["visitor.delete", "visitor.export"]
+
+
+def test_email_status_offline_form_and_transcript_without_mail(botaz, acme, api) -> None:
+    # The test server has no BOTAZ_SMTP_URL: email is off, and says so.
+    assert api.email_status()["enabled"] is False
+    assert api.email_log()["items"] == []
+    with VisitorClient(botaz.url) as visitor:
+        vid = visitor.create_visitor(acme.site_key, user_agent="pytest")["visitorId"]
+        saved = visitor.leave_email("leyla@example.com", locale="az")
+        assert saved["email"] == "leyla@example.com"
+        assert api.get_visitor(vid)["email"] == "leyla@example.com"
+        with pytest.raises(BadRequest):
+            visitor.leave_email("not an email")
+        with pytest.raises(Conflict):
+            visitor.request_transcript()

@@ -155,6 +155,15 @@ class AsyncClient(_AsyncTransport):
         """Owners only: who did what, newest first."""
         return await self._get("/api/audit", limit=limit, cursor=cursor)
 
+    async def email_status(self) -> dict[str, Any]:
+        """Whether this server sends email (BOTAZ_SMTP_URL set)."""
+        return await self._get("/api/email/status")
+
+    async def email_log(self, *, limit: int | None = None,
+                  cursor: str | None = None) -> Page[dict[str, Any]]:
+        """Owners only: the emails botaz sent, is sending or gave up on, newest first."""
+        return await self._get("/api/emails", limit=limit, cursor=cursor)
+
     async def ban_visitor(self, visitor_id: str) -> Visitor:
         return await self._call(Call("POST", f"/api/visitors/{seg(visitor_id)}/ban"))
 
@@ -416,6 +425,15 @@ class AsyncVisitorClient(_AsyncTransport):
     async def seen(self, message_id: str) -> SeenResult:
         """Mark agents' messages up to and including `message_id` as seen."""
         return await self._post("/widget/v1/seen", {"messageId": message_id})
+
+    async def leave_email(self, email: str, *, locale: str | Unset = UNSET) -> Visitor:
+        """The widget's offline form: the address replies are emailed to."""
+        return await self._post("/widget/v1/email", body(email=email, locale=locale))
+
+    async def request_transcript(self, *, email: str | Unset = UNSET,
+                           locale: str | Unset = UNSET) -> dict[str, Any]:
+        """Emails the conversation to `email` (or the visitor's own address)."""
+        return await self._post("/widget/v1/transcript", body(email=email, locale=locale))
 
     async def report_page(self, url: str, *, title: str | None = None,
                           referrer: str | None = None) -> PageVisit:

@@ -147,6 +147,15 @@ class Client(_SyncTransport):
         """Owners only: who did what, newest first."""
         return self._get("/api/audit", limit=limit, cursor=cursor)
 
+    def email_status(self) -> dict[str, Any]:
+        """Whether this server sends email (BOTAZ_SMTP_URL set)."""
+        return self._get("/api/email/status")
+
+    def email_log(self, *, limit: int | None = None,
+                  cursor: str | None = None) -> Page[dict[str, Any]]:
+        """Owners only: the emails botaz sent, is sending or gave up on, newest first."""
+        return self._get("/api/emails", limit=limit, cursor=cursor)
+
     def ban_visitor(self, visitor_id: str) -> Visitor:
         return self._call(Call("POST", f"/api/visitors/{seg(visitor_id)}/ban"))
 
@@ -392,6 +401,15 @@ class VisitorClient(_SyncTransport):
     def seen(self, message_id: str) -> SeenResult:
         """Mark agents' messages up to and including `message_id` as seen."""
         return self._post("/widget/v1/seen", {"messageId": message_id})
+
+    def leave_email(self, email: str, *, locale: str | Unset = UNSET) -> Visitor:
+        """The widget's offline form: the address replies are emailed to."""
+        return self._post("/widget/v1/email", body(email=email, locale=locale))
+
+    def request_transcript(self, *, email: str | Unset = UNSET,
+                           locale: str | Unset = UNSET) -> dict[str, Any]:
+        """Emails the conversation to `email` (or the visitor's own address)."""
+        return self._post("/widget/v1/transcript", body(email=email, locale=locale))
 
     def report_page(self, url: str, *, title: str | None = None,
                     referrer: str | None = None) -> PageVisit:

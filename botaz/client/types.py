@@ -129,6 +129,7 @@ class Settings(TypedDict):
     widget: WidgetSettings
     businessHours: NotRequired[AccountHours]
     autoAssign: NotRequired[bool]
+    email: NotRequired[dict[str, Any]]  # transcriptOnResolve, locale, offlineMessage (docs/email.md)
 
 
 class AccountHours(TypedDict):

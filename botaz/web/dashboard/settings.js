@@ -333,17 +333,15 @@ export function mountSettings(container) {
   const availability = createAvailabilitySection({ owner, readOnlyNote, isDestroyed });
   const webhooks = owner ? createWebhooksSection({ isDestroyed }) : null;
   const audit = owner ? createAuditSection({ isDestroyed }) : null;
-    [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
-    [email.prefsSection, "My preferences"], [notifications.el, "My notifications"],
-    [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
+  const notifications = createNotificationsSection({ isDestroyed });
+  const email = createEmailSections({ owner, readOnlyNote, isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
     [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
-    [notifications.el, "My notifications"], [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
     [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
-    [email.prefsSection, "My preferences"],
+    [email.prefsSection, "My preferences"], [notifications.el, "My notifications"],
     [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
   const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
     ...sections.map(([s, label]) => h("li", null, h("a", { href: `/settings#${s.id}`, onClick: (e) => {
