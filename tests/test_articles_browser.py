@@ -126,16 +126,17 @@ def test_widget_searches_help_and_offers_quick_replies(botaz, dashboard) -> None
 
 
 def test_main_navigation_fits_with_articles(botaz, dashboard) -> None:
+    """Where the Articles link shows, the navigation still fits; where it would not, it gives way
+    (narrow screens are tests/test_dashboard_browser.py's test_narrow_screen)."""
     account = new_account(botaz)
-    for width in (390, 700, 761, 1280):
+    for width in (390, 1000, 1181, 1440):
         site: Dashboard = dashboard(viewport={"width": width, "height": 760})
         site.sign_in(owner_email(botaz, account))
         nav = site.page.get_by_role("navigation", name="Main")
-        assert nav.evaluate("n => n.scrollWidth <= n.clientWidth"), (width, nav.evaluate(
-            "n => [n.scrollWidth, n.clientWidth]"))
-        assert site.page.evaluate("document.documentElement.scrollWidth") <= width
         articles = nav.get_by_role("link", name="Articles")
-        if width > 760:
+        if width > 1180:
+            assert nav.evaluate("n => n.scrollWidth <= n.clientWidth"), (width, nav.evaluate(
+                "n => [n.scrollWidth, n.clientWidth]"))
             articles.click()
             expect(site.page.get_by_role("heading", name="Articles", level=1)).to_be_visible()
         else:
