@@ -28,7 +28,6 @@ from . import audit
 from .accounts import EMAIL_RE, Principal, do_create_agent
 from .assignment import assign_available
 from .availability import available_agents, business_hours
-from .accounts import Principal, do_create_agent
 from .answers import answer_bot
 from .context import Chat
 from .errors import Invalid
