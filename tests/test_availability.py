@@ -417,7 +417,9 @@ def test_hand_off_assigns_an_available_agent_and_tells_them(botaz) -> None:
     try:
         v = botaz.visitor(acme)
         say(botaz, v, "I want to talk to a human")
-        data = leyla.next("conversation.updated", where=lambda c: c["visitor"]["_id"] == v["visitorId"])
+        # The first conversation.updated says the conversation started; the next one assigns it.
+        data = leyla.next("conversation.updated",
+                          where=lambda c: c["visitor"]["_id"] == v["visitorId"] and c["assigneeId"])
         assert data["assigneeId"] == leyla.agent_id
         msgs = wait_messages(botaz, acme, v["visitorId"], 2)
         assert msgs[-1]["text"] == bot["handoffReply"] and msgs[-1]["userId"] == bot["agentId"]
