@@ -1606,8 +1606,12 @@
           person: "Talk to a person", quick: "Quick replies" },
     az: { search: "Köməkdə axtar", results: "Kömək məqalələri", none: "Məqalə tapılmadı.",
           back: "Söhbətə qayıt", open: "Yeni vərəqdə aç", helped: "Bu kömək etdi",
-          person: "İnsanla danışmaq", quick: "Tez cavablar" }
-  }[LANG] || null;
+          person: "İnsanla danışmaq", quick: "Tez cavablar" },
+    ru: { search: "Поиск по справке", results: "Статьи справки", none: "Статей не найдено.",
+          back: "Вернуться в чат", open: "Открыть в новой вкладке", helped: "Это помогло",
+          person: "Позвать человека", quick: "Быстрые ответы" }
+  };
+  HELP_T = HELP_T[LANG] || HELP_T.en;
   var HELP_CSS = [
     ".help{flex:none;padding:8px 14px;border-bottom:1px solid var(--bz-border);background:var(--bz-bg)}",
     ".help input{width:100%;box-sizing:border-box;font:inherit;font-size:14px;padding:7px 10px;",
