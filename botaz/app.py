@@ -23,6 +23,7 @@ from .api.availability import OnlineWatch
 from .chat.assignment import AutoAssigner
 from .api import mail as mail_api  # noqa: F401
 from .api import reports  # noqa: F401
+from .api import articles as _articles, help as help_centre  # noqa: F401 (registers endpoints)
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub
@@ -249,6 +250,8 @@ def create_app(settings: Settings, **state: Any) -> Starlette:
         Route("/visitors", dashboard.app_page, methods=["GET"]),
         Route("/settings", dashboard.app_page, methods=["GET"]),
         Route("/reports", dashboard.app_page, methods=["GET"]),
+        Route("/articles", dashboard.app_page, methods=["GET"]),
+        *help_centre.routes(),
         Route("/dashboard/assets/{path:path}", dashboard.asset, methods=["GET"]),
         Route("/sw.js", dashboard.service_worker, methods=["GET"]),
         Route("/manifest.webmanifest", dashboard.manifest, methods=["GET"]),

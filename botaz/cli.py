@@ -1,4 +1,4 @@
-"""The `botaz` command: serve, create-account, create-agent, reset-password, migrate."""
+"""The `botaz` command: serve, create-account, create-agent, reset-password, import-articles, migrate."""
 
 from __future__ import annotations
 
@@ -67,6 +67,22 @@ def cmd_reset_password(args: argparse.Namespace, settings: Settings) -> int:
         print("Every session of this agent was signed out; sign in with the new password and "
               "change it under Settings.")
     return 0
+def cmd_import_articles(args: argparse.Namespace, settings: Settings) -> int:
+    from .chat.article_import import import_folder
+
+    result = asyncio.run(_with_chat(settings, lambda chat: import_folder(chat, args.account, args.folder)))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for item in result["created"]:
+            print(f"created {item['file']}: {item['url']}")
+        for item in result["updated"]:
+            print(f"updated {item['file']}: {item['url']}")
+        for item in result["unchanged"]:
+            print(f"unchanged {item['file']}: {item['url']}")
+        for item in result["failed"]:
+            print(f"FAILED {item['file']}: {item['message']}", file=sys.stderr)
+    return 1 if result["failed"] else 0
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -295,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--json", action="store_true", help="print one JSON object")
     reset.add_argument("--database-url", dest="database_url_sub", metavar="URL")
     reset.set_defaults(func=cmd_reset_password)
+    kb = sub.add_parser("import-articles", help="import a folder of Markdown files as help articles")
+    kb.add_argument("--account", required=True, help="account ID")
+    kb.add_argument("folder", metavar="DIR", help="folder of *.md files (front matter optional)")
+    kb.add_argument("--json", action="store_true", help="print one JSON object")
+    kb.add_argument("--database-url", dest="database_url_sub", metavar="URL")
+    kb.set_defaults(func=cmd_import_articles)
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.add_argument("--database-url", dest="database_url_sub", metavar="URL")

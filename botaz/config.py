@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields, replace, field
 from typing import Any, Mapping
 
 DEFAULT_DATABASE_URL = "sqlite:///./botaz.db"
@@ -107,6 +107,12 @@ class Settings:
     ws_max_frame_bytes: int = 65_536
     ws_frames_socket: str = "60/3"
     ws_frames_visitor: str = "120/3"
+    # The answer bot's optional writer (docs/knowledge-base.md): an OpenAI-compatible endpoint.
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_s: float = 20.0
+    llm_max_chars: int = 2000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -149,6 +155,13 @@ class Settings:
                 values[name] = float(env[key])
         if env.get("BOTAZ_VAPID_SUBJECT"):
             values["vapid_subject"] = env["BOTAZ_VAPID_SUBJECT"].strip()
+        for name in ("llm_url", "llm_model", "llm_api_key"):
+            if env.get("BOTAZ_" + name.upper()):
+                values[name] = env["BOTAZ_" + name.upper()].strip()
+        if env.get("BOTAZ_LLM_TIMEOUT_S"):
+            values["llm_timeout_s"] = float(env["BOTAZ_LLM_TIMEOUT_S"])
+        if env.get("BOTAZ_LLM_MAX_CHARS"):
+            values["llm_max_chars"] = int(env["BOTAZ_LLM_MAX_CHARS"])
         if env.get("BOTAZ_DATA_DIR"):
             values["data_dir"] = env["BOTAZ_DATA_DIR"]
         for name in ("max_body_bytes", "max_message_chars", "max_json_depth",

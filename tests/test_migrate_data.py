@@ -79,7 +79,9 @@ def tables_of(url: str) -> set[str]:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     finally:
         conn.close()
-    return {name for (name,) in rows} - {"sqlite_sequence", "schema_migrations"}
+    # articles_fts*: SQLite's full-text index, which PostgreSQL keeps on the articles table itself
+    return {name for (name,) in rows if not name.startswith("articles_fts")} - {"sqlite_sequence",
+                                                                               "schema_migrations"}
 
 
 def counts_sqlite(url: str) -> dict[str, int]:

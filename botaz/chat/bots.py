@@ -28,6 +28,7 @@ from . import audit
 from .accounts import EMAIL_RE, Principal, do_create_agent
 from .assignment import assign_available
 from .availability import available_agents, business_hours
+from .answers import answer_bot
 from .context import Chat
 from .errors import Invalid
 from .hours import check_hours, in_business_hours  # noqa: F401 (in_business_hours: the bot's API)
@@ -56,6 +57,8 @@ DEFAULT_BOT: dict[str, Any] = {
                            "here and we'll reply by email as soon as we're back.",
     "idleMinutes": 30,
     "externalUrl": None,
+    "answerBot": False,
+    "answerThreshold": 50,
 }
 
 # The hand-off's own texts in each language the widget speaks; an owner's own wording (a text
@@ -124,6 +127,10 @@ BOT_EDIT = Obj("BotEdit", {
     "externalUrl": F("string", "Your bot's URL: visitors' messages are POSTed there, signed; "
                                "null for the built-in rule bot", nullable=True, max_length=2000),
     "agentId": F("string", "Bot agent that writes the answers (default: one made for you)"),
+    "answerBot": F("boolean", "Answer visitors from the knowledge base's published articles "
+                              "(docs/knowledge-base.md), with or without the rule bot"),
+    "answerThreshold": F("integer", "How sure the answer bot must be, 1 to 100 (default 50): "
+                                    "higher answers less often and more surely"),
 })
 BOT = Obj("Bot", {**BOT_EDIT.fields,
                   "agentId": F("string", "Bot agent that writes the answers; null until the bot is "
@@ -222,8 +229,10 @@ async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str
             raise Invalid(f"externalUrl: {exc}") from None
         if data["externalUrl"] != config.get("externalUrl") or secret is None:
             secret = new_secret = "botsec_" + secrets.token_hex(24)
+    if "answerThreshold" in data and not 1 <= data["answerThreshold"] <= 100:
+        raise Invalid("answerThreshold must be from 1 to 100.")
     config.update(data)
-    if config["enabled"] and not config["agentId"]:
+    if (config["enabled"] or config["answerBot"]) and not config["agentId"]:
         made = await do_create_agent(chat, account_id=principal.account_id, name="Assistant",
                                      email=f"assistant-{new_id().lower()}@bot.invalid", bot=True)
         config["agentId"] = made["agentId"]
@@ -327,7 +336,7 @@ class BotRunner:
         chat = self.chat
         row = await chat.store.get_bot(event.account_id)
         config = _config(row)
-        if not config["enabled"] or not config["agentId"]:
+        if not (config["enabled"] or config["answerBot"]) or not config["agentId"]:
             return
         visitor = await chat.store.get_visitor(event.account_id, event.visitor_id)
         if visitor is None or visitor["banned"] or not visitor["show_bot_messages"]:
@@ -344,6 +353,11 @@ class BotRunner:
         idle_ms = int(config["idleMinutes"]) * 60_000
         if facts["last_human_at"] is not None and (facts["previous_at"] or 0) > now - idle_ms:
             return  # a human is in this conversation
+        if config["answerBot"] and await answer_bot(self, config, visitor, event.data["text"],
+                                                    facts, now):
+            return
+        if not config["enabled"]:
+            return
         if config.get("externalUrl"):
             await self._external(event, config, row, visitor)
             return

@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator, Iterable, Sequence
 
 import orjson
 
+from .articles import ArticleRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
@@ -28,7 +29,7 @@ VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled",
                   "bot_muted_until", "visit_started_at"}
 
 
-class Store:
+class Store(ArticleRepo):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.dialect = db.dialect

@@ -28,6 +28,8 @@ BATCH = 1000
 # Parents first; every other table follows, still after the tables it references.
 PREFERRED_ORDER = ("accounts", "agents", "api_tokens", "visitors", "visitor_agents", "messages")
 SKIPPED_TABLES = {"sqlite_sequence", "schema_migrations"}
+# SQLite's FTS5 index and its shadow tables: PostgreSQL indexes the articles table itself.
+SKIPPED_PREFIXES = ("articles_fts",)
 
 Progress = Callable[[str], None]
 
@@ -112,7 +114,7 @@ async def sqlite_tables(src: SqliteDatabase) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for row in rows:
         name = row["name"]
-        if name in SKIPPED_TABLES:
+        if name in SKIPPED_TABLES or name.startswith(SKIPPED_PREFIXES):
             continue
         info = await src.fetchall(f"PRAGMA table_info({q(name)})")
         columns = [c["name"] for c in info]

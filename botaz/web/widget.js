@@ -1714,6 +1714,156 @@
   })();
 
   // ---------------------------------------------------------------------------------------------
+  // Search help: the account's published articles, searchable before and during a chat and read
+  // in the panel; quick replies under the answer bot's answers (docs/knowledge-base.md)
+  // ---------------------------------------------------------------------------------------------
+
+  var HELP_T = {
+    en: { search: "Search help", results: "Help articles", none: "No articles found.",
+          back: "Back to the chat", open: "Open in a new tab", helped: "That helped",
+          person: "Talk to a person", quick: "Quick replies" },
+    az: { search: "Köməkdə axtar", results: "Kömək məqalələri", none: "Məqalə tapılmadı.",
+          back: "Söhbətə qayıt", open: "Yeni vərəqdə aç", helped: "Bu kömək etdi",
+          person: "İnsanla danışmaq", quick: "Tez cavablar" },
+    ru: { search: "Поиск по справке", results: "Статьи справки", none: "Статей не найдено.",
+          back: "Вернуться в чат", open: "Открыть в новой вкладке", helped: "Это помогло",
+          person: "Позвать человека", quick: "Быстрые ответы" }
+  };
+  HELP_T = HELP_T[LANG] || HELP_T.en;
+  var HELP_CSS = [
+    ".help{flex:none;padding:8px 14px;border-bottom:1px solid var(--bz-border);background:var(--bz-bg)}",
+    ".help input{width:100%;box-sizing:border-box;font:inherit;font-size:14px;padding:7px 10px;",
+    "  border:1px solid #8a909c;border-radius:10px;background:#fff;color:var(--bz-text)}",
+    ".help input:focus{outline:none;border-color:var(--bz-accent);",
+    "  box-shadow:0 0 0 3px color-mix(in srgb,var(--bz-accent) 22%,transparent)}",
+    ".help ul{list-style:none;margin:6px 0 0;padding:0;max-height:180px;overflow-y:auto}",
+    ".help li button{display:block;width:100%;text-align:left;border:0;background:transparent;",
+    "  padding:6px 4px;border-radius:8px;font:inherit;font-size:14px;color:var(--bz-text);cursor:pointer}",
+    ".help li button:hover,.help li button:focus-visible{background:var(--bz-soft)}",
+    ".help li small{display:block;color:var(--bz-muted);font-size:12.5px}",
+    ".help .none{margin:6px 0 0;font-size:13px;color:var(--bz-muted)}",
+    ".article{flex:1;min-height:0;overflow-y:auto;padding:12px 16px;font-size:14.5px}",
+    ".article h3{margin:0 0 8px;font-size:17px}.article img{max-width:100%}",
+    ".article a{color:#1d4ed8}.article pre{overflow:auto;background:var(--bz-soft);padding:8px}",
+    ".article .bar{display:flex;justify-content:space-between;gap:8px;margin-bottom:8px;font-size:13px}",
+    ".article .bar button{border:0;background:transparent;color:#1d4ed8;font:inherit;cursor:pointer;padding:0;text-decoration:underline}",
+    ".quick{flex:none;display:flex;gap:8px;flex-wrap:wrap;padding:4px 14px 8px}",
+    ".quick button{border:1px solid var(--bz-accent);background:#fff;color:var(--bz-text);border-radius:999px;",
+    "  padding:5px 12px;font:inherit;font-size:13.5px;cursor:pointer}"
+  ].join("\n");
+  var ARTICLE_TAGS = /^(A|P|BR|HR|H[1-6]|STRONG|EM|DEL|CODE|PRE|BLOCKQUOTE|UL|OL|LI|TABLE|THEAD|TBODY|TR|TH|TD|IMG)$/;
+
+  /** The server sanitized the article (nh3); this keeps the same tags again, in an inert parse. */
+  function articleNodes(html) {
+    var doc = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
+    var box = doc.body.firstChild;
+    Array.prototype.slice.call(box.querySelectorAll("*")).forEach(function (el) {
+      if (!ARTICLE_TAGS.test(el.tagName)) { el.replaceWith(doc.createTextNode(el.textContent || "")); return; }
+      Array.prototype.slice.call(el.attributes).forEach(function (a) {
+        var keep = (a.name === "href" && el.tagName === "A") || (a.name === "src" && el.tagName === "IMG")
+          || a.name === "alt" || a.name === "title";
+        if (keep && (a.name === "href" || a.name === "src")) keep = /^(https?:|mailto:)/i.test(a.value);
+        if (!keep) el.removeAttribute(a.name);
+      });
+      if (el.tagName === "A") { el.setAttribute("target", "_blank"); el.setAttribute("rel", "noopener noreferrer"); }
+    });
+    return Array.prototype.slice.call(box.childNodes).map(function (n) { return document.importNode(n, true); });
+  }
+
+  if (HELP_T) {
+    shadow.appendChild(h("style", { text: HELP_CSS }));
+    ui.helpInput = h("input", { type: "search", "aria-label": HELP_T.search, placeholder: HELP_T.search,
+      maxlength: "200", autocomplete: "off", "aria-controls": "botaz-help-results" });
+    ui.helpResults = h("ul", { id: "botaz-help-results", "aria-label": HELP_T.results, hidden: true });
+    ui.helpNone = h("p", { class: "none", role: "status", hidden: true });
+    ui.help = h("div", { class: "help", role: "search" }, [ui.helpInput, ui.helpResults, ui.helpNone]);
+    ui.article = h("div", { class: "article", hidden: true, tabindex: "-1" });
+    ui.quick = h("div", { class: "quick", role: "group", "aria-label": HELP_T.quick, hidden: true });
+    ui.panel.insertBefore(ui.help, ui.offline);
+    ui.panel.insertBefore(ui.article, ui.log);
+    ui.panel.insertBefore(ui.quick, ui.composer);
+
+    var helpTimer = null;
+    var helpSeq = 0;
+    ui.helpInput.addEventListener("input", function () {
+      clearTimeout(helpTimer);
+      helpTimer = setTimeout(searchHelp, 250);
+    });
+    ui.helpInput.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); clearTimeout(helpTimer); searchHelp(); }
+    });
+
+    var searchHelp = function () {
+      var q = ui.helpInput.value.trim();
+      var seq = ++helpSeq;
+      if (!q) { ui.helpResults.hidden = true; ui.helpNone.hidden = true; return; }
+      request("GET", "/widget/v1/articles?siteKey=" + encodeURIComponent(SITE_KEY) + "&q=" +
+        encodeURIComponent(q), { auth: false }).then(function (r) {
+        if (seq !== helpSeq) return;
+        var items = (r.ok && r.data && r.data.items) || [];
+        ui.helpResults.textContent = "";
+        items.slice(0, 5).forEach(function (it) {
+          ui.helpResults.appendChild(h("li", null, [h("button", {
+            type: "button", onclick: function () { openArticle(it._id); }
+          }, [it.title, h("small", { text: it.snippet || "" })])]));
+        });
+        ui.helpResults.hidden = !items.length;
+        ui.helpNone.textContent = items.length ? "" : HELP_T.none;
+        ui.helpNone.hidden = !!items.length;
+      }).catch(function () { /* search is optional */ });
+    };
+
+    var openArticle = function (id) {
+      request("GET", "/widget/v1/articles/" + encodeURIComponent(id) + "?siteKey=" +
+        encodeURIComponent(SITE_KEY), { auth: false }).then(function (r) {
+        if (!r.ok || !r.data) return;
+        var back = h("button", { type: "button", text: HELP_T.back, onclick: closeArticle });
+        var tab = h("a", { href: /^https?:/i.test(r.data.url) ? r.data.url : "#", target: "_blank",
+          rel: "noopener noreferrer", text: HELP_T.open });
+        ui.article.textContent = "";
+        ui.article.appendChild(h("div", { class: "bar" }, [back, tab]));
+        ui.article.appendChild(h("h3", { text: r.data.title }));
+        articleNodes(r.data.html || "").forEach(function (n) { ui.article.appendChild(n); });
+        ui.article.hidden = false;
+        ui.log.hidden = true;
+        ui.helpResults.hidden = true;
+        ui.article.focus();
+      }).catch(function () { /* stay where we are */ });
+    };
+
+    var closeArticle = function () {
+      ui.article.hidden = true;
+      ui.article.textContent = "";
+      ui.log.hidden = false;
+      ui.helpInput.focus();
+    };
+
+    // Under the newest message, when it is the answer bot's (it links this site's help centre).
+    var helpPath = "/help/" + SITE_KEY + "/";
+    var updateQuick = function () {
+      var last = null;
+      for (var el = ui.log.lastElementChild; el; el = el.previousElementSibling) {
+        var id = el.getAttribute("data-id");
+        if (id && byId[id]) { last = byId[id].msg; break; }
+      }
+      var show = !!last && !isMine(last) && typeof last.text === "string" &&
+        last.text.indexOf(helpPath) >= 0 && !banned;
+      if (show === !ui.quick.hidden) return;
+      ui.quick.textContent = "";
+      if (show) {
+        [HELP_T.helped, HELP_T.person].forEach(function (label) {
+          ui.quick.appendChild(h("button", { type: "button", text: label, onclick: function () {
+            ui.quick.hidden = true;
+            sendText(label, pendingRow(label), true);
+          } }));
+        });
+      }
+      ui.quick.hidden = !show;
+    };
+    new MutationObserver(updateQuick).observe(ui.log, { childList: true });
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Start
   // ---------------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import { mountSettings } from "./settings.js";
 import { mountVisitors } from "./visitors.js";
 import { availabilitySwitch, startAvailability } from "./availability.js";
 import { mountReports } from "./reports.js";
+import { mountArticles } from "./articles.js";
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
@@ -22,6 +23,7 @@ const NAV_ITEMS = [
   { href: "/visitors", label: ["Visitors", h("span", { class: "nav-extra" }, " now")], match: (p) => p === "/visitors" },
   { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
   { href: "/reports", label: "Reports", cls: "nav-reports", match: (p) => p === "/reports" },
+  { href: "/articles", label: "Articles", cls: "nav-articles", match: (p) => p === "/articles" },
   { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
   { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
     match: (p, hash) => p === "/settings" && hash === "#audit" },
@@ -35,6 +37,7 @@ function parseRoute(pathname) {
   if (/^\/visitors\/?$/.test(pathname)) return { view: "visitors" };
   if (/^\/settings\/?$/.test(pathname)) return { view: "settings" };
   if (/^\/reports\/?$/.test(pathname)) return { view: "reports" };
+  if (/^\/articles\/?$/.test(pathname)) return { view: "articles" };
   return { view: "notfound" };
 }
 
@@ -60,6 +63,7 @@ function render() {
   else if (route.view === "visitors") instance = mountVisitors(main);
   else if (route.view === "settings") instance = mountSettings(main);
   else if (route.view === "reports") instance = mountReports(main);
+  else if (route.view === "articles") instance = mountArticles(main);
   else instance = mountNotFound(main);
   current = { view: route.view, instance };
 }

@@ -14,6 +14,9 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
 
   // ----- on/off and the greeting
   const enabled = switchInput({ name: "enabled" });
+  // ----- the answer bot (knowledge base)
+  const answerBot = switchInput({ name: "answerBot" });
+  const answerThreshold = h("input", { name: "answerThreshold", type: "number", min: "1", max: "100", step: "1", inputmode: "numeric" });
   const greeting = h("textarea", { name: "greeting", rows: "2", maxlength: "2000" });
   const offlineReply = h("textarea", { name: "offlineReply", rows: "2", maxlength: "2000" });
 
@@ -120,6 +123,12 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
     h("legend", { class: "sr-only" }, "Bot settings"),
     checkField("Bot answers visitors", enabled,
       "Answers visitors' messages while no human agent is in the conversation."),
+    h("fieldset", { class: "checks answer-bot" },
+      h("legend", null, "Answers from articles"),
+      h("p", { class: "hint" }, "Write and edit the articles on the ", h("a", { href: "/articles" }, "Articles"), " page."),
+      checkField("Answer from the knowledge base", answerBot,
+        "A visitor's question that one of your published articles answers gets its passage and link, with or without the rule bot. Questions no article answers are left to the rule bot or your team."),
+      field("Confidence needed (1-100)", answerThreshold, "Higher answers less often and more surely. Default 50.")),
     field("Answers come from", agentSelect, "The bot agent whose name visitors see on the answers."),
     field("Greeting", greeting, "The bot's first reply to a new visitor. Leave empty for none."),
     h("fieldset", { class: "checks faq" },
@@ -150,6 +159,8 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
   function fill(c) {
     config = c;
     enabled.checked = Boolean(c.enabled);
+    answerBot.checked = Boolean(c.answerBot);
+    answerThreshold.value = String(c.answerThreshold ?? 50);
     greeting.value = c.greeting ?? "";
     setFaq(c.faq || []);
     offlineReply.value = c.offlineReply ?? "";
@@ -194,6 +205,8 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
     const faq = faqToSend();
     const body = {
       enabled: enabled.checked,
+      answerBot: answerBot.checked,
+      answerThreshold: Number(answerThreshold.value),
       greeting: greeting.value.trim() || null,
       faq: faq.map((f) => f.item),
       offlineReply: offlineReply.value.trim() || null,
@@ -231,7 +244,7 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
       }).catch(() => {});
     } catch (error) {
       showFormError(form, err, error, ["greeting", "offlineReply", "askContactText", "handoffKeywords",
-        "handoffReply", "handoffOfflineReply", "idleMinutes", "externalUrl", "agentId"]);
+        "handoffReply", "handoffOfflineReply", "idleMinutes", "externalUrl", "agentId", "answerThreshold"]);
       const m = /faq\[(\d+)\](?:\.(\w+))?/.exec(error.message || "");
       if (m && faq[Number(m[1])]) {
         const { row } = faq[Number(m[1])];
