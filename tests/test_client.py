@@ -721,6 +721,9 @@ COVERED = {
     "DELETE /api/visitors/{id}": "delete_visitor", "GET /api/visitors/{id}/export": "export_visitor",
     "GET /api/audit": "audit_log",
     "GET /api/email/status": "email_status", "GET /api/emails": "email_log",
+    "POST /api/articles": "create_article", "GET /api/articles": "list_articles",
+    "GET /api/articles/{id}": "get_article", "PUT /api/articles/{id}": "update_article",
+    "DELETE /api/articles/{id}": "delete_article", "POST /api/articles/preview": "preview_article",
     "GET /api/webhooks/{id}/deliveries": "webhook_deliveries iter_webhook_deliveries",
     "POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver": "redeliver",
     "GET /api/conversations/{visitorId}/history": "conversation_history",
@@ -739,6 +742,7 @@ VISITOR_COVERED = {
     "POST /widget/v1/attachments": "upload_attachment",
     "GET /attachments/{id}": "download_attachment",
     "POST /widget/v1/email": "leave_email", "POST /widget/v1/transcript": "request_transcript",
+    "GET /widget/v1/articles": "search_help", "GET /widget/v1/articles/{id}": "help_article",
     "GET /widget/v1/rating": "rating", "POST /widget/v1/rating": "rate",
 }
 # A browser's business, not an API client's: the dashboard's cookie sign-in and password reset,
@@ -1001,3 +1005,22 @@ def test_email_status_offline_form_and_transcript_without_mail(botaz, acme, api)
             visitor.leave_email("not an email")
         with pytest.raises(Conflict):
             visitor.request_transcript()
+
+
+
+def test_knowledge_base_through_the_client(botaz, acme, api) -> None:
+    made = api.create_article("Çatdırılma Gəncəyə", "Gəncəyə **iki gün** ərzində çatdırırıq.",
+                              locale="az", category="Çatdırılma")
+    assert made["slug"] == "chatdirilma-genceye" and made["url"].endswith("/chatdirilma-genceye")
+    assert api.get_article(made["_id"])["title"] == "Çatdırılma Gəncəyə"
+    assert "<strong>iki gün</strong>" in api.preview_article("**iki gün**")["html"]
+    assert [a["_id"] for a in api.list_articles(q="gence")["items"]] == [made["_id"]]
+    assert api.update_article(made["_id"], title="Çatdırılma: Gəncə")["title"] == "Çatdırılma: Gəncə"
+    with VisitorClient(botaz.url) as visitor:
+        found = visitor.search_help("GƏNCƏ", site_key=acme.site_key)
+        assert [a["_id"] for a in found["items"]] == [made["_id"]]
+        html = visitor.help_article(made["_id"], site_key=acme.site_key)["html"]
+        assert "<strong>iki gün</strong>" in html
+    api.delete_article(made["_id"])
+    with pytest.raises(NotFound):
+        api.get_article(made["_id"])

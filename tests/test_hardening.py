@@ -166,7 +166,10 @@ def test_nul_in_a_query_parameter_is_400(botaz) -> None:
                 continue
             path = ep.paths[0].replace("{id}", vid).replace("{deliveryId}", "x")
             headers = vheaders(visitor) if ep.auth == "visitor" else acme.headers
-            r = botaz.client.get(path, params={param.name: "a\x00b"}, headers=headers)
+            # The other required parameters get a harmless value, so the NUL is what is judged.
+            params = {p.name: "x" for p in ep.params if p.where == "query" and p.required}
+            params[param.name] = "a\x00b"
+            r = botaz.client.get(path, params=params, headers=headers)
             assert r.status_code == 400, (path, param.name, r.text)
             assert param.name in r.json()["message"], r.text
             checked += 1

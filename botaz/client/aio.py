@@ -156,6 +156,31 @@ class AsyncClient(_AsyncTransport):
         """Owners only: who did what, newest first."""
         return await self._get("/api/audit", limit=limit, cursor=cursor)
 
+    # knowledge base (docs/knowledge-base.md)
+
+    async def create_article(self, title: str, body: str, **fields: Any) -> dict[str, Any]:
+        """fields: locale, category, slug, published (as in the API)."""
+        return await self._post("/api/articles", {"title": title, "body": body, **fields})
+
+    async def list_articles(self, *, limit: int | None = None, cursor: str | None = None,
+                      locale: str | None = None, category: str | None = None,
+                      q: str | None = None) -> Page[dict[str, Any]]:
+        return await self._get("/api/articles", limit=limit, cursor=cursor, locale=locale,
+                         category=category, q=q)
+
+    async def get_article(self, article_id: str) -> dict[str, Any]:
+        return await self._get(f"/api/articles/{seg(article_id)}")
+
+    async def update_article(self, article_id: str, **fields: Any) -> dict[str, Any]:
+        return await self._call(Call("PUT", f"/api/articles/{seg(article_id)}", json=fields))
+
+    async def delete_article(self, article_id: str) -> None:
+        await self._call(Call("DELETE", f"/api/articles/{seg(article_id)}"))
+
+    async def preview_article(self, body: str) -> dict[str, Any]:
+        """The Markdown rendered to sanitized HTML, as the help centre shows it."""
+        return await self._post("/api/articles/preview", {"body": body})
+
     async def email_status(self) -> dict[str, Any]:
         """Whether this server sends email (BOTAZ_SMTP_URL set)."""
         return await self._get("/api/email/status")
@@ -464,6 +489,17 @@ class AsyncVisitorClient(_AsyncTransport):
     async def seen(self, message_id: str) -> SeenResult:
         """Mark agents' messages up to and including `message_id` as seen."""
         return await self._post("/widget/v1/seen", {"messageId": message_id})
+
+    async def search_help(self, q: str | None = None, *, locale: str | None = None,
+                    site_key: str | None = None) -> dict[str, Any]:
+        """The help centre's articles matching `q` (all published ones without it)."""
+        return await self._get("/widget/v1/articles", siteKey=site_key or self.site_key, q=q,
+                         locale=locale)
+
+    async def help_article(self, article_id: str, *, site_key: str | None = None) -> dict[str, Any]:
+        """One published article, its body rendered to sanitized HTML."""
+        return await self._get(f"/widget/v1/articles/{seg(article_id)}",
+                         siteKey=site_key or self.site_key)
 
     async def leave_email(self, email: str, *, locale: str | Unset = UNSET) -> Visitor:
         """The widget's offline form: the address replies are emailed to."""
