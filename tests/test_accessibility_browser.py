@@ -42,6 +42,10 @@ RUN_AXE = """async () => {
 def serious(board: Dashboard, what: str) -> list[str]:
     """axe's serious and critical violations on the page as it is now, one line per element."""
     page = board.page
+    # Colours are judged as they end up: a panel still fading in (the widget's open animation)
+    # has text at partial opacity, which axe would measure as it is at that instant. With reduced
+    # motion the widget and the dashboard run no animation, so what axe sees is the final state.
+    page.emulate_media(reduced_motion="reduce")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE.read_text())
     found = page.evaluate(RUN_AXE)
