@@ -71,6 +71,8 @@ SETTINGS = Obj("Settings", {
     "email": F("object", "Email", ref="EmailSettingsEdit"),
     "satisfaction": F("object", "Rating after resolution", ref="SatisfactionEdit"),
     "targets": F("object", "Goals the reports measure", ref="TargetsEdit"),
+    "identitySecret": F("string", "Owners only: the key that signs known users' IDs "
+                                  "(Botaz.identify); rotate with POST /api/settings/identity-secret"),
 })
 BUSINESS_HOURS = Obj("BusinessHours", {
     "enabled": F("boolean", "Whether the hours apply; false: always open"),
