@@ -8,12 +8,17 @@
  *
  * Plain JavaScript, no dependencies, no external requests except to the botaz server the script
  * was loaded from. All UI lives in an open shadow root; message text is only ever rendered as
- * text. Hosts can call window.Botaz.open(), .close() and .toggle().
+ * text. Hosts can call window.Botaz.open(), .close(), .toggle(), .hide(), .show(), .send(text),
+ * .identify({id, name, email, hash}), .logout(), .setAttributes({...}) and .on(event, fn)
+ * (docs/widget.md); calls made before this script loaded, queued in window.Botaz.q as
+ * [method, args], run once it starts.
  */
 (function () {
   "use strict";
 
   if (window.Botaz && window.Botaz.__botaz) return; // embedded twice: keep the first
+  // The page's snippet may have queued calls before this script arrived (docs/widget.md).
+  var QUEUED = (window.Botaz && Array.isArray(window.Botaz.q)) ? window.Botaz.q.slice() : [];
 
   // ---------------------------------------------------------------------------------------------
   // Strings
@@ -201,7 +206,8 @@
   }
 
   function save(v) {
-    var raw = JSON.stringify({ visitorId: v.visitorId, visitorToken: v.visitorToken });
+    var raw = JSON.stringify({ visitorId: v.visitorId, visitorToken: v.visitorToken,
+      userId: v.userId || null });
     memoryStore = raw;
     try { window.localStorage.setItem(STORE_KEY, raw); } catch (e) { /* memory only */ }
   }
@@ -946,6 +952,7 @@
     ensureSession().catch(function () { /* shown when sending */ });
     loadConfig(); // refresh "online"
     maybeSeen();
+    emit("open");
   }
 
   function close() {
@@ -958,6 +965,7 @@
     updateLauncherLabel();
     stopTyping();
     ui.launcher.focus();
+    emit("close");
   }
 
   function toggle() {
@@ -970,7 +978,9 @@
     ui.launcher.setAttribute("aria-label", label);
     ui.badge.textContent = unread > 99 ? "99+" : String(unread);
     ui.badge.hidden = isOpen || unread === 0;
+    if (unread !== unreadEmitted) { unreadEmitted = unread; emit("unread", unread); }
   }
+  var unreadEmitted = 0;
 
   var phone = window.matchMedia ? window.matchMedia("(max-width: 479.98px)") : null;
 
@@ -1150,6 +1160,7 @@
     if (fromPending) fromPending.remove(); // re-sorted below like any other message
     insertRow(row, m.sentAt || "");
     if (wasBottom || isMine(m)) scrollToBottom(true);
+    if (!loadingHistory) emit("message", m);
     return true;
   }
 
@@ -1326,12 +1337,14 @@
     return sessionPromise;
   }
 
+  var loadingHistory = false;
   function loadHistory() {
     return request("GET", "/widget/v1/messages").then(function (r) {
       if (r.status === 403) return setBanned();
       if (r.status === 401) throw Object.assign(new Error("token"), { status: 401 });
       if (!r.ok || !Array.isArray(r.data)) return;
-      r.data.forEach(function (m) { upsert(m); });
+      loadingHistory = true;
+      try { r.data.forEach(function (m) { upsert(m); }); } finally { loadingHistory = false; }
       scrollToBottom(true);
       maybeSeen();
     });
@@ -1625,7 +1638,7 @@
   }
 
   function sendText(text, row, retryOnAuth) {
-    ensureSession().then(function () {
+    return ensureSession().then(function () {
       return request("POST", "/widget/v1/messages", { json: { text: text } });
     }).then(function (r) {
       if (r.status === 201 && r.data) { upsert(r.data, row); return; }
@@ -1867,11 +1880,105 @@
   // Start
   // ---------------------------------------------------------------------------------------------
 
+  // ---------------------------------------------------------------------------------------------
+  // The page's API (docs/widget.md): known users, attributes, events
+  // ---------------------------------------------------------------------------------------------
+
+  var listeners = {};
+  function on(name, fn) {
+    if (typeof fn !== "function") return function () {};
+    (listeners[name] = listeners[name] || []).push(fn);
+    return function () {
+      listeners[name] = (listeners[name] || []).filter(function (f) { return f !== fn; });
+    };
+  }
+  function emit(name, value) {
+    (listeners[name] || []).slice().forEach(function (fn) {
+      try { fn(value); } catch (e) { if (window.console) console.error(e); }
+    });
+  }
+
+  /** Shows another visitor's conversation in place of this one (a known user's, or a fresh one). */
+  function switchTo(data, userId) {
+    if (ws) { var s = ws; ws = null; try { s.close(1000); } catch (e) { /* ignore */ } }
+    clearTimeout(reconnectTimer);
+    clearMessages();
+    session = { visitorId: data.visitorId, visitorToken: data.visitorToken, userId: userId };
+    save(session);
+    visitor = null;
+    unread = 0;
+    updateLauncherLabel();
+    sessionPromise = Promise.resolve(afterSession(data.visitor || null));
+    return sessionPromise;
+  }
+
+  var identifying = Promise.resolve();
+  /** Becomes the site's signed-in user: resolves true, or false when the server refused it. */
+  function identify(opts) {
+    var user = opts && typeof opts.id === "string" ? opts : null;
+    if (!user || !user.id || typeof user.hash !== "string") {
+      if (window.console) console.warn("botaz: identify needs {id, hash} (docs/widget.md)");
+      return Promise.resolve(false);
+    }
+    identifying = identifying.then(function () {
+      return ensureSession().catch(function () { /* identify can start a session itself */ });
+    }).then(function () {
+      if (session && session.userId === user.id) return true; // already this user's visitor
+      var body = { siteKey: SITE_KEY, id: user.id, hash: user.hash };
+      if (typeof user.name === "string" && user.name) body.name = user.name;
+      if (typeof user.email === "string" && user.email) body.email = user.email;
+      // An anonymous visitor is merged into the user; another user's visitor is not sent.
+      var mine = session && !session.userId ? session.visitorToken : null;
+      return request("POST", "/widget/v1/identify", { json: body, token: mine, auth: !!mine })
+        .then(function (r) {
+          if (r.status === 200 && r.data && r.data.visitorToken) {
+            return switchTo(r.data, user.id).then(function () { return true; });
+          }
+          if (window.console) console.warn("botaz: identify refused: " + errorMessage(r));
+          // Never keep showing another user's conversation after a refused identify.
+          if (session && session.userId) return logout().then(function () { return false; });
+          return false;
+        });
+    });
+    return identifying.catch(function () { return false; });
+  }
+
+  /** The signed-in user left: forget their conversation in this browser, start anonymous. */
+  function logout() {
+    if (!session || !session.userId) return Promise.resolve();
+    return renewVisitor();
+  }
+
+  function setAttributes(attributes) {
+    return ensureSession().then(function () {
+      return request("POST", "/widget/v1/attributes", { json: { attributes: attributes || {} } });
+    }).then(function (r) {
+      if (r.ok && r.data) return r.data.attributes;
+      throw new Error(errorMessage(r));
+    });
+  }
+
+  function send(text) {
+    if (typeof text !== "string" || !text.trim() || banned) return Promise.resolve(false);
+    return sendText(text, pendingRow(text), true);
+  }
+
+  // The shadow root's own element, so that the page's styles cannot show it again.
+  function hide() { if (!PAGE_MODE) { close(); ui.root.hidden = true; ui.root.style.display = "none"; } }
+  function show() { ui.root.hidden = false; ui.root.style.display = ""; }
+
   window.Botaz = {
     __botaz: true,
     open: open,
     close: close,
-    toggle: toggle
+    toggle: toggle,
+    hide: hide,
+    show: show,
+    on: on,
+    identify: identify,
+    logout: logout,
+    setAttributes: setAttributes,
+    send: send
   };
 
   function mount() {
@@ -1889,6 +1996,11 @@
       loadConfig(),
       ensureSession().catch(function () { /* retried in the background */ })
     ]).then(ready, ready);
+    QUEUED.forEach(function (call) { // [method, args] from the snippet's stub
+      var fn = call && window.Botaz[call[0]];
+      if (typeof fn === "function" && call[0] !== "__botaz") fn.apply(null, call[1] || []);
+    });
+    QUEUED = [];
   }
 
   if (document.body) mount();

@@ -1,0 +1,145 @@
+"""Known users in real browsers: a website embeds the widget with the documented snippet and calls
+Botaz.identify() before the script has loaded; two browser contexts of the same user share one
+conversation; a forged hash leaves the widget anonymous; the page's API fires its events.
+SQLite only, like the other browser tests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+
+from playwright.sync_api import expect
+
+from test_widget_browser import (  # noqa: F401  (fixtures)
+    browser, database_url, eventually, host_site, new_account, widget)
+
+# The stub of docs/widget.md: calls made before widget.js arrives wait in Botaz.q.
+STUB = ("window.Botaz=window.Botaz||{q:[]};['open','close','toggle','hide','show','send',"
+        "'identify','logout','setAttributes','on'].forEach(function(m){Botaz[m]=Botaz[m]||"
+        "function(){Botaz.q.push([m,[].slice.call(arguments)])}});")
+
+
+def page_for(botaz, host_site, account, user: dict | None) -> str:
+    calls = ("window.events=[];['message','open','close','unread'].forEach(function(n){"
+             "Botaz.on(n,function(v){events.push([n,n==='message'?v.text:v===undefined?null:v])})});")
+    if user is not None:
+        calls += f"Botaz.identify({json.dumps(user)});"
+    path = f"/account-{secrets.token_hex(4)}"
+    host_site.pages[path] = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>My account</title>"
+        f"</head><body><h1>Signed in</h1><script>{STUB}{calls}</script>"
+        f'<script src="{botaz.url}/widget.js" data-site-key="{account.site_key}" async></script>'
+        "</body></html>")
+    return host_site.origin + path
+
+
+def secret_of(botaz, account) -> str:
+    return botaz.client.get("/api/settings", headers=account.headers).json()["identitySecret"]
+
+
+def signed(secret: str, user_id: str) -> str:
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def test_one_user_on_two_browsers_and_a_forged_hash(botaz, widget, host_site) -> None:
+    acme = new_account(botaz, "Acme Accounts")
+    secret = secret_of(botaz, acme)
+    user = {"id": "user-42", "name": "Anar", "email": "anar@example.com",
+            "hash": signed(secret, "user-42")}
+    url = page_for(botaz, host_site, acme, user)
+
+    laptop = widget(acme)
+    laptop.page.goto(url)
+    laptop.wait_ready()
+    eventually(laptop.page, lambda: laptop.saved.get("userId") == "user-42", "the laptop to identify")
+    laptop.open()
+    laptop.say("Hello from the laptop")
+    known = laptop.visitor_id
+    profile = botaz.client.get(f"/api/visitors/{known}", headers=acme.headers).json()
+    assert profile["name"] == "Anar" and profile["email"] == "anar@example.com"
+    botaz.send(acme, known, "Hi Anar, how can we help?")
+    expect(laptop.log.get_by_text("Hi Anar, how can we help?")).to_be_visible()
+
+    phone = widget(acme, viewport={"width": 390, "height": 760})  # another device
+    phone.page.goto(url)
+    phone.wait_ready()
+    eventually(phone.page, lambda: phone.saved.get("userId") == "user-42", "the phone to identify")
+    assert phone.visitor_id == known
+    phone.open()
+    expect(phone.log.get_by_text("Hello from the laptop")).to_be_visible()
+    expect(phone.log.get_by_text("Hi Anar, how can we help?")).to_be_visible()
+    phone.say("And from the phone")
+    expect(laptop.log.get_by_text("And from the phone")).to_be_visible()  # live on both
+
+    # Someone who copied the user's ID but not a valid hash stays anonymous and sees nothing.
+    forged_url = page_for(botaz, host_site, acme, {"id": "user-42", "hash": signed("guess", "user-42")})
+    mallory = widget(acme)
+    refused = []
+    mallory.page.on("response", lambda r: refused.append(r.status) if r.url.endswith("/widget/v1/identify") else None)
+    mallory.page.goto(forged_url)
+    mallory.wait_ready()
+    eventually(mallory.page, lambda: 403 in refused, "the forged identify to be refused")
+    mallory.open()
+    assert mallory.visitor_id != known and mallory.saved.get("userId") is None
+    mallory.page.wait_for_timeout(300)
+    expect(mallory.log.get_by_text("Hello from the laptop")).to_have_count(0)
+    expect(mallory.log.get_by_text("Hi Anar, how can we help?")).to_have_count(0)
+
+
+def test_an_anonymous_chat_moves_into_the_user_on_sign_in(botaz, widget, host_site) -> None:
+    acme = new_account(botaz, "Acme Merge")
+    secret = secret_of(botaz, acme)
+    w = widget(acme)
+    w.page.goto(page_for(botaz, host_site, acme, None))
+    w.wait_ready()
+    w.open()
+    w.say("A question before signing in")
+    anonymous = w.visitor_id
+    ok = w.page.evaluate("u => Botaz.identify(u)", {"id": "user-9", "hash": signed(secret, "user-9")})
+    assert ok is True
+    assert w.saved.get("userId") == "user-9"
+    expect(w.log.get_by_text("A question before signing in")).to_be_visible()
+    # The user had no visitor yet: the anonymous one became the user's.
+    assert w.visitor_id == anonymous
+    # Signing out starts a fresh anonymous visitor that shows nothing of the user.
+    w.page.evaluate("Botaz.logout()")
+    eventually(w.page, lambda: w.saved.get("visitorId") != anonymous, "a new anonymous visitor")
+    expect(w.log.get_by_text("A question before signing in")).to_have_count(0)
+
+
+def test_the_page_api_events_attributes_send_hide(botaz, widget, host_site) -> None:
+    acme = new_account(botaz, "Acme API")
+    w = widget(acme)
+    w.page.goto(page_for(botaz, host_site, acme, None))
+    w.wait_ready()
+    visitor_id = w.visitor_id
+    w.page.wait_for_timeout(300)  # the socket connects
+    botaz.send(acme, visitor_id, "An answer while closed")
+    eventually(w.page, lambda: ["unread", 1] in w.page.evaluate("events"), "the unread event")
+    assert ["message", "An answer while closed"] in w.page.evaluate("events")
+    w.page.evaluate("Botaz.open()")
+    eventually(w.page, lambda: ["open", None] in w.page.evaluate("events"), "the open event")
+    assert ["unread", 0] in w.page.evaluate("events")
+    w.page.evaluate("Botaz.close()")
+    eventually(w.page, lambda: ["close", None] in w.page.evaluate("events"), "the close event")
+
+    w.page.evaluate("Botaz.send('Sent by the page')")
+    eventually(w.page, lambda: ["message", "Sent by the page"] in w.page.evaluate("events"),
+               "the page's own message")
+    texts = [m["text"] for m in botaz.client.get(
+        f"/api/visitors/{visitor_id}/messages", headers=acme.headers).json()["items"]]
+    assert "Sent by the page" in texts
+
+    attrs = w.page.evaluate("Botaz.setAttributes({plan: 'pro', seats: 3})")
+    assert attrs == {"plan": "pro", "seats": 3}
+    seen = botaz.client.get(f"/api/visitors/{visitor_id}", headers=acme.headers).json()
+    assert seen["attributes"] == {"plan": "pro", "seats": 3}
+    bad = w.page.evaluate("Botaz.setAttributes({list: [1]}).then(() => 'ok', e => e.message)")
+    assert "attributes" in bad
+
+    w.page.evaluate("Botaz.hide()")
+    expect(w.launcher()).to_be_hidden()
+    w.page.evaluate("Botaz.show()")
+    expect(w.launcher()).to_be_visible()
