@@ -97,6 +97,8 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
       ["First seen", h("time", { datetime: visitor.addedAt }, fullDate(visitor.addedAt))],
       ["Last online", visitor.lastOnline ? h("time", { datetime: visitor.lastOnline }, fullDate(visitor.lastOnline)) : "Never"],
       ["Agents", agentsList || "Nobody has replied yet"],
+      // Custom attributes the website set (Botaz.setAttributes, docs/widget.md); always text.
+      ...Object.entries(visitor.attributes || {}).map(([k, v]) => [k, String(v)]),
     ];
     info.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
   }
