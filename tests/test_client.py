@@ -704,6 +704,7 @@ COVERED = {
     "GET /auth/me/preferences": "preferences", "PUT /auth/me/preferences": "update_preferences",
     "GET /api/settings": "get_settings", "PUT /api/settings": "update_settings",
     "POST /api/settings/identity-secret": "rotate_identity_secret",
+    "GET /api/visitors/{id}/attributes": "visitor_attributes",
     "GET /api/conversations": "list_conversations iter_conversations",
     "GET /api/conversations/{visitorId}": "get_conversation",
     "POST /api/conversations/{visitorId}/assign": "assign_conversation",

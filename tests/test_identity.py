@@ -144,8 +144,11 @@ def test_attributes_are_validated_merged_and_shown_to_agents(botaz) -> None:
     r = botaz.client.post("/widget/v1/attributes", headers=vheaders(v),
                           json={"attributes": {"trial": None, "company": "Acme"}})
     assert r.json()["attributes"] == {"plan": "pro", "seats": 12, "company": "Acme"}
-    seen = botaz.client.get(f"/api/visitors/{v['visitorId']}", headers=acme.headers).json()
-    assert seen["attributes"] == {"plan": "pro", "seats": 12, "company": "Acme"}
+    seen = botaz.client.get(f"/api/visitors/{v['visitorId']}/attributes", headers=acme.headers).json()
+    assert seen == {"externalId": None, "attributes": {"plan": "pro", "seats": 12, "company": "Acme"}}
+    other = botaz.account("Other")
+    assert botaz.client.get(f"/api/visitors/{v['visitorId']}/attributes",
+                            headers=other.headers).status_code == 404
     bad = [{"attributes": {"x" * 51: 1}}, {"attributes": {"list": [1, 2]}},
            {"attributes": {"nested": {"a": 1}}}, {"attributes": "plan=pro"},
            {"attributes": {f"k{i}": i for i in range(51)}}]
@@ -198,4 +201,6 @@ def test_the_python_clients_identify_and_set_attributes(botaz) -> None:
     known = browser.identify("client-user", signed(secret, "client-user"), name="Leyla")
     assert known["visitorId"] == anonymous["visitorId"] and browser.me()["name"] == "Leyla"
     assert browser.set_attributes(plan="pro")["attributes"] == {"plan": "pro"}
+    assert owner.visitor_attributes(known["visitorId"]) == {"externalId": "client-user",
+                                                            "attributes": {"plan": "pro"}}
     assert [m["text"] for m in browser.messages()] == ["Hi, anonymous so far"]

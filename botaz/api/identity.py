@@ -10,8 +10,10 @@ from ..schema import F, Obj
 from .deps import agent, chat_of, limit, visitor, widget_origin
 from .http import bearer_token, json_response, read_json
 from .registry import endpoint, schema
+from .visitors import VISITOR_ID
 
 schema(identity.IDENTITY_SECRET)
+schema(identity.VISITOR_ATTRIBUTES)
 schema(Obj("WidgetAttributesSet", {
     "attributes": F("object", "All the visitor's custom attributes after the change"),
 }))
@@ -50,3 +52,15 @@ async def set_attributes(request: Request) -> Response:
     me = await visitor(request)
     body = await read_json(request)
     return json_response(await identity.do_set_attributes(chat_of(request), me, body))
+
+
+@endpoint("GET", "/api/visitors/{id}/attributes", summary="A visitor's identity and attributes",
+          tag="visitors", auth="agent", response="VisitorAttributes", params=(VISITOR_ID,),
+          errors=(401, 404),
+          description="The website's ID of the signed-in user (`externalId`, null when "
+                      "anonymous) and the custom attributes its pages set; kept out of the seed's "
+                      "visitor object, whose keys are fixed.")
+async def get_attributes(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await identity.visitor_attributes(chat_of(request), principal,
+                                                           request.path_params["id"]))

@@ -61,6 +61,11 @@ IDENTIFY = Obj("WidgetIdentify", {
 IDENTITY_SECRET = Obj("IdentitySecret", {
     "identitySecret": F("string", "The key of the HMAC-SHA256 that signs users' IDs"),
 })
+VISITOR_ATTRIBUTES = Obj("VisitorAttributes", {
+    "externalId": F("string", "The website's ID of the signed-in user (Botaz.identify); null: "
+                              "anonymous", nullable=True),
+    "attributes": F("object", "Custom attributes the website set (Botaz.setAttributes)"),
+})
 ATTRIBUTES = Obj("WidgetAttributes", {
     "attributes": F("object", "Custom attributes: at most 50 keys of at most 50 characters; "
                               "values are strings (≤ 1000 characters), numbers, booleans, or "
@@ -180,6 +185,15 @@ def check_attributes(body: Any) -> dict[str, Any]:
 
 def attributes_of(raw: str | None) -> dict[str, Any]:
     return orjson.loads(raw) if raw else {}
+
+
+async def visitor_attributes(chat: Chat, principal: Principal, visitor_id: str) -> dict[str, Any]:
+    """What agents see beside the seed's visitor object: the site's user ID and attributes."""
+    from .visitors import get_visitor_row
+
+    row = await get_visitor_row(chat, principal.account_id, visitor_id)
+    return {"externalId": await chat.store.visitor_identity(row["id"]),
+            "attributes": attributes_of(await chat.store.visitor_attributes(row["id"]))}
 
 
 async def do_set_attributes(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:

@@ -87,7 +87,6 @@ VISITOR = Obj("Visitor", {
     "preformFilled": F("boolean", "Whether the visitor filled in the pre-chat form"),
     "lastOnline": TIME_OR_NULL,
     "showBotMessages": F("boolean", "Whether bots answer this visitor"),
-    "attributes": F("object", "Custom attributes the website set with Botaz.setAttributes"),
 })
 
 AGENT = Obj("Agent", {

@@ -50,7 +50,6 @@ def visitor_json(row: Row, agents: list[str]) -> dict[str, Any]:
         "preformFilled": bool(row["preform_filled"]),
         "lastOnline": iso_ms(row["last_online"]),
         "showBotMessages": bool(row["show_bot_messages"]),
-        "attributes": orjson.loads(row["attributes"]) if row["attributes"] else {},
     }
 
 

@@ -240,6 +240,10 @@ class AsyncClient(_AsyncTransport):
     async def get_settings(self) -> Settings:
         return await self._get("/api/settings")
 
+    async def visitor_attributes(self, visitor_id: str) -> dict[str, Any]:
+        """{"externalId": the site's user ID or None, "attributes": {...}}."""
+        return await self._get(f"/api/visitors/{seg(visitor_id)}/attributes")
+
     async def rotate_identity_secret(self) -> dict[str, str]:
         """Owners: a new identity secret ({"identitySecret": ...}); old hashes stop working."""
         return await self._post("/api/settings/identity-secret", {})

@@ -228,6 +228,10 @@ class Client(_SyncTransport):
     def get_settings(self) -> Settings:
         return self._get("/api/settings")
 
+    def visitor_attributes(self, visitor_id: str) -> dict[str, Any]:
+        """{"externalId": the site's user ID or None, "attributes": {...}}."""
+        return self._get(f"/api/visitors/{seg(visitor_id)}/attributes")
+
     def rotate_identity_secret(self) -> dict[str, str]:
         """Owners: a new identity secret ({"identitySecret": ...}); old hashes stop working."""
         return self._post("/api/settings/identity-secret", {})

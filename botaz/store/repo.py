@@ -20,8 +20,7 @@ MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_a
 VISITOR_COLUMNS = (
     "seq, id, account_id, user_agent, app_name, app_version, platform, cookie_enabled, banned, "
     "added_at, name, email, phone, notes, preform_filled, last_online, show_bot_messages, "
-    "status, assignee_id, last_activity_at, bot_muted_until, conversation_at, visit_started_at, "
-    "attributes"
+    "status, assignee_id, last_activity_at, bot_muted_until, conversation_at, visit_started_at"
 )
 AGENT_COLUMNS = ("seq, id, account_id, name, email, role, is_bot, created_at, last_online, "
                  "availability, away_auto, max_open")
