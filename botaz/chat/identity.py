@@ -30,6 +30,7 @@ from ..ids import hash_token, new_id, new_token, now_ms
 from ..schema import F, Obj
 from ..store.db import Row
 from .accounts import Principal
+from .cache import EPISODE
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound, Unauthenticated
 from .resume import MAX_ADDED_TOKENS
@@ -152,6 +153,9 @@ async def do_identify(chat: Chat, body: Any, token: str | None,
                 await chat.store.merge_visitor(current["id"], target_id, now, conn=tx)
                 change.emit(Event("visitor.deleted", account["id"], current["id"],
                                   {"_id": current["id"], "mergedInto": target_id}))
+                # The user's open conversation may have come with the merge: every node
+                # forgets what it remembered about it.
+                change.emit(Event(EPISODE, account["id"], target_id, {"state": None}))
         row = await chat.store.get_visitor(account["id"], target_id, conn=tx)
         assert row is not None
         changes = {k: v for k, v in contact.items() if v is not None and row[k] != v}
