@@ -12,6 +12,7 @@ import secrets
 
 from playwright.sync_api import expect
 
+from test_dashboard_browser import dashboard  # noqa: F401  (fixture)
 from test_widget_browser import (  # noqa: F401  (fixtures)
     browser, database_url, eventually, host_site, new_account, widget)
 
@@ -150,3 +151,26 @@ def test_the_page_api_events_attributes_send_hide(botaz, widget, host_site) -> N
     expect(w.launcher()).to_be_hidden()
     w.page.evaluate("Botaz.show()")
     expect(w.launcher()).to_be_visible()
+
+
+def test_the_visitor_panel_shows_the_user_and_attributes(botaz, dashboard) -> None:
+    from test_dashboard_browser import owner_email
+
+    acme = new_account(botaz, "Acme Panel")
+    secret = secret_of(botaz, acme)
+    user = botaz.client.post("/widget/v1/identify", json={
+        "siteKey": acme.site_key, "id": "user-5", "name": "Leyla", "hash": signed(secret, "user-5")}).json()
+    vh = {"Authorization": f"Bearer {user['visitorToken']}"}
+    botaz.client.post("/widget/v1/messages", headers=vh, json={"text": "Where is my order?"})
+    botaz.client.post("/widget/v1/attributes", headers=vh,
+                      json={"attributes": {"plan": "pro", "note": "<b>bold</b>"}})
+    board = dashboard()
+    board.sign_in(owner_email(botaz, acme), path=f"/chat/{user['visitorId']}")
+    panel = board.panel()
+    expect(panel.get_by_text("Signed-in user ID")).to_be_visible()
+    expect(panel.get_by_text("user-5", exact=True)).to_be_visible()
+    expect(panel.locator("dt", has_text="plan")).to_be_visible()
+    expect(panel.locator("dd", has_text="pro")).to_be_visible()
+    expect(panel.get_by_text("<b>bold</b>", exact=True)).to_be_visible()  # text, never HTML
+    botaz.client.post("/widget/v1/attributes", headers=vh, json={"attributes": {"plan": "team"}})
+    expect(panel.locator("dd", has_text="team")).to_be_visible()  # live
