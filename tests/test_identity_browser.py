@@ -174,3 +174,42 @@ def test_the_visitor_panel_shows_the_user_and_attributes(botaz, dashboard) -> No
     expect(panel.get_by_text("<b>bold</b>", exact=True)).to_be_visible()  # text, never HTML
     botaz.client.post("/widget/v1/attributes", headers=vh, json={"attributes": {"plan": "team"}})
     expect(panel.locator("dd", has_text="team")).to_be_visible()  # live
+
+
+def test_the_launcher_can_sit_on_the_left(botaz, widget) -> None:
+    acme = new_account(botaz, "Acme Left")
+    r = botaz.client.put("/api/settings", headers=acme.headers, json={"widget": {"position": "middle"}})
+    assert r.status_code == 400 and "position" in r.json()["message"]
+    r = botaz.client.put("/api/settings", headers=acme.headers, json={"widget": {"position": "left"}})
+    assert r.status_code == 200 and r.json()["widget"]["position"] == "left"
+    w = widget(acme).goto()
+    box = w.launcher().bounding_box()
+    assert box is not None and box["x"] < 100
+    w.open()
+    panel = w.dialog.bounding_box()
+    assert panel is not None and panel["x"] < 100
+    phone = widget(acme, viewport={"width": 390, "height": 760}).goto()
+    phone.open()
+    full = phone.dialog.bounding_box()
+    assert full is not None and full["x"] == 0 and full["width"] == 390
+
+
+def test_owners_see_and_rotate_the_secret_in_settings(botaz, dashboard) -> None:
+    from test_dashboard_browser import owner_email
+
+    acme = new_account(botaz, "Acme Secret")
+    secret = secret_of(botaz, acme)
+    board = dashboard()
+    board.sign_in(owner_email(botaz, acme), path="/settings")
+    install = board.page.locator("#install")
+    expect(install.get_by_text("Identity secret")).to_be_visible()
+    expect(install.get_by_text(secret, exact=True)).to_be_visible()
+    install.get_by_role("button", name="Rotate").click()
+    board.page.get_by_role("button", name="Rotate secret").click()
+    eventually(board.page, lambda: secret_of(botaz, acme) != secret, "the secret to change")
+    expect(install.get_by_text(secret_of(botaz, acme), exact=True)).to_be_visible()
+    # The launcher position is a widget setting like the others.
+    board.page.get_by_label("Launcher position").select_option("left")
+    board.page.get_by_role("button", name="Save widget").click()
+    eventually(board.page, lambda: botaz.client.get("/api/settings", headers=acme.headers)
+               .json()["widget"].get("position") == "left", "the position to be saved")

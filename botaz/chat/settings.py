@@ -25,7 +25,8 @@ SETTINGS_EDIT = Obj("SettingsEdit", {
     "allowedOrigins": F("array", "Websites (scheme://host[:port]) whose pages may use the widget; "
                                  "empty: any", items={"type": "string"}),
     "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, phone}"),
-    "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str}"),
+    "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str, "
+                          "\"position\": \"right\"|\"left\"}"),
     "businessHours": F("object", "Business hours: {\"enabled\": bool, \"timezone\": IANA name, "
                                  "\"days\": {\"mon\": [[\"09:00\", \"18:00\"]], ...}}; replaced "
                                  "whole; null switches them off", nullable=True),
@@ -46,6 +47,8 @@ WIDGET_EDIT = Obj("WidgetEdit", {
     "greeting": F("string", "First bubble the visitor sees", max_length=500),
     "color": F("string", "Accent colour, #rrggbb", max_length=7),
     "title": F("string", "Panel title", min_length=1, max_length=80),
+    "position": F("string", "Where the launcher sits: right (default) or left",
+                  enum=("right", "left")),
 })
 EMAIL_EDIT = Obj("EmailSettingsEdit", {
     "transcriptOnResolve": F("boolean", "Email the visitor the transcript when a conversation is "

@@ -362,6 +362,8 @@
     "  line-height:22px;text-align:center;box-shadow:0 0 0 2px #fff}",
 
     /* panel */
+    ".root.left .launcher{right:auto;left:24px}",
+    ".root.left .panel{right:auto;left:24px}",
     ".panel{position:fixed;right:24px;bottom:100px;z-index:2147483001;width:380px;",
     "  height:min(640px,calc(100vh - 124px));max-height:calc(100vh - 124px);",
     "  display:flex;flex-direction:column;overflow:hidden;background:var(--bz-bg);",
@@ -508,6 +510,8 @@
     "    animation:none}",
     "  .open .launcher{display:none}",
     "  .launcher{right:16px;bottom:16px}",
+    "  .root.left .launcher{right:auto;left:16px}",
+    "  .root.left .panel{left:0;right:0}",
     "  .row{max-width:88%}",
     "  .composer textarea,.field input{font-size:16px}", /* no zoom-on-focus on iOS */
     "}",
@@ -694,6 +698,7 @@
     ui.title.textContent = title;
     ui.avatar.textContent = title.trim().charAt(0).toUpperCase() || "?";
     ui.panel.setAttribute("aria-label", title);
+    ui.root.classList.toggle("left", w.position === "left");
     var color = typeof w.color === "string" && /^#[0-9a-fA-F]{6}$/.test(w.color) ? w.color : null;
     if (color) {
       var on = onColor(color);
