@@ -73,6 +73,7 @@ export function mountSettings(container) {
   const color = h("input", { name: "color", type: "color", value: "#4f46e5" });
   const position = h("select", { name: "position" },
     h("option", { value: "right" }, "Bottom right"), h("option", { value: "left" }, "Bottom left"));
+  let storedPosition = "right";
   const colorText = h("code", { class: "color-value" }, color.value);
   color.addEventListener("input", () => { colorText.textContent = color.value; });
   const widgetErr = errorRegion();
@@ -92,7 +93,9 @@ export function mountSettings(container) {
     e.preventDefault();
     clearFormError(widgetForm, widgetErr);
     try {
-      const s = await put("/api/settings", { widget: { greeting: greeting.value, title: title.value, color: color.value, position: position.value } });
+      const s = await put("/api/settings", { widget: { greeting: greeting.value, title: title.value, color: color.value,
+        // left out while it is the default, so settings that never chose a side stay as they were
+        ...(position.value !== storedPosition ? { position: position.value } : {}) } });
       fillSettings(s);
       flash(widgetOk, "Saved");
     } catch (err) {
@@ -177,7 +180,8 @@ export function mountSettings(container) {
     title.value = w.title ?? "";
     if (/^#[0-9a-f]{6}$/i.test(w.color || "")) color.value = w.color;
     colorText.textContent = color.value;
-    position.value = w.position === "left" ? "left" : "right";
+    storedPosition = w.position === "left" ? "left" : "right";
+    position.value = storedPosition;
     if (owner) showSecret(s.identitySecret);
     const p = s.preform || {};
     preformEnabled.checked = Boolean(p.enabled);
