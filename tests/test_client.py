@@ -743,6 +743,7 @@ VISITOR_COVERED = {
     "POST /widget/v1/email": "leave_email", "POST /widget/v1/transcript": "request_transcript",
     "GET /widget/v1/rating": "rating", "POST /widget/v1/rating": "rate",
     "POST /widget/v1/identify": "identify", "POST /widget/v1/attributes": "set_attributes",
+    "POST /widget/v1/proactive": "fire_proactive",
 }
 # A browser's business, not an API client's: the dashboard's cookie sign-in and password reset,
 # Web Push subscriptions (made by a browser's PushManager) and taking over an emailed link.

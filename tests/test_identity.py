@@ -204,3 +204,47 @@ def test_the_python_clients_identify_and_set_attributes(botaz) -> None:
     assert owner.visitor_attributes(known["visitorId"]) == {"externalId": "client-user",
                                                             "attributes": {"plan": "pro"}}
     assert [m["text"] for m in browser.messages()] == ["Hi, anonymous so far"]
+
+
+def test_proactive_rules_fire_once_per_visitor(botaz) -> None:
+    acme = botaz.account()
+    rules = [{"id": "pricing", "text": "Questions about our plans?", "agentId": acme.agent_id,
+              "urlContains": "/pricing", "afterSeconds": 30, "minVisits": 1},
+             {"id": "pro-only", "text": "Hello, pro customer", "agentId": acme.agent_id,
+              "attribute": {"plan": "pro"}},
+             {"id": "off", "text": "Never", "agentId": acme.agent_id, "enabled": False}]
+    r = botaz.client.put("/api/settings", headers=acme.headers, json={"proactive": rules})
+    assert r.status_code == 200, r.text
+    assert [x["id"] for x in r.json()["proactive"]] == ["pricing", "pro-only", "off"]
+    config = botaz.client.get("/widget/v1/config", params={"siteKey": acme.site_key}).json()
+    assert config["proactive"] == [
+        {"id": "pricing", "urlContains": "/pricing", "afterSeconds": 30, "minVisits": 1, "attribute": None},
+        {"id": "pro-only", "urlContains": None, "afterSeconds": 0, "minVisits": 1, "attribute": {"plan": "pro"}}]
+    assert "Questions" not in str(config)  # texts stay on the server until a rule fires
+
+    v = botaz.visitor(acme)
+    first = botaz.client.post("/widget/v1/proactive", headers=vheaders(v), json={"ruleId": "pricing"})
+    assert first.status_code == 201, first.text
+    assert first.json()["text"] == "Questions about our plans?" and first.json()["userId"] == acme.agent_id
+    again = botaz.client.post("/widget/v1/proactive", headers=vheaders(v), json={"ruleId": "pricing"})
+    assert again.status_code == 200 and again.json() is None
+    assert history(botaz, v["visitorToken"]) == ["Questions about our plans?"]
+    for rule_id, status in (("off", 404), ("nope", 404), ("pro-only", 400)):
+        r = botaz.client.post("/widget/v1/proactive", headers=vheaders(v), json={"ruleId": rule_id})
+        assert r.status_code == status, (rule_id, r.text)
+    botaz.client.post("/widget/v1/attributes", headers=vheaders(v), json={"attributes": {"plan": "pro"}})
+    assert botaz.client.post("/widget/v1/proactive", headers=vheaders(v),
+                             json={"ruleId": "pro-only"}).status_code == 201
+    other = botaz.visitor(acme)  # once per visitor, not once for all
+    assert botaz.client.post("/widget/v1/proactive", headers=vheaders(other),
+                             json={"ruleId": "pricing"}).status_code == 201
+
+    bad = [([{"id": "a b", "text": "x", "agentId": acme.agent_id}], "id"),
+           ([{"id": "a", "text": "x", "agentId": "nobodyAtAll123456"}], "agentId"),
+           ([{"id": "a", "text": "x", "agentId": acme.agent_id, "afterSeconds": 99999}], "afterSeconds"),
+           ([{"id": "a", "text": "x", "agentId": acme.agent_id}] * 2, "id"),
+           ([{"id": "a", "agentId": acme.agent_id}], "text"),
+           ("not a list", "proactive")]
+    for value, field in bad:
+        r = botaz.client.put("/api/settings", headers=acme.headers, json={"proactive": value})
+        assert r.status_code == 400 and field in r.json()["message"], (value, r.text)

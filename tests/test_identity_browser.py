@@ -213,3 +213,23 @@ def test_owners_see_and_rotate_the_secret_in_settings(botaz, dashboard) -> None:
     board.page.get_by_role("button", name="Save widget").click()
     eventually(board.page, lambda: botaz.client.get("/api/settings", headers=acme.headers)
                .json()["widget"].get("position") == "left", "the position to be saved")
+
+
+def test_a_proactive_rule_greets_once(botaz, widget) -> None:
+    acme = new_account(botaz, "Acme Greets")
+    r = botaz.client.put("/api/settings", headers=acme.headers, json={"proactive": [
+        {"id": "demo-greeting", "text": "Need a hand with the demo?", "agentId": acme.agent_id,
+         "urlContains": "/demo", "afterSeconds": 1},
+        {"id": "elsewhere", "text": "Not on this page", "agentId": acme.agent_id,
+         "urlContains": "/checkout"}]})
+    assert r.status_code == 200, r.text
+    w = widget(acme).goto()
+    expect(w.dialog).to_be_visible(timeout=5000)  # opened by the rule after a second
+    expect(w.log.get_by_text("Need a hand with the demo?")).to_have_count(1)
+    expect(w.log.get_by_text("Not on this page")).to_have_count(0)
+    w.page.evaluate("Botaz.close()")
+    w.reload()
+    w.page.wait_for_timeout(1500)
+    expect(w.dialog).to_be_hidden()  # fired already for this visitor: not again
+    w.page.evaluate("Botaz.open()")
+    expect(w.log.get_by_text("Need a hand with the demo?")).to_have_count(1)

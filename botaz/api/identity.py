@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import identity
+from ..chat import identity, proactive
 from ..schema import F, Obj
 from .deps import agent, chat_of, limit, visitor, widget_origin
 from .http import bearer_token, json_response, read_json
@@ -14,6 +14,7 @@ from .visitors import VISITOR_ID
 
 schema(identity.IDENTITY_SECRET)
 schema(identity.VISITOR_ATTRIBUTES)
+schema(proactive.RULE)
 schema(Obj("WidgetAttributesSet", {
     "attributes": F("object", "All the visitor's custom attributes after the change"),
 }))
@@ -64,3 +65,16 @@ async def get_attributes(request: Request) -> Response:
     principal = await agent(request)
     return json_response(await identity.visitor_attributes(chat_of(request), principal,
                                                            request.path_params["id"]))
+
+
+@endpoint("POST", "/widget/v1/proactive", summary="Fire a proactive message", tag="widget",
+          auth="visitor", body=proactive.FIRE, response="Message", status=201,
+          errors=(400, 401, 403, 404, 413, 415),
+          description="The widget found the rule's conditions true: the rule's agent says its "
+                      "text (201 with the message, also sent as `message.created`). At most once "
+                      "per rule per visitor: afterwards 200 `null`. 404: no such enabled rule.")
+async def fire_proactive(request: Request) -> Response:
+    me = await visitor(request)
+    body = await read_json(request)
+    message = await proactive.do_fire(chat_of(request), me, body)
+    return json_response(message, 201 if message is not None else 200)

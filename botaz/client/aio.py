@@ -493,6 +493,10 @@ class AsyncVisitorClient(_AsyncTransport):
         self.site_key = site_key or self.site_key
         return created
 
+    async def fire_proactive(self, rule_id: str) -> Message | None:
+        """Say a proactive rule's message to this visitor; None if it was already said."""
+        return await self._post("/widget/v1/proactive", {"ruleId": rule_id})
+
     async def set_attributes(self, **attributes: Any) -> dict[str, Any]:
         """Merge custom attributes into the visitor's; None removes a key."""
         return await self._post("/widget/v1/attributes", {"attributes": attributes})

@@ -469,6 +469,10 @@ class VisitorClient(_SyncTransport):
         self.site_key = site_key or self.site_key
         return created
 
+    def fire_proactive(self, rule_id: str) -> Message | None:
+        """Say a proactive rule's message to this visitor; None if it was already said."""
+        return self._post("/widget/v1/proactive", {"ruleId": rule_id})
+
     def set_attributes(self, **attributes: Any) -> dict[str, Any]:
         """Merge custom attributes into the visitor's; None removes a key."""
         return self._post("/widget/v1/attributes", {"attributes": attributes})

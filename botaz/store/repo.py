@@ -1001,6 +1001,12 @@ class Store(ArticleRepo):
             "SELECT attributes FROM visitors WHERE id = ?", (visitor_id,))
         return row["attributes"] if row else None
 
+    async def mark_proactive(self, visitor_id: str, rule_id: str, at: int) -> bool:
+        """True the first time only: a rule speaks to a visitor at most once."""
+        return await self.db.execute(
+            "INSERT INTO proactive_shown (visitor_id, rule_id, shown_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (visitor_id, rule_id) DO NOTHING", (visitor_id, rule_id, at)) == 1
+
     async def prune_silent_visitors(self, before: int, batch: int = 500) -> int:
         """Delete a batch of visitors who never wrote and to whom nobody wrote, last seen before
         `before`, with their page views (the foreign keys take the rest)."""
@@ -1014,7 +1020,8 @@ class Store(ArticleRepo):
         ids = [r["id"] for r in rows]
         marks = ", ".join("?" for _ in ids)
         async with self.db.transaction() as tx:
-            for table in ("visitor_pages", "visitor_tokens", "visitor_agents", "visitor_identities"):
+            for table in ("visitor_pages", "visitor_tokens", "visitor_agents", "visitor_identities",
+                          "proactive_shown"):
                 await tx.execute(f"DELETE FROM {table} WHERE visitor_id IN ({marks})", ids)
             return await tx.execute(f"DELETE FROM visitors WHERE id IN ({marks}) "
                                     "AND conversation_at IS NULL", ids)

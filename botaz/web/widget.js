@@ -1958,7 +1958,13 @@
     return ensureSession().then(function () {
       return request("POST", "/widget/v1/attributes", { json: { attributes: attributes || {} } });
     }).then(function (r) {
-      if (r.ok && r.data) return r.data.attributes;
+      if (r.ok && r.data) {
+        knownAttributes = r.data.attributes || {};
+        var waiting = waitingForAttributes;
+        waitingForAttributes = [];
+        waiting.forEach(fireRule);
+        return r.data.attributes;
+      }
       throw new Error(errorMessage(r));
     });
   }
@@ -1971,6 +1977,53 @@
   // The shadow root's own element, so that the page's styles cannot show it again.
   function hide() { if (!PAGE_MODE) { close(); ui.root.hidden = true; ui.root.style.display = "none"; } }
   function show() { ui.root.hidden = false; ui.root.style.display = ""; }
+
+  // Proactive messages (docs/widget.md): the account's rules, checked in this page; the server
+  // says each rule's text at most once per visitor.
+  var VISITS_KEY = "botaz:" + SITE_KEY + ":visits";
+  function countVisit() {
+    var now = Date.now();
+    var v = null;
+    try { v = JSON.parse(window.localStorage.getItem(VISITS_KEY) || "null"); } catch (e) { v = null; }
+    if (!v || typeof v.n !== "number") v = { n: 0, last: 0 };
+    if (now - (v.last || 0) > 30 * 60 * 1000) v.n += 1; // a new visit after 30 minutes away
+    v.last = now;
+    try { window.localStorage.setItem(VISITS_KEY, JSON.stringify(v)); } catch (e) { /* ignore */ }
+    return v.n;
+  }
+  var VISITS = countVisit();
+  var knownAttributes = {};
+  var waitingForAttributes = [];
+  var firedHere = {};
+  var proactiveStarted = false;
+  function attributesMatch(rule) {
+    var want = rule.attribute;
+    if (!want || typeof want !== "object") return true;
+    return Object.keys(want).every(function (k) { return knownAttributes[k] === want[k]; });
+  }
+  function startProactive() {
+    if (proactiveStarted || PAGE_MODE || !config || !Array.isArray(config.proactive)) return;
+    proactiveStarted = true;
+    config.proactive.forEach(function (rule) {
+      if (!rule || typeof rule.id !== "string") return;
+      if (rule.urlContains && location.href.indexOf(rule.urlContains) < 0) return;
+      if (VISITS < (rule.minVisits || 1)) return;
+      setTimeout(function () { fireRule(rule); }, Math.max(0, Number(rule.afterSeconds) || 0) * 1000);
+    });
+  }
+  function fireRule(rule) {
+    if (banned || firedHere[rule.id]) return;
+    if (!attributesMatch(rule)) { waitingForAttributes.push(rule); return; }
+    firedHere[rule.id] = true;
+    ensureSession().then(function () {
+      return request("POST", "/widget/v1/proactive", { json: { ruleId: rule.id } });
+    }).then(function (r) {
+      if (r.status === 201 && r.data) {
+        upsert(r.data);
+        if (!isOpen) open();
+      }
+    }).catch(function () { /* a greeting is not worth an error */ });
+  }
 
   window.Botaz = {
     __botaz: true,
@@ -2000,7 +2053,7 @@
     Promise.all([
       loadConfig(),
       ensureSession().catch(function () { /* retried in the background */ })
-    ]).then(ready, ready);
+    ]).then(ready, ready).then(startProactive);
     QUEUED.forEach(function (call) { // [method, args] from the snippet's stub
       var fn = call && window.Botaz[call[0]];
       if (typeof fn === "function" && call[0] !== "__botaz") fn.apply(null, call[1] || []);
