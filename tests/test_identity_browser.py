@@ -233,3 +233,29 @@ def test_a_proactive_rule_greets_once(botaz, widget) -> None:
     expect(w.dialog).to_be_hidden()  # fired already for this visitor: not again
     w.page.evaluate("Botaz.open()")
     expect(w.log.get_by_text("Need a hand with the demo?")).to_have_count(1)
+
+
+def test_owners_manage_proactive_rules_in_settings(botaz, dashboard) -> None:
+    from test_dashboard_browser import owner_email
+
+    acme = new_account(botaz, "Acme Rules")
+    board = dashboard()
+    board.sign_in(owner_email(botaz, acme), path="/settings")
+    rules = board.page.locator("#proactive")
+    expect(rules.get_by_text("No proactive messages yet.")).to_be_visible()
+    rules.get_by_role("button", name="Add a rule").click()
+    rules.get_by_label("Message").fill("Hello! Anything we can help with?")
+    rules.get_by_label("On pages whose address contains").fill("/pricing")
+    rules.get_by_label("After seconds on the page").fill("30")
+    rules.get_by_role("button", name="Save proactive messages").click()
+    expect(rules.get_by_role("status")).to_have_text("Saved")
+    saved = botaz.client.get("/api/settings", headers=acme.headers).json()["proactive"]
+    assert saved == [{"id": "rule-1", "text": "Hello! Anything we can help with?",
+                      "agentId": acme.agent_id, "enabled": True, "urlContains": "/pricing",
+                      "afterSeconds": 30, "minVisits": 1, "attribute": None}]
+    rules.get_by_label("Message").fill("")
+    rules.get_by_role("button", name="Save proactive messages").click()
+    expect(rules.get_by_role("alert")).to_contain_text("text")
+    board.page.reload()
+    expect(board.page.locator("#proactive").get_by_label("Message")).to_have_value(
+        "Hello! Anything we can help with?")

@@ -17,6 +17,7 @@ import { createAuditSection } from "./settings-audit.js";
 import { createSatisfactionSection, createLabelsSection } from "./settings-reports.js";
 import { createNotificationsSection } from "./settings-notifications.js";
 import { createEmailSections } from "./settings-email.js";
+import { createProactiveSection } from "./settings-proactive.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -373,10 +374,11 @@ export function mountSettings(container) {
   const labels = createLabelsSection({ owner, isDestroyed });
   const notifications = createNotificationsSection({ isDestroyed });
   const email = createEmailSections({ owner, readOnlyNote, isDestroyed });
+  const proactive = createProactiveSection({ owner, readOnlyNote, isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
-    [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
+    [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [proactive.el, "Proactive messages"], [cannedSection, "Canned responses"],
     [satisfaction.el, "Ratings and targets"], [labels.el, "Labels"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
     [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
