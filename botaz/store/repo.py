@@ -979,6 +979,10 @@ class Store(ArticleRepo):
             "INSERT INTO visitor_agents (visitor_id, agent_id, added_at) "
             "SELECT ?, agent_id, added_at FROM visitor_agents WHERE visitor_id = ? "
             "ON CONFLICT (visitor_id, agent_id) DO NOTHING", (into_id, from_id))
+        await conn.execute(
+            "INSERT INTO proactive_shown (visitor_id, rule_id, shown_at) "
+            "SELECT ?, rule_id, shown_at FROM proactive_shown WHERE visitor_id = ? "
+            "ON CONFLICT (visitor_id, rule_id) DO NOTHING", (into_id, from_id))
         source = await conn.fetchone(
             "SELECT conversation_at, last_activity_at FROM visitors WHERE id = ?", (from_id,))
         target = await conn.fetchone(
