@@ -259,3 +259,30 @@ def test_owners_manage_proactive_rules_in_settings(botaz, dashboard) -> None:
     board.page.reload()
     expect(board.page.locator("#proactive").get_by_label("Message")).to_have_value(
         "Hello! Anything we can help with?")
+
+
+def test_every_widget_locale_has_its_strings(botaz, widget) -> None:
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "botaz" / "web" / "widget.js").read_text()
+    blocks = {}
+    for lang in ("en", "az", "ru", "tr"):
+        block = re.search(rf"\n    {lang}: {{\n(.*?)\n    }}", source, re.S)
+        assert block, lang
+        blocks[lang] = set(re.findall(r"^      (\w+):", block.group(1), re.M))
+    assert blocks["ru"] == blocks["en"] and blocks["tr"] == blocks["en"] and blocks["az"] == blocks["en"]
+
+    acme = new_account(botaz, "Acme Locales")
+    expected = {"ru-RU": ("Открыть чат", "Напишите сообщение…", "Отправить"),
+                "tr-TR": ("Sohbeti aç", "Bir mesaj yazın…", "Gönder"),
+                "az-AZ": ("Söhbəti aç", "Mesajınızı yazın…", "Göndər")}
+    for locale, (launcher, placeholder, send) in expected.items():
+        w = widget(acme, locale=locale).goto()
+        w.launcher(launcher).click()
+        expect(w.dialog).to_be_visible()
+        expect(w.page.get_by_placeholder(placeholder)).to_be_visible()
+        expect(w.page.get_by_role("button", name=send, exact=True)).to_be_visible()
+        w.page.get_by_placeholder(placeholder).fill("Salam")
+        w.page.get_by_role("button", name=send, exact=True).click()
+        expect(w.log.get_by_text("Salam", exact=True)).to_be_visible()

@@ -1,7 +1,7 @@
 /*!
  * botaz chat widget. Embed on any website with exactly:
  *   <script src="https://HOST/widget.js" data-site-key="SITE_KEY" async></script>
- * Optional: data-lang="en" | "az" (default: the browser's language).
+ * Optional: data-lang="en" | "az" | "ru" | "tr" (default: the browser's language).
  * A page URL with #botaz-link=TOKEN (from a conversation link, docs/email.md) makes the widget
  * continue that conversation. botaz's own conversation page (/c/TOKEN) runs this script with
  * data-mode="page" (the panel fills data-container, always open) and data-link="TOKEN".
@@ -132,6 +132,119 @@
       rateSend: "Qiyməti göndər",
       rateNeedScore: "Əvvəlcə 1-dən 5-ə qədər ulduz seçin.",
       rateThanks: "Rəyiniz üçün təşəkkür edirik!"
+    },
+    ru: {
+      openChat: "Открыть чат",
+      closeChat: "Закрыть чат",
+      unread: function (n) {
+        var d = n % 10, h = n % 100;
+        var w = d === 1 && h !== 11 ? "непрочитанное сообщение"
+          : d >= 2 && d <= 4 && (h < 12 || h > 14) ? "непрочитанных сообщения" : "непрочитанных сообщений";
+        return n + " " + w;
+      },
+      minimize: "Свернуть чат",
+      defaultTitle: "Напишите нам",
+      defaultGreeting: "Здравствуйте! Чем мы можем помочь?",
+      online: "Мы на связи",
+      away: "Нет на месте",
+      offlineNote: "Сейчас нас нет на месте — оставьте сообщение, и мы ответим",
+      messages: "Сообщения",
+      message: "Сообщение",
+      placeholder: "Напишите сообщение…",
+      send: "Отправить",
+      attach: "Прикрепить файл",
+      you: "Вы:",
+      agent: "Оператор:",
+      sending: "Отправляется",
+      sent: "Отправлено",
+      seen: "Прочитано",
+      failed: "Не отправлено",
+      agentTyping: "Оператор печатает…",
+      reconnecting: "Переподключение…",
+      connecting: "Подключение…",
+      banned: "Вы не можете писать в этот чат",
+      bannedHint: "Сайт закрыл этот разговор.",
+      preformIntro: "Прежде чем начать, расскажите немного о себе.",
+      name: "Имя",
+      email: "Эл. почта",
+      phone: "Телефон",
+      startChat: "Начать чат",
+      uploading: function (name) { return "Загрузка " + name + "…"; },
+      download: "Скачать",
+      genericError: "Что-то пошло не так. Попробуйте ещё раз.",
+      networkError: "Чат сейчас недоступен. Попробуйте ещё раз чуть позже.",
+      poweredBy: "Работает на botaz",
+      awayEmail: "Сейчас нас нет на месте. Оставьте адрес эл. почты — обычно мы отвечаем в течение нескольких часов.",
+      yourEmail: "Ваша эл. почта",
+      saveEmail: "Сохранить",
+      emailSaved: function (e) { return "Спасибо! Мы ответим на " + e + "."; },
+      badEmail: "Введите правильный адрес эл. почты.",
+      transcript: "Отправить мне этот разговор",
+      sendTranscript: "Отправить",
+      cancel: "Отмена",
+      transcriptSent: function (e) { return "Мы отправили этот разговор на " + e + "."; },
+      tooOften: "Слишком много запросов. Попробуйте позже.",
+      rateTitle: "Как прошёл разговор?",
+      rateScore: ["1 из 5: очень плохо", "2 из 5: плохо", "3 из 5: нормально", "4 из 5: хорошо",
+        "5 из 5: отлично"],
+      rateComment: "Хотите что-то добавить? (необязательно)",
+      rateSend: "Отправить оценку",
+      rateNeedScore: "Сначала выберите от 1 до 5 звёзд.",
+      rateThanks: "Спасибо за отзыв!"
+    },
+    tr: {
+      openChat: "Sohbeti aç",
+      closeChat: "Sohbeti kapat",
+      unread: function (n) { return n + " okunmamış mesaj"; },
+      minimize: "Sohbeti küçült",
+      defaultTitle: "Bize yazın",
+      defaultGreeting: "Merhaba! Size nasıl yardımcı olabiliriz?",
+      online: "Çevrimiçiyiz",
+      away: "Şu an yokuz",
+      offlineNote: "Şu an burada değiliz — mesajınızı bırakın, size dönüş yapacağız",
+      messages: "Mesajlar",
+      message: "Mesaj",
+      placeholder: "Bir mesaj yazın…",
+      send: "Gönder",
+      attach: "Dosya ekle",
+      you: "Siz:",
+      agent: "Temsilci:",
+      sending: "Gönderiliyor",
+      sent: "Gönderildi",
+      seen: "Görüldü",
+      failed: "Gönderilemedi",
+      agentTyping: "Temsilci yazıyor…",
+      reconnecting: "Yeniden bağlanıyor…",
+      connecting: "Bağlanıyor…",
+      banned: "Bu sohbete mesaj gönderemezsiniz",
+      bannedHint: "Bu sohbet web sitesi tarafından kapatıldı.",
+      preformIntro: "Başlamadan önce lütfen kendinizden biraz bahsedin.",
+      name: "Ad",
+      email: "E-posta",
+      phone: "Telefon",
+      startChat: "Sohbeti başlat",
+      uploading: function (name) { return name + " yükleniyor…"; },
+      download: "İndir",
+      genericError: "Bir şeyler ters gitti. Lütfen tekrar deneyin.",
+      networkError: "Sohbete şu an ulaşılamıyor. Lütfen biraz sonra tekrar deneyin.",
+      poweredBy: "botaz ile çalışır",
+      awayEmail: "Şu an burada değiliz. E-postanızı bırakın, genellikle birkaç saat içinde e-postayla yanıtlarız.",
+      yourEmail: "E-postanız",
+      saveEmail: "Kaydet",
+      emailSaved: function (e) { return "Teşekkürler! " + e + " adresine yanıt vereceğiz."; },
+      badEmail: "Lütfen geçerli bir e-posta adresi girin.",
+      transcript: "Bu sohbeti bana e-postayla gönder",
+      sendTranscript: "Gönder",
+      cancel: "İptal",
+      transcriptSent: function (e) { return "Bu sohbeti " + e + " adresine gönderdik."; },
+      tooOften: "Bunu çok sık istediniz. Lütfen daha sonra tekrar deneyin.",
+      rateTitle: "Bu sohbet nasıldı?",
+      rateScore: ["5 üzerinden 1: çok kötü", "5 üzerinden 2: kötü", "5 üzerinden 3: idare eder",
+        "5 üzerinden 4: iyi", "5 üzerinden 5: mükemmel"],
+      rateComment: "Eklemek istediğiniz bir şey var mı? (isteğe bağlı)",
+      rateSend: "Puanı gönder",
+      rateNeedScore: "Önce 1 ile 5 arasında yıldız seçin.",
+      rateThanks: "Geri bildiriminiz için teşekkürler!"
     }
   };
 
@@ -174,13 +287,16 @@
 
   function pickLang() {
     var attr = (script.getAttribute("data-lang") || "").toLowerCase();
-    if (attr.indexOf("az") === 0) return "az";
-    if (attr.indexOf("en") === 0) return "en";
+    var langs = ["az", "en", "ru", "tr"];
+    for (var i = 0; i < langs.length; i++) if (attr.indexOf(langs[i]) === 0) return langs[i];
     var nav = (navigator.language || (navigator.languages && navigator.languages[0]) || "")
       .toLowerCase();
-    return nav.indexOf("az") === 0 ? "az" : "en";
+    for (var j = 0; j < langs.length; j++) if (nav.indexOf(langs[j]) === 0) return langs[j];
+    return "en";
   }
   var LANG = pickLang();
+  // Emails to visitors are written in az or en (docs/email.md): other widget languages get en.
+  var MAIL_LANG = LANG === "az" ? "az" : "en";
   var T = STRINGS[LANG];
 
   function endpoint(path) {
@@ -889,7 +1005,7 @@
     }
     ui.awayEmail.removeAttribute("aria-invalid");
     ui.awaySave.disabled = true;
-    mailCall("/widget/v1/email", { email: email, locale: LANG }, ui.awayNote, function (v) {
+    mailCall("/widget/v1/email", { email: email, locale: MAIL_LANG }, ui.awayNote, function (v) {
       if (v) visitor = v;
       ui.awayNote.textContent = T.emailSaved(email);
       if (!ui.transcriptEmail.value) ui.transcriptEmail.value = email;
@@ -922,7 +1038,7 @@
     ui.transcriptEmail.removeAttribute("aria-invalid");
     var submit = ui.transcriptForm.querySelector("button[type=submit]");
     submit.disabled = true;
-    mailCall("/widget/v1/transcript", { email: email, locale: LANG }, ui.transcriptNote, function () {
+    mailCall("/widget/v1/transcript", { email: email, locale: MAIL_LANG }, ui.transcriptNote, function () {
       ui.transcriptForm.remove();
       ui.transcriptOpen.hidden = false;
       ui.transcriptOpen.setAttribute("aria-expanded", "false");
@@ -1745,7 +1861,10 @@
           person: "İnsanla danışmaq", quick: "Tez cavablar" },
     ru: { search: "Поиск по справке", results: "Статьи справки", none: "Статей не найдено.",
           back: "Вернуться в чат", open: "Открыть в новой вкладке", helped: "Это помогло",
-          person: "Позвать человека", quick: "Быстрые ответы" }
+          person: "Позвать человека", quick: "Быстрые ответы" },
+    tr: { search: "Yardımda ara", results: "Yardım makaleleri", none: "Makale bulunamadı.",
+          back: "Sohbete dön", open: "Yeni sekmede aç", helped: "Bu işe yaradı",
+          person: "Bir kişiyle konuş", quick: "Hızlı yanıtlar" }
   };
   HELP_T = HELP_T[LANG] || HELP_T.en;
   var HELP_CSS = [
