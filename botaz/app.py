@@ -24,6 +24,7 @@ from .chat.assignment import AutoAssigner
 from .api import mail as mail_api  # noqa: F401
 from .api import reports  # noqa: F401
 from .api import articles as _articles, help as help_centre  # noqa: F401 (registers endpoints)
+from .api import identity as _identity  # noqa: F401 (registers endpoints)
 from .api.deps import agent_from_socket
 from .api.hot import HotPath
 from .api.hub import Hub

@@ -92,6 +92,8 @@ class Settings:
     email_delay_s: float = 120.0
     # A visitor message no agent answered is emailed to the agents who should see it after this long.
     alert_delay_s: float = 300.0
+    # Visitors who never wrote and to whom nobody wrote are deleted this long after last seen.
+    prune_silent_days: float = 30.0
     # Web Push: the contact put in every push's VAPID claim (mailto: or https:); see vapid_contact().
     vapid_subject: str | None = None
     # Connection limits (docs/security.md, "Connection limits"): a request head larger than
@@ -153,6 +155,8 @@ class Settings:
             key = "BOTAZ_" + name.upper()
             if env.get(key):
                 values[name] = float(env[key])
+        if env.get("BOTAZ_PRUNE_SILENT_DAYS"):
+            values["prune_silent_days"] = float(env["BOTAZ_PRUNE_SILENT_DAYS"])
         if env.get("BOTAZ_VAPID_SUBJECT"):
             values["vapid_subject"] = env["BOTAZ_VAPID_SUBJECT"].strip()
         for name in ("llm_url", "llm_model", "llm_api_key"):

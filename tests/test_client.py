@@ -703,6 +703,8 @@ COVERED = {
     "GET /auth/me/availability": "availability", "PUT /auth/me/availability": "set_availability",
     "GET /auth/me/preferences": "preferences", "PUT /auth/me/preferences": "update_preferences",
     "GET /api/settings": "get_settings", "PUT /api/settings": "update_settings",
+    "POST /api/settings/identity-secret": "rotate_identity_secret",
+    "GET /api/visitors/{id}/attributes": "visitor_attributes",
     "GET /api/conversations": "list_conversations iter_conversations",
     "GET /api/conversations/{visitorId}": "get_conversation",
     "POST /api/conversations/{visitorId}/assign": "assign_conversation",
@@ -744,6 +746,8 @@ VISITOR_COVERED = {
     "POST /widget/v1/email": "leave_email", "POST /widget/v1/transcript": "request_transcript",
     "GET /widget/v1/articles": "search_help", "GET /widget/v1/articles/{id}": "help_article",
     "GET /widget/v1/rating": "rating", "POST /widget/v1/rating": "rate",
+    "POST /widget/v1/identify": "identify", "POST /widget/v1/attributes": "set_attributes",
+    "POST /widget/v1/proactive": "fire_proactive",
 }
 # A browser's business, not an API client's: the dashboard's cookie sign-in and password reset,
 # Web Push subscriptions (made by a browser's PushManager) and taking over an emailed link.

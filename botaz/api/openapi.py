@@ -38,6 +38,8 @@ WIDGET_CONFIG = Obj("WidgetConfig", {
                            "Online) and, where business hours are set, within them"),
     "email": F("object", "{\"enabled\": whether the server sends email, \"offlineMessage\": "
                          "{\"en\", \"az\"} the account's offline-form text}"),
+    "proactive": F("array", "Enabled proactive rules, without their texts: {id, urlContains, "
+                            "afterSeconds, minVisits, attribute}", items={"type": "object"}),
 })
 _ACCOUNT = Obj("Account", {"_id": F("string", "Account ID"), "name": F("string", "Name"),
                            "siteKey": F("string", "Site key for the widget")})

@@ -6,6 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..chat import settings
+from ..chat.accounts import Principal
+from ..chat.identity import identity_secret
 from .deps import agent, chat_of
 from .http import json_response, read_json
 from .registry import endpoint, schema
@@ -17,7 +19,15 @@ schema(settings.BUSINESS_HOURS)
           response="Settings", errors=(401,))
 async def get_settings(request: Request) -> Response:
     principal = await agent(request)
-    return json_response(await settings.get_settings(chat_of(request), principal.account_id))
+    current = await settings.get_settings(chat_of(request), principal.account_id)
+    return json_response(await _with_secret(request, principal, current))
+
+
+async def _with_secret(request: Request, principal: Principal, current: dict) -> dict:
+    """Owners see the identity secret (botaz/chat/identity.py); it is not a stored setting."""
+    if principal.role == "owner":
+        current["identitySecret"] = await identity_secret(chat_of(request), principal.account_id)
+    return current
 
 
 @endpoint("PUT", "/api/settings", summary="Change the account's settings", tag="settings",
@@ -26,4 +36,5 @@ async def get_settings(request: Request) -> Response:
 async def put_settings(request: Request) -> Response:
     principal = await agent(request)
     body = await read_json(request)
-    return json_response(await settings.do_update_settings(chat_of(request), principal, body))
+    changed = await settings.do_update_settings(chat_of(request), principal, body)
+    return json_response(await _with_secret(request, principal, changed))

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from ..chat import activity, attachments, mail, messages, visitors
 from ..chat.availability import site_online
+from ..chat.proactive import for_widget as proactive_rules
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import check_origin, settings_of
 from ..chat.views import for_visitor
@@ -70,6 +71,7 @@ async def config(request: Request) -> Response:
     s = settings_of(account)
     return json_response({"accountName": account["name"], "preform": s["preform"],
                           "widget": s["widget"], "email": mail.widget_config(chat, s),
+                          "proactive": proactive_rules(s),
                           "online": await site_online(chat, account)})
 
 

@@ -25,7 +25,8 @@ SETTINGS_EDIT = Obj("SettingsEdit", {
     "allowedOrigins": F("array", "Websites (scheme://host[:port]) whose pages may use the widget; "
                                  "empty: any", items={"type": "string"}),
     "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, phone}"),
-    "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str}"),
+    "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str, "
+                          "\"position\": \"right\"|\"left\"}"),
     "businessHours": F("object", "Business hours: {\"enabled\": bool, \"timezone\": IANA name, "
                                  "\"days\": {\"mon\": [[\"09:00\", \"18:00\"]], ...}}; replaced "
                                  "whole; null switches them off", nullable=True),
@@ -35,6 +36,9 @@ SETTINGS_EDIT = Obj("SettingsEdit", {
     "satisfaction": F("object", "Rating: {\"enabled\": bool}: the widget asks for a rating when a "
                                 "conversation is resolved"),
     "targets": F("object", "Goals the reports measure: {\"firstResponseSeconds\": int}"),
+    "proactive": F("array", "Proactive messages: rules by which the widget speaks first, "
+                            "replaced whole (ProactiveRule objects, at most 20)",
+                   items={"type": "object"}),
 }, description="Keys left out stay unchanged; inside each object too.",
    example={"preform": {"enabled": True, "fields": ["name", "email"]},
             "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}})
@@ -46,6 +50,8 @@ WIDGET_EDIT = Obj("WidgetEdit", {
     "greeting": F("string", "First bubble the visitor sees", max_length=500),
     "color": F("string", "Accent colour, #rrggbb", max_length=7),
     "title": F("string", "Panel title", min_length=1, max_length=80),
+    "position": F("string", "Where the launcher sits: right (default) or left",
+                  enum=("right", "left")),
 })
 EMAIL_EDIT = Obj("EmailSettingsEdit", {
     "transcriptOnResolve": F("boolean", "Email the visitor the transcript when a conversation is "
@@ -71,6 +77,9 @@ SETTINGS = Obj("Settings", {
     "email": F("object", "Email", ref="EmailSettingsEdit"),
     "satisfaction": F("object", "Rating after resolution", ref="SatisfactionEdit"),
     "targets": F("object", "Goals the reports measure", ref="TargetsEdit"),
+    "proactive": F("array", "Proactive message rules", items={"$ref": "#/components/schemas/ProactiveRule"}),
+    "identitySecret": F("string", "Owners only: the key that signs known users' IDs "
+                                  "(Botaz.identify); rotate with POST /api/settings/identity-secret"),
 })
 BUSINESS_HOURS = Obj("BusinessHours", {
     "enabled": F("boolean", "Whether the hours apply; false: always open"),
@@ -146,6 +155,10 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
         if not 10 <= seconds <= 86_400:
             raise Invalid("targets.firstResponseSeconds must be from 10 to 86400.")
         current["targets"].update(targets)
+    if "proactive" in body:
+        from .proactive import check_rules
+
+        current["proactive"] = await check_rules(chat, principal.account_id, body["proactive"])
     await chat.store.update_account_settings(principal.account_id, orjson.dumps(current).decode())
     settings_changed(chat, principal.account_id)
     from . import audit

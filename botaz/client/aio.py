@@ -265,6 +265,14 @@ class AsyncClient(_AsyncTransport):
     async def get_settings(self) -> Settings:
         return await self._get("/api/settings")
 
+    async def visitor_attributes(self, visitor_id: str) -> dict[str, Any]:
+        """{"externalId": the site's user ID or None, "attributes": {...}}."""
+        return await self._get(f"/api/visitors/{seg(visitor_id)}/attributes")
+
+    async def rotate_identity_secret(self) -> dict[str, str]:
+        """Owners: a new identity secret ({"identitySecret": ...}); old hashes stop working."""
+        return await self._post("/api/settings/identity-secret", {})
+
     async def update_settings(self, *,
                               preform: PreformSettings | dict[str, Any] | Unset = UNSET,
                               widget: WidgetSettings | dict[str, Any] | Unset = UNSET,
@@ -509,6 +517,25 @@ class AsyncVisitorClient(_AsyncTransport):
                            locale: str | Unset = UNSET) -> dict[str, Any]:
         """Emails the conversation to `email` (or the visitor's own address)."""
         return await self._post("/widget/v1/transcript", body(email=email, locale=locale))
+
+    async def identify(self, user_id: str, hash: str, *, name: str | None = None,
+                 email: str | None = None, site_key: str | None = None) -> VisitorCreated:
+        """Become the site's known user `user_id` (hash: hex HMAC-SHA256 of it with the identity
+        secret); this client's current visitor, if any, is merged into the user's."""
+        created: VisitorCreated = await self._post("/widget/v1/identify", {
+            k: v for k, v in {"siteKey": site_key or self.site_key, "id": user_id, "hash": hash,
+                              "name": name, "email": email}.items() if v is not None})
+        self.token, self.visitor_id = created["visitorToken"], created["visitorId"]
+        self.site_key = site_key or self.site_key
+        return created
+
+    async def fire_proactive(self, rule_id: str) -> Message | None:
+        """Say a proactive rule's message to this visitor; None if it was already said."""
+        return await self._post("/widget/v1/proactive", {"ruleId": rule_id})
+
+    async def set_attributes(self, **attributes: Any) -> dict[str, Any]:
+        """Merge custom attributes into the visitor's; None removes a key."""
+        return await self._post("/widget/v1/attributes", {"attributes": attributes})
 
     async def report_page(self, url: str, *, title: str | None = None,
                           referrer: str | None = None) -> PageVisit:

@@ -253,6 +253,14 @@ class Client(_SyncTransport):
     def get_settings(self) -> Settings:
         return self._get("/api/settings")
 
+    def visitor_attributes(self, visitor_id: str) -> dict[str, Any]:
+        """{"externalId": the site's user ID or None, "attributes": {...}}."""
+        return self._get(f"/api/visitors/{seg(visitor_id)}/attributes")
+
+    def rotate_identity_secret(self) -> dict[str, str]:
+        """Owners: a new identity secret ({"identitySecret": ...}); old hashes stop working."""
+        return self._post("/api/settings/identity-secret", {})
+
     def update_settings(self, *, preform: PreformSettings | dict[str, Any] | Unset = UNSET,
                         widget: WidgetSettings | dict[str, Any] | Unset = UNSET,
                         allowed_origins: list[str] | Unset = UNSET,
@@ -485,6 +493,25 @@ class VisitorClient(_SyncTransport):
                            locale: str | Unset = UNSET) -> dict[str, Any]:
         """Emails the conversation to `email` (or the visitor's own address)."""
         return self._post("/widget/v1/transcript", body(email=email, locale=locale))
+
+    def identify(self, user_id: str, hash: str, *, name: str | None = None,
+                 email: str | None = None, site_key: str | None = None) -> VisitorCreated:
+        """Become the site's known user `user_id` (hash: hex HMAC-SHA256 of it with the identity
+        secret); this client's current visitor, if any, is merged into the user's."""
+        created: VisitorCreated = self._post("/widget/v1/identify", {
+            k: v for k, v in {"siteKey": site_key or self.site_key, "id": user_id, "hash": hash,
+                              "name": name, "email": email}.items() if v is not None})
+        self.token, self.visitor_id = created["visitorToken"], created["visitorId"]
+        self.site_key = site_key or self.site_key
+        return created
+
+    def fire_proactive(self, rule_id: str) -> Message | None:
+        """Say a proactive rule's message to this visitor; None if it was already said."""
+        return self._post("/widget/v1/proactive", {"ruleId": rule_id})
+
+    def set_attributes(self, **attributes: Any) -> dict[str, Any]:
+        """Merge custom attributes into the visitor's; None removes a key."""
+        return self._post("/widget/v1/attributes", {"attributes": attributes})
 
     def report_page(self, url: str, *, title: str | None = None,
                     referrer: str | None = None) -> PageVisit:

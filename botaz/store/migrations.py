@@ -439,6 +439,23 @@ CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tokenize = 'unicode61 
         "postgresql": """
 CREATE INDEX articles_fts ON articles USING GIN (to_tsvector('simple', search_title || ' ' || search_body))
 """}),
+    (18, "known users: identities, custom attributes, proactive messages shown, silent visitors", """
+CREATE TABLE visitor_identities (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    external_id TEXT NOT NULL,
+    visitor_id TEXT NOT NULL UNIQUE REFERENCES visitors(id) ON DELETE CASCADE,
+    created_at {BIGINT} NOT NULL,
+    PRIMARY KEY (account_id, external_id)
+);
+ALTER TABLE visitors ADD COLUMN attributes TEXT;
+CREATE INDEX visitors_silent ON visitors (last_online) WHERE conversation_at IS NULL;
+CREATE TABLE proactive_shown (
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    rule_id TEXT NOT NULL,
+    shown_at {BIGINT} NOT NULL,
+    PRIMARY KEY (visitor_id, rule_id)
+)
+"""),
 ]
 
 LATEST = max(version for version, _, _ in MIGRATIONS)

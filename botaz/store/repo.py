@@ -927,6 +927,109 @@ class Store(ArticleRepo):
         assert row is not None
         return row["value"]
 
+    async def replace_instance_secret(self, name: str, value: str, at: int) -> None:
+        await self.db.execute(
+            "INSERT INTO instance_secrets (name, value, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
+            (name, value, at))
+
+    # known users (botaz/chat/identity.py)
+
+    async def identity_visitor(self, account_id: str, external_id: str,
+                               conn: Conn | None = None) -> Row | None:
+        return await (conn or self.db).fetchone(
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = (SELECT visitor_id FROM "
+            "visitor_identities WHERE account_id = ? AND external_id = ?)", (account_id, external_id))
+
+    async def visitor_identity(self, visitor_id: str, conn: Conn | None = None) -> str | None:
+        row = await (conn or self.db).fetchone(
+            "SELECT external_id FROM visitor_identities WHERE visitor_id = ?", (visitor_id,))
+        return row["external_id"] if row else None
+
+    async def bind_identity(self, account_id: str, external_id: str, visitor_id: str, at: int,
+                            conn: Conn) -> None:
+        await conn.execute(
+            "INSERT INTO visitor_identities (account_id, external_id, visitor_id, created_at) "
+            "VALUES (?, ?, ?, ?)", (account_id, external_id, visitor_id, at))
+
+    async def add_visitor_token_tx(self, visitor_id: str, token_hash: str, at: int, keep: int,
+                                   conn: Conn) -> None:
+        await conn.execute(
+            "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at) VALUES (?, ?, ?)",
+            (token_hash, visitor_id, at))
+        await conn.execute(
+            "DELETE FROM visitor_tokens WHERE visitor_id = ? AND seq NOT IN ("
+            "SELECT seq FROM visitor_tokens WHERE visitor_id = ? "
+            "ORDER BY seq DESC LIMIT ?)", (visitor_id, visitor_id, keep))
+
+    async def merge_visitor(self, from_id: str, into_id: str, now: int, conn: Conn) -> None:
+        """Move one visitor's conversation, page views and notes to another, then delete it.
+
+        Both may have an open conversation (episode); only one may stay open, the known user's.
+        """
+        await conn.execute(
+            "UPDATE conversations SET resolved_at = ? WHERE visitor_id = ? AND resolved_at IS NULL "
+            "AND EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = ? "
+            "AND c.resolved_at IS NULL)", (now, from_id, into_id))
+        for table in ("messages", "visitor_pages", "notes", "attachments", "emails",
+                      "conversations", "conversation_assignments", "conversation_labels"):
+            await conn.execute(f"UPDATE {table} SET visitor_id = ? WHERE visitor_id = ?",
+                               (into_id, from_id))
+        await conn.execute(
+            "INSERT INTO visitor_agents (visitor_id, agent_id, added_at) "
+            "SELECT ?, agent_id, added_at FROM visitor_agents WHERE visitor_id = ? "
+            "ON CONFLICT (visitor_id, agent_id) DO NOTHING", (into_id, from_id))
+        await conn.execute(
+            "INSERT INTO proactive_shown (visitor_id, rule_id, shown_at) "
+            "SELECT ?, rule_id, shown_at FROM proactive_shown WHERE visitor_id = ? "
+            "ON CONFLICT (visitor_id, rule_id) DO NOTHING", (into_id, from_id))
+        source = await conn.fetchone(
+            "SELECT conversation_at, last_activity_at FROM visitors WHERE id = ?", (from_id,))
+        target = await conn.fetchone(
+            "SELECT conversation_at, last_activity_at FROM visitors WHERE id = ?", (into_id,))
+        if source is not None and target is not None:
+            started = [v for v in (source["conversation_at"], target["conversation_at"]) if v]
+            active = [v for v in (source["last_activity_at"], target["last_activity_at"]) if v]
+            await conn.execute(
+                "UPDATE visitors SET conversation_at = ?, last_activity_at = ? WHERE id = ?",
+                (min(started) if started else None, max(active) if active else None, into_id))
+        await conn.execute("DELETE FROM visitors WHERE id = ?", (from_id,))
+
+    async def set_visitor_attributes(self, visitor_id: str, attributes: str | None,
+                                     conn: Conn | None = None) -> None:
+        await (conn or self.db).execute(
+            "UPDATE visitors SET attributes = ? WHERE id = ?", (attributes, visitor_id))
+
+    async def visitor_attributes(self, visitor_id: str, conn: Conn | None = None) -> str | None:
+        row = await (conn or self.db).fetchone(
+            "SELECT attributes FROM visitors WHERE id = ?", (visitor_id,))
+        return row["attributes"] if row else None
+
+    async def mark_proactive(self, visitor_id: str, rule_id: str, at: int) -> bool:
+        """True the first time only: a rule speaks to a visitor at most once."""
+        return await self.db.execute(
+            "INSERT INTO proactive_shown (visitor_id, rule_id, shown_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (visitor_id, rule_id) DO NOTHING", (visitor_id, rule_id, at)) == 1
+
+    async def prune_silent_visitors(self, before: int, batch: int = 500) -> int:
+        """Delete a batch of visitors who never wrote and to whom nobody wrote, last seen before
+        `before`, with their page views (the foreign keys take the rest)."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM visitors WHERE conversation_at IS NULL AND "
+            "(last_online < ? OR (last_online IS NULL AND added_at < ?)) "
+            "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.visitor_id = visitors.id) "
+            "ORDER BY seq LIMIT ?", (before, before, batch))
+        if not rows:
+            return 0
+        ids = [r["id"] for r in rows]
+        marks = ", ".join("?" for _ in ids)
+        async with self.db.transaction() as tx:
+            for table in ("visitor_pages", "visitor_tokens", "visitor_agents", "visitor_identities",
+                          "proactive_shown"):
+                await tx.execute(f"DELETE FROM {table} WHERE visitor_id IN ({marks})", ids)
+            return await tx.execute(f"DELETE FROM visitors WHERE id IN ({marks}) "
+                                    "AND conversation_at IS NULL", ids)
+
     async def prune(self, now: int, *, events_ms: int, deliveries_ms: int) -> int:
         """Forget what is no longer needed: delivered events, old delivery logs, dead sessions."""
         removed = 0

@@ -1,19 +1,24 @@
 /*!
  * botaz chat widget. Embed on any website with exactly:
  *   <script src="https://HOST/widget.js" data-site-key="SITE_KEY" async></script>
- * Optional: data-lang="en" | "az" (default: the browser's language).
+ * Optional: data-lang="en" | "az" | "ru" | "tr" (default: the browser's language).
  * A page URL with #botaz-link=TOKEN (from a conversation link, docs/email.md) makes the widget
  * continue that conversation. botaz's own conversation page (/c/TOKEN) runs this script with
  * data-mode="page" (the panel fills data-container, always open) and data-link="TOKEN".
  *
  * Plain JavaScript, no dependencies, no external requests except to the botaz server the script
  * was loaded from. All UI lives in an open shadow root; message text is only ever rendered as
- * text. Hosts can call window.Botaz.open(), .close() and .toggle().
+ * text. Hosts can call window.Botaz.open(), .close(), .toggle(), .hide(), .show(), .send(text),
+ * .identify({id, name, email, hash}), .logout(), .setAttributes({...}) and .on(event, fn)
+ * (docs/widget.md); calls made before this script loaded, queued in window.Botaz.q as
+ * [method, args], run once it starts.
  */
 (function () {
   "use strict";
 
   if (window.Botaz && window.Botaz.__botaz) return; // embedded twice: keep the first
+  // The page's snippet may have queued calls before this script arrived (docs/widget.md).
+  var QUEUED = (window.Botaz && Array.isArray(window.Botaz.q)) ? window.Botaz.q.slice() : [];
 
   // ---------------------------------------------------------------------------------------------
   // Strings
@@ -127,6 +132,119 @@
       rateSend: "Qiyməti göndər",
       rateNeedScore: "Əvvəlcə 1-dən 5-ə qədər ulduz seçin.",
       rateThanks: "Rəyiniz üçün təşəkkür edirik!"
+    },
+    ru: {
+      openChat: "Открыть чат",
+      closeChat: "Закрыть чат",
+      unread: function (n) {
+        var d = n % 10, h = n % 100;
+        var w = d === 1 && h !== 11 ? "непрочитанное сообщение"
+          : d >= 2 && d <= 4 && (h < 12 || h > 14) ? "непрочитанных сообщения" : "непрочитанных сообщений";
+        return n + " " + w;
+      },
+      minimize: "Свернуть чат",
+      defaultTitle: "Напишите нам",
+      defaultGreeting: "Здравствуйте! Чем мы можем помочь?",
+      online: "Мы на связи",
+      away: "Нет на месте",
+      offlineNote: "Сейчас нас нет на месте — оставьте сообщение, и мы ответим",
+      messages: "Сообщения",
+      message: "Сообщение",
+      placeholder: "Напишите сообщение…",
+      send: "Отправить",
+      attach: "Прикрепить файл",
+      you: "Вы:",
+      agent: "Оператор:",
+      sending: "Отправляется",
+      sent: "Отправлено",
+      seen: "Прочитано",
+      failed: "Не отправлено",
+      agentTyping: "Оператор печатает…",
+      reconnecting: "Переподключение…",
+      connecting: "Подключение…",
+      banned: "Вы не можете писать в этот чат",
+      bannedHint: "Сайт закрыл этот разговор.",
+      preformIntro: "Прежде чем начать, расскажите немного о себе.",
+      name: "Имя",
+      email: "Эл. почта",
+      phone: "Телефон",
+      startChat: "Начать чат",
+      uploading: function (name) { return "Загрузка " + name + "…"; },
+      download: "Скачать",
+      genericError: "Что-то пошло не так. Попробуйте ещё раз.",
+      networkError: "Чат сейчас недоступен. Попробуйте ещё раз чуть позже.",
+      poweredBy: "Работает на botaz",
+      awayEmail: "Сейчас нас нет на месте. Оставьте адрес эл. почты — обычно мы отвечаем в течение нескольких часов.",
+      yourEmail: "Ваша эл. почта",
+      saveEmail: "Сохранить",
+      emailSaved: function (e) { return "Спасибо! Мы ответим на " + e + "."; },
+      badEmail: "Введите правильный адрес эл. почты.",
+      transcript: "Отправить мне этот разговор",
+      sendTranscript: "Отправить",
+      cancel: "Отмена",
+      transcriptSent: function (e) { return "Мы отправили этот разговор на " + e + "."; },
+      tooOften: "Слишком много запросов. Попробуйте позже.",
+      rateTitle: "Как прошёл разговор?",
+      rateScore: ["1 из 5: очень плохо", "2 из 5: плохо", "3 из 5: нормально", "4 из 5: хорошо",
+        "5 из 5: отлично"],
+      rateComment: "Хотите что-то добавить? (необязательно)",
+      rateSend: "Отправить оценку",
+      rateNeedScore: "Сначала выберите от 1 до 5 звёзд.",
+      rateThanks: "Спасибо за отзыв!"
+    },
+    tr: {
+      openChat: "Sohbeti aç",
+      closeChat: "Sohbeti kapat",
+      unread: function (n) { return n + " okunmamış mesaj"; },
+      minimize: "Sohbeti küçült",
+      defaultTitle: "Bize yazın",
+      defaultGreeting: "Merhaba! Size nasıl yardımcı olabiliriz?",
+      online: "Çevrimiçiyiz",
+      away: "Şu an yokuz",
+      offlineNote: "Şu an burada değiliz — mesajınızı bırakın, size dönüş yapacağız",
+      messages: "Mesajlar",
+      message: "Mesaj",
+      placeholder: "Bir mesaj yazın…",
+      send: "Gönder",
+      attach: "Dosya ekle",
+      you: "Siz:",
+      agent: "Temsilci:",
+      sending: "Gönderiliyor",
+      sent: "Gönderildi",
+      seen: "Görüldü",
+      failed: "Gönderilemedi",
+      agentTyping: "Temsilci yazıyor…",
+      reconnecting: "Yeniden bağlanıyor…",
+      connecting: "Bağlanıyor…",
+      banned: "Bu sohbete mesaj gönderemezsiniz",
+      bannedHint: "Bu sohbet web sitesi tarafından kapatıldı.",
+      preformIntro: "Başlamadan önce lütfen kendinizden biraz bahsedin.",
+      name: "Ad",
+      email: "E-posta",
+      phone: "Telefon",
+      startChat: "Sohbeti başlat",
+      uploading: function (name) { return name + " yükleniyor…"; },
+      download: "İndir",
+      genericError: "Bir şeyler ters gitti. Lütfen tekrar deneyin.",
+      networkError: "Sohbete şu an ulaşılamıyor. Lütfen biraz sonra tekrar deneyin.",
+      poweredBy: "botaz ile çalışır",
+      awayEmail: "Şu an burada değiliz. E-postanızı bırakın, genellikle birkaç saat içinde e-postayla yanıtlarız.",
+      yourEmail: "E-postanız",
+      saveEmail: "Kaydet",
+      emailSaved: function (e) { return "Teşekkürler! " + e + " adresine yanıt vereceğiz."; },
+      badEmail: "Lütfen geçerli bir e-posta adresi girin.",
+      transcript: "Bu sohbeti bana e-postayla gönder",
+      sendTranscript: "Gönder",
+      cancel: "İptal",
+      transcriptSent: function (e) { return "Bu sohbeti " + e + " adresine gönderdik."; },
+      tooOften: "Bunu çok sık istediniz. Lütfen daha sonra tekrar deneyin.",
+      rateTitle: "Bu sohbet nasıldı?",
+      rateScore: ["5 üzerinden 1: çok kötü", "5 üzerinden 2: kötü", "5 üzerinden 3: idare eder",
+        "5 üzerinden 4: iyi", "5 üzerinden 5: mükemmel"],
+      rateComment: "Eklemek istediğiniz bir şey var mı? (isteğe bağlı)",
+      rateSend: "Puanı gönder",
+      rateNeedScore: "Önce 1 ile 5 arasında yıldız seçin.",
+      rateThanks: "Geri bildiriminiz için teşekkürler!"
     }
   };
 
@@ -169,13 +287,16 @@
 
   function pickLang() {
     var attr = (script.getAttribute("data-lang") || "").toLowerCase();
-    if (attr.indexOf("az") === 0) return "az";
-    if (attr.indexOf("en") === 0) return "en";
+    var langs = ["az", "en", "ru", "tr"];
+    for (var i = 0; i < langs.length; i++) if (attr.indexOf(langs[i]) === 0) return langs[i];
     var nav = (navigator.language || (navigator.languages && navigator.languages[0]) || "")
       .toLowerCase();
-    return nav.indexOf("az") === 0 ? "az" : "en";
+    for (var j = 0; j < langs.length; j++) if (nav.indexOf(langs[j]) === 0) return langs[j];
+    return "en";
   }
   var LANG = pickLang();
+  // Emails to visitors are written in az or en (docs/email.md): other widget languages get en.
+  var MAIL_LANG = LANG === "az" ? "az" : "en";
   var T = STRINGS[LANG];
 
   function endpoint(path) {
@@ -201,7 +322,8 @@
   }
 
   function save(v) {
-    var raw = JSON.stringify({ visitorId: v.visitorId, visitorToken: v.visitorToken });
+    var raw = JSON.stringify({ visitorId: v.visitorId, visitorToken: v.visitorToken,
+      userId: v.userId || null });
     memoryStore = raw;
     try { window.localStorage.setItem(STORE_KEY, raw); } catch (e) { /* memory only */ }
   }
@@ -356,6 +478,8 @@
     "  line-height:22px;text-align:center;box-shadow:0 0 0 2px #fff}",
 
     /* panel */
+    ".root.left .launcher{right:auto;left:24px}",
+    ".root.left .panel{right:auto;left:24px}",
     ".panel{position:fixed;right:24px;bottom:100px;z-index:2147483001;width:380px;",
     "  height:min(640px,calc(100vh - 124px));max-height:calc(100vh - 124px);",
     "  display:flex;flex-direction:column;overflow:hidden;background:var(--bz-bg);",
@@ -502,6 +626,8 @@
     "    animation:none}",
     "  .open .launcher{display:none}",
     "  .launcher{right:16px;bottom:16px}",
+    "  .root.left .launcher{right:auto;left:16px}",
+    "  .root.left .panel{left:0;right:0}",
     "  .row{max-width:88%}",
     "  .composer textarea,.field input{font-size:16px}", /* no zoom-on-focus on iOS */
     "}",
@@ -688,6 +814,7 @@
     ui.title.textContent = title;
     ui.avatar.textContent = title.trim().charAt(0).toUpperCase() || "?";
     ui.panel.setAttribute("aria-label", title);
+    ui.root.classList.toggle("left", w.position === "left");
     var color = typeof w.color === "string" && /^#[0-9a-fA-F]{6}$/.test(w.color) ? w.color : null;
     if (color) {
       var on = onColor(color);
@@ -878,7 +1005,7 @@
     }
     ui.awayEmail.removeAttribute("aria-invalid");
     ui.awaySave.disabled = true;
-    mailCall("/widget/v1/email", { email: email, locale: LANG }, ui.awayNote, function (v) {
+    mailCall("/widget/v1/email", { email: email, locale: MAIL_LANG }, ui.awayNote, function (v) {
       if (v) visitor = v;
       ui.awayNote.textContent = T.emailSaved(email);
       if (!ui.transcriptEmail.value) ui.transcriptEmail.value = email;
@@ -911,7 +1038,7 @@
     ui.transcriptEmail.removeAttribute("aria-invalid");
     var submit = ui.transcriptForm.querySelector("button[type=submit]");
     submit.disabled = true;
-    mailCall("/widget/v1/transcript", { email: email, locale: LANG }, ui.transcriptNote, function () {
+    mailCall("/widget/v1/transcript", { email: email, locale: MAIL_LANG }, ui.transcriptNote, function () {
       ui.transcriptForm.remove();
       ui.transcriptOpen.hidden = false;
       ui.transcriptOpen.setAttribute("aria-expanded", "false");
@@ -946,6 +1073,7 @@
     ensureSession().catch(function () { /* shown when sending */ });
     loadConfig(); // refresh "online"
     maybeSeen();
+    emit("open");
   }
 
   function close() {
@@ -958,6 +1086,7 @@
     updateLauncherLabel();
     stopTyping();
     ui.launcher.focus();
+    emit("close");
   }
 
   function toggle() {
@@ -970,7 +1099,9 @@
     ui.launcher.setAttribute("aria-label", label);
     ui.badge.textContent = unread > 99 ? "99+" : String(unread);
     ui.badge.hidden = isOpen || unread === 0;
+    if (unread !== unreadEmitted) { unreadEmitted = unread; emit("unread", unread); }
   }
+  var unreadEmitted = 0;
 
   var phone = window.matchMedia ? window.matchMedia("(max-width: 479.98px)") : null;
 
@@ -1150,6 +1281,7 @@
     if (fromPending) fromPending.remove(); // re-sorted below like any other message
     insertRow(row, m.sentAt || "");
     if (wasBottom || isMine(m)) scrollToBottom(true);
+    if (!loadingHistory) emit("message", m);
     return true;
   }
 
@@ -1326,12 +1458,14 @@
     return sessionPromise;
   }
 
+  var loadingHistory = false;
   function loadHistory() {
     return request("GET", "/widget/v1/messages").then(function (r) {
       if (r.status === 403) return setBanned();
       if (r.status === 401) throw Object.assign(new Error("token"), { status: 401 });
       if (!r.ok || !Array.isArray(r.data)) return;
-      r.data.forEach(function (m) { upsert(m); });
+      loadingHistory = true;
+      try { r.data.forEach(function (m) { upsert(m); }); } finally { loadingHistory = false; }
       scrollToBottom(true);
       maybeSeen();
     });
@@ -1625,7 +1759,7 @@
   }
 
   function sendText(text, row, retryOnAuth) {
-    ensureSession().then(function () {
+    return ensureSession().then(function () {
       return request("POST", "/widget/v1/messages", { json: { text: text } });
     }).then(function (r) {
       if (r.status === 201 && r.data) { upsert(r.data, row); return; }
@@ -1727,7 +1861,10 @@
           person: "İnsanla danışmaq", quick: "Tez cavablar" },
     ru: { search: "Поиск по справке", results: "Статьи справки", none: "Статей не найдено.",
           back: "Вернуться в чат", open: "Открыть в новой вкладке", helped: "Это помогло",
-          person: "Позвать человека", quick: "Быстрые ответы" }
+          person: "Позвать человека", quick: "Быстрые ответы" },
+    tr: { search: "Yardımda ara", results: "Yardım makaleleri", none: "Makale bulunamadı.",
+          back: "Sohbete dön", open: "Yeni sekmede aç", helped: "Bu işe yaradı",
+          person: "Bir kişiyle konuş", quick: "Hızlı yanıtlar" }
   };
   HELP_T = HELP_T[LANG] || HELP_T.en;
   var HELP_CSS = [
@@ -1867,11 +2004,158 @@
   // Start
   // ---------------------------------------------------------------------------------------------
 
+  // ---------------------------------------------------------------------------------------------
+  // The page's API (docs/widget.md): known users, attributes, events
+  // ---------------------------------------------------------------------------------------------
+
+  var listeners = {};
+  function on(name, fn) {
+    if (typeof fn !== "function") return function () {};
+    (listeners[name] = listeners[name] || []).push(fn);
+    return function () {
+      listeners[name] = (listeners[name] || []).filter(function (f) { return f !== fn; });
+    };
+  }
+  function emit(name, value) {
+    (listeners[name] || []).slice().forEach(function (fn) {
+      try { fn(value); } catch (e) { if (window.console) console.error(e); }
+    });
+  }
+
+  /** Shows another visitor's conversation in place of this one (a known user's, or a fresh one). */
+  function switchTo(data, userId) {
+    if (ws) { var s = ws; ws = null; try { s.close(1000); } catch (e) { /* ignore */ } }
+    clearTimeout(reconnectTimer);
+    clearMessages();
+    session = { visitorId: data.visitorId, visitorToken: data.visitorToken, userId: userId };
+    save(session);
+    visitor = null;
+    unread = 0;
+    updateLauncherLabel();
+    sessionPromise = Promise.resolve(afterSession(data.visitor || null));
+    return sessionPromise;
+  }
+
+  var identifying = Promise.resolve();
+  /** Becomes the site's signed-in user: resolves true, or false when the server refused it. */
+  function identify(opts) {
+    var user = opts && typeof opts.id === "string" ? opts : null;
+    if (!user || !user.id || typeof user.hash !== "string") {
+      if (window.console) console.warn("botaz: identify needs {id, hash} (docs/widget.md)");
+      return Promise.resolve(false);
+    }
+    identifying = identifying.then(function () {
+      return ensureSession().catch(function () { /* identify can start a session itself */ });
+    }).then(function () {
+      if (session && session.userId === user.id) return true; // already this user's visitor
+      var body = { siteKey: SITE_KEY, id: user.id, hash: user.hash };
+      if (typeof user.name === "string" && user.name) body.name = user.name;
+      if (typeof user.email === "string" && user.email) body.email = user.email;
+      // An anonymous visitor is merged into the user; another user's visitor is not sent.
+      var mine = session && !session.userId ? session.visitorToken : null;
+      return request("POST", "/widget/v1/identify", { json: body, token: mine, auth: !!mine })
+        .then(function (r) {
+          if (r.status === 200 && r.data && r.data.visitorToken) {
+            return switchTo(r.data, user.id).then(function () { return true; });
+          }
+          if (window.console) console.warn("botaz: identify refused: " + errorMessage(r));
+          // Never keep showing another user's conversation after a refused identify.
+          if (session && session.userId) return logout().then(function () { return false; });
+          return false;
+        });
+    });
+    return identifying.catch(function () { return false; });
+  }
+
+  /** The signed-in user left: forget their conversation in this browser, start anonymous. */
+  function logout() {
+    if (!session || !session.userId) return Promise.resolve();
+    return renewVisitor();
+  }
+
+  function setAttributes(attributes) {
+    return ensureSession().then(function () {
+      return request("POST", "/widget/v1/attributes", { json: { attributes: attributes || {} } });
+    }).then(function (r) {
+      if (r.ok && r.data) {
+        knownAttributes = r.data.attributes || {};
+        var waiting = waitingForAttributes;
+        waitingForAttributes = [];
+        waiting.forEach(fireRule);
+        return r.data.attributes;
+      }
+      throw new Error(errorMessage(r));
+    });
+  }
+
+  function send(text) {
+    if (typeof text !== "string" || !text.trim() || banned) return Promise.resolve(false);
+    return sendText(text, pendingRow(text), true);
+  }
+
+  // The shadow root's own element, so that the page's styles cannot show it again.
+  function hide() { if (!PAGE_MODE) { close(); ui.root.hidden = true; ui.root.style.display = "none"; } }
+  function show() { ui.root.hidden = false; ui.root.style.display = ""; }
+
+  // Proactive messages (docs/widget.md): the account's rules, checked in this page; the server
+  // says each rule's text at most once per visitor.
+  var VISITS_KEY = "botaz:" + SITE_KEY + ":visits";
+  function countVisit() {
+    var now = Date.now();
+    var v = null;
+    try { v = JSON.parse(window.localStorage.getItem(VISITS_KEY) || "null"); } catch (e) { v = null; }
+    if (!v || typeof v.n !== "number") v = { n: 0, last: 0 };
+    if (now - (v.last || 0) > 30 * 60 * 1000) v.n += 1; // a new visit after 30 minutes away
+    v.last = now;
+    try { window.localStorage.setItem(VISITS_KEY, JSON.stringify(v)); } catch (e) { /* ignore */ }
+    return v.n;
+  }
+  var VISITS = countVisit();
+  var knownAttributes = {};
+  var waitingForAttributes = [];
+  var firedHere = {};
+  var proactiveStarted = false;
+  function attributesMatch(rule) {
+    var want = rule.attribute;
+    if (!want || typeof want !== "object") return true;
+    return Object.keys(want).every(function (k) { return knownAttributes[k] === want[k]; });
+  }
+  function startProactive() {
+    if (proactiveStarted || PAGE_MODE || !config || !Array.isArray(config.proactive)) return;
+    proactiveStarted = true;
+    config.proactive.forEach(function (rule) {
+      if (!rule || typeof rule.id !== "string") return;
+      if (rule.urlContains && location.href.indexOf(rule.urlContains) < 0) return;
+      if (VISITS < (rule.minVisits || 1)) return;
+      setTimeout(function () { fireRule(rule); }, Math.max(0, Number(rule.afterSeconds) || 0) * 1000);
+    });
+  }
+  function fireRule(rule) {
+    if (banned || firedHere[rule.id]) return;
+    if (!attributesMatch(rule)) { waitingForAttributes.push(rule); return; }
+    firedHere[rule.id] = true;
+    ensureSession().then(function () {
+      return request("POST", "/widget/v1/proactive", { json: { ruleId: rule.id } });
+    }).then(function (r) {
+      if (r.status === 201 && r.data) {
+        upsert(r.data);
+        if (!isOpen) open();
+      }
+    }).catch(function () { /* a greeting is not worth an error */ });
+  }
+
   window.Botaz = {
     __botaz: true,
     open: open,
     close: close,
-    toggle: toggle
+    toggle: toggle,
+    hide: hide,
+    show: show,
+    on: on,
+    identify: identify,
+    logout: logout,
+    setAttributes: setAttributes,
+    send: send
   };
 
   function mount() {
@@ -1888,7 +2172,12 @@
     Promise.all([
       loadConfig(),
       ensureSession().catch(function () { /* retried in the background */ })
-    ]).then(ready, ready);
+    ]).then(ready, ready).then(startProactive);
+    QUEUED.forEach(function (call) { // [method, args] from the snippet's stub
+      var fn = call && window.Botaz[call[0]];
+      if (typeof fn === "function" && call[0] !== "__botaz") fn.apply(null, call[1] || []);
+    });
+    QUEUED = [];
   }
 
   if (document.body) mount();

@@ -36,6 +36,19 @@ KEEP_EVENTS_MS = 7 * 24 * 3600 * 1000  # delivered events (the outbox) are kept 
 KEEP_DELIVERIES_MS = 30 * 24 * 3600 * 1000  # the delivery log a month
 
 
+async def prune_silent_visitors(chat: Chat, now: int, batches: int = 20) -> int:
+    """Visitors who never wrote, nor were written to, go after BOTAZ_PRUNE_SILENT_DAYS, in batches
+    so that one round never holds the database for long."""
+    before = now - int(chat.settings.prune_silent_days * 86_400_000)
+    removed = 0
+    for _ in range(batches):
+        count = await chat.store.prune_silent_visitors(before)
+        removed += count
+        if count == 0:
+            break
+    return removed
+
+
 def backoff_ms(attempts: int, scale: float) -> int:
     return int(BACKOFF[min(attempts - 1, len(BACKOFF) - 1)] * 1000 * scale)
 
@@ -102,6 +115,7 @@ class Dispatcher:
         if now - self._last_prune > PRUNE_EVERY_MS:
             self._last_prune = now
             await self.chat.store.prune(now, events_ms=KEEP_EVENTS_MS, deliveries_ms=KEEP_DELIVERIES_MS)
+            await prune_silent_visitors(self.chat, now)
             try:  # the same housekeeping round removes files that crashed uploads left behind
                 await sweep_strays(self.chat)
             except Exception as exc:

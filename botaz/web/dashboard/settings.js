@@ -17,6 +17,7 @@ import { createAuditSection } from "./settings-audit.js";
 import { createSatisfactionSection, createLabelsSection } from "./settings-reports.js";
 import { createNotificationsSection } from "./settings-notifications.js";
 import { createEmailSections } from "./settings-email.js";
+import { createProactiveSection } from "./settings-proactive.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -41,10 +42,39 @@ export function mountSettings(container) {
       h("div", null, copyButton(snippet, "embed code"))),
     h("p", { class: "muted small" }, "Try it on the ", h("a", { href: `/demo?siteKey=${enc(siteKey)}`, target: "_blank", rel: "noopener" }, "demo page"), "."));
 
+  // ----- known users (docs/widget.md): the identity secret, owners only
+  const secretCode = h("code", { class: "site-key" }, "");
+  const secretCopy = h("span");
+  const rotate = h("button", { type: "button", class: "btn btn-small" }, "Rotate");
+  const identityField = h("div", { class: "field", hidden: true },
+    h("span", { class: "label" }, "Identity secret"),
+    h("span", { class: "id-row" }, secretCode, secretCopy, rotate),
+    h("span", { class: "hint" }, "Your website's server signs signed-in users' IDs with it (HMAC-SHA256) for Botaz.identify, so they keep one conversation on every device. Keep it secret: never put it in a page."));
+  function showSecret(value) {
+    identityField.hidden = !value;
+    secretCode.textContent = value || "";
+    secretCopy.replaceChildren(value ? copyButton(value, "identity secret") : "");
+  }
+  rotate.addEventListener("click", async () => {
+    const ok = await confirmDialog("Hashes your website made with the current secret stop working at once: signed-in users are treated as anonymous until your server uses the new one.",
+      { confirmLabel: "Rotate secret", title: "Rotate the identity secret?" });
+    if (!ok) return;
+    try {
+      showSecret((await post("/api/settings/identity-secret", {})).identitySecret);
+      toast("The identity secret was rotated.");
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+  if (owner) install.append(identityField);
+
   // ----- widget look
   const greeting = h("textarea", { name: "greeting", rows: "2", maxlength: "500" });
   const title = h("input", { name: "title", maxlength: "80" });
   const color = h("input", { name: "color", type: "color", value: "#4f46e5" });
+  const position = h("select", { name: "position" },
+    h("option", { value: "right" }, "Bottom right"), h("option", { value: "left" }, "Bottom left"));
+  let storedPosition = "right";
   const colorText = h("code", { class: "color-value" }, color.value);
   color.addEventListener("input", () => { colorText.textContent = color.value; });
   const widgetErr = errorRegion();
@@ -54,7 +84,8 @@ export function mountSettings(container) {
     field("Title", title, "Shown at the top of the chat window."),
     field("Greeting", greeting, "The first message visitors see."),
     h("div", { class: "field" }, h("label", { for: "widget-color" }, "Colour"),
-      h("span", { class: "color-row" }, color, colorText)));
+      h("span", { class: "color-row" }, color, colorText)),
+    field("Launcher position", position, "Where the chat button sits on your pages."));
   color.id = "widget-color";
   const widgetForm = h("form", { class: "settings-form", novalidate: true },
     widgetFieldset, widgetErr,
@@ -63,11 +94,13 @@ export function mountSettings(container) {
     e.preventDefault();
     clearFormError(widgetForm, widgetErr);
     try {
-      const s = await put("/api/settings", { widget: { greeting: greeting.value, title: title.value, color: color.value } });
+      const s = await put("/api/settings", { widget: { greeting: greeting.value, title: title.value, color: color.value,
+        // left out while it is the default, so settings that never chose a side stay as they were
+        ...(position.value !== storedPosition ? { position: position.value } : {}) } });
       fillSettings(s);
       flash(widgetOk, "Saved");
     } catch (err) {
-      showFormError(widgetForm, widgetErr, err, ["greeting", "title", "color"]);
+      showFormError(widgetForm, widgetErr, err, ["greeting", "title", "color", "position"]);
     }
   });
   const widgetSection = section({ key: "widget", title: "Widget", description: "How the chat window looks on your website." }, readOnlyNote(), widgetForm);
@@ -148,6 +181,9 @@ export function mountSettings(container) {
     title.value = w.title ?? "";
     if (/^#[0-9a-f]{6}$/i.test(w.color || "")) color.value = w.color;
     colorText.textContent = color.value;
+    storedPosition = w.position === "left" ? "left" : "right";
+    position.value = storedPosition;
+    if (owner) showSecret(s.identitySecret);
     const p = s.preform || {};
     preformEnabled.checked = Boolean(p.enabled);
     const enabledFields = new Set(p.fields || []);
@@ -338,10 +374,11 @@ export function mountSettings(container) {
   const labels = createLabelsSection({ owner, isDestroyed });
   const notifications = createNotificationsSection({ isDestroyed });
   const email = createEmailSections({ owner, readOnlyNote, isDestroyed });
+  const proactive = createProactiveSection({ owner, readOnlyNote, isDestroyed });
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
-    [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [cannedSection, "Canned responses"],
+    [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [proactive.el, "Proactive messages"], [cannedSection, "Canned responses"],
     [satisfaction.el, "Ratings and targets"], [labels.el, "Labels"],
     [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
     [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,

@@ -97,8 +97,19 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
       ["First seen", h("time", { datetime: visitor.addedAt }, fullDate(visitor.addedAt))],
       ["Last online", visitor.lastOnline ? h("time", { datetime: visitor.lastOnline }, fullDate(visitor.lastOnline)) : "Never"],
       ["Agents", agentsList || "Nobody has replied yet"],
+      // The website's signed-in user and custom attributes (docs/widget.md); always text.
+      ...(extra?.externalId ? [["Signed-in user ID", h("code", null, extra.externalId)]] : []),
+      ...Object.entries(extra?.attributes || {}).map(([k, v]) => [k, String(v)]),
     ];
     info.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
+  }
+
+  let extra = null;
+  async function loadExtra() {
+    try {
+      extra = await get(`/api/visitors/${enc(visitor._id)}/attributes`);
+      renderInfo();
+    } catch { /* the seed's details are shown all the same */ }
   }
 
   // ----- pages visited
@@ -234,6 +245,7 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
   renderInfo();
   renderBot();
   loadPages();
+  loadExtra();
 
   let pagesTimer = null;
   disposers.push(realtime.on("visitor.updated", (v) => {
@@ -249,9 +261,9 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
     else if (document.activeElement && !form.contains(document.activeElement)) {
       toast("This visitor's details changed while you were editing them.", "info");
     }
-    // Presence changes usually mean a new page view.
+    // Presence changes usually mean a new page view; attributes and identity change unannounced.
     clearTimeout(pagesTimer);
-    pagesTimer = setTimeout(() => loadPages(true), 800);
+    pagesTimer = setTimeout(() => { loadPages(true); loadExtra(); }, 800);
   }));
 
   return {
