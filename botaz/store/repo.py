@@ -15,6 +15,20 @@ from .articles import ArticleRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
+# The visitors with a message holding every word of a search (deleted messages have no words).
+MESSAGE_MATCH = {
+    "sqlite": "SELECT m.visitor_id FROM messages_fts f JOIN messages m ON m.seq = f.rowid "
+              "WHERE messages_fts MATCH ? AND m.account_id = ?",
+    "postgresql": "SELECT m.visitor_id FROM messages m WHERE array_to_tsvector(string_to_array("
+                  "m.search, ' ')) @@ CAST(? AS tsquery) AND m.account_id = ?",
+}
+
+
+def escape_like(text: str) -> str:
+    """Text matched literally by LIKE ... ESCAPE '\\' (`%`, `_` and `\\` are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_at, edited_at, deleted_at, "
                    "attachment, by_bot")
 VISITOR_COLUMNS = (
@@ -276,13 +290,26 @@ class Store(ArticleRepo):
     # messages
 
     async def insert_message(self, row: dict[str, Any], conn: Conn | None = None) -> int:
-        return await (conn or self.db).insert(
+        """`row["search"]` is the text's folded words (textsearch.index_text); SQLite's FTS5 index
+        takes them in one more statement, PostgreSQL's GIN index from the row itself."""
+        db = conn or self.db
+        seq = await db.insert(
             "INSERT INTO messages (id, account_id, visitor_id, user_id, text, seen, sent_at, "
-            "attachment, by_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "attachment, by_bot, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row["id"], row["account_id"], row["visitor_id"], row["user_id"], row["text"],
              int(row.get("seen", False)), row["sent_at"], row.get("attachment"),
-             int(row.get("by_bot", False))),
+             int(row.get("by_bot", False)), row.get("search", "")),
         )
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO messages_fts (rowid, search) VALUES (?, ?)",
+                             (seq, row.get("search", "")))
+        return seq
+
+    async def _unindex_messages(self, db: Conn | Database, where: str, param: str) -> None:
+        # An external-content FTS5 index forgets a row only when told the words it indexed.
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO messages_fts (messages_fts, rowid, search) "
+                             f"SELECT 'delete', seq, search FROM messages WHERE {where} = ?", (param,))
 
     async def get_message(self, account_id: str, message_id: str,
                           conn: Conn | None = None) -> Row | None:
@@ -298,15 +325,22 @@ class Store(ArticleRepo):
             return None
         return int(row["seq"])
 
-    async def edit_message(self, message_id: str, text: str, at: int,
+    async def edit_message(self, message_id: str, text: str, search: str, at: int,
                            conn: Conn | None = None) -> None:
-        await (conn or self.db).execute(
-            "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?", (text, at, message_id))
+        db = conn or self.db
+        await self._unindex_messages(db, "id", message_id)
+        await db.execute("UPDATE messages SET text = ?, search = ?, edited_at = ? WHERE id = ?",
+                         (text, search, at, message_id))
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO messages_fts (rowid, search) SELECT seq, search "
+                             "FROM messages WHERE id = ?", (message_id,))
 
     async def delete_message(self, message_id: str, at: int, conn: Conn | None = None) -> None:
         # The row stays, text erased, so that clients resuming after it still find their place.
-        await (conn or self.db).execute(
-            "UPDATE messages SET text = '', deleted_at = ? WHERE id = ?", (at, message_id))
+        db = conn or self.db
+        await self._unindex_messages(db, "id", message_id)
+        await db.execute("UPDATE messages SET text = '', search = '', deleted_at = ? WHERE id = ?",
+                         (at, message_id))
 
     async def list_messages_desc(self, visitor_id: str, before_seq: int | None,
                                  limit: int) -> list[Row]:
@@ -506,7 +540,10 @@ class Store(ArticleRepo):
     async def list_conversations(self, account_id: str, *, status: str | None,
                                  assignee: str | None, unassigned: bool, query: str | None,
                                  before: tuple[int, int] | None, limit: int,
-                                 label: str | None = None) -> list[Row]:
+                                 label: str | None = None, match: str | None = None) -> list[Row]:
+        """`query` matches inside the name or email as plain text; `match` (an FTS5 query on
+        SQLite, a tsquery on PostgreSQL, built by the caller) finds the visitors with a message
+        holding its words."""
         # Visitors who never wrote, and to whom no person wrote, are not conversations: the
         # partial index visitors_conversations holds only the others, so they cost nothing here.
         where = ["v.account_id = ?", "v.conversation_at IS NOT NULL"]
@@ -527,11 +564,14 @@ class Store(ArticleRepo):
             where.append("v.assignee_id = ?")
             params.append(assignee)
         if query:
-            pattern = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-            where.append("(LOWER(COALESCE(v.name, '')) LIKE ? OR LOWER(COALESCE(v.email, '')) LIKE ? "
-                         "OR EXISTS (SELECT 1 FROM messages m WHERE m.visitor_id = v.id "
-                         "AND m.deleted_at IS NULL AND LOWER(m.text) LIKE ?))")
-            params += [pattern, pattern, pattern]
+            pattern = "%" + escape_like(query.lower()) + "%"
+            found = ["LOWER(COALESCE(v.name, '')) LIKE ? ESCAPE '\\'",
+                     "LOWER(COALESCE(v.email, '')) LIKE ? ESCAPE '\\'"]
+            params += [pattern, pattern]
+            if match:
+                found.append(f"v.id IN ({MESSAGE_MATCH[self.dialect]})")
+                params += [match, account_id]
+            where.append("(" + " OR ".join(found) + ")")
         if before is not None:
             where.append("(v.last_activity_at < ? OR (v.last_activity_at = ? AND v.seq < ?))")
             params += [before[0], before[0], before[1]]
@@ -907,6 +947,7 @@ class Store(ArticleRepo):
 
     async def erase_visitor(self, visitor_id: str, conn: Conn) -> None:
         """Everything stored about a visitor, including queued copies of its events."""
+        await self._unindex_messages(conn, "visitor_id", visitor_id)
         for table in ("deliveries", "events", "emails", "visitor_pages", "notes", "attachments",
                       "visitor_agents", "messages"):
             await conn.execute(f"DELETE FROM {table} WHERE visitor_id = ?", (visitor_id,))
