@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 
+from botaz.chat import textsearch
 from botaz.store import Store
 from botaz.store.db import open_database
 from botaz.store.migrations import MIGRATIONS, render
+from botaz.store import repo
+from botaz.store.repo import SearchWords
 from tests.test_sockets import vheaders
 
 TEXTS = {
@@ -25,9 +28,20 @@ TEXTS = {
 
 
 def search(botaz, account, q: str) -> set[str]:
-    r = botaz.client.get("/api/conversations", headers=account.headers, params={"q": q, "limit": 100})
-    assert r.status_code == 200, (q, r.text)
-    return {item["visitor"]["_id"] for item in r.json()["items"]}
+    """The visitors found, checked to be the same by both of the store's plans: through the
+    indexes (rare words) and by reading the visitors newest first (common words)."""
+    results = []
+    for cap in (repo.SEARCH_CAP, 0):
+        saved, repo.SEARCH_CAP = repo.SEARCH_CAP, cap  # the server runs in this process
+        try:
+            r = botaz.client.get("/api/conversations", headers=account.headers,
+                                 params={"q": q, "limit": 100})
+        finally:
+            repo.SEARCH_CAP = saved
+        assert r.status_code == 200, (q, r.text)
+        results.append({item["visitor"]["_id"] for item in r.json()["items"]})
+    assert results[0] == results[1], q
+    return results[0]
 
 
 def test_search_folds_azerbaijani_and_treats_symbols_as_text(botaz) -> None:
@@ -78,24 +92,33 @@ def test_search_folds_azerbaijani_and_treats_symbols_as_text(botaz) -> None:
     assert stranger["visitorId"] not in search(botaz, acme, "şəki")
 
 
-def test_name_and_email_match_as_literal_text(botaz) -> None:
+def test_name_and_email_match_by_their_words(botaz) -> None:
     acme = botaz.account()
-    a, b, c = botaz.visitor(acme), botaz.visitor(acme), botaz.visitor(acme)
+    a, b, c, d = (botaz.visitor(acme) for _ in range(4))
     for v, name, email in ((a, "Nigar_Aliyeva", "n_a@example.com"), (b, "NigarXAliyeva", "nxa@example.com"),
-                           (c, "100% Le\\yla", "leyla@example.com")):
-        botaz.client.put(f"/api/visitors/{v['visitorId']}", headers=acme.headers,
-                         json={"name": name, "email": email})
+                           (c, "100% Le\\yla", "leyla@example.com"), (d, "ŞƏHLA Əliyeva", "sehla@mail.az")):
+        r = botaz.client.put(f"/api/visitors/{v['visitorId']}", headers=acme.headers,
+                             json={"name": name, "email": email})
+        assert r.status_code == 200, r.text
         botaz.send(acme, v["visitorId"], "salam")
     found = lambda q: search(botaz, acme, q)
-    assert found("nigar_") == {a["visitorId"]}  # `_` is not a one-character wildcard
+    assert found("nigar_aliyeva") == {a["visitorId"]}  # `_` is not a one-character wildcard
     assert found("nigar") == {a["visitorId"], b["visitorId"]}
     assert found("n_a@") == {a["visitorId"]}
     assert found("100%") == {c["visitorId"]}
-    assert found("0% l") == {c["visitorId"]}
-    assert found("%") == {c["visitorId"]}  # `%` is a character of one name, not "anything"
-    assert found("le\\y") == {c["visitorId"]}
-    assert found("\\") == {c["visitorId"]}
-    assert found("salam") == {a["visitorId"], b["visitorId"], c["visitorId"]}
+    assert found("le\\yla") == {c["visitorId"]}
+    for q in ("%", "_", "\\", "%_%"):
+        assert found(q) == set(), q  # never "anything"
+    for q in ("şəhla", "SEHLA", "şehla əliy", "Əliyeva", "sehla@mail.az", "MAIL.AZ"):
+        assert found(q) == {d["visitorId"]}, q
+    assert found("aliyeva") == {a["visitorId"]}  # Ə folds to E, not to A
+    assert found("salam") == {a["visitorId"], b["visitorId"], c["visitorId"], d["visitorId"]}
+    # A new name replaces the old one's words.
+    botaz.client.put(f"/api/visitors/{d['visitorId']}", headers=acme.headers, json={"name": "Leyla"})
+    assert found("şəhla") == {d["visitorId"]}  # still in the email
+    assert found("əliyeva") == set()
+    botaz.client.put(f"/api/visitors/{d['visitorId']}", headers=acme.headers, json={"email": None})
+    assert found("şəhla") == set() and d["visitorId"] in found("leyla")
 
 
 def test_edit_delete_and_erase_keep_the_index_in_step(botaz) -> None:
@@ -117,9 +140,12 @@ def test_edit_delete_and_erase_keep_the_index_in_step(botaz) -> None:
     assert search(botaz, acme, "tesekkur") == set()
     assert search(botaz, acme, "salam") == {v["visitorId"], w["visitorId"]}
     botaz.send(acme, w["visitorId"], "Gizli məlumat")
+    botaz.client.put(f"/api/visitors/{w['visitorId']}", headers=acme.headers, json={"name": "Gizlinc Ad"})
     assert search(botaz, acme, "gizli") == {w["visitorId"]}
+    assert search(botaz, acme, "gizlinc") == {w["visitorId"]}
     assert botaz.client.delete(f"/api/visitors/{w['visitorId']}", headers=acme.headers).status_code == 200
     assert search(botaz, acme, "gizli") == set() and search(botaz, acme, "salam") == {v["visitorId"]}
+    assert search(botaz, acme, "gizlinc") == set()
     # The index holds no words of the erased or deleted messages (checked in the store).
 
     async def words_left() -> set[str]:
@@ -127,17 +153,22 @@ def test_edit_delete_and_erase_keep_the_index_in_step(botaz) -> None:
         try:
             if store.dialect == "sqlite":
                 # The index's own vocabulary, as FTS5 reports it.
-                await store.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab "
-                                       "USING fts5vocab(main, messages_fts, 'row')")
-                rows = await store.db.fetchall("SELECT term FROM temp.vocab")
-                return {r["term"] for r in rows}
-            rows = await store.db.fetchall("SELECT search FROM messages")
+                terms = set()
+                for table in ("messages_fts", "visitors_fts"):
+                    await store.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_vocab "
+                                           f"USING fts5vocab(main, {table}, 'row')")
+                    rows = await store.db.fetchall(f"SELECT term FROM temp.{table}_vocab")
+                    terms |= {r["term"] for r in rows}
+                return terms
+            rows = await store.db.fetchall("SELECT search FROM messages UNION ALL "
+                                           "SELECT search FROM visitors")
             return {w for r in rows for w in r["search"].split()}
         finally:
             await store.close()
 
     left = asyncio.run(words_left())
-    assert "gizli" not in left and "tesekkurler" not in left and "sifarisiniz" not in left
+    assert not {"gizli", "gizlinc", "tesekkurler", "sifarisiniz", "baglamaniz"} & left
+    assert "salam" in left
 
 
 def test_the_migration_indexes_existing_messages(database_url, tmp_path) -> None:
@@ -168,7 +199,8 @@ def test_the_migration_indexes_existing_messages(database_url, tmp_path) -> None
                 for i in range(1203):  # more than two batches
                     await tx.execute(
                         "INSERT INTO visitors (id, account_id, token_hash, added_at, last_activity_at, "
-                        "conversation_at) VALUES (?, 'acc', ?, 1, ?, 1)", (f"v{i}", f"h{i}", i))
+                        "conversation_at, name) VALUES (?, 'acc', ?, 1, ?, 1, ?)",
+                        (f"v{i}", f"h{i}", i, "Əli ŞİRİN" if i == 5 else None))
                     text = "Şəki İLIQ" if i % 400 == 7 else f"söz{i} message"
                     await tx.execute(
                         "INSERT INTO messages (id, account_id, visitor_id, user_id, text, sent_at, "
@@ -178,17 +210,30 @@ def test_the_migration_indexes_existing_messages(database_url, tmp_path) -> None
             await db.close()
         store = await Store.open(url)  # migrates
         try:
-            async def visitors(q: str, match: str) -> set[str]:
-                rows = await store.list_conversations("acc", status=None, assignee=None,
-                                                      unassigned=False, query=q, before=None,
-                                                      limit=100, match=match)
-                return {r["id"] for r in rows}
+            async def visitors(q: str) -> set[str]:
+                found = textsearch.message_query_words(q)
+                words = SearchWords(textsearch.fts5_all(found), textsearch.tsquery_all(found),
+                                    textsearch.like_patterns(found))
+                found_by = []
+                for cap in (repo.SEARCH_CAP, 0):
+                    saved, repo.SEARCH_CAP = repo.SEARCH_CAP, cap
+                    try:
+                        rows = await store.list_conversations("acc", status=None, assignee=None,
+                                                              unassigned=False, query=q, before=None,
+                                                              limit=2000, search=words)
+                    finally:
+                        repo.SEARCH_CAP = saved
+                    found_by.append({r["id"] for r in rows})
+                assert found_by[0] == found_by[1], q
+                return found_by[0]
 
-            sqlite = store.dialect == "sqlite"
-            assert await visitors("şəki", '"seki"*' if sqlite else "'seki':*") == {
-                "v7", "v407", "v807"}  # v1207 does not exist; v1007 is deleted below
-            assert await visitors("soz1202", '"soz1202"' if sqlite else "'soz1202'") == {"v1202"}
-            assert await visitors("soz1007", '"soz1007"' if sqlite else "'soz1007'") == set()
+            assert await visitors("şəki") == {"v7", "v407", "v807"}  # v1207 does not exist
+            assert await visitors("ŞƏKİ ılıq") == {"v7", "v407", "v807"}
+            assert await visitors("soz1202") == {"v1202"}
+            assert await visitors("soz1007") == set()  # deleted
+            assert await visitors("əli şirin") == {"v5"}
+            assert await visitors("message") == {f"v{i}" for i in range(1203)} - {
+                "v7", "v407", "v807", "v1007"}  # every batch
         finally:
             await store.close()
 

@@ -123,6 +123,13 @@ def tsquery_all(found: list[str]) -> str:
     return " & ".join(f"'{w}'" for w in found) + (":*" if _last_is_prefix(found) else "")
 
 
+def like_patterns(found: list[str]) -> list[str]:
+    """The same as LIKE patterns over `' ' || words || ' '` (the words hold no `%`, `_` or `\\`)."""
+    last = len(found) - 1
+    return [f"% {w}%" if i == last and _last_is_prefix(found) else f"% {w} %"
+            for i, w in enumerate(found)]
+
+
 @dataclass
 class Scored:
     key: str

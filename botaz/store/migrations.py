@@ -21,26 +21,34 @@ INDEX_BATCH = 500
 
 
 async def _index_messages(tx: Database) -> None:
-    """Migration 19's step: fold the existing messages' text (in batches, by seq) into `search`."""
+    """Migration 19's step: fold the existing messages' text, and the visitors' name and email,
+    into `search` (in batches, by seq)."""
     from ..chat.textsearch import index_text
 
-    last = 0
-    while True:
-        rows = await tx.fetchall("SELECT seq, text FROM messages WHERE seq > ? AND deleted_at IS NULL "
-                                 "ORDER BY seq LIMIT ?", (last, INDEX_BATCH))
-        if not rows:
-            break
-        last = rows[-1]["seq"]
-        params: list[object] = []
-        for row in rows:
-            if folded := index_text(row["text"]):
-                params += [row["seq"], folded]
-        if params:
-            values = ", ".join("(CAST(? AS BIGINT), CAST(? AS TEXT))" for _ in range(len(params) // 2))
-            await tx.execute(f"UPDATE messages SET search = v.column2 FROM (VALUES {values}) AS v "
-                             "WHERE messages.seq = v.column1", params)
+    sources = {"messages": "text AS src FROM messages WHERE deleted_at IS NULL AND",
+               "visitors": "COALESCE(name, '') || ' ' || COALESCE(email, '') AS src FROM visitors WHERE"}
+    for table, source in sources.items():
+        last = 0
+        while True:
+            rows = await tx.fetchall(f"SELECT seq, {source} seq > ? ORDER BY seq LIMIT ?",
+                                     (last, INDEX_BATCH))
+            if not rows:
+                break
+            last = rows[-1]["seq"]
+            params: list[object] = []
+            for row in rows:
+                if folded := index_text(row["src"]):
+                    params += [row["seq"], folded]
+            if params:
+                values = ", ".join("(CAST(? AS BIGINT), CAST(? AS TEXT))"
+                                   for _ in range(len(params) // 2))
+                await tx.execute(f"UPDATE {table} SET search = v.column2 FROM (VALUES {values}) AS v "
+                                 f"WHERE {table}.seq = v.column1", params)
     if tx.dialect == "sqlite":
         await tx.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+        # Only visitors with words are in this index (so that forgetting one is exact).
+        await tx.execute("INSERT INTO visitors_fts (rowid, search) SELECT seq, search FROM visitors "
+                         "WHERE search <> ''")
 
 
 # A migration's SQL is one string for both databases, or {"common", "sqlite", "postgresql"} when a
@@ -471,15 +479,22 @@ CREATE INDEX articles_fts ON articles USING GIN (to_tsvector('simple', search_ti
 """}),
     (19, "inbox search: messages' folded words and their full-text index", {
         # `search` holds the message's words as Python folded them (botaz/chat/textsearch.py).
-        "common": "ALTER TABLE messages ADD COLUMN search TEXT NOT NULL DEFAULT ''",
-        # An external-content FTS5 index over that column: the words are stored once.
+        # Visitors likewise hold the words of their name and email.
+        "common": """
+ALTER TABLE messages ADD COLUMN search TEXT NOT NULL DEFAULT '';
+ALTER TABLE visitors ADD COLUMN search TEXT NOT NULL DEFAULT ''
+""",
+        # External-content FTS5 indexes over those columns: the words are stored once.
         "sqlite": """
 CREATE VIRTUAL TABLE messages_fts USING fts5(search, content = 'messages', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE visitors_fts USING fts5(search, content = 'visitors', content_rowid = 'seq',
     tokenize = 'unicode61 remove_diacritics 2')
 """,
         # The words become lexemes as they are: no parser, so both databases split alike.
         "postgresql": """
-CREATE INDEX messages_search ON messages USING GIN (array_to_tsvector(string_to_array(search, ' ')))
+CREATE INDEX messages_search ON messages USING GIN (array_to_tsvector(string_to_array(search, ' ')));
+CREATE INDEX visitors_search ON visitors USING GIN (array_to_tsvector(string_to_array(search, ' ')))
 """,
         "then": _index_messages}),
 ]

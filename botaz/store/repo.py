@@ -7,6 +7,7 @@ transaction (`async with store.transaction() as tx: await store.insert_x(..., co
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 import orjson
@@ -15,13 +16,31 @@ from .articles import ArticleRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
-# The visitors with a message holding every word of a search (deleted messages have no words).
+# The visitors whose name and email, or one of whose messages, hold every word of a search
+# (deleted messages have no words). Each yields `vid`; parameters: the match, the account.
 MESSAGE_MATCH = {
-    "sqlite": "SELECT m.visitor_id FROM messages_fts f JOIN messages m ON m.seq = f.rowid "
+    "sqlite": "SELECT m.visitor_id AS vid FROM messages_fts f JOIN messages m ON m.seq = f.rowid "
               "WHERE messages_fts MATCH ? AND m.account_id = ?",
-    "postgresql": "SELECT m.visitor_id FROM messages m WHERE array_to_tsvector(string_to_array("
-                  "m.search, ' ')) @@ CAST(? AS tsquery) AND m.account_id = ?",
+    "postgresql": "SELECT m.visitor_id AS vid FROM messages m WHERE array_to_tsvector("
+                  "string_to_array(m.search, ' ')) @@ CAST(? AS tsquery) AND m.account_id = ?",
 }
+VISITOR_MATCH = {
+    "sqlite": "SELECT w.id AS vid FROM visitors_fts f JOIN visitors w ON w.seq = f.rowid "
+              "WHERE visitors_fts MATCH ? AND w.account_id = ?",
+    "postgresql": "SELECT w.id AS vid FROM visitors w WHERE array_to_tsvector("
+                  "string_to_array(w.search, ' ')) @@ CAST(? AS tsquery) AND w.account_id = ?",
+}
+SEARCH_CAP = 2000
+
+
+@dataclass(frozen=True)
+class SearchWords:
+    """An inbox search, built by botaz.chat.textsearch: the same words as an FTS5 query, a
+    tsquery, and LIKE patterns over the space-separated words."""
+
+    fts5: str
+    tsquery: str
+    likes: list[str]
 
 
 def escape_like(text: str) -> str:
@@ -40,7 +59,7 @@ AGENT_COLUMNS = ("seq, id, account_id, name, email, role, is_bot, created_at, la
                  "availability, away_auto, max_open")
 VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled", "last_online",
                   "show_bot_messages", "status", "assignee_id", "last_activity_at",
-                  "bot_muted_until", "visit_started_at"}
+                  "bot_muted_until", "visit_started_at", "search"}
 
 
 class Store(ArticleRepo):
@@ -206,9 +225,23 @@ class Store(ArticleRepo):
         if unknown:
             raise ValueError(f"not visitor columns: {sorted(unknown)}")
         assignments = ", ".join(f"{column} = ?" for column in changes)
-        await (conn or self.db).execute(
+        db = conn or self.db
+        reindex = "search" in changes and self.dialect == "sqlite"
+        if reindex:
+            await self._unindex_visitor(db, visitor_id)
+        await db.execute(
             f"UPDATE visitors SET {assignments} WHERE id = ?", (*changes.values(), visitor_id)
         )
+        if reindex and changes["search"]:
+            await db.execute("INSERT INTO visitors_fts (rowid, search) SELECT seq, search "
+                             "FROM visitors WHERE id = ?", (visitor_id,))
+
+    async def _unindex_visitor(self, db: Conn | Database, visitor_id: str) -> None:
+        # Only visitors with words are in SQLite's index (their name or email).
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO visitors_fts (visitors_fts, rowid, search) "
+                             "SELECT 'delete', seq, search FROM visitors WHERE id = ? AND search <> ''",
+                             (visitor_id,))
 
     async def visitor_reply_token(self, visitor_id: str) -> str | None:
         row = await self.db.fetchone("SELECT reply_token FROM visitors WHERE id = ?", (visitor_id,))
@@ -540,10 +573,9 @@ class Store(ArticleRepo):
     async def list_conversations(self, account_id: str, *, status: str | None,
                                  assignee: str | None, unassigned: bool, query: str | None,
                                  before: tuple[int, int] | None, limit: int,
-                                 label: str | None = None, match: str | None = None) -> list[Row]:
-        """`query` matches inside the name or email as plain text; `match` (an FTS5 query on
-        SQLite, a tsquery on PostgreSQL, built by the caller) finds the visitors with a message
-        holding its words."""
+                                 label: str | None = None,
+                                 search: "SearchWords | None" = None) -> list[Row]:
+        """`search` finds visitors by the words of their name or email, or of one message."""
         # Visitors who never wrote, and to whom no person wrote, are not conversations: the
         # partial index visitors_conversations holds only the others, so they cost nothing here.
         where = ["v.account_id = ?", "v.conversation_at IS NOT NULL"]
@@ -563,15 +595,12 @@ class Store(ArticleRepo):
         elif assignee:
             where.append("v.assignee_id = ?")
             params.append(assignee)
-        if query:
-            pattern = "%" + escape_like(query.lower()) + "%"
-            found = ["LOWER(COALESCE(v.name, '')) LIKE ? ESCAPE '\\'",
-                     "LOWER(COALESCE(v.email, '')) LIKE ? ESCAPE '\\'"]
-            params += [pattern, pattern]
-            if match:
-                found.append(f"v.id IN ({MESSAGE_MATCH[self.dialect]})")
-                params += [match, account_id]
-            where.append("(" + " OR ".join(found) + ")")
+        if query and search is None:
+            where.append("1 = 0")  # no words: nothing to find
+        elif search is not None:
+            sql, args = await self._search_condition(account_id, search)
+            where.append(sql)
+            params += args
         if before is not None:
             where.append("(v.last_activity_at < ? OR (v.last_activity_at = ? AND v.seq < ?))")
             params += [before[0], before[0], before[1]]
@@ -579,6 +608,38 @@ class Store(ArticleRepo):
         return await self.db.fetchall(
             f"SELECT {columns} FROM visitors v WHERE {' AND '.join(where)} "
             "ORDER BY v.last_activity_at DESC, v.seq DESC LIMIT ?", (*params, limit))
+
+    async def _search_condition(self, account_id: str, search: "SearchWords") -> tuple[str, list[Any]]:
+        """Rare words: the indexes give the few visitors (and the visitors are not scanned at
+        all). Common words (more than SEARCH_CAP rows hold them): the visitors are read newest
+        first and each is checked on its own rows, which stops as soon as the page is full."""
+        match = search.fts5 if self.dialect == "sqlite" else search.tsquery
+        sources = {"visitor": VISITOR_MATCH[self.dialect], "message": MESSAGE_MATCH[self.dialect]}
+        found: list[str] = []
+        args: list[Any] = []
+        common: list[str] = []
+        common_args: list[Any] = []
+        likes = [f"(' ' || {{col}} || ' ') LIKE ? ESCAPE '\\'" for _ in search.likes]
+        for kind, sql in sources.items():
+            row = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {SEARCH_CAP + 1}) t",
+                                         (match, account_id))
+            if row is not None and row["n"] > SEARCH_CAP:
+                col = "v.search" if kind == "visitor" else "m.search"
+                check = " AND ".join(like.format(col=col) for like in likes)
+                common.append(check if kind == "visitor" else
+                              f"EXISTS (SELECT 1 FROM messages m WHERE m.visitor_id = v.id AND {check})")
+                common_args += search.likes
+            elif row is not None and row["n"]:
+                found.append(sql)
+                args += [match, account_id]
+        if not common:
+            if not found:
+                return "1 = 0", []
+            return f"v.id IN ({' UNION '.join(found)})", args
+        if found:
+            common.append(f"v.id IN ({' UNION '.join(found)})")
+            common_args += args
+        return "(" + " OR ".join(common) + ")", common_args
 
     async def last_messages(self, visitor_ids: Sequence[str]) -> dict[str, Row]:
         if not visitor_ids:
@@ -948,6 +1009,7 @@ class Store(ArticleRepo):
     async def erase_visitor(self, visitor_id: str, conn: Conn) -> None:
         """Everything stored about a visitor, including queued copies of its events."""
         await self._unindex_messages(conn, "visitor_id", visitor_id)
+        await self._unindex_visitor(conn, visitor_id)
         for table in ("deliveries", "events", "emails", "visitor_pages", "notes", "attachments",
                       "visitor_agents", "messages"):
             await conn.execute(f"DELETE FROM {table} WHERE visitor_id = ?", (visitor_id,))

@@ -29,7 +29,7 @@ BATCH = 1000
 PREFERRED_ORDER = ("accounts", "agents", "api_tokens", "visitors", "visitor_agents", "messages")
 SKIPPED_TABLES = {"sqlite_sequence", "schema_migrations"}
 # SQLite's FTS5 indexes and their shadow tables: PostgreSQL indexes the tables themselves.
-SKIPPED_PREFIXES = ("articles_fts", "messages_fts")
+SKIPPED_PREFIXES = ("articles_fts", "messages_fts", "visitors_fts")
 
 Progress = Callable[[str], None]
 
