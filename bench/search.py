@@ -96,8 +96,10 @@ def build_sqlite(path: str, texts: list[str], visitors: int) -> None:
                  (ACCOUNT, "bench-site"))
     conn.executemany(
         "INSERT INTO visitors (id, account_id, token_hash, added_at, last_activity_at, "
-        "conversation_at, name, email) VALUES (?, ?, ?, 1, ?, 1, ?, ?)",
+        "conversation_at, name, email, search) VALUES (?, ?, ?, 1, ?, 1, ?, ?, ?)",
         visitor_rows(visitors))
+    conn.execute("INSERT INTO visitors_fts (rowid, search) SELECT seq, search FROM visitors "
+                 "WHERE search <> ''")
     conn.executemany(
         "INSERT INTO messages (id, account_id, visitor_id, user_id, text, seen, sent_at, search) "
         "VALUES (?, ?, ?, NULL, ?, 0, ?, ?)", message_rows(texts, visitors))
@@ -108,8 +110,13 @@ def build_sqlite(path: str, texts: list[str], visitors: int) -> None:
 
 
 def visitor_rows(visitors: int) -> list[tuple[Any, ...]]:
-    return [(f"v{i:07d}", ACCOUNT, f"h{i}", i, "Nigar Bench" if i == visitors // 2 else f"Visitor {i}",
-             f"visitor{i}@example.com") for i in range(visitors)]
+    rows = []
+    for i in range(visitors):
+        name = "Nigar Bench" if i == visitors // 2 else f"Visitor {i}"
+        email = f"visitor{i}@example.com"
+        rows.append((f"v{i:07d}", ACCOUNT, f"h{i}", i, name, email,
+                     textsearch.index_text(f"{name} {email}")))
+    return rows
 
 
 def message_rows(texts: list[str], visitors: int):
@@ -126,9 +133,9 @@ def build_postgresql(url: str, texts: list[str], visitors: int) -> None:
                      (ACCOUNT, "bench-site"))
         with conn.cursor() as cur:
             with cur.copy("COPY visitors (id, account_id, token_hash, last_activity_at, name, email, "
-                          "added_at, conversation_at) FROM STDIN") as copy:
+                          "search, added_at, conversation_at) FROM STDIN") as copy:
                 for row in visitor_rows(visitors):
-                    copy.write_row((row[0], row[1], row[2], row[3], row[4], row[5], 1, 1))
+                    copy.write_row((*row, 1, 1))
             with cur.copy("COPY messages (id, account_id, visitor_id, text, sent_at, search) "
                           "FROM STDIN") as copy:
                 for row in message_rows(texts, visitors):

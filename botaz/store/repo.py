@@ -626,8 +626,11 @@ class Store(ArticleRepo):
             if row is not None and row["n"] > SEARCH_CAP:
                 col = "v.search" if kind == "visitor" else "m.search"
                 check = " AND ".join(like.format(col=col) for like in likes)
+                # A scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a join over
+                # every matching message instead of stopping at the first visitors.
                 common.append(check if kind == "visitor" else
-                              f"EXISTS (SELECT 1 FROM messages m WHERE m.visitor_id = v.id AND {check})")
+                              f"(SELECT 1 FROM messages m WHERE m.visitor_id = v.id AND {check} "
+                              "LIMIT 1) IS NOT NULL")
                 common_args += search.likes
             elif row is not None and row["n"]:
                 found.append(sql)
