@@ -43,11 +43,6 @@ class SearchWords:
     likes: list[str]
 
 
-def escape_like(text: str) -> str:
-    """Text matched literally by LIKE ... ESCAPE '\\' (`%`, `_` and `\\` are not wildcards)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_at, edited_at, deleted_at, "
                    "attachment, by_bot")
 VISITOR_COLUMNS = (
@@ -574,7 +569,7 @@ class Store(ArticleRepo):
                                  assignee: str | None, unassigned: bool, query: str | None,
                                  before: tuple[int, int] | None, limit: int,
                                  label: str | None = None,
-                                 search: "SearchWords | None" = None) -> list[Row]:
+                                 search: SearchWords | None = None) -> list[Row]:
         """`search` finds visitors by the words of their name or email, or of one message."""
         # Visitors who never wrote, and to whom no person wrote, are not conversations: the
         # partial index visitors_conversations holds only the others, so they cost nothing here.
@@ -609,7 +604,7 @@ class Store(ArticleRepo):
             f"SELECT {columns} FROM visitors v WHERE {' AND '.join(where)} "
             "ORDER BY v.last_activity_at DESC, v.seq DESC LIMIT ?", (*params, limit))
 
-    async def _search_condition(self, account_id: str, search: "SearchWords") -> tuple[str, list[Any]]:
+    async def _search_condition(self, account_id: str, search: SearchWords) -> tuple[str, list[Any]]:
         """Rare words: the indexes give the few visitors (and the visitors are not scanned at
         all). Common words (more than SEARCH_CAP rows hold them): the visitors are read newest
         first and each is checked on its own rows, which stops as soon as the page is full."""
@@ -619,7 +614,7 @@ class Store(ArticleRepo):
         args: list[Any] = []
         common: list[str] = []
         common_args: list[Any] = []
-        likes = [f"(' ' || {{col}} || ' ') LIKE ? ESCAPE '\\'" for _ in search.likes]
+        likes = [f"(' ' || {{col}} || ' ') LIKE ?" for _ in search.likes]
         for kind, sql in sources.items():
             row = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {SEARCH_CAP + 1}) t",
                                          (match, account_id))
