@@ -31,6 +31,7 @@ VISITOR_MATCH = {
                   "string_to_array(w.search, ' ')) @@ CAST(? AS tsquery) AND w.account_id = ?",
 }
 SEARCH_CAP = 2000
+SEARCH_WINDOW = 5000
 
 
 @dataclass(frozen=True)
@@ -592,52 +593,74 @@ class Store(ArticleRepo):
             params.append(assignee)
         if query and search is None:
             where.append("1 = 0")  # no words: nothing to find
-        elif search is not None:
-            sql, args = await self._search_condition(account_id, search)
-            where.append(sql)
-            params += args
         if before is not None:
             where.append("(v.last_activity_at < ? OR (v.last_activity_at = ? AND v.seq < ?))")
             params += [before[0], before[0], before[1]]
         columns = ", ".join("v." + c.strip() for c in VISITOR_COLUMNS.split(","))
-        return await self.db.fetchall(
-            f"SELECT {columns} FROM visitors v WHERE {' AND '.join(where)} "
-            "ORDER BY v.last_activity_at DESC, v.seq DESC LIMIT ?", (*params, limit))
+        listing = f"FROM visitors v WHERE {' AND '.join(where)}"
+        order = "ORDER BY v.last_activity_at DESC, v.seq DESC"
+        if search is None:
+            return await self.db.fetchall(f"SELECT {columns} {listing} {order} LIMIT ?",
+                                          (*params, limit))
+        # Rare words: the indexes give the few visitors, and no other visitor is read. Common
+        # words (more than SEARCH_CAP rows hold them) would make that a join over half the
+        # messages: the newest SEARCH_WINDOW visitors of the listing are checked one by one
+        # first (on their own rows, stopping when the page is full), and only when they do not
+        # fill the page do the indexes give every visitor.
+        counts = await self._search_counts(account_id, search)
+        if any(n > SEARCH_CAP for n in counts.values()):
+            checks, args = self._search_checks(account_id, search, counts)
+            rows = await self.db.fetchall(
+                f"SELECT {columns} FROM (SELECT {columns}, v.search {listing} {order} "
+                f"LIMIT {SEARCH_WINDOW}) v WHERE {checks} {order} LIMIT ?", (*params, *args, limit))
+            if len(rows) == limit:
+                return rows
+        found, args = self._search_indexed(account_id, search, counts)
+        if not found:
+            return []
+        return await self.db.fetchall(f"SELECT {columns} {listing} AND {found} {order} LIMIT ?",
+                                      (*params, *args, limit))
 
-    async def _search_condition(self, account_id: str, search: SearchWords) -> tuple[str, list[Any]]:
-        """Rare words: the indexes give the few visitors (and the visitors are not scanned at
-        all). Common words (more than SEARCH_CAP rows hold them): the visitors are read newest
-        first and each is checked on its own rows, which stops as soon as the page is full."""
-        match = search.fts5 if self.dialect == "sqlite" else search.tsquery
-        sources = {"visitor": VISITOR_MATCH[self.dialect], "message": MESSAGE_MATCH[self.dialect]}
-        found: list[str] = []
-        args: list[Any] = []
-        common: list[str] = []
-        common_args: list[Any] = []
-        likes = [f"(' ' || {{col}} || ' ') LIKE ?" for _ in search.likes]
-        for kind, sql in sources.items():
+    def _search_sources(self) -> dict[str, str]:
+        return {"visitor": VISITOR_MATCH[self.dialect], "message": MESSAGE_MATCH[self.dialect]}
+
+    def _search_match(self, search: SearchWords) -> str:
+        return search.fts5 if self.dialect == "sqlite" else search.tsquery
+
+    async def _search_counts(self, account_id: str, search: SearchWords) -> dict[str, int]:
+        """How many visitors (by name and email) and messages hold the words, up to SEARCH_CAP + 1."""
+        counts = {}
+        for kind, sql in self._search_sources().items():
             row = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {SEARCH_CAP + 1}) t",
-                                         (match, account_id))
-            if row is not None and row["n"] > SEARCH_CAP:
+                                         (self._search_match(search), account_id))
+            counts[kind] = int(row["n"]) if row is not None else 0
+        return counts
+
+    def _search_indexed(self, account_id: str, search: SearchWords,
+                        counts: dict[str, int]) -> tuple[str, list[Any]]:
+        sources = [sql for kind, sql in self._search_sources().items() if counts[kind]]
+        args = [a for _ in sources for a in (self._search_match(search), account_id)]
+        return (f"v.id IN ({' UNION '.join(sources)})" if sources else ""), args
+
+    def _search_checks(self, account_id: str, search: SearchWords,
+                       counts: dict[str, int]) -> tuple[str, list[Any]]:
+        """Each visitor checked on its own rows, with the same words as the indexes hold."""
+        checks: list[str] = []
+        args: list[Any] = []
+        for kind, sql in self._search_sources().items():
+            if counts[kind] > SEARCH_CAP:
                 col = "v.search" if kind == "visitor" else "m.search"
-                check = " AND ".join(like.format(col=col) for like in likes)
+                check = " AND ".join(f"(' ' || {col} || ' ') LIKE ?" for _ in search.likes)
                 # A scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a join over
                 # every matching message instead of stopping at the first visitors.
-                common.append(check if kind == "visitor" else
+                checks.append(check if kind == "visitor" else
                               f"(SELECT 1 FROM messages m WHERE m.visitor_id = v.id AND {check} "
                               "LIMIT 1) IS NOT NULL")
-                common_args += search.likes
-            elif row is not None and row["n"]:
-                found.append(sql)
-                args += [match, account_id]
-        if not common:
-            if not found:
-                return "1 = 0", []
-            return f"v.id IN ({' UNION '.join(found)})", args
-        if found:
-            common.append(f"v.id IN ({' UNION '.join(found)})")
-            common_args += args
-        return "(" + " OR ".join(common) + ")", common_args
+                args += search.likes
+            elif counts[kind]:
+                checks.append(f"v.id IN ({sql})")
+                args += [self._search_match(search), account_id]
+        return "(" + " OR ".join(checks) + ")", args
 
     async def last_messages(self, visitor_ids: Sequence[str]) -> dict[str, Row]:
         if not visitor_ids:
