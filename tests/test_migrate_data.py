@@ -24,6 +24,7 @@ import psycopg
 import pytest
 
 from botaz.config import Settings
+from botaz.store.transfer import SKIPPED_PREFIXES
 from tests.conftest import Botaz, Receiver, ServerThread, drop_pg_database, pg_admin_url
 
 pytestmark = pytest.mark.skipif(not pg_admin_url(), reason="BOTAZ_TEST_DATABASE_URL is not set")
@@ -79,9 +80,10 @@ def tables_of(url: str) -> set[str]:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     finally:
         conn.close()
-    # articles_fts*: SQLite's full-text index, which PostgreSQL keeps on the articles table itself
-    return {name for (name,) in rows if not name.startswith("articles_fts")} - {"sqlite_sequence",
-                                                                               "schema_migrations"}
+    # articles_fts*, messages_fts*...: SQLite's full-text indexes, which PostgreSQL keeps on the
+    # tables themselves
+    return {name for (name,) in rows if not name.startswith(SKIPPED_PREFIXES)} - {
+        "sqlite_sequence", "schema_migrations"}
 
 
 def counts_sqlite(url: str) -> dict[str, int]:

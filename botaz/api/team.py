@@ -22,7 +22,9 @@ ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
           params=(Param("status", "open, resolved or all (default)",
                         {"type": "string", "enum": ["open", "resolved", "all"]}),
                   Param("assignee", "me, none, all (default) or an agent ID", {"type": "string"}),
-                  Param("q", "Search in name, email and message text", {"type": "string"}),
+                  Param("q", "Words of the name and email, or of one message: whole words, the last one "
+                        "a prefix; case and accents folded; punctuation is never syntax",
+                        {"type": "string"}),
                   Param("label", "Only conversations whose current episode has this label ID",
                         {"type": "string"}),
                   LIMIT, replace(CURSOR, check=team.decode_activity_cursor)),

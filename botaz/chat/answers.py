@@ -152,7 +152,8 @@ async def _update_bot_message(chat: Chat, account_id: str, message: dict[str, An
     """The streamed answer grew: the same event as an agent's edit, so every client updates it."""
     updated = message | {"text": text}
     async with chat.change() as change:
-        await chat.store.edit_message(message["_id"], text, now_ms(), conn=change.tx)
+        await chat.store.edit_message(message["_id"], text, textsearch.index_text(text), now_ms(),
+                                      conn=change.tx)
         change.emit(Event("message.updated", account_id, message["visitorId"], updated))
     return updated
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from ..events import Event
 from ..ids import is_id, new_id, now_ms
 from ..store.db import Row
-from . import audit, episodes
+from . import audit, episodes, textsearch
 from .accounts import Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
@@ -53,7 +53,7 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
     now = now_ms()
     row = {"id": new_id(), "account_id": visitor["account_id"], "visitor_id": visitor["id"],
            "user_id": user_id, "text": text, "seen": False, "sent_at": now,
-           "attachment": attachment, "by_bot": by_bot}
+           "attachment": attachment, "by_bot": by_bot, "search": textsearch.index_text(text)}
     async with chat.change() as change:
         tx = change.tx
         if attachment_row is not None:
@@ -132,7 +132,8 @@ async def do_edit_message(chat: Chat, principal: Principal, message_id: str,
         raise Forbidden("Only agents' messages can be edited.")
     message = message_json(row) | {"text": text}
     async with chat.change() as change:
-        await chat.store.edit_message(row["id"], text, now_ms(), conn=change.tx)
+        await chat.store.edit_message(row["id"], text, textsearch.index_text(text), now_ms(),
+                                      conn=change.tx)
         audit.note(change, principal, "message.edit", "message", row["id"],
                    {"visitorId": row["visitor_id"], "author": row["user_id"]})
         change.emit(Event("message.updated", row["account_id"], row["visitor_id"], message))

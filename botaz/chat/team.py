@@ -9,7 +9,8 @@ from ..events import Event
 from ..ids import is_id, iso_ms, new_id, new_token, now_ms, hash_token
 from ..schema import F, Obj
 from ..store.db import Conn, Row
-from . import audit, episodes
+from ..store.repo import SearchWords
+from . import audit, episodes, textsearch
 from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
 from .sessions import revoked
 from .context import Chat
@@ -160,10 +161,13 @@ async def list_conversations(chat: Chat, principal: Principal, params: Any) -> P
         raise Invalid("status must be open, resolved or all.")
     assignee = params.get("assignee") or "all"
     query = (params.get("q") or "").strip()[:200] or None
+    found = textsearch.message_query_words(query) if query else []
+    search = SearchWords(textsearch.fts5_all(found), textsearch.tsquery_all(found),
+                         textsearch.like_patterns(found)) if found else None
     rows = await chat.store.list_conversations(
         principal.account_id, status=None if status == "all" else status,
         assignee=principal.agent_id if assignee == "me" else (None if assignee in ("all", "none") else assignee),
-        unassigned=assignee == "none", query=query, label=params.get("label") or None,
+        unassigned=assignee == "none", query=query, label=params.get("label") or None, search=search,
         before=decode_activity_cursor(params.get("cursor")), limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]

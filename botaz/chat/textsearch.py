@@ -97,6 +97,39 @@ def tsquery(terms: Iterable[Term]) -> str:
     return " | ".join(f"'{t.text}'" + (":*" if t.prefix else "") for t in terms)
 
 
+# The inbox's message search: every word of the query must be in one message, whole words except
+# the last, which matches as a prefix (the one being typed) once it has two letters or more.
+MESSAGE_QUERY_WORDS = 16
+
+
+def message_query_words(query: str) -> list[str]:
+    """The folded words of an inbox search, deduplicated; punctuation (`_`, `%`, `\\`, quotes,
+    `*`, `-`) separates words exactly as it does in the indexed text, so it is never syntax."""
+    return list(dict.fromkeys(words(query)))[:MESSAGE_QUERY_WORDS]
+
+
+def _last_is_prefix(found: list[str]) -> bool:
+    return len(found[-1]) >= 2
+
+
+def fts5_all(found: list[str]) -> str:
+    """An FTS5 query requiring every word; the words are letters and digits only, and quoted,
+    so `OR`, `NEAR` or `NOT` are words like any other."""
+    return " ".join(f'"{w}"' for w in found) + ("*" if _last_is_prefix(found) else "")
+
+
+def tsquery_all(found: list[str]) -> str:
+    """The same as a PostgreSQL tsquery literal (cast, not parsed: no stemming, no stop words)."""
+    return " & ".join(f"'{w}'" for w in found) + (":*" if _last_is_prefix(found) else "")
+
+
+def like_patterns(found: list[str]) -> list[str]:
+    """The same as LIKE patterns over `' ' || words || ' '` (the words hold no `%`, `_` or `\\`)."""
+    last = len(found) - 1
+    return [f"% {w}%" if i == last and _last_is_prefix(found) else f"% {w} %"
+            for i, w in enumerate(found)]
+
+
 @dataclass
 class Scored:
     key: str

@@ -8,7 +8,7 @@ from ..events import Event
 from ..ids import hash_token, is_id, new_id, new_token, now_ms
 from ..store.db import Conn, Row
 from ..schema import Obj
-from . import audit
+from . import audit, textsearch
 from .accounts import Principal
 from .context import Chat
 from .errors import Forbidden, NotFound, Unauthenticated
@@ -53,8 +53,13 @@ async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
     changes = {k: v for k, v in changes.items() if row[k] != v}
     if not changes:
         return await visitor_object(chat, row)
+    stored = changes
+    if "name" in changes or "email" in changes:  # the inbox search finds them by these words
+        contact = {"name": row["name"], "email": row["email"]} | changes
+        stored = changes | {"search": textsearch.index_text(
+            f"{contact['name'] or ''} {contact['email'] or ''}")}
     async with chat.change() as change:
-        await chat.store.update_visitor(row["id"], changes, conn=change.tx)
+        await chat.store.update_visitor(row["id"], stored, conn=change.tx)
         audit.note(change, by, action, "visitor", row["id"], {"fields": sorted(changes)})
         row = await chat.store.get_visitor(row["account_id"], row["id"], conn=change.tx)
         visitor = await visitor_object(chat, row, conn=change.tx)

@@ -7,6 +7,7 @@ transaction (`async with store.transaction() as tx: await store.insert_x(..., co
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 import orjson
@@ -14,6 +15,34 @@ import orjson
 from .articles import ArticleRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
+
+# The visitors whose name and email, or one of whose messages, hold every word of a search
+# (deleted messages have no words). Each yields `vid`; parameters: the match, the account.
+MESSAGE_MATCH = {
+    "sqlite": "SELECT m.visitor_id AS vid FROM messages_fts f JOIN messages m ON m.seq = f.rowid "
+              "WHERE messages_fts MATCH ? AND m.account_id = ?",
+    "postgresql": "SELECT m.visitor_id AS vid FROM messages m WHERE array_to_tsvector("
+                  "string_to_array(m.search, ' ')) @@ CAST(? AS tsquery) AND m.account_id = ?",
+}
+VISITOR_MATCH = {
+    "sqlite": "SELECT w.id AS vid FROM visitors_fts f JOIN visitors w ON w.seq = f.rowid "
+              "WHERE visitors_fts MATCH ? AND w.account_id = ?",
+    "postgresql": "SELECT w.id AS vid FROM visitors w WHERE array_to_tsvector("
+                  "string_to_array(w.search, ' ')) @@ CAST(? AS tsquery) AND w.account_id = ?",
+}
+SEARCH_CAP = 2000
+SEARCH_WINDOW = 2000
+
+
+@dataclass(frozen=True)
+class SearchWords:
+    """An inbox search, built by botaz.chat.textsearch: the same words as an FTS5 query, a
+    tsquery, and LIKE patterns over the space-separated words."""
+
+    fts5: str
+    tsquery: str
+    likes: list[str]
+
 
 MESSAGE_COLUMNS = ("seq, id, account_id, visitor_id, user_id, text, seen, sent_at, edited_at, deleted_at, "
                    "attachment, by_bot")
@@ -26,7 +55,7 @@ AGENT_COLUMNS = ("seq, id, account_id, name, email, role, is_bot, created_at, la
                  "availability, away_auto, max_open")
 VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled", "last_online",
                   "show_bot_messages", "status", "assignee_id", "last_activity_at",
-                  "bot_muted_until", "visit_started_at"}
+                  "bot_muted_until", "visit_started_at", "search"}
 
 
 class Store(ArticleRepo):
@@ -192,9 +221,23 @@ class Store(ArticleRepo):
         if unknown:
             raise ValueError(f"not visitor columns: {sorted(unknown)}")
         assignments = ", ".join(f"{column} = ?" for column in changes)
-        await (conn or self.db).execute(
+        db = conn or self.db
+        reindex = "search" in changes and self.dialect == "sqlite"
+        if reindex:
+            await self._unindex_visitor(db, visitor_id)
+        await db.execute(
             f"UPDATE visitors SET {assignments} WHERE id = ?", (*changes.values(), visitor_id)
         )
+        if reindex and changes["search"]:
+            await db.execute("INSERT INTO visitors_fts (rowid, search) SELECT seq, search "
+                             "FROM visitors WHERE id = ?", (visitor_id,))
+
+    async def _unindex_visitor(self, db: Conn | Database, visitor_id: str) -> None:
+        # Only visitors with words are in SQLite's index (their name or email).
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO visitors_fts (visitors_fts, rowid, search) "
+                             "SELECT 'delete', seq, search FROM visitors WHERE id = ? AND search <> ''",
+                             (visitor_id,))
 
     async def visitor_reply_token(self, visitor_id: str) -> str | None:
         row = await self.db.fetchone("SELECT reply_token FROM visitors WHERE id = ?", (visitor_id,))
@@ -276,13 +319,26 @@ class Store(ArticleRepo):
     # messages
 
     async def insert_message(self, row: dict[str, Any], conn: Conn | None = None) -> int:
-        return await (conn or self.db).insert(
+        """`row["search"]` is the text's folded words (textsearch.index_text); SQLite's FTS5 index
+        takes them in one more statement, PostgreSQL's GIN index from the row itself."""
+        db = conn or self.db
+        seq = await db.insert(
             "INSERT INTO messages (id, account_id, visitor_id, user_id, text, seen, sent_at, "
-            "attachment, by_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "attachment, by_bot, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row["id"], row["account_id"], row["visitor_id"], row["user_id"], row["text"],
              int(row.get("seen", False)), row["sent_at"], row.get("attachment"),
-             int(row.get("by_bot", False))),
+             int(row.get("by_bot", False)), row.get("search", "")),
         )
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO messages_fts (rowid, search) VALUES (?, ?)",
+                             (seq, row.get("search", "")))
+        return seq
+
+    async def _unindex_messages(self, db: Conn | Database, where: str, param: str) -> None:
+        # An external-content FTS5 index forgets a row only when told the words it indexed.
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO messages_fts (messages_fts, rowid, search) "
+                             f"SELECT 'delete', seq, search FROM messages WHERE {where} = ?", (param,))
 
     async def get_message(self, account_id: str, message_id: str,
                           conn: Conn | None = None) -> Row | None:
@@ -298,15 +354,22 @@ class Store(ArticleRepo):
             return None
         return int(row["seq"])
 
-    async def edit_message(self, message_id: str, text: str, at: int,
+    async def edit_message(self, message_id: str, text: str, search: str, at: int,
                            conn: Conn | None = None) -> None:
-        await (conn or self.db).execute(
-            "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?", (text, at, message_id))
+        db = conn or self.db
+        await self._unindex_messages(db, "id", message_id)
+        await db.execute("UPDATE messages SET text = ?, search = ?, edited_at = ? WHERE id = ?",
+                         (text, search, at, message_id))
+        if self.dialect == "sqlite":
+            await db.execute("INSERT INTO messages_fts (rowid, search) SELECT seq, search "
+                             "FROM messages WHERE id = ?", (message_id,))
 
     async def delete_message(self, message_id: str, at: int, conn: Conn | None = None) -> None:
         # The row stays, text erased, so that clients resuming after it still find their place.
-        await (conn or self.db).execute(
-            "UPDATE messages SET text = '', deleted_at = ? WHERE id = ?", (at, message_id))
+        db = conn or self.db
+        await self._unindex_messages(db, "id", message_id)
+        await db.execute("UPDATE messages SET text = '', search = '', deleted_at = ? WHERE id = ?",
+                         (at, message_id))
 
     async def list_messages_desc(self, visitor_id: str, before_seq: int | None,
                                  limit: int) -> list[Row]:
@@ -506,7 +569,9 @@ class Store(ArticleRepo):
     async def list_conversations(self, account_id: str, *, status: str | None,
                                  assignee: str | None, unassigned: bool, query: str | None,
                                  before: tuple[int, int] | None, limit: int,
-                                 label: str | None = None) -> list[Row]:
+                                 label: str | None = None,
+                                 search: SearchWords | None = None) -> list[Row]:
+        """`search` finds visitors by the words of their name or email, or of one message."""
         # Visitors who never wrote, and to whom no person wrote, are not conversations: the
         # partial index visitors_conversations holds only the others, so they cost nothing here.
         where = ["v.account_id = ?", "v.conversation_at IS NOT NULL"]
@@ -526,19 +591,83 @@ class Store(ArticleRepo):
         elif assignee:
             where.append("v.assignee_id = ?")
             params.append(assignee)
-        if query:
-            pattern = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-            where.append("(LOWER(COALESCE(v.name, '')) LIKE ? OR LOWER(COALESCE(v.email, '')) LIKE ? "
-                         "OR EXISTS (SELECT 1 FROM messages m WHERE m.visitor_id = v.id "
-                         "AND m.deleted_at IS NULL AND LOWER(m.text) LIKE ?))")
-            params += [pattern, pattern, pattern]
+        if query and search is None:
+            where.append("1 = 0")  # no words: nothing to find
         if before is not None:
             where.append("(v.last_activity_at < ? OR (v.last_activity_at = ? AND v.seq < ?))")
             params += [before[0], before[0], before[1]]
         columns = ", ".join("v." + c.strip() for c in VISITOR_COLUMNS.split(","))
-        return await self.db.fetchall(
-            f"SELECT {columns} FROM visitors v WHERE {' AND '.join(where)} "
-            "ORDER BY v.last_activity_at DESC, v.seq DESC LIMIT ?", (*params, limit))
+        listing = f"FROM visitors v WHERE {' AND '.join(where)}"
+        order = "ORDER BY v.last_activity_at DESC, v.seq DESC"
+        if search is None:
+            return await self.db.fetchall(f"SELECT {columns} {listing} {order} LIMIT ?",
+                                          (*params, limit))
+        # Rare words: the indexes give the few visitors, and no other visitor is read. Common
+        # words (more than SEARCH_CAP rows hold them) would make that a join over half the
+        # messages: the newest SEARCH_WINDOW visitors of the listing are checked one by one
+        # first (on their own rows, stopping when the page is full), and only when they do not
+        # fill the page do the indexes give every visitor.
+        counts = await self._search_counts(account_id, search)
+        if any(n > SEARCH_CAP for n in counts.values()):
+            checks, args = self._search_checks(account_id, search, counts)
+            rows = await self.db.fetchall(
+                f"SELECT {columns} FROM (SELECT {columns}, v.search {listing} {order} "
+                f"LIMIT {SEARCH_WINDOW}) v WHERE {checks} {order} LIMIT ?", (*params, *args, limit))
+            if len(rows) == limit:
+                return rows
+        found, args = self._search_indexed(account_id, search, counts)
+        if not found:
+            return []
+        return await self.db.fetchall(f"SELECT {columns} {listing} AND {found} {order} LIMIT ?",
+                                      (*params, *args, limit))
+
+    def _search_sources(self) -> dict[str, str]:
+        return {"visitor": VISITOR_MATCH[self.dialect], "message": MESSAGE_MATCH[self.dialect]}
+
+    def _search_match(self, search: SearchWords) -> str:
+        return search.fts5 if self.dialect == "sqlite" else search.tsquery
+
+    async def _search_counts(self, account_id: str, search: SearchWords) -> dict[str, int]:
+        """How many visitors (by name and email) and messages hold the words, up to SEARCH_CAP + 1."""
+        counts = {}
+        for kind, sql in self._search_sources().items():
+            row = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {SEARCH_CAP + 1}) t",
+                                         (self._search_match(search), account_id))
+            counts[kind] = int(row["n"]) if row is not None else 0
+        return counts
+
+    def _search_indexed(self, account_id: str, search: SearchWords,
+                        counts: dict[str, int]) -> tuple[str, list[Any]]:
+        sources = [sql for kind, sql in self._search_sources().items() if counts[kind]]
+        args = [a for _ in sources for a in (self._search_match(search), account_id)]
+        return (self._search_in(sources) if sources else ""), args
+
+    def _search_in(self, sources: list[str]) -> str:
+        # OFFSET 0 keeps PostgreSQL from turning the IN into a join that reads the visitors in
+        # order and probes each one's messages, recomputing their words (seconds with 100,000
+        # visitors); it hashes the few matches instead.
+        fence = " OFFSET 0" if self.dialect == "postgresql" else ""
+        return f"v.id IN (SELECT t.vid FROM ({' UNION '.join(sources)}) t{fence})"
+
+    def _search_checks(self, account_id: str, search: SearchWords,
+                       counts: dict[str, int]) -> tuple[str, list[Any]]:
+        """Each visitor checked on its own rows, with the same words as the indexes hold."""
+        checks: list[str] = []
+        args: list[Any] = []
+        for kind, sql in self._search_sources().items():
+            if counts[kind] > SEARCH_CAP:
+                col = "v.search" if kind == "visitor" else "m.search"
+                check = " AND ".join(f"(' ' || {col} || ' ') LIKE ?" for _ in search.likes)
+                # A scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a join over
+                # every matching message instead of stopping at the first visitors.
+                checks.append(check if kind == "visitor" else
+                              f"(SELECT 1 FROM messages m WHERE m.visitor_id = v.id AND {check} "
+                              "LIMIT 1) IS NOT NULL")
+                args += search.likes
+            elif counts[kind]:
+                checks.append(self._search_in([sql]))
+                args += [self._search_match(search), account_id]
+        return "(" + " OR ".join(checks) + ")", args
 
     async def last_messages(self, visitor_ids: Sequence[str]) -> dict[str, Row]:
         if not visitor_ids:
@@ -907,6 +1036,8 @@ class Store(ArticleRepo):
 
     async def erase_visitor(self, visitor_id: str, conn: Conn) -> None:
         """Everything stored about a visitor, including queued copies of its events."""
+        await self._unindex_messages(conn, "visitor_id", visitor_id)
+        await self._unindex_visitor(conn, visitor_id)
         for table in ("deliveries", "events", "emails", "visitor_pages", "notes", "attachments",
                       "visitor_agents", "messages"):
             await conn.execute(f"DELETE FROM {table} WHERE visitor_id = ?", (visitor_id,))

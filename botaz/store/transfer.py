@@ -28,8 +28,8 @@ BATCH = 1000
 # Parents first; every other table follows, still after the tables it references.
 PREFERRED_ORDER = ("accounts", "agents", "api_tokens", "visitors", "visitor_agents", "messages")
 SKIPPED_TABLES = {"sqlite_sequence", "schema_migrations"}
-# SQLite's FTS5 index and its shadow tables: PostgreSQL indexes the articles table itself.
-SKIPPED_PREFIXES = ("articles_fts",)
+# SQLite's FTS5 indexes and their shadow tables: PostgreSQL indexes the tables themselves.
+SKIPPED_PREFIXES = ("articles_fts", "messages_fts", "visitors_fts")
 
 Progress = Callable[[str], None]
 
