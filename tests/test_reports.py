@@ -85,6 +85,26 @@ def test_bot_only_resolution_is_recorded(botaz) -> None:
     assert ep["resolvedByBot"] is True and ep["firstResponderId"] is None
 
 
+def test_a_bot_greeting_nobody_answered_is_no_conversation(botaz) -> None:
+    acme = botaz.account()
+    bot = acme.add_agent("Greeter bot", bot=True)
+    v = botaz.visitor(acme)
+    window = {"from": iso_ms(int(time.time() * 1000) - 60_000),
+              "to": iso_ms(int(time.time() * 1000) + 60_000)}
+    botaz.send(acme, v["visitorId"], "Hi! Can we help?", user_id=bot["agentId"])
+    conversation = botaz.client.get(f"/api/conversations/{v['visitorId']}", headers=acme.headers).json()
+    assert conversation["episode"] is None
+    summary = botaz.client.get("/api/reports/summary", headers=acme.headers, params=window).json()
+    assert summary["conversations"] == 0
+    # The visitor's answer opens it, and the agent's reply is its first response.
+    _visitor_says(botaz, v, "Yes, about delivery")
+    botaz.send(acme, v["visitorId"], "Happy to help")
+    ep = botaz.client.get(f"/api/conversations/{v['visitorId']}", headers=acme.headers).json()["episode"]
+    assert ep["openedBy"] is None and ep["firstResponderId"] == acme.agent_id
+    summary = botaz.client.get("/api/reports/summary", headers=acme.headers, params=window).json()
+    assert summary["conversations"] == 1 and summary["firstResponseMs"]["median"] is not None
+
+
 def test_rating_after_resolution(botaz, receiver) -> None:
     acme = botaz.account()
     hook = botaz.client.post("/api/webhooks", headers=acme.headers, json={

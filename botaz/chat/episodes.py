@@ -44,6 +44,12 @@ async def on_message(chat: Chat, change: Change, visitor: Row, user_id: str | No
     if state is None or not state[0]:
         # not known here (one select), or known to be closed (straight to the insert)
         row = await chat.store.open_episode(visitor_id, conn=tx) if state is None else None
+        if row is None and by_bot:
+            # A bot alone opens no conversation (a greeting nobody answered is not one), as in
+            # the inbox; the visitor's reply or a person's message opens it.
+            if state is None:
+                _remember(change, visitor, CLOSED)
+            return
         if row is None:
             episode = {"id": new_id(), "account_id": visitor["account_id"],
                        "visitor_id": visitor_id, "opened_at": at, "opened_by": user_id,
