@@ -248,3 +248,37 @@ def test_proactive_rules_fire_once_per_visitor(botaz) -> None:
     for value, field in bad:
         r = botaz.client.put("/api/settings", headers=acme.headers, json={"proactive": value})
         assert r.status_code == 400 and field in r.json()["message"], (value, r.text)
+
+
+def test_identified_and_merged_visitors_are_found_by_the_inbox_search(botaz) -> None:
+    acme = botaz.account()
+    secret = secret_of(botaz, acme)
+    laptop = botaz.visitor(acme)
+    botaz.client.post("/widget/v1/messages", headers=vheaders(laptop), json={"text": "Salam"})
+    r = identify(botaz, acme, "user-7", signed(secret, "user-7"), laptop["visitorToken"],
+                 name="Nigar Əliyeva", email="nigar@example.com")
+    assert r.status_code == 200, r.text
+
+    def found(q: str) -> list[str]:
+        r = botaz.client.get("/api/conversations", headers=acme.headers, params={"q": q})
+        assert r.status_code == 200, r.text
+        return [c["visitor"]["_id"] for c in r.json()["items"]]
+
+    assert found("Nigar") == [laptop["visitorId"]] and found("əliyeva") == [laptop["visitorId"]]
+    # A second browser with its own name merges into the user; the name it had leaves the index.
+    phone = botaz.visitor(acme)
+    assert botaz.client.put(f"/api/visitors/{phone['visitorId']}", headers=acme.headers,
+                            json={"name": "Telefon Qonaq"}).status_code == 200
+    botaz.client.post("/widget/v1/messages", headers=vheaders(phone), json={"text": "Telefondan"})
+    assert found("Qonaq") == [phone["visitorId"]]
+    r = identify(botaz, acme, "user-7", signed(secret, "user-7"), phone["visitorToken"])
+    assert r.status_code == 200 and r.json()["visitorId"] == laptop["visitorId"]
+    assert found("Qonaq") == []
+    assert found("Telefondan") == [laptop["visitorId"]]  # its message came along
+
+    async def index_is_consistent(chat) -> None:
+        if chat.store.dialect == "sqlite":  # FTS5 compares the index with the visitors table
+            await chat.store.db.execute(
+                "INSERT INTO visitors_fts (visitors_fts) VALUES ('integrity-check')")
+
+    asyncio.run(_run(botaz.database_url, index_is_consistent))

@@ -38,6 +38,7 @@ from .schemas import VISITOR_EDIT
 from .settings import check_origin, settings_changed
 from .views import for_visitor
 from .visitors import (VISITOR_TOKEN_PREFIX, authenticate_visitor, check_contact_fields,
+                       with_search_words,
                        visitor_object)
 
 HASH_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -160,7 +161,7 @@ async def do_identify(chat: Chat, body: Any, token: str | None,
         assert row is not None
         changes = {k: v for k, v in contact.items() if v is not None and row[k] != v}
         if changes:
-            await chat.store.update_visitor(target_id, changes, conn=tx)
+            await chat.store.update_visitor(target_id, with_search_words(row, changes), conn=tx)
         await chat.store.add_visitor_token_tx(target_id, hash_token(new_visitor_token), now,
                                               MAX_ADDED_TOKENS, conn=tx)
         row = await chat.store.get_visitor(account["id"], target_id, conn=tx)

@@ -46,6 +46,16 @@ def check_contact_fields(body: Any, schema: Obj = VISITOR_EDIT) -> dict[str, Any
     return {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
 
 
+def with_search_words(row: Row, changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes, plus the visitor's folded words when its name or email changes: the inbox
+    search finds visitors by these words, so every writer of name or email stores them too."""
+    if "name" not in changes and "email" not in changes:
+        return changes
+    contact = {"name": row["name"], "email": row["email"]} | changes
+    return changes | {"search": textsearch.index_text(
+        f"{contact['name'] or ''} {contact['email'] or ''}")}
+
+
 async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
                                  extra: dict[str, Any] | None = None,
                                  by: Principal | None = None, action: str = "visitor.update") -> dict[str, Any]:
@@ -53,11 +63,7 @@ async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
     changes = {k: v for k, v in changes.items() if row[k] != v}
     if not changes:
         return await visitor_object(chat, row)
-    stored = changes
-    if "name" in changes or "email" in changes:  # the inbox search finds them by these words
-        contact = {"name": row["name"], "email": row["email"]} | changes
-        stored = changes | {"search": textsearch.index_text(
-            f"{contact['name'] or ''} {contact['email'] or ''}")}
+    stored = with_search_words(row, changes)
     async with chat.change() as change:
         await chat.store.update_visitor(row["id"], stored, conn=change.tx)
         audit.note(change, by, action, "visitor", row["id"], {"fields": sorted(changes)})

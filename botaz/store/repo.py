@@ -1124,6 +1124,7 @@ class Store(ArticleRepo):
             await conn.execute(
                 "UPDATE visitors SET conversation_at = ?, last_activity_at = ? WHERE id = ?",
                 (min(started) if started else None, max(active) if active else None, into_id))
+        await self._unindex_visitor(conn, from_id)
         await conn.execute("DELETE FROM visitors WHERE id = ?", (from_id,))
 
     async def set_visitor_attributes(self, visitor_id: str, attributes: str | None,
@@ -1158,6 +1159,10 @@ class Store(ArticleRepo):
             for table in ("visitor_pages", "visitor_tokens", "visitor_agents", "visitor_identities",
                           "proactive_shown"):
                 await tx.execute(f"DELETE FROM {table} WHERE visitor_id IN ({marks})", ids)
+            if self.dialect == "sqlite":  # their name or email words leave the search index too
+                await tx.execute("INSERT INTO visitors_fts (visitors_fts, rowid, search) "
+                                 f"SELECT 'delete', seq, search FROM visitors WHERE id IN ({marks}) "
+                                 "AND conversation_at IS NULL AND search <> ''", ids)
             return await tx.execute(f"DELETE FROM visitors WHERE id IN ({marks}) "
                                     "AND conversation_at IS NULL", ids)
 
