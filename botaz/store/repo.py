@@ -1479,10 +1479,12 @@ class Store(ArticleRepo):
     async def assign_episode(self, visitor_id: str, agent_id: str | None, by: str | None, at: int,
                              conn: Conn | None = None) -> None:
         db = conn or self.db
-        row = await db.fetchone("SELECT id FROM conversations WHERE visitor_id = ? "
+        row = await db.fetchone("SELECT id, assignee_id FROM conversations WHERE visitor_id = ? "
                                 "AND resolved_at IS NULL", (visitor_id,))
         episode_id = row["id"] if row else None
         if episode_id is not None:
+            if row["assignee_id"] == agent_id:
+                return  # assigned again to the same agent: nothing happened to record
             await db.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?",
                              (agent_id, episode_id))
         await db.execute(
