@@ -42,6 +42,10 @@ async def on_message(chat: Chat, change: Change, visitor: Row, user_id: str | No
         return  # the common case: an episode is open and nothing about it changes
     tx = change.tx
     if state is None or not state[0]:
+        # Concurrent first messages of one visitor: each takes the visitor's row lock before the
+        # episode's unique index entry, never after (PostgreSQL found the reverse a deadlock
+        # with a message whose transaction had already updated the row).
+        await chat.store.lock_visitor(visitor_id, conn=tx)
         # not known here (one select), or known to be closed (straight to the insert)
         row = await chat.store.open_episode(visitor_id, conn=tx) if state is None else None
         if row is None and by_bot:

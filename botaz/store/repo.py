@@ -83,8 +83,9 @@ class Store(ArticleRepo):
             await self.db.fetchone("SELECT 1 AS ok")
             return
         async with self.db.transaction() as tx:
-            # A few pages, as a message with an attachment takes: what a full disk refuses.
-            await tx.execute("INSERT INTO health_checks (id, pad) VALUES (1, ?)", ("x" * 16000,))
+            # More pages than the largest message takes with its search words and index entries
+            # (~3x its text): what a full disk refuses to a message, it refuses here too.
+            await tx.execute("INSERT INTO health_checks (id, pad) VALUES (1, ?)", ("x" * 48000,))
             await tx.execute("DELETE FROM health_checks")
 
     # accounts
@@ -953,11 +954,18 @@ class Store(ArticleRepo):
             "AND status = 'open' AND assignee_id IS NOT NULL GROUP BY assignee_id", (account_id,))
         return {r["assignee_id"]: int(r["n"]) for r in rows}
 
+    async def lock_visitor(self, visitor_id: str, conn: Conn) -> None:
+        """Takes the visitor's row lock now, as the message's own UPDATE of the row would later:
+        writers that take it first and insert after cannot deadlock with those doing the reverse.
+        SQLite's transactions hold the database's write lock and need none."""
+        if conn.dialect == "postgresql":
+            await conn.execute("SELECT id FROM visitors WHERE id = ? FOR NO KEY UPDATE", (visitor_id,))
+
     async def lock_account(self, account_id: str, conn: Conn) -> None:
         """Serialises assignments of one account until the transaction ends. SQLite needs no
         lock: a transaction there holds the database's write lock and never suspends."""
         if conn.dialect == "postgresql":
-            await conn.execute("SELECT id FROM accounts WHERE id = ? FOR UPDATE", (account_id,))
+            await conn.execute("SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE", (account_id,))
 
     async def next_assignee(self, account_id: str, agent_ids: Sequence[str],
                             conn: Conn) -> str | None:
