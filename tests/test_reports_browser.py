@@ -24,6 +24,7 @@ def serious_violations(page: Any, context: Any = None) -> list[str]:
     belong to other work)."""
     if Axe is None:
         return []
+    page.emulate_media(reduced_motion="reduce")  # final colours, nothing caught mid-animation
     results = Axe().run(page, context=context)
     return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: "
             f"{[n['target'] for n in v['nodes']][:3]})"
