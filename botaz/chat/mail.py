@@ -281,15 +281,17 @@ async def _transcript(chat: Chat, visitor: Row, look: Look, locale: str) -> Emai
                  [compose.t(locale, "reply.hint")])
 
 
-async def _throttle(chat: Chat, limits: list[tuple[str, int]]) -> None:
+async def throttle(chat: Chat, limits: list[tuple[str, int]], window_ms: int,
+                   message: str) -> None:
+    """Counts one request against each (key, most) limit; refuses with `message` (429) when any
+    is spent. Shared by transcripts and password reset emails."""
     now = now_ms()
     for key, most in limits:
         state = await chat.store.throttle_state(key, now)
         if state is not None and state["count"] >= most:
-            raise Throttled("Too many requests for transcripts; try again later.",
-                            max(1, int((state["reset_at"] - now) // 1000)))
+            raise Throttled(message, max(1, int((state["reset_at"] - now) // 1000)))
     for key, _ in limits:
-        await chat.store.throttle_hit(key, HOUR_MS, now)
+        await chat.store.throttle_hit(key, window_ms, now)
 
 
 async def do_request_transcript(chat: Chat, visitor: Row, body: Any, client: str) -> dict[str, Any]:
@@ -299,8 +301,9 @@ async def do_request_transcript(chat: Chat, visitor: Row, body: Any, client: str
     recipient = (data.get("email") or visitor["email"] or "").strip()
     if not recipient:
         raise Invalid("email is required: this visitor has no email address yet.")
-    await _throttle(chat, [(f"transcript:visitor:{visitor['id']}", TRANSCRIPTS_PER_VISITOR),
-                           (f"transcript:ip:{client}", TRANSCRIPTS_PER_ADDRESS)])
+    await throttle(chat, [(f"transcript:visitor:{visitor['id']}", TRANSCRIPTS_PER_VISITOR),
+                          (f"transcript:ip:{client}", TRANSCRIPTS_PER_ADDRESS)],
+                   HOUR_MS, "Too many requests for transcripts; try again later.")
     if data.get("locale"):
         await chat.store.set_visitor_locale(visitor["id"], data["locale"])
     if not visitor["email"]:

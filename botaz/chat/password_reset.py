@@ -18,8 +18,8 @@ from ..schema import F, Obj
 from .accounts import EMAIL_RE, hash_password
 from .context import Chat
 from .errors import Invalid
-from .mail import _look, _wake, queue, require_mail
-from .sessions import Throttled, revoked
+from .mail import _look, _wake, queue, require_mail, throttle
+from .sessions import revoked
 
 RESET_TTL_MS = 3600 * 1000
 WINDOW_MS = 3600 * 1000
@@ -42,23 +42,13 @@ ANSWER = {"status": "ok", "message": "If an agent signs in with this email, we h
                                      "link to choose a new password. The link works for one hour."}
 
 
-async def _throttle(chat: Chat, keys: list[tuple[str, int]]) -> None:
-    now = now_ms()
-    for key, most in keys:
-        state = await chat.store.throttle_state(key, now)
-        if state is not None and state["count"] >= most:
-            raise Throttled("Too many password reset requests; try again later.",
-                            max(1, int((state["reset_at"] - now) // 1000)))
-    for key, _ in keys:
-        await chat.store.throttle_hit(key, WINDOW_MS, now)
-
-
 async def do_request_reset(chat: Chat, body: Any, client: str) -> dict[str, str]:
     email = RESET_REQUEST.validate(body)["email"].strip().lower()
     if not EMAIL_RE.match(email):
         raise Invalid("email must be a valid email address.")
     require_mail(chat)
-    await _throttle(chat, [(f"reset:email:{email}", PER_EMAIL), (f"reset:ip:{client}", PER_ADDRESS)])
+    await throttle(chat, [(f"reset:email:{email}", PER_EMAIL), (f"reset:ip:{client}", PER_ADDRESS)],
+                   WINDOW_MS, "Too many password reset requests; try again later.")
     for agent in await chat.store.agents_with_email(email):
         look = await _look(chat, agent["account_id"])
         if look is None:
