@@ -90,7 +90,8 @@ def test_limits_are_bounded_and_auth_is_described(botaz) -> None:
         for p in op.get("parameters", []):
             if p["name"] == "limit":
                 limits += 1
-                assert p["schema"]["minimum"] >= 1 and p["schema"]["maximum"] <= 1000, (path, p)
+                # Declared on the Param, which the server checks: the document adds no bound.
+                assert p["schema"]["minimum"] >= 1 and p["schema"]["maximum"] <= 500, (path, p)
     assert limits >= 10
     schemes = doc["components"]["securitySchemes"]
     assert schemes["sessionCookie"] == {**schemes["sessionCookie"], "type": "apiKey", "in": "cookie",

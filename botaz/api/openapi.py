@@ -320,12 +320,8 @@ CSV = {"description": "CSV, one row a conversation, with a header row.",
 
 
 def _parameter(p: Param) -> dict[str, Any]:
-    schema = dict(p.schema)
-    if p.name == "limit" and schema.get("type") == "integer":  # every limit is bounded
-        schema.setdefault("minimum", 1)
-        schema.setdefault("maximum", 100)
     return {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
-            "description": p.description, "schema": schema}
+            "description": p.description, "schema": p.schema}
 
 
 def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
@@ -356,8 +352,6 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
         ok = _download()
     elif path.endswith(".csv"):
         ok = dict(CSV)
-    elif ep.status != 204:
-        ok["description"] = "Success (no body)"
     if ep.auth:  # counted against the caller's rate limit: its state on every answer
         ok["headers"] = {**ok.get("headers", {}),
                          **{h: {"$ref": f"#/components/headers/{h}"} for h in RATE_HEADERS}}
