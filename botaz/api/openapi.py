@@ -483,7 +483,7 @@ def reference_html() -> str:
                 if op.get("description"):
                     section.append(f"<p>{_md(op['description'])}</p>")
                 auth = op.get("security") or []
-                section.append("<p>Auth: " + (", ".join(next(iter(a)) for a in auth) if auth else "none") + "</p>")
+                section.append("<p>Auth: " + (" or ".join(" + ".join(a) for a in auth) if auth else "none") + "</p>")
                 for p in op.get("parameters", []):
                     section.append(f"<p>Parameter <code>{html.escape(p['name'])}</code> ({p['in']}): {_md(p['description'])}</p>")
                 json_body = op.get("requestBody", {}).get("content", {}).get("application/json")
