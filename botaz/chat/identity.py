@@ -60,7 +60,7 @@ IDENTIFY = Obj("WidgetIdentify", {
 }, description="Send the browser's current visitor token (if any) as the bearer token: an "
                "anonymous visitor is merged into the known user.",
    example={"siteKey": "sk_…", "id": "user-42", "name": "Anar", "email": "anar@example.com",
-            "hash": "5f0c…(64 hex digits)"})
+            "hash": "617b47b3eb112452ab21efe610737a2471b6a346ccb730773fb370ec42829758"})
 IDENTITY_SECRET = Obj("IdentitySecret", {
     "identitySecret": F("string", "The key of the HMAC-SHA256 that signs users' IDs"),
 })
