@@ -122,7 +122,11 @@ def test_the_page_api_events_attributes_send_hide(botaz, widget, host_site) -> N
     w = widget(acme)
     w.page.goto(page_for(botaz, host_site, acme, None))
     w.wait_ready()
+    # The first open makes the visitor (a page view alone does not); on the next page the
+    # widget resumes it at once, socket included.
+    w.open()
     visitor_id = w.visitor_id
+    w.reload()
     w.page.wait_for_timeout(300)  # the socket connects
     botaz.send(acme, visitor_id, "An answer while closed")
     eventually(w.page, lambda: ["unread", 1] in w.page.evaluate("events"), "the unread event")
