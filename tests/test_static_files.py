@@ -169,3 +169,26 @@ def test_choose() -> None:
     assert choose(both, "br;q=bogus, gzip") == "gzip"
     assert choose(both, "identity;q=0") == "identity"  # nothing else acceptable: still sent
     assert choose(plain, "br") == "identity"
+
+
+def test_a_file_is_compressed_once_for_concurrent_requests(monkeypatch, tmp_path) -> None:
+    import asyncio
+
+    from botaz.api import static
+
+    calls = []
+    real = static.build
+    monkeypatch.setattr(static, "build", lambda data, media: calls.append(1) or real(data, media))
+    path = tmp_path / "big.js"
+    path.write_bytes(WIDGET)
+
+    async def twenty() -> list:
+        return await asyncio.gather(*[static.file_asset(path, "text/javascript") for _ in range(20)])
+
+    assets = asyncio.run(twenty())
+    assert len(calls) == 1 and len({id(a) for a in assets}) == 1
+    assert sorted(assets[0].variants) == ["br", "gzip", "identity"]
+    assert asyncio.run(static.file_asset(path, "text/javascript")) is assets[0]  # cached
+    path.write_bytes(WIDGET + b"\n// changed\n")
+    changed = asyncio.run(static.file_asset(path, "text/javascript"))
+    assert len(calls) == 2 and gzip.decompress(changed.variants["gzip"].body).endswith(b"// changed\n")

@@ -13,6 +13,7 @@ Cache-Control is the caller's: `IMMUTABLE` for content-hashed URLs, `REVALIDATE`
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 from dataclasses import dataclass
@@ -61,6 +62,29 @@ def build(data: bytes, media_type: str) -> Asset:
 
 _files: dict[Path, tuple[tuple[int, int], Asset]] = {}
 _rendered: dict[str, tuple[bytes, Asset]] = {}
+_building: dict[tuple[int, object, bytes], asyncio.Future[Asset]] = {}
+
+
+async def _build_once(key: object, data: bytes, media_type: str) -> Asset:
+    """build() in the thread pool, once for concurrent requests of the same bytes (a node that
+    starts under load must not compress widget.js once per waiting visitor)."""
+    loop = asyncio.get_running_loop()
+    flight = (id(loop), key, hashlib.sha256(data).digest())
+    pending = _building.get(flight)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future: asyncio.Future[Asset] = loop.create_future()
+    _building[flight] = future
+    try:
+        asset = await run_in_threadpool(build, data, media_type)
+        future.set_result(asset)
+        return asset
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+        raise
+    finally:
+        del _building[flight]
 
 
 async def file_asset(path: Path, media_type: str) -> Asset:
@@ -70,8 +94,7 @@ async def file_asset(path: Path, media_type: str) -> Asset:
     cached = _files.get(path)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    data = path.read_bytes()
-    asset = await run_in_threadpool(build, data, media_type)
+    asset = await _build_once(path, path.read_bytes(), media_type)
     _files[path] = (stamp, asset)
     return asset
 
@@ -83,8 +106,7 @@ async def bytes_asset(key: str, data: bytes, media_type: str) -> Asset:
         return cached[1]
     if len(_rendered) >= 512:  # keys are pages x versions x site keys: bounded, but not by us
         _rendered.clear()
-    asset = await run_in_threadpool(build, data, media_type) if len(data) > 64 * 1024 \
-        else build(data, media_type)
+    asset = await _build_once(key, data, media_type)
     _rendered[key] = (data, asset)
     return asset
 
