@@ -1377,6 +1377,7 @@
         }
         session = { visitorId: r.data.visitorId, visitorToken: r.data.visitorToken };
         save(session);
+        freshVisitor = true;
         return r.data.visitor || null;
       });
   }
@@ -1431,6 +1432,8 @@
   function afterSession(v) {
     if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
     setVisitor(v);
+    ratingChecked = freshVisitor; // a visitor made just now has no conversation to rate
+    freshVisitor = false;
     return loadHistory().then(function () {
       connect();
       trackPage();
@@ -1438,7 +1441,8 @@
     });
   }
 
-  var ratingChecked = false;
+  var freshVisitor = false;
+  var ratingChecked = false; // per visitor: asked on the first open, not on every page
   function checkRatingOnce() {
     if (ratingChecked || !session || banned) return;
     ratingChecked = true;
