@@ -127,7 +127,7 @@ def test_the_page_api_events_attributes_send_hide(botaz, widget, host_site) -> N
     w.open()
     visitor_id = w.visitor_id
     w.reload()
-    w.page.wait_for_timeout(300)  # the socket connects
+    w.wait_connected(resumes=2)  # the socket of this page is up
     botaz.send(acme, visitor_id, "An answer while closed")
     eventually(w.page, lambda: ["unread", 1] in w.page.evaluate("events"), "the unread event")
     assert ["message", "An answer while closed"] in w.page.evaluate("events")
