@@ -10,7 +10,7 @@ from typing import Any
 
 from ..ids import hash_token, new_id, new_token, now_ms
 from .context import Chat
-from .errors import Conflict, Invalid, NotFound, Unauthenticated
+from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .views import agent_json
 
@@ -43,6 +43,11 @@ class Principal:
     token_id: str | None
     csrf: str | None = None  # set for a dashboard session: state changes must echo it
     session: str | None = None  # the session's hashed ID, for dashboard sessions
+
+
+def require_owner(principal: Principal) -> None:
+    if principal.role != "owner":
+        raise Forbidden("Only owners can do this.")
 
 
 def check_email(email: Any, field: str = "email") -> str:
@@ -143,7 +148,7 @@ async def authenticate_token(chat: Chat, token: str | None) -> Principal:
 async def list_agents(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
     size = check_limit(limit)
     rows = await chat.store.list_agents(principal.account_id, decode_cursor(cursor), size + 1)
-    from .availability import agent_object
+    from .availability import agent_object  # availability builds on accounts
 
     counts = await chat.store.open_assigned_counts(principal.account_id)
     return make_page(rows, size, lambda r: agent_object(chat, r, counts))

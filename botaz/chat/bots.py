@@ -25,7 +25,7 @@ from ..store.db import Row
 from ..webhooks.signing import signature_header
 from ..webhooks.targets import TargetRefused, check_target
 from . import audit
-from .accounts import EMAIL_RE, Principal, do_create_agent
+from .accounts import EMAIL_RE, Principal, do_create_agent, require_owner
 from .assignment import assign_available
 from .availability import available_agents, business_hours
 from .answers import answer_bot
@@ -34,7 +34,6 @@ from .errors import Invalid
 from .hours import check_hours, in_business_hours  # noqa: F401 (in_business_hours: the bot's API)
 from .settings import get_settings, settings_changed
 from .messages import _store_message
-from .team import require_owner
 from .views import visitor_json
 from .visitors import do_set_visitor_state, get_visitor_row
 

@@ -27,14 +27,16 @@ from ..mail import compose
 from ..mail.compose import Email, Entry
 from ..schema import F, Obj
 from ..store.db import Conn, Row
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .context import Chat
 from .errors import Conflict, Invalid
 from .links import conversation_link
+from .messages import visible_to_visitor
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .replies import reply_address
 from .sessions import Throttled
 from .settings import settings_of
+from .visitors import do_set_visitor_state
 
 log = logging.getLogger("botaz.mail")
 
@@ -266,8 +268,6 @@ async def _alert_email(chat: Chat, visitor_id: str, now: int, cutoff: int) -> in
 # transcripts
 
 async def _transcript(chat: Chat, visitor: Row, look: Look, locale: str) -> Email:
-    from .messages import visible_to_visitor
-
     rows = await chat.store.list_messages_desc(visitor["id"], None, TRANSCRIPT_MAX)
     rows = [r for r in reversed(rows) if visible_to_visitor(visitor, r)]
     names = await chat.store.agent_names(visitor["account_id"])
@@ -307,8 +307,6 @@ async def do_request_transcript(chat: Chat, visitor: Row, body: Any, client: str
     if data.get("locale"):
         await chat.store.set_visitor_locale(visitor["id"], data["locale"])
     if not visitor["email"]:
-        from .visitors import do_set_visitor_state
-
         await do_set_visitor_state(chat, visitor, email=recipient)
     look = await _look(chat, visitor["account_id"])
     assert look is not None
@@ -346,8 +344,6 @@ async def transcript_on_resolve(chat: Chat, visitor: Row) -> Callable[[Conn], Aw
 # the visitor's email (the widget's offline form)
 
 async def do_save_visitor_email(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
-    from .visitors import do_set_visitor_state
-
     data = VISITOR_EMAIL.validate(body)
     email = data["email"].strip()
     if data.get("locale"):
@@ -368,8 +364,6 @@ def email_json(row: Row) -> dict[str, Any]:
 
 
 async def list_email_log(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
-    from .team import require_owner
-
     require_owner(principal)
     size = check_limit(limit)
     rows = await chat.store.list_emails(principal.account_id, decode_cursor(cursor), size + 1)

@@ -80,7 +80,7 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
         on_stored()
     chat.cache.remember_message(visitor["account_id"], message)  # stored: GETs may use it
     if started:
-        from .team import announce_conversation
+        from .team import announce_conversation  # team builds on messages: imported when used
 
         await announce_conversation(chat, visitor["account_id"], visitor["id"])
     if user_id is None and visitor["status"] == "resolved":

@@ -15,9 +15,9 @@ from ..ids import hash_token, now_ms
 from ..mail import compose
 from ..mail.compose import Email
 from ..schema import F, Obj
-from .accounts import EMAIL_RE, hash_password
+from .accounts import EMAIL_RE, hash_password, new_password
 from .context import Chat
-from .errors import Invalid
+from .errors import Invalid, NotFound
 from .mail import _look, _wake, queue, require_mail, throttle
 from .sessions import revoked
 
@@ -92,9 +92,6 @@ async def do_confirm_reset(chat: Chat, body: Any) -> None:
 
 async def do_reset_password_cli(chat: Chat, email: str, account_id: str | None) -> dict[str, Any]:
     """`botaz reset-password`: a new random password for the agent with this email."""
-    from .accounts import new_password
-    from .errors import NotFound
-
     agents = await chat.store.agents_with_email(email.strip())
     if account_id:
         agents = [a for a in agents if a["account_id"] == account_id]

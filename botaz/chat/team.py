@@ -11,7 +11,8 @@ from ..schema import F, Obj
 from ..store.db import Conn, Row
 from ..store.repo import SearchWords
 from . import audit, episodes, textsearch
-from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
+from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent, require_owner
+from .mail import transcript_on_resolve
 from .sessions import revoked
 from .context import Chat
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -46,11 +47,6 @@ CANNED_EDIT = Obj("CannedEdit", {
     "shortcut": F("string", "New shortcut", min_length=1, max_length=40),
     "text": F("string", "New text", min_length=1, max_length=5000),
 })
-
-
-def require_owner(principal: Principal) -> None:
-    if principal.role != "owner":
-        raise Forbidden("Only owners can do this.")
 
 
 # agents and tokens
@@ -242,8 +238,6 @@ async def do_change_status(chat: Chat, principal: Principal, visitor_id: str, bo
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     also = None
     if status == "resolved" and row["status"] != "resolved":
-        from .mail import transcript_on_resolve
-
         also = await transcript_on_resolve(chat, row)
     return await do_set_status(chat, row, status, principal.agent_id, also=also)
 

@@ -13,11 +13,10 @@ from ..schema import F, Obj
 from ..store.db import Row
 from ..webhooks.targets import TargetRefused, check_target
 from . import audit
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .context import DURABLE_EVENTS, Chat
 from .errors import Invalid, NotFound
 from .pagination import Page, check_limit, decode_cursor, make_page
-from .team import require_owner
 
 EVENT_CHOICES = tuple(sorted(DURABLE_EVENTS))
 RESPONSE_BODY_LIMIT = 1000
