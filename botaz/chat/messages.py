@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 from ..events import Event
 from ..ids import is_id, new_id, now_ms
@@ -187,3 +187,45 @@ async def conversation(chat: Chat, visitor: Row, after: str | None = None,
 def visible_to_visitor(visitor: Row, row: Row) -> bool:
     """With showBotMessages off, the visitor's side shows no bot messages."""
     return bool(visitor["show_bot_messages"]) or not row["by_bot"]
+
+
+RESUME_PAGE = 1000
+UNKNOWN_RESUME_POINT = "Unknown message ID in resume."
+
+
+async def missed_messages(chat: Chat, account_id: str, visitor_id: str | None,
+                          after: Any) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
+    """The resume rule: what a socket reconnecting with `{"type": "resume", "after": id}` missed.
+
+    Every message stored after `after`, oldest first, in pages of up to RESUME_PAGE: each page is
+    (messages, seq of the last row read, shown or not), so the socket can skip live copies it was
+    already sent. A visitor's socket (`visitor_id` set) gets its own conversation as the visitor
+    sees it (visible_to_visitor), from the start when `after` is None; an agent's socket gets the
+    whole account's messages, and nothing without an `after`. An `after` that is not a string
+    yields nothing; one that is no message of theirs raises NotFound.
+    """
+    if after is None and visitor_id is None:
+        return
+    seq = 0
+    if after is not None:
+        if not isinstance(after, str):
+            return
+        found = await chat.store.message_seq(visitor_id, account_id, after)
+        if found is None:
+            raise NotFound(UNKNOWN_RESUME_POINT)
+        seq = found
+    while True:
+        if visitor_id is not None:
+            rows = await chat.store.list_messages_after(visitor_id=visitor_id, after_seq=seq,
+                                                        limit=RESUME_PAGE)
+            visitor = await chat.store.get_visitor(account_id, visitor_id)
+        else:
+            rows = await chat.store.list_messages_after(account_id=account_id, after_seq=seq,
+                                                        limit=RESUME_PAGE)
+            visitor = None
+        if rows:
+            seq = max(seq, max(int(row["seq"]) for row in rows))
+        yield [message_json(row) for row in rows
+               if visitor is None or visible_to_visitor(visitor, row)], seq
+        if len(rows) < RESUME_PAGE:
+            return
