@@ -54,6 +54,16 @@ DELIVERY = Obj("Delivery", {
 })
 
 
+def delivery_body(event: Row) -> str:
+    """What an endpoint receives for a stored event (the outbox's row): `{"id", "event",
+    "createdAt", "data"}`. The event's data is stored as JSON and spliced in as it is, neither
+    parsed nor encoded again, so every webhook of the event gets the same bytes."""
+    return ('{"id":' + orjson.dumps(event["id"]).decode()
+            + ',"event":' + orjson.dumps(event["name"]).decode()
+            + ',"createdAt":' + orjson.dumps(iso_ms(event["created_at"])).decode()
+            + ',"data":' + event["data"] + "}")
+
+
 def webhook_json(row: Row) -> dict[str, Any]:
     return {"_id": row["id"], "url": row["url"], "events": orjson.loads(row["events"]),
             "enabled": bool(row["enabled"]), "createdAt": iso_ms(row["created_at"]),

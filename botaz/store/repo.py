@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 import orjson
 
+from ..ids import new_id
 from .articles import ArticleRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
@@ -774,8 +775,9 @@ class Store(ArticleRepo):
             return await tx.execute("DELETE FROM webhooks WHERE id = ? AND account_id = ?",
                                     (webhook_id, account_id)) == 1
 
-    async def fan_out(self, now: int, limit: int = 200) -> int:
-        """Turn stored events into one pending delivery per subscribed webhook; returns count."""
+    async def fan_out(self, now: int, body_of: Callable[[Row], str], limit: int = 200) -> int:
+        """Turn stored events into one pending delivery per subscribed webhook, each carrying
+        `body_of(event)` (what the endpoint receives: chat/webhooks.py); returns the count."""
         async with self.db.transaction() as tx:
             lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
             events = await tx.fetchall(
@@ -791,18 +793,13 @@ class Store(ArticleRepo):
             by_account: dict[str, list[Row]] = {}
             for hook in hooks:
                 by_account.setdefault(hook["account_id"], []).append(hook)
-            from ..ids import iso_ms, new_id
-
             for event in events:
                 body = None
                 for hook in by_account.get(event["account_id"], ()):
                     if event["name"] not in orjson.loads(hook["events"]):
                         continue
                     if body is None:
-                        body = ('{"id":' + orjson.dumps(event["id"]).decode()
-                                + ',"event":' + orjson.dumps(event["name"]).decode()
-                                + ',"createdAt":' + orjson.dumps(iso_ms(event["created_at"])).decode()
-                                + ',"data":' + event["data"] + "}")
+                        body = body_of(event)
                     await tx.execute(
                         "INSERT INTO deliveries (id, webhook_id, account_id, event_id, visitor_id, "
                         "event_name, body, status, attempts, next_attempt_at, created_at) "

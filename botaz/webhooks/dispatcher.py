@@ -15,6 +15,7 @@ import httpx
 
 from ..chat.attachments import sweep_strays
 from ..chat.context import DURABLE_EVENTS, Chat
+from ..chat.webhooks import delivery_body
 from ..ids import iso_ms, now_ms
 from ..store.db import Row
 from .signing import signature_header
@@ -120,7 +121,7 @@ class Dispatcher:
                 await sweep_strays(self.chat)
             except Exception as exc:
                 log.warning("sweeping stray attachment files failed: %s", exc)
-        while await self.chat.store.fan_out(now):
+        while await self.chat.store.fan_out(now, delivery_body):
             pass
         room = MAX_IN_FLIGHT - len(self._tasks)
         if room <= 0:
