@@ -56,8 +56,8 @@ async def assign_available(chat: Chat, visitor: Row, *, replace_unavailable: boo
             return chosen
         if not await chat.store.claim_assignment(visitor["id"], chosen, previous, now_ms(), conn=tx):
             return None
+        await on_assigned(chat, tx, visitor, chosen, None)  # the episode's assignment history
     await _announce(chat, visitor)
-    await on_assigned(chat, visitor, chosen, None)  # the episode's assignment history
 
     announce_assignment(chat, account_id, visitor["id"], chosen, previous, None)
     return chosen

@@ -97,8 +97,8 @@ class Store(ArticleRepo):
             (row["id"], row["name"], row["site_key"], row.get("settings", "{}"), row["created_at"]),
         )
 
-    async def get_account(self, account_id: str) -> Row | None:
-        return await self.db.fetchone("SELECT * FROM accounts WHERE id = ?", (account_id,))
+    async def get_account(self, account_id: str, conn: Conn | None = None) -> Row | None:
+        return await (conn or self.db).fetchone("SELECT * FROM accounts WHERE id = ?", (account_id,))
 
     async def get_account_by_site_key(self, site_key: str) -> Row | None:
         return await self.db.fetchone("SELECT * FROM accounts WHERE site_key = ?", (site_key,))
