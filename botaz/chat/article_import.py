@@ -70,7 +70,7 @@ async def import_folder(chat: Chat, account_id: str, folder: str) -> dict[str, A
         try:
             data = articles.ARTICLE_CREATE.validate(
                 parse(path.read_text(encoding="utf-8"), path.stem.replace("-", " ").replace("_", " ")))
-            data = articles._check(data)
+            data = articles.check_article(data)
             slug = data.get("slug") or articles.slugify(data["title"])
             existing = await chat.store.get_article_by_slug(account_id, slug)
             if existing is None:

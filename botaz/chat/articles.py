@@ -142,7 +142,8 @@ async def _unique_slug(chat: Chat, account_id: str, wanted: str, own_id: str | N
     return f"{wanted}-{n}"
 
 
-def _check(data: dict[str, Any]) -> dict[str, Any]:
+def check_article(data: dict[str, Any]) -> dict[str, Any]:
+    """An article's fields trimmed and checked: for the API's create and edit, and the import."""
     if "title" in data:
         data["title"] = data["title"].strip()
         if not data["title"]:
@@ -166,7 +167,7 @@ async def _get(chat: Chat, account_id: str, article_id: str) -> Row:
 
 async def do_create_article(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
     _require_writer(principal)
-    data = _check(ARTICLE_CREATE.validate(body))
+    data = check_article(ARTICLE_CREATE.validate(body))
     return await create_article(chat, principal.account_id, data, principal)
 
 
@@ -194,7 +195,7 @@ async def get_article(chat: Chat, principal: Principal, article_id: str) -> dict
 async def do_update_article(chat: Chat, principal: Principal, article_id: str,
                             body: Any) -> dict[str, Any]:
     _require_writer(principal)
-    data = _check(ARTICLE_EDIT.validate(body))
+    data = check_article(ARTICLE_EDIT.validate(body))
     row = await _get(chat, principal.account_id, article_id)
     if await update_article_row(chat, row, data):
         await audit.record(chat, principal, "article.update", "article", row["id"],

@@ -90,10 +90,10 @@ def require_mail(chat: Chat) -> None:
         raise Conflict("This server does not send email (BOTAZ_SMTP_URL is not set).")
 
 
-def _wake(chat: Chat) -> None:
-    wake = getattr(chat, "mail_wake", None)
-    if wake is not None:
-        wake()
+def wake_sender(chat: Chat) -> None:
+    """After queueing an email: this node's sender (if it runs one) sends it now."""
+    if chat.mail_wake is not None:
+        chat.mail_wake()
 
 
 class Look:
@@ -108,7 +108,8 @@ class Look:
         self.settings = s
 
 
-async def _look(chat: Chat, account_id: str) -> Look | None:
+async def account_look(chat: Chat, account_id: str) -> Look | None:
+    """How the account's emails look; None when the account is gone."""
     account = await chat.store.get_account(account_id)
     return Look(account) if account is not None else None
 
@@ -156,7 +157,7 @@ async def run_checks(chat: Chat, now: int) -> int:
         except Exception:
             log.exception("alert check failed for visitor %s", row["visitor_id"])
     if done:
-        _wake(chat)
+        wake_sender(chat)
     return done
 
 
@@ -165,7 +166,7 @@ async def _reply_email(chat: Chat, visitor_id: str, now: int, cutoff: int) -> in
     visitor = await store.get_visitor_any_account(visitor_id)
     if visitor is None:
         return 0
-    look = await _look(chat, visitor["account_id"])
+    look = await account_look(chat, visitor["account_id"])
     prepared: dict[str, Any] | None = None
     if visitor["email"] and not visitor["banned"] and look is not None:
         # Made before the visitor row is locked: they write on other connections.
@@ -226,7 +227,7 @@ async def _alert_email(chat: Chat, visitor_id: str, now: int, cutoff: int) -> in
     visitor = await store.get_visitor_any_account(visitor_id)
     if visitor is None:
         return 0
-    look = await _look(chat, visitor["account_id"])
+    look = await account_look(chat, visitor["account_id"])
     recipients = await alert_recipients(chat, visitor) if look and not visitor["banned"] else []
     async with store.transaction() as tx:
         locked = await store.lock_visitor_for_mail(visitor_id, tx)
@@ -308,7 +309,7 @@ async def do_request_transcript(chat: Chat, visitor: Row, body: Any, client: str
         await chat.store.set_visitor_locale(visitor["id"], data["locale"])
     if not visitor["email"]:
         await do_set_visitor_state(chat, visitor, email=recipient)
-    look = await _look(chat, visitor["account_id"])
+    look = await account_look(chat, visitor["account_id"])
     assert look is not None
     locale = compose.pick_locale(data.get("locale"), await chat.store.visitor_locale(visitor["id"]),
                                  look.locale)
@@ -317,7 +318,7 @@ async def do_request_transcript(chat: Chat, visitor: Row, body: Any, client: str
     async with chat.store.transaction() as tx:
         await queue(chat, tx, account_id=visitor["account_id"], visitor_id=visitor["id"],
                     kind="transcript", recipient=recipient, email=email, reply_to=reply_to)
-    _wake(chat)
+    wake_sender(chat)
     return {"email": recipient, "status": "queued"}
 
 
@@ -326,7 +327,7 @@ async def transcript_on_resolve(chat: Chat, visitor: Row) -> Callable[[Conn], Aw
     run inside the status change's transaction."""
     if not enabled(chat) or not visitor["email"] or visitor["banned"]:
         return None
-    look = await _look(chat, visitor["account_id"])
+    look = await account_look(chat, visitor["account_id"])
     if look is None or not look.settings.get("email", {}).get("transcriptOnResolve"):
         return None
     locale = compose.pick_locale(await chat.store.visitor_locale(visitor["id"]), look.locale)
@@ -336,7 +337,7 @@ async def transcript_on_resolve(chat: Chat, visitor: Row) -> Callable[[Conn], Aw
     async def insert(tx: Conn) -> None:
         await queue(chat, tx, account_id=visitor["account_id"], visitor_id=visitor["id"],
                     kind="transcript", recipient=visitor["email"], email=email, reply_to=reply_to)
-        _wake(chat)
+        wake_sender(chat)
 
     return insert
 

@@ -34,18 +34,18 @@ async def do_send_agent_message(chat: Chat, principal: Principal, body: dict[str
     user_id, visitor_id = body["userId"], body["visitorId"]
     text = check_text(chat, body["text"])
     visitor, by_bot = await check_sender(chat, principal, user_id, visitor_id)
-    return await _store_message(chat, visitor, user_id, text, by_bot=by_bot)
+    return await store_message(chat, visitor, user_id, text, by_bot=by_bot)
 
 
 async def do_send_visitor_message(chat: Chat, visitor: Row, body: dict[str, Any]) -> dict[str, Any]:
     text = check_text(chat, WIDGET_MESSAGE_CREATE.validate(body)["text"])
-    return await _store_message(chat, visitor, None, text)
+    return await store_message(chat, visitor, None, text)
 
 
-async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: str,
-                         attachment: str | None = None, by_bot: bool = False,
-                         attachment_row: dict[str, Any] | None = None,
-                         on_stored: Callable[[], None] | None = None) -> dict[str, Any]:
+async def store_message(chat: Chat, visitor: Row, user_id: str | None, text: str,
+                        attachment: str | None = None, by_bot: bool = False,
+                        attachment_row: dict[str, Any] | None = None,
+                        on_stored: Callable[[], None] | None = None) -> dict[str, Any]:
     """The one path by which a message is created: stored once, then one message.created.
 
     An attachment's row commits with its message; `on_stored` runs once both have committed,

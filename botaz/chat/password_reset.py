@@ -18,7 +18,7 @@ from ..schema import F, Obj
 from .accounts import EMAIL_RE, hash_password, new_password
 from .context import Chat
 from .errors import Invalid, NotFound
-from .mail import _look, _wake, queue, require_mail, throttle
+from .mail import account_look, wake_sender, queue, require_mail, throttle
 from .sessions import revoked
 
 RESET_TTL_MS = 3600 * 1000
@@ -50,7 +50,7 @@ async def do_request_reset(chat: Chat, body: Any, client: str) -> dict[str, str]
     await throttle(chat, [(f"reset:email:{email}", PER_EMAIL), (f"reset:ip:{client}", PER_ADDRESS)],
                    WINDOW_MS, "Too many password reset requests; try again later.")
     for agent in await chat.store.agents_with_email(email):
-        look = await _look(chat, agent["account_id"])
+        look = await account_look(chat, agent["account_id"])
         if look is None:
             continue
         token = secrets.token_urlsafe(32)
@@ -71,7 +71,7 @@ async def do_request_reset(chat: Chat, body: Any, client: str) -> dict[str, str]
                  "expires_at": now + RESET_TTL_MS}, conn=tx)
             await queue(chat, tx, account_id=agent["account_id"], visitor_id=None,
                         kind="password-reset", recipient=agent["email"], email=message)
-    _wake(chat)
+    wake_sender(chat)
     return dict(ANSWER)
 
 
