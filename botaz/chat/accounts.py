@@ -148,10 +148,10 @@ async def authenticate_token(chat: Chat, token: str | None) -> Principal:
 async def list_agents(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
     size = check_limit(limit)
     rows = await chat.store.list_agents(principal.account_id, decode_cursor(cursor), size + 1)
-    from .availability import agent_object  # availability builds on accounts
+    from .availability import agent_status_json  # availability builds on accounts
 
     counts = await chat.store.open_assigned_counts(principal.account_id)
-    return make_page(rows, size, lambda r: agent_object(chat, r, counts))
+    return make_page(rows, size, lambda r: agent_status_json(chat, r, counts))
 
 
 def new_password() -> str:

@@ -301,10 +301,10 @@ async def do_preview(principal: Principal, body: Any) -> dict[str, Any]:
 async def public_search(chat: Chat, account_id: str, site_key: str, q: str,
                         locale: str | None, limit: int = 8) -> list[dict[str, Any]]:
     hits = await search(chat, account_id, q, locale=_check_locale(locale), limit=limit)
-    return [_public(chat, h.row, site_key) | {"snippet": h.snippet} for h in hits]
+    return [_public_article_json(chat, h.row, site_key) | {"snippet": h.snippet} for h in hits]
 
 
-def _public(chat: Chat, row: Row, site_key: str) -> dict[str, Any]:
+def _public_article_json(chat: Chat, row: Row, site_key: str) -> dict[str, Any]:
     return {"_id": row["id"], "title": row["title"], "url": article_url(chat, site_key, row["slug"]),
             "locale": row["locale"], "category": row["category"]}
 
@@ -313,11 +313,12 @@ async def public_latest(chat: Chat, account_id: str, site_key: str, locale: str 
                         limit: int = 8) -> list[dict[str, Any]]:
     rows = await chat.store.list_articles(account_id, None, limit, _check_locale(locale),
                                           published_only=True)
-    return [_public(chat, r, site_key) | {"snippet": best_passage(r["body"], [], 200)} for r in rows]
+    return [_public_article_json(chat, r, site_key) | {"snippet": best_passage(r["body"], [], 200)}
+            for r in rows]
 
 
 async def public_article(chat: Chat, account: Row, article_id: str) -> dict[str, Any]:
     row = await chat.store.get_article(account["id"], article_id) if is_id(article_id) else None
     if row is None or not row["published"]:
         raise NotFound("Article not found.")
-    return _public(chat, row, account["site_key"]) | {"html": render_markdown(row["body"])}
+    return _public_article_json(chat, row, account["site_key"]) | {"html": render_markdown(row["body"])}

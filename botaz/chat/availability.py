@@ -137,10 +137,10 @@ async def do_set_capacity(chat: Chat, principal: Principal, agent_id: str, body:
                        {"maxConversations": value})
     row = await chat.store.get_agent(principal.account_id, agent_id)
     counts = await chat.store.open_assigned_counts(principal.account_id)
-    return agent_object(chat, row, counts)
+    return agent_status_json(chat, row, counts)
 
 
-def agent_object(chat: Chat, row: Row, counts: dict[str, int]) -> dict[str, Any]:
+def agent_status_json(chat: Chat, row: Row, counts: dict[str, int]) -> dict[str, Any]:
     return agent_json(row) | {
         "online": chat.presence.agent_online(row["id"]),
         "availability": "online" if is_available(chat, row) else "away",

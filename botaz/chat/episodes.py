@@ -179,7 +179,7 @@ def check_rating(body: Any) -> tuple[int, str | None]:
     return score, comment
 
 
-def _visitor_rating(row: Row, ask: bool) -> dict[str, Any]:
+def _rating_json(row: Row, ask: bool) -> dict[str, Any]:
     return {"conversationId": row["id"], "status": "open" if row["resolved_at"] is None else "resolved",
             "ask": ask and row["resolved_at"] is not None and row["rating"] is None,
             "score": row["rating"], "comment": row["rating_comment"], "ratedAt": iso_ms(row["rated_at"])}
@@ -192,7 +192,7 @@ async def visitor_rating(chat: Chat, visitor: Row) -> dict[str, Any]:
     if row is None:
         return {"conversationId": None, "status": None, "ask": False, "score": None,
                 "comment": None, "ratedAt": None}
-    return _visitor_rating(row, ask)
+    return _rating_json(row, ask)
 
 
 async def do_rate(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
@@ -208,4 +208,4 @@ async def do_rate(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
         episode = (await episode_objects(chat, [row], conn=change.tx))[0]
         change.emit(Event("conversation.rated", visitor["account_id"], visitor["id"], episode,
                           agents_only=True))
-    return _visitor_rating(row, False)
+    return _rating_json(row, False)
