@@ -88,11 +88,12 @@ async def do_create_account(chat: Chat, *, name: str, agent_name: str, agent_ema
     agent_name = check_name(agent_name, "agentName")
     agent_email = check_email(agent_email, "agentEmail")
     now = now_ms()
-    account = {"id": new_id(), "name": name, "site_key": new_id(),
-               "settings": json.dumps(DEFAULT_ACCOUNT_SETTINGS), "created_at": now}
-    agent = {"id": new_id(), "account_id": account["id"], "name": agent_name, "email": agent_email,
-             "password_hash": hash_password(agent_password) if agent_password else None,
-             "role": "owner", "is_bot": False, "created_at": now}
+    account: dict[str, Any] = {"id": new_id(), "name": name, "site_key": new_id(),
+                               "settings": json.dumps(DEFAULT_ACCOUNT_SETTINGS), "created_at": now}
+    agent: dict[str, Any] = {
+        "id": new_id(), "account_id": account["id"], "name": agent_name, "email": agent_email,
+        "password_hash": hash_password(agent_password) if agent_password else None,
+        "role": "owner", "is_bot": False, "created_at": now}
     token = new_token(API_TOKEN_PREFIX)
     async with chat.store.transaction() as tx:
         await chat.store.insert_account(account, conn=tx)
@@ -116,9 +117,9 @@ async def do_create_agent(chat: Chat, *, account_id: str, name: str, email: str,
     email = check_email(email)
     if await chat.store.agent_email_taken(account_id, email):
         raise Conflict("An agent with this email already exists in this account.")
-    agent = {"id": new_id(), "account_id": account_id, "name": name, "email": email,
-             "password_hash": hash_password(password) if password else None,
-             "role": role, "is_bot": bot, "created_at": now_ms()}
+    agent: dict[str, Any] = {"id": new_id(), "account_id": account_id, "name": name, "email": email,
+                             "password_hash": hash_password(password) if password else None,
+                             "role": role, "is_bot": bot, "created_at": now_ms()}
     token = new_token(API_TOKEN_PREFIX)
     async with chat.store.transaction() as tx:
         await chat.store.insert_agent(agent, conn=tx)

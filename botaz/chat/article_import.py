@@ -58,13 +58,14 @@ async def import_folder(chat: Chat, account_id: str, folder: str) -> dict[str, A
     root = Path(folder)
     if not root.is_dir():
         raise Invalid(f"{folder} is not a folder.")
-    if await chat.store.get_account(account_id) is None:
+    account = await chat.store.get_account(account_id)
+    if account is None:
         raise NotFound("Account not found.")
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
     unchanged: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    site_key = (await chat.store.get_account(account_id))["site_key"]
+    site_key = account["site_key"]
     for path in sorted(root.rglob("*.md")):
         name = str(path.relative_to(root))
         try:

@@ -184,7 +184,7 @@ async def create_article(chat: Chat, account_id: str, data: dict[str, Any],
     row["seq"] = await chat.store.insert_article(row)
     if principal is not None:
         await audit.record(chat, principal, "article.create", "article", row["id"], {"slug": slug})
-    return article_json(chat, row, site_key)  # type: ignore[arg-type]
+    return article_json(chat, row, site_key)
 
 
 async def get_article(chat: Chat, principal: Principal, article_id: str) -> dict[str, Any]:

@@ -68,7 +68,7 @@ async def on_message(chat: Chat, change: Change, visitor: Row, user_id: str | No
             assert row is not None
         state = (row["id"], row["first_response_at"] is not None, row["first_bot_at"] is not None)
     episode_id, answered, bot_answered = state
-    if human and not answered:
+    if human and user_id is not None and not answered:
         await chat.store.episode_first_response(episode_id, user_id, at, conn=tx)
         answered = True
     elif by_bot and not bot_answered:

@@ -70,8 +70,7 @@ async def store_message(chat: Chat, visitor: Row, user_id: str | None, text: str
         # (a bot's message alone, such as a greeting nobody answered, does not).
         started = (not by_bot and visitor["conversation_at"] is None
                    and await chat.store.start_conversation(visitor["id"], now, conn=tx))
-        pair = (visitor["id"], user_id)
-        if user_id is not None and pair not in chat.cache.visitor_agents:
+        if user_id is not None and (pair := (visitor["id"], user_id)) not in chat.cache.visitor_agents:
             if await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx):
                 updated = await visitor_object(chat, visitor, conn=tx)
                 change.emit(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))

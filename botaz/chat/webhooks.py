@@ -113,9 +113,9 @@ async def do_create_webhook(chat: Chat, principal: Principal, body: Any) -> dict
     data = WEBHOOK_CREATE.validate(body)
     url = await _check_url(chat, data["url"].strip())
     events = _check_events(data["events"])
-    row = {"id": new_id(), "account_id": principal.account_id, "url": url,
-           "events": orjson.dumps(events).decode(), "secret": "whsec_" + secrets.token_hex(24),
-           "created_at": now_ms()}
+    row: dict[str, Any] = {"id": new_id(), "account_id": principal.account_id, "url": url,
+                           "events": orjson.dumps(events).decode(),
+                           "secret": "whsec_" + secrets.token_hex(24), "created_at": now_ms()}
     await chat.store.insert_webhook(row)
     _changed(chat, principal.account_id)
     await audit.record(chat, principal, "webhook.create", "webhook", row["id"], {"url": url})

@@ -103,9 +103,14 @@ class Store(ArticleRepo):
     async def get_account_by_site_key(self, site_key: str) -> Row | None:
         return await self.db.fetchone("SELECT * FROM accounts WHERE site_key = ?", (site_key,))
 
+    async def _number(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """The `n` of an aggregate's single row (COUNT, MAX: NULL counts as 0)."""
+        row = await self.db.fetchone(sql, params)
+        assert row is not None
+        return int(row["n"] or 0)
+
     async def count_accounts(self) -> int:
-        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM accounts")
-        return int(row["n"])
+        return await self._number("SELECT COUNT(*) AS n FROM accounts")
 
     async def first_account(self) -> Row | None:
         return await self.db.fetchone("SELECT * FROM accounts ORDER BY created_at, id LIMIT 1")
@@ -408,8 +413,7 @@ class Store(ArticleRepo):
         return rows
 
     async def last_message_seq(self) -> int:
-        row = await self.db.fetchone("SELECT MAX(seq) AS n FROM messages")
-        return int(row["n"] or 0)
+        return await self._number("SELECT MAX(seq) AS n FROM messages")
 
     async def mark_seen(self, visitor_id: str, upto_seq: int, by_visitor: bool, at: int,
                         conn: Conn | None = None) -> list[Row]:
@@ -550,10 +554,9 @@ class Store(ArticleRepo):
             await tx.execute("DELETE FROM sessions WHERE agent_id = ?", (agent_id,))
 
     async def count_owners(self, account_id: str) -> int:
-        row = await self.db.fetchone(
+        return await self._number(
             "SELECT COUNT(*) AS n FROM agents WHERE account_id = ? AND role = 'owner' "
             "AND removed_at IS NULL", (account_id,))
-        return int(row["n"])
 
     async def list_tokens(self, account_id: str) -> list[Row]:
         return await self.db.fetchall(
@@ -1235,8 +1238,7 @@ class Store(ArticleRepo):
             "AND status = 'pending'", (now, account_id, email_id)) == 1
 
     async def pending_emails(self) -> int:
-        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM emails WHERE status = 'pending'")
-        return int(row["n"])
+        return await self._number("SELECT COUNT(*) AS n FROM emails WHERE status = 'pending'")
 
     async def mail_due_visitors(self, *, agents: bool, before: int, limit: int) -> list[Row]:
         """Visitors with messages not yet dealt with by mail, sent before `before`: agents'
@@ -1328,8 +1330,7 @@ class Store(ArticleRepo):
         return removed
 
     async def pending_deliveries(self) -> int:
-        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
-        return int(row["n"])
+        return await self._number("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
 
     # web push: agents' browser subscriptions and the push outbox
 
@@ -1487,7 +1488,7 @@ class Store(ArticleRepo):
         row = await db.fetchone("SELECT id, assignee_id FROM conversations WHERE visitor_id = ? "
                                 "AND resolved_at IS NULL", (visitor_id,))
         episode_id = row["id"] if row else None
-        if episode_id is not None:
+        if row is not None:
             if row["assignee_id"] == agent_id:
                 return  # assigned again to the same agent: nothing happened to record
             await db.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?",
