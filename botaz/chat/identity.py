@@ -8,8 +8,9 @@ continues the same conversation.
 
 The merge rule, when a browser identifies while holding an anonymous visitor:
 - the user has no visitor yet: the anonymous visitor becomes the user's (it keeps everything);
-- the user has one: the anonymous visitor's messages, page views, notes, files and conversations
-  move to it and the anonymous visitor is deleted (dashboards hear visitor.deleted), all in one
+- the user has one: the anonymous visitor's messages, page views, notes, files, conversations,
+  reply address and the name/email/phone the user's visitor lacks move to it, and the anonymous
+  visitor is deleted (dashboards hear visitor.deleted), all in one
   transaction; if both had an open conversation, the anonymous one is resolved, the user's stays;
 - the browser's visitor is already another user's (a shared computer): it is left alone.
 Each identify answers a new token for the user's visitor; the tokens other browsers hold stay valid.
@@ -59,7 +60,7 @@ IDENTIFY = Obj("WidgetIdentify", {
 }, description="Send the browser's current visitor token (if any) as the bearer token: an "
                "anonymous visitor is merged into the known user.",
    example={"siteKey": "sk_…", "id": "user-42", "name": "Anar", "email": "anar@example.com",
-            "hash": "5f0c…(64 hex digits)"})
+            "hash": "617b47b3eb112452ab21efe610737a2471b6a346ccb730773fb370ec42829758"})
 IDENTITY_SECRET = Obj("IdentitySecret", {
     "identitySecret": F("string", "The key of the HMAC-SHA256 that signs users' IDs"),
 })
@@ -132,6 +133,7 @@ async def do_identify(chat: Chat, body: Any, token: str | None,
         current_owner = (await chat.store.visitor_identity(current["id"], conn=tx)
                          if current is not None else None)
         created = False
+        carried: dict[str, Any] = {}  # what the merged-away visitor had told us, unless known
         if known is not None and known["banned"]:
             raise Forbidden("You have been blocked from this chat.")
         if known is None:
@@ -149,6 +151,7 @@ async def do_identify(chat: Chat, body: Any, token: str | None,
             target_id = known["id"]
             if (current is not None and current["id"] != target_id and current_owner is None
                     and not current["banned"]):
+                carried = {k: current[k] for k in ("name", "email", "phone") if current[k]}
                 await chat.store.merge_visitor(current["id"], target_id, now, conn=tx)
                 change.emit(Event("visitor.deleted", account["id"], current["id"],
                                   {"_id": current["id"], "mergedInto": target_id}))
@@ -157,7 +160,8 @@ async def do_identify(chat: Chat, body: Any, token: str | None,
                 change.emit(Event(EPISODE, account["id"], target_id, {"state": None}))
         row = await chat.store.get_visitor(account["id"], target_id, conn=tx)
         assert row is not None
-        changes = {k: v for k, v in contact.items() if v is not None and row[k] != v}
+        changes = {k: v for k, v in carried.items() if not row[k]}
+        changes.update({k: v for k, v in contact.items() if v is not None and row[k] != v})
         if changes:
             await chat.store.update_visitor(target_id, with_search_words(row, changes), conn=tx)
         await chat.store.add_visitor_token_tx(target_id, hash_token(new_visitor_token), now,
