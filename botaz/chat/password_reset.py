@@ -18,7 +18,7 @@ from ..schema import F, Obj
 from .accounts import EMAIL_RE, hash_password, new_password
 from .context import Chat
 from .errors import Invalid, NotFound
-from .mail import account_look, wake_sender, queue, require_mail, throttle
+from .mail import account_look, queue, require_mail, throttle, wake_sender
 from .sessions import revoked
 
 RESET_TTL_MS = 3600 * 1000
