@@ -15,7 +15,7 @@ from .chat.errors import Invalid
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 _EMAIL_RE = re.compile(EMAIL_PATTERN)
-_TYPES = {"string": str, "boolean": bool, "integer": int, "array": list, "object": dict}
+_TYPES: dict[str, Any] = {"string": str, "boolean": bool, "integer": int, "array": list, "object": dict}
 _NAMES = {"string": "a string", "boolean": "true or false", "integer": "an integer",
           "array": "an array", "object": "an object"}
 
@@ -60,13 +60,14 @@ class F:
         return value
 
     def _check_items(self, name: str, items: list[Any]) -> None:
+        assert self.items is not None
         kind = self.items.get("type")
         expected = _TYPES.get(kind) if isinstance(kind, str) else None
         allowed = self.items.get("enum")
         for i, item in enumerate(items):
             if expected is not None and (not isinstance(item, expected)
                                          or (expected is int and isinstance(item, bool))):
-                raise Invalid(f"{name}[{i}] must be {_NAMES[kind]}.")
+                raise Invalid(f"{name}[{i}] must be {_NAMES[str(kind)]}.")
             if isinstance(item, str) and "\x00" in item:
                 raise Invalid(f"{name}[{i}] must not contain NUL characters.")
             if allowed is not None and item not in allowed:

@@ -115,7 +115,7 @@ def test_two_nodes_checking_at_once_queue_each_email_once(database_url) -> None:
         try:
             chats = [Chat(s, EventBus(), settings) for s in stores]
             from botaz.chat.accounts import do_create_account
-            from botaz.chat.messages import _store_message
+            from botaz.chat.messages import store_message
 
             created = await do_create_account(chats[0], name="Two Nodes", agent_name="A",
                                               agent_email="nodes@example.com")
@@ -132,8 +132,8 @@ def test_two_nodes_checking_at_once_queue_each_email_once(database_url) -> None:
             for vid in visitors:
                 row = await stores[0].get_visitor(created["accountId"], vid)
                 for n in range(3):
-                    await _store_message(chats[0], row, created["agentId"], f"reply {n}")
-                await _store_message(chats[0], row, None, "visitor question")
+                    await store_message(chats[0], row, created["agentId"], f"reply {n}")
+                await store_message(chats[0], row, None, "visitor question")
             await asyncio.sleep(0.01)
             now = now_ms()
             counts = await asyncio.gather(*(mail.run_checks(c, now) for c in chats))

@@ -284,3 +284,49 @@ def test_heartbeats_close_dead_peers_and_keep_live_ones(tmp_path) -> None:
         assert live.next("message.created")["data"]["_id"] == sent["_id"]
         live.close()
         raw.close()
+
+
+def test_missed_messages_is_the_resume_rule(botaz, monkeypatch) -> None:
+    """chat/messages.py decides what a resume sends: pages in order, the visitor's view of its
+    conversation, the account's stream for agents, NotFound for a stranger's message."""
+    from conftest import _run
+
+    from botaz.chat import messages
+    from botaz.chat.errors import NotFound
+
+    monkeypatch.setattr(messages, "RESUME_PAGE", 2)
+    acme, other = botaz.account(), botaz.account()
+    v, w = botaz.visitor(acme), botaz.visitor(acme)
+    bot = acme.add_agent("Helper", bot=True)
+    first = botaz.send(acme, v["visitorId"], "first")
+    sent = [botaz.send(acme, v["visitorId"], "agent 1"),
+            botaz.send(acme, v["visitorId"], "from the bot", user_id=bot["agentId"]),
+            botaz.send(acme, w["visitorId"], "elsewhere"),
+            botaz.send(acme, v["visitorId"], "agent 2")]
+    r = botaz.client.put(f"/api/visitors/{v['visitorId']}/bot", headers=acme.headers,
+                         json={"showBotMessages": False})
+    assert r.status_code == 200, r.text
+    stranger = botaz.send(other, botaz.visitor(other)["visitorId"], "not yours")
+
+    def pages(visitor_id, after):
+        return asyncio.run(_run(botaz.database_url, lambda chat: _pages(chat, visitor_id, after)))
+
+    async def _pages(chat, visitor_id, after):
+        return [(page, seq) async for page, seq in
+                messages.missed_messages(chat, acme.id, visitor_id, after)]
+
+    got = pages(v["visitorId"], first["_id"])
+    assert [m["_id"] for page, _ in got for m in page] == [sent[0]["_id"], sent[3]["_id"]]
+    assert [len(page) for page, _ in got] == [1, 1]  # the bot's message read, not shown
+    seqs = [seq for _, seq in got]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    whole = pages(v["visitorId"], None)
+    assert [m["_id"] for page, _ in whole for m in page] == [first["_id"], sent[0]["_id"], sent[3]["_id"]]
+    assert pages(None, None) == []  # an agent without a point to resume from gets nothing
+    agent = pages(None, first["_id"])
+    assert [m["_id"] for page, _ in agent for m in page] == [m["_id"] for m in sent]
+    assert pages(v["visitorId"], 42) == []
+    for visitor_id, after in ((v["visitorId"], stranger["_id"]), (None, stranger["_id"]),
+                              (w["visitorId"], first["_id"])):
+        with pytest.raises(NotFound):
+            pages(visitor_id, after)

@@ -9,6 +9,7 @@ from ..chat import articles
 from ..chat.errors import Invalid, NotFound
 from ..chat.schemas import page_of
 from ..schema import F, Obj
+from ..store.db import Row
 from .deps import agent, chat_of, limit
 from .http import json_response, read_json
 from .registry import CURSOR, LIMIT, Param, endpoint, schema
@@ -111,7 +112,7 @@ async def delete(request: Request) -> Response:
 SITE_KEY = Param("siteKey", "The account's site key", {"type": "string"}, required=True)
 
 
-async def _account(request: Request):  # type: ignore[no-untyped-def]
+async def _account(request: Request) -> Row:
     await limit(request, "visitor", "help:" + (request.client.host if request.client else "unknown"))
     site_key = request.query_params.get("siteKey")
     if not site_key:

@@ -20,6 +20,7 @@ async def _me(request: Request, agent_id: str, account_id: str, csrf: str | None
     chat = chat_of(request)
     row = await chat.store.get_agent(account_id, agent_id)
     account = await chat.store.get_account(account_id)
+    assert row is not None and account is not None  # the caller's session names both
     return {"agent": agent_json(row) | {"online": chat.presence.agent_online(agent_id)},
             "account": {"_id": account["id"], "name": account["name"], "siteKey": account["site_key"]},
             "csrfToken": csrf}

@@ -205,7 +205,7 @@ async def article(request: Request) -> Response:
     crumbs = (f'<nav aria-label="{escape(t["categories"])}" class="meta"><a href="/help/{escape(site_key)}'
               f'?lang={lang}">{escape(t["help"])}</a>'
               + (f" › {escape(row['category'])}" if row["category"] else "") + "</nav>")
-    updated = articles.iso_ms(row["updated_at"])[:10]
+    updated = (articles.iso_ms(row["updated_at"]) or "")[:10]
     body = (crumbs + f'<article lang="{row["locale"]}"><h1>{escape(row["title"])}</h1>'
             f'<p class="meta">{escape(t["updated"])}: <time datetime="{updated}">{updated}</time></p>'
             f"{html}</article>" + _search_form(site_key, lang, ""))

@@ -24,6 +24,7 @@ from starlette.types import Send
 
 from ..chat.views import for_visitor, message_json
 from ..events import REVOKED, Event, EventBus
+from ..events.redis_bus import RedisEventBus
 
 log = logging.getLogger("botaz.hub")
 
@@ -188,14 +189,17 @@ class Hub:
     def connect(self, conn: Connection, *, is_bot: bool = False) -> bool:
         """Registers a socket; True when it is the first of its visitor (or agent)."""
         if conn.kind == "visitor":
-            group = self.visitors[conn.visitor_id]
+            visitor_id = conn.visitor_id
+            assert visitor_id is not None  # a visitor's socket has one
+            group = self.visitors[visitor_id]
             group.add(conn)
             first = len(group) == 1
             if first:
-                self.account_visitors[conn.account_id].add(conn.visitor_id)
-                self._announce("visitor", conn.visitor_id, conn.account_id, True, False)
+                self.account_visitors[conn.account_id].add(visitor_id)
+                self._announce("visitor", visitor_id, conn.account_id, True, False)
             return first
         agent = conn.agent_id
+        assert agent is not None  # an agent's socket has one
         before = self._agent_state(agent)
         self.agents[conn.account_id].add(conn)
         self.agent_counts[agent] += 1
@@ -211,23 +215,26 @@ class Hub:
         conn.closed = True
         conn.stop_writer()
         if conn.kind == "visitor":
-            self.release_visitor_slot(conn.visitor_id)
-            group = self.visitors.get(conn.visitor_id)
+            visitor_id = conn.visitor_id
+            assert visitor_id is not None
+            self.release_visitor_slot(visitor_id)
+            group = self.visitors.get(visitor_id)
             if group is None:
                 return False
             group.discard(conn)
             if not group:
-                del self.visitors[conn.visitor_id]
-                self.inbound.pop(conn.visitor_id, None)
+                del self.visitors[visitor_id]
+                self.inbound.pop(visitor_id, None)
                 here = self.account_visitors.get(conn.account_id)
                 if here is not None:
-                    here.discard(conn.visitor_id)
+                    here.discard(visitor_id)
                     if not here:
                         del self.account_visitors[conn.account_id]
-                self._announce("visitor", conn.visitor_id, conn.account_id, False, False)
+                self._announce("visitor", visitor_id, conn.account_id, False, False)
                 return True
             return False
         agent = conn.agent_id
+        assert agent is not None
         before = self._agent_state(agent)
         group = self.agents.get(conn.account_id)
         if group is not None:
@@ -277,33 +284,37 @@ class Hub:
         Redis unreachable: the node's own count decides, as rate limits do."""
         if len(self.visitors.get(visitor_id, ())) >= most:
             return False
-        if not self.bus.distributed:
+        bus = self.bus
+        if not isinstance(bus, RedisEventBus):  # one node: its own count is the count
             return True
-        key, node = self.sockets_key + visitor_id, self.bus.node_id
+        key, node = self.sockets_key + visitor_id, bus.node_id
         try:
-            async with self.bus.redis.pipeline(transaction=False) as pipe:
-                pipe.hincrby(key, node, 1).expire(key, SOCKETS_TTL).hgetall(key)
+            async with bus.redis.pipeline(transaction=False) as pipe:
+                pipe.hincrby(key, node, 1)
+                pipe.expire(key, SOCKETS_TTL)
+                pipe.hgetall(key)
                 counts = (await pipe.execute())[2]
             self._live_nodes()  # forgets nodes not heard from: their sockets are gone
             live = {node, *self.remote}
             total = sum(int(v) for k, v in counts.items() if k.decode() in live)
             if total <= most:
                 return True
-            await self.bus.redis.hincrby(key, node, -1)
+            await bus.redis.hincrby(key, node, -1)
             return False
         except Exception as exc:  # Redis down: sockets elsewhere are not counted for a while
             log.warning("socket count in Redis failed (%s); counting this node's only", exc)
             return True
 
     def release_visitor_slot(self, visitor_id: str) -> None:
-        if not self.bus.distributed:
+        bus = self.bus
+        if not isinstance(bus, RedisEventBus):
             return
-        key, node = self.sockets_key + visitor_id, self.bus.node_id
+        key, node = self.sockets_key + visitor_id, bus.node_id
 
         async def release() -> None:
             try:
-                if await self.bus.redis.hincrby(key, node, -1) <= 0:
-                    await self.bus.redis.hdel(key, node)
+                if await bus.redis.hincrby(key, node, -1) <= 0:
+                    await bus.redis.hdel(key, node)
             except Exception as exc:
                 log.warning("socket count in Redis not lowered (%s); it expires by itself", exc)
 

@@ -270,12 +270,14 @@ def _components_responses() -> dict[str, Any]:
 
 
 def _security(ep: Endpoint) -> list[dict[str, list[str]]]:
-    session = {"sessionCookie": []} if ep.method in SAFE_METHODS else {"sessionCookie": [], "csrfToken": []}
-    return {
+    session: dict[str, list[str]] = ({"sessionCookie": []} if ep.method in SAFE_METHODS
+                                     else {"sessionCookie": [], "csrfToken": []})
+    by_auth: dict[str, list[dict[str, list[str]]]] = {
         "agent": [{"apiToken": []}, session],
         "visitor": [{"visitorToken": []}],
         "either": [{"visitorToken": []}, {"apiToken": []}, session],
-    }.get(ep.auth or "", [])
+    }
+    return by_auth.get(ep.auth or "", [])
 
 
 def _upload(op: dict[str, Any]) -> None:

@@ -13,9 +13,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..chat import activity
 from ..chat.accounts import Principal
 from ..chat.context import Chat
-from ..chat.errors import DomainError
-from ..chat.messages import visible_to_visitor
-from ..chat.views import message_json
+from ..chat.errors import DomainError, NotFound
+from ..chat.messages import missed_messages
 from ..chat.visitors import authenticate_visitor
 from .deps import widget_origin
 from ..config import parse_rate
@@ -27,7 +26,6 @@ from .registry import WEBSOCKETS, Websocket
 log = logging.getLogger("botaz.ws")
 
 RESUME_WAIT = 0.5  # how long a new socket holds live events for the client's resume frame
-RESUME_MAX = 1000
 
 WEBSOCKETS.append(Websocket("/widget/v1/ws?token=<visitorToken>", "the visitor's conversation"))
 WEBSOCKETS.append(Websocket("/api/ws?token=<apiToken>", "every conversation of the account"))
@@ -50,40 +48,17 @@ async def _deny(ws: WebSocket, exc: DomainError) -> None:
 
 
 async def _resume(chat: Chat, conn: Connection, after: Any) -> None:
-    """Send every message after `after` in order, then let live events through (none twice)."""
+    """Send what the socket missed (chat/messages.py decides what), then let live events through
+    (none twice: the floor skips live copies of what the resume sent)."""
     conn.hold()
     try:
-        if after is None and conn.kind == "agent":
-            return
-        seq = 0
-        if after is not None:
-            if not isinstance(after, str):
-                return
-            found = await chat.store.message_seq(conn.visitor_id, conn.account_id, after)
-            if found is None:
-                await conn.send(orjson.dumps({"event": "error", "data": {
-                    "message": "Unknown message ID in resume."}}).decode())
-                return
-            seq = found
-        while True:
-            if conn.kind == "visitor":
-                rows = await chat.store.list_messages_after(visitor_id=conn.visitor_id,
-                                                            after_seq=seq, limit=RESUME_MAX)
-            else:
-                rows = await chat.store.list_messages_after(account_id=conn.account_id,
-                                                            after_seq=seq, limit=RESUME_MAX)
-            visitor = (await chat.store.get_visitor(conn.account_id, conn.visitor_id)
-                       if conn.kind == "visitor" else None)
-            for row in rows:
-                if visitor is not None and not visible_to_visitor(visitor, row):
-                    seq = max(seq, int(row["seq"]))
-                    continue
-                await conn.send(orjson.dumps({"event": "message.created",
-                                              "data": message_json(row)}).decode())
-                seq = max(seq, int(row["seq"]))
+        visitor_id = conn.visitor_id if conn.kind == "visitor" else None
+        async for messages, seq in missed_messages(chat, conn.account_id, visitor_id, after):
+            for data in messages:
+                await conn.send(orjson.dumps({"event": "message.created", "data": data}).decode())
             conn.floor = max(conn.floor, seq)
-            if len(rows) < RESUME_MAX:
-                return
+    except NotFound as exc:
+        await conn.send(orjson.dumps({"event": "error", "data": {"message": exc.message}}).decode())
     finally:
         conn.release()
 

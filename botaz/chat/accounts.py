@@ -10,7 +10,7 @@ from typing import Any
 
 from ..ids import hash_token, new_id, new_token, now_ms
 from .context import Chat
-from .errors import Conflict, Invalid, NotFound, Unauthenticated
+from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .views import agent_json
 
@@ -43,6 +43,11 @@ class Principal:
     token_id: str | None
     csrf: str | None = None  # set for a dashboard session: state changes must echo it
     session: str | None = None  # the session's hashed ID, for dashboard sessions
+
+
+def require_owner(principal: Principal) -> None:
+    if principal.role != "owner":
+        raise Forbidden("Only owners can do this.")
 
 
 def check_email(email: Any, field: str = "email") -> str:
@@ -83,11 +88,12 @@ async def do_create_account(chat: Chat, *, name: str, agent_name: str, agent_ema
     agent_name = check_name(agent_name, "agentName")
     agent_email = check_email(agent_email, "agentEmail")
     now = now_ms()
-    account = {"id": new_id(), "name": name, "site_key": new_id(),
-               "settings": json.dumps(DEFAULT_ACCOUNT_SETTINGS), "created_at": now}
-    agent = {"id": new_id(), "account_id": account["id"], "name": agent_name, "email": agent_email,
-             "password_hash": hash_password(agent_password) if agent_password else None,
-             "role": "owner", "is_bot": False, "created_at": now}
+    account: dict[str, Any] = {"id": new_id(), "name": name, "site_key": new_id(),
+                               "settings": json.dumps(DEFAULT_ACCOUNT_SETTINGS), "created_at": now}
+    agent: dict[str, Any] = {
+        "id": new_id(), "account_id": account["id"], "name": agent_name, "email": agent_email,
+        "password_hash": hash_password(agent_password) if agent_password else None,
+        "role": "owner", "is_bot": False, "created_at": now}
     token = new_token(API_TOKEN_PREFIX)
     async with chat.store.transaction() as tx:
         await chat.store.insert_account(account, conn=tx)
@@ -111,9 +117,9 @@ async def do_create_agent(chat: Chat, *, account_id: str, name: str, email: str,
     email = check_email(email)
     if await chat.store.agent_email_taken(account_id, email):
         raise Conflict("An agent with this email already exists in this account.")
-    agent = {"id": new_id(), "account_id": account_id, "name": name, "email": email,
-             "password_hash": hash_password(password) if password else None,
-             "role": role, "is_bot": bot, "created_at": now_ms()}
+    agent: dict[str, Any] = {"id": new_id(), "account_id": account_id, "name": name, "email": email,
+                             "password_hash": hash_password(password) if password else None,
+                             "role": role, "is_bot": bot, "created_at": now_ms()}
     token = new_token(API_TOKEN_PREFIX)
     async with chat.store.transaction() as tx:
         await chat.store.insert_agent(agent, conn=tx)
@@ -143,10 +149,10 @@ async def authenticate_token(chat: Chat, token: str | None) -> Principal:
 async def list_agents(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
     size = check_limit(limit)
     rows = await chat.store.list_agents(principal.account_id, decode_cursor(cursor), size + 1)
-    from .availability import agent_object
+    from .availability import agent_status_json  # availability builds on accounts
 
     counts = await chat.store.open_assigned_counts(principal.account_id)
-    return make_page(rows, size, lambda r: agent_object(chat, r, counts))
+    return make_page(rows, size, lambda r: agent_status_json(chat, r, counts))
 
 
 def new_password() -> str:

@@ -19,7 +19,7 @@ from ..store.db import Row
 from . import llm, textsearch
 from .articles import article_url, best_passage, plain_text, search
 from .context import Chat
-from .messages import _store_message
+from .messages import store_message
 
 if TYPE_CHECKING:
     from .bots import BotRunner
@@ -109,7 +109,7 @@ async def answer_bot(runner: "BotRunner", config: dict[str, Any], visitor: Row, 
         fresh = await chat.store.get_visitor(visitor["account_id"], visitor["id"])
         if fresh is None or fresh["banned"]:
             return True
-        await _store_message(chat, fresh, config["agentId"], reply, by_bot=True)
+        await store_message(chat, fresh, config["agentId"], reply, by_bot=True)
     return True
 
 
@@ -125,7 +125,7 @@ async def _written_answer(chat: Chat, config: dict[str, Any], visitor: Row, acco
         if fresh is None or fresh["banned"]:
             return
         if message is None:
-            message = await _store_message(chat, fresh, config["agentId"], body, by_bot=True)
+            message = await store_message(chat, fresh, config["agentId"], body, by_bot=True)
         elif body != message["text"]:
             message = await _update_bot_message(chat, visitor["account_id"], message, body)
 

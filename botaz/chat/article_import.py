@@ -58,19 +58,20 @@ async def import_folder(chat: Chat, account_id: str, folder: str) -> dict[str, A
     root = Path(folder)
     if not root.is_dir():
         raise Invalid(f"{folder} is not a folder.")
-    if await chat.store.get_account(account_id) is None:
+    account = await chat.store.get_account(account_id)
+    if account is None:
         raise NotFound("Account not found.")
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
     unchanged: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    site_key = (await chat.store.get_account(account_id))["site_key"]
+    site_key = account["site_key"]
     for path in sorted(root.rglob("*.md")):
         name = str(path.relative_to(root))
         try:
             data = articles.ARTICLE_CREATE.validate(
                 parse(path.read_text(encoding="utf-8"), path.stem.replace("-", " ").replace("_", " ")))
-            data = articles._check(data)
+            data = articles.check_article(data)
             slug = data.get("slug") or articles.slugify(data["title"])
             existing = await chat.store.get_article_by_slug(account_id, slug)
             if existing is None:

@@ -142,7 +142,8 @@ async def _unique_slug(chat: Chat, account_id: str, wanted: str, own_id: str | N
     return f"{wanted}-{n}"
 
 
-def _check(data: dict[str, Any]) -> dict[str, Any]:
+def check_article(data: dict[str, Any]) -> dict[str, Any]:
+    """An article's fields trimmed and checked: for the API's create and edit, and the import."""
     if "title" in data:
         data["title"] = data["title"].strip()
         if not data["title"]:
@@ -166,7 +167,7 @@ async def _get(chat: Chat, account_id: str, article_id: str) -> Row:
 
 async def do_create_article(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
     _require_writer(principal)
-    data = _check(ARTICLE_CREATE.validate(body))
+    data = check_article(ARTICLE_CREATE.validate(body))
     return await create_article(chat, principal.account_id, data, principal)
 
 
@@ -183,7 +184,7 @@ async def create_article(chat: Chat, account_id: str, data: dict[str, Any],
     row["seq"] = await chat.store.insert_article(row)
     if principal is not None:
         await audit.record(chat, principal, "article.create", "article", row["id"], {"slug": slug})
-    return article_json(chat, row, site_key)  # type: ignore[arg-type]
+    return article_json(chat, row, site_key)
 
 
 async def get_article(chat: Chat, principal: Principal, article_id: str) -> dict[str, Any]:
@@ -194,7 +195,7 @@ async def get_article(chat: Chat, principal: Principal, article_id: str) -> dict
 async def do_update_article(chat: Chat, principal: Principal, article_id: str,
                             body: Any) -> dict[str, Any]:
     _require_writer(principal)
-    data = _check(ARTICLE_EDIT.validate(body))
+    data = check_article(ARTICLE_EDIT.validate(body))
     row = await _get(chat, principal.account_id, article_id)
     if await update_article_row(chat, row, data):
         await audit.record(chat, principal, "article.update", "article", row["id"],
@@ -300,10 +301,10 @@ async def do_preview(principal: Principal, body: Any) -> dict[str, Any]:
 async def public_search(chat: Chat, account_id: str, site_key: str, q: str,
                         locale: str | None, limit: int = 8) -> list[dict[str, Any]]:
     hits = await search(chat, account_id, q, locale=_check_locale(locale), limit=limit)
-    return [_public(chat, h.row, site_key) | {"snippet": h.snippet} for h in hits]
+    return [_public_article_json(chat, h.row, site_key) | {"snippet": h.snippet} for h in hits]
 
 
-def _public(chat: Chat, row: Row, site_key: str) -> dict[str, Any]:
+def _public_article_json(chat: Chat, row: Row, site_key: str) -> dict[str, Any]:
     return {"_id": row["id"], "title": row["title"], "url": article_url(chat, site_key, row["slug"]),
             "locale": row["locale"], "category": row["category"]}
 
@@ -312,11 +313,12 @@ async def public_latest(chat: Chat, account_id: str, site_key: str, locale: str 
                         limit: int = 8) -> list[dict[str, Any]]:
     rows = await chat.store.list_articles(account_id, None, limit, _check_locale(locale),
                                           published_only=True)
-    return [_public(chat, r, site_key) | {"snippet": best_passage(r["body"], [], 200)} for r in rows]
+    return [_public_article_json(chat, r, site_key) | {"snippet": best_passage(r["body"], [], 200)}
+            for r in rows]
 
 
 async def public_article(chat: Chat, account: Row, article_id: str) -> dict[str, Any]:
     row = await chat.store.get_article(account["id"], article_id) if is_id(article_id) else None
     if row is None or not row["published"]:
         raise NotFound("Article not found.")
-    return _public(chat, row, account["site_key"]) | {"html": render_markdown(row["body"])}
+    return _public_article_json(chat, row, account["site_key"]) | {"html": render_markdown(row["body"])}

@@ -23,7 +23,9 @@ from ..ids import now_ms
 from ..store.db import Row
 from .availability import available_agents
 from .context import Chat
+from .episodes import on_assigned
 from .settings import SETTINGS_CHANGED, settings_of
+from .team import announce_assignment, conversation_objects
 
 log = logging.getLogger("botaz.assignment")
 
@@ -54,11 +56,8 @@ async def assign_available(chat: Chat, visitor: Row, *, replace_unavailable: boo
             return chosen
         if not await chat.store.claim_assignment(visitor["id"], chosen, previous, now_ms(), conn=tx):
             return None
+        await on_assigned(chat, tx, visitor, chosen, None)  # the episode's assignment history
     await _announce(chat, visitor)
-    from .episodes import on_assigned
-    from .team import announce_assignment
-
-    await on_assigned(chat, visitor, chosen, None)  # the episode's assignment history
 
     announce_assignment(chat, account_id, visitor["id"], chosen, previous, None)
     return chosen
@@ -66,8 +65,6 @@ async def assign_available(chat: Chat, visitor: Row, *, replace_unavailable: boo
 
 async def _announce(chat: Chat, visitor: Row) -> None:
     """`conversation.updated` with the new assigneeId: the dashboards (and alerts) hear it."""
-    from .team import conversation_objects  # team imports this module: import when called
-
     fresh = await chat.store.get_visitor(visitor["account_id"], visitor["id"])
     if fresh is None:
         return

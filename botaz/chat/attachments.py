@@ -16,7 +16,7 @@ from ..store.db import Row
 from .accounts import Principal
 from .context import Chat
 from .errors import Invalid, NotFound
-from .messages import _store_message, check_sender
+from .messages import store_message, check_sender
 
 log = logging.getLogger("botaz.attachments")
 
@@ -99,8 +99,8 @@ async def _attach(chat: Chat, visitor: Row, user_id: str | None, name: str | Non
                          "size": len(data)}).decode()
     try:
         await asyncio.to_thread(write)
-        return await _store_message(chat, visitor, user_id, name, attachment=meta, by_bot=by_bot,
-                                    attachment_row=row, on_stored=put_in_place)
+        return await store_message(chat, visitor, user_id, name, attachment=meta, by_bot=by_bot,
+                                   attachment_row=row, on_stored=put_in_place)
     finally:
         _remove(part)  # gone already when all went well
 

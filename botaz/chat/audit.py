@@ -10,7 +10,7 @@ import orjson
 from ..ids import iso_ms, new_id, now_ms
 from ..schema import F, Obj
 from ..store.db import Conn, Row
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .context import Change, Chat
 from .pagination import Page, check_limit, decode_cursor, make_page
 
@@ -50,8 +50,6 @@ def audit_json(row: Row) -> dict[str, Any]:
 
 
 async def list_audit(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
-    from .team import require_owner
-
     require_owner(principal)
     size = check_limit(limit)
     rows = await chat.store.list_audit(principal.account_id, decode_cursor(cursor), size + 1)

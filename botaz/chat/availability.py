@@ -23,11 +23,12 @@ from ..ids import is_id, now_ms
 from ..schema import F, Obj
 from ..store.db import Row
 from . import audit
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .context import Chat
 from .errors import Invalid, NotFound
 from .hours import in_business_hours
 from .settings import settings_of
+from .views import agent_json
 
 STATUSES = ("online", "away")
 MAX_CAPACITY = 1000
@@ -122,8 +123,6 @@ async def announce(chat: Chat, account_id: str, agent_id: str) -> dict[str, Any]
 
 
 async def do_set_capacity(chat: Chat, principal: Principal, agent_id: str, body: Any) -> dict[str, Any]:
-    from .team import require_owner
-
     require_owner(principal)
     value = CAPACITY_EDIT.validate(body).get("maxConversations")
     if "maxConversations" not in body:
@@ -138,12 +137,10 @@ async def do_set_capacity(chat: Chat, principal: Principal, agent_id: str, body:
                        {"maxConversations": value})
     row = await chat.store.get_agent(principal.account_id, agent_id)
     counts = await chat.store.open_assigned_counts(principal.account_id)
-    return agent_object(chat, row, counts)
+    return agent_status_json(chat, row, counts)
 
 
-def agent_object(chat: Chat, row: Row, counts: dict[str, int]) -> dict[str, Any]:
-    from .views import agent_json
-
+def agent_status_json(chat: Chat, row: Row, counts: dict[str, int]) -> dict[str, Any]:
     return agent_json(row) | {
         "online": chat.presence.agent_online(row["id"]),
         "availability": "online" if is_available(chat, row) else "away",

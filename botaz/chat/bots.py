@@ -25,7 +25,7 @@ from ..store.db import Row
 from ..webhooks.signing import signature_header
 from ..webhooks.targets import TargetRefused, check_target
 from . import audit
-from .accounts import EMAIL_RE, Principal, do_create_agent
+from .accounts import EMAIL_RE, Principal, do_create_agent, require_owner
 from .assignment import assign_available
 from .availability import available_agents, business_hours
 from .answers import answer_bot
@@ -33,8 +33,7 @@ from .context import Chat
 from .errors import Invalid
 from .hours import check_hours, in_business_hours  # noqa: F401 (in_business_hours: the bot's API)
 from .settings import get_settings, settings_changed
-from .messages import _store_message
-from .team import require_owner
+from .messages import store_message
 from .views import visitor_json
 from .visitors import do_set_visitor_state, get_visitor_row
 
@@ -365,7 +364,7 @@ class BotRunner:
             fresh = await chat.store.get_visitor(event.account_id, event.visitor_id)
             if fresh is None or fresh["banned"]:
                 return
-            await _store_message(chat, fresh, config["agentId"], text, by_bot=True)
+            await store_message(chat, fresh, config["agentId"], text, by_bot=True)
 
     async def _take_email(self, config: dict[str, Any], visitor: Row, event: Event, facts: Row) -> bool:
         """After the bot asked for an email, an address the visitor writes becomes their email."""
@@ -387,8 +386,8 @@ class BotRunner:
         current = await self.chat.store.get_visitor(visitor["account_id"], visitor["id"])
         if current is None or current["banned"] or fresh.get("email") != email:
             return True
-        await _store_message(self.chat, current, config["agentId"],
-                             bot_text(config, "emailSaved", lang, email=email), by_bot=True)
+        await store_message(self.chat, current, config["agentId"],
+                            bot_text(config, "emailSaved", lang, email=email), by_bot=True)
         return True
 
     async def replies(self, config: dict[str, Any], visitor: Row, text: str, facts: Row,

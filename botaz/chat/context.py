@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from ..config import Settings
 from ..events import Event, EventBus
@@ -55,6 +55,10 @@ class Chat:
     settings: Settings
     presence: Presence = field(default_factory=NobodyOnline)
     cache: Caches = field(init=False)
+    # Set by the node's email sender (mail/sender.py): a change that queued an email wakes it.
+    mail_wake: Callable[[], None] | None = field(default=None, init=False)
+    # The conversation links' HMAC key (chat/links.py), read once from instance_secrets.
+    link_key: bytes | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.cache = Caches(self.bus)

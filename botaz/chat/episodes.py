@@ -22,7 +22,7 @@ from .cache import EPISODE
 from .context import Chat, Change
 from .errors import Conflict, Invalid
 from .pagination import Page, check_limit, decode_cursor, make_page
-from .settings import get_settings
+from .settings import get_settings, settings_of
 from .visitors import get_visitor_row
 
 RATING = Obj("Rating", {
@@ -68,7 +68,7 @@ async def on_message(chat: Chat, change: Change, visitor: Row, user_id: str | No
             assert row is not None
         state = (row["id"], row["first_response_at"] is not None, row["first_bot_at"] is not None)
     episode_id, answered, bot_answered = state
-    if human and not answered:
+    if human and user_id is not None and not answered:
         await chat.store.episode_first_response(episode_id, user_id, at, conn=tx)
         answered = True
     elif by_bot and not bot_answered:
@@ -85,25 +85,28 @@ def _remember(change: Change, visitor: Row, state: tuple[str, bool, bool]) -> No
     change.emit(Event(EPISODE, visitor["account_id"], visitor["id"], {"state": state}))
 
 
-async def on_resolved(chat: Chat, visitor: Row, by: str | None) -> None:
-    """Closes the open episode, if any; tells webhooks, and the widget when it should ask for a
-    rating."""
-    async with chat.change() as change:
-        episode_id = await chat.store.resolve_episode(visitor["id"], by, now_ms(), conn=change.tx)
-        if episode_id is None:
-            return
-        _remember(change, visitor, CLOSED)
-        row = await chat.store.latest_episode(visitor["id"], conn=change.tx)
-        episode = (await episode_objects(chat, [row], conn=change.tx))[0]
-        change.emit(Event("conversation.resolved", visitor["account_id"], visitor["id"], episode,
-                          agents_only=True))
-    if (await get_settings(chat, visitor["account_id"]))["satisfaction"]["enabled"]:
-        chat.send_event(Event("conversation.rating_requested", visitor["account_id"],
-                              visitor["id"], {"conversationId": episode_id}))
+async def on_resolved(chat: Chat, change: Change, visitor: Row, by: str | None) -> None:
+    """Called inside the resolving change (with the visitor's status): closes the open episode,
+    if any; tells webhooks, and the widget when it should ask for a rating."""
+    episode_id = await chat.store.resolve_episode(visitor["id"], by, now_ms(), conn=change.tx)
+    if episode_id is None:
+        return
+    _remember(change, visitor, CLOSED)
+    row = await chat.store.latest_episode(visitor["id"], conn=change.tx)
+    episode = (await episode_objects(chat, [row], conn=change.tx))[0]
+    change.emit(Event("conversation.resolved", visitor["account_id"], visitor["id"], episode,
+                      agents_only=True))
+    # Read on the change's connection: a second one from a full PostgreSQL pool could deadlock.
+    account = await chat.store.get_account(visitor["account_id"], conn=change.tx)
+    if account is not None and settings_of(account)["satisfaction"]["enabled"]:
+        change.emit(Event("conversation.rating_requested", visitor["account_id"], visitor["id"],
+                          {"conversationId": episode_id}))
 
 
-async def on_assigned(chat: Chat, visitor: Row, agent_id: str | None, by: str | None) -> None:
-    await chat.store.assign_episode(visitor["id"], agent_id, by, now_ms())
+async def on_assigned(chat: Chat, tx: Conn, visitor: Row, agent_id: str | None,
+                      by: str | None) -> None:
+    """The assignment history, written in the assignment's own transaction."""
+    await chat.store.assign_episode(visitor["id"], agent_id, by, now_ms(), conn=tx)
 
 
 def episode_json(row: Row, labels: list[Row]) -> dict[str, Any]:
@@ -176,7 +179,7 @@ def check_rating(body: Any) -> tuple[int, str | None]:
     return score, comment
 
 
-def _visitor_rating(row: Row, ask: bool) -> dict[str, Any]:
+def _rating_json(row: Row, ask: bool) -> dict[str, Any]:
     return {"conversationId": row["id"], "status": "open" if row["resolved_at"] is None else "resolved",
             "ask": ask and row["resolved_at"] is not None and row["rating"] is None,
             "score": row["rating"], "comment": row["rating_comment"], "ratedAt": iso_ms(row["rated_at"])}
@@ -189,7 +192,7 @@ async def visitor_rating(chat: Chat, visitor: Row) -> dict[str, Any]:
     if row is None:
         return {"conversationId": None, "status": None, "ask": False, "score": None,
                 "comment": None, "ratedAt": None}
-    return _visitor_rating(row, ask)
+    return _rating_json(row, ask)
 
 
 async def do_rate(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
@@ -205,4 +208,4 @@ async def do_rate(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
         episode = (await episode_objects(chat, [row], conn=change.tx))[0]
         change.emit(Event("conversation.rated", visitor["account_id"], visitor["id"], episode,
                           agents_only=True))
-    return _visitor_rating(row, False)
+    return _rating_json(row, False)

@@ -30,6 +30,7 @@ from ..events import Event
 from ..ids import hash_token, new_id, new_token, now_ms
 from ..schema import F, Obj
 from ..store.db import Row
+from . import audit
 from .accounts import Principal
 from .cache import EPISODE
 from .context import Chat
@@ -39,8 +40,7 @@ from .schemas import VISITOR_EDIT
 from .settings import check_origin, settings_changed
 from .views import for_visitor
 from .visitors import (VISITOR_TOKEN_PREFIX, authenticate_visitor, check_contact_fields,
-                       with_search_words,
-                       visitor_object)
+                       get_visitor_row, visitor_object, with_search_words)
 
 HASH_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 MAX_ATTRIBUTES = 50
@@ -92,8 +92,6 @@ async def do_rotate_secret(chat: Chat, principal: Principal) -> dict[str, Any]:
     value = secrets.token_hex(32)
     await chat.store.replace_instance_secret(_secret_name(principal.account_id), value, now_ms())
     settings_changed(chat, principal.account_id)
-    from . import audit
-
     await audit.record(chat, principal, "settings.identity_secret", "settings",
                        principal.account_id, {})
     return {"identitySecret": value}
@@ -198,8 +196,6 @@ def attributes_of(raw: str | None) -> dict[str, Any]:
 
 async def visitor_attributes(chat: Chat, principal: Principal, visitor_id: str) -> dict[str, Any]:
     """What agents see beside the seed's visitor object: the site's user ID and attributes."""
-    from .visitors import get_visitor_row
-
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     return {"externalId": await chat.store.visitor_identity(row["id"]),
             "attributes": attributes_of(await chat.store.visitor_attributes(row["id"]))}

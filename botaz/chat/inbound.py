@@ -18,7 +18,7 @@ from ..store.db import Row
 from . import attachments, messages
 from .context import Chat
 from .errors import Invalid
-from .mailtext import attached_files, body_text, is_automatic
+from .mailtext import File, attached_files, body_text, is_automatic
 from .replies import visitor_for_reply
 
 log = logging.getLogger("botaz.mail")
@@ -66,7 +66,8 @@ async def do_receive_email(chat: Chat, address: str, message: EmailMessage,
         log.info("mail for visitor %s dropped: automatic message", visitor["id"])
         return []
     text = body_text(message)
-    files, skipped = [], []
+    files: list[File] = []
+    skipped: list[str] = []
     for file in attached_files(message):
         try:
             attachments.check_upload(chat, file.name, file.content_type, len(file.data))

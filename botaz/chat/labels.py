@@ -9,12 +9,11 @@ from ..ids import iso_ms, is_id, new_id, now_ms
 from ..schema import F, Obj
 from ..store.db import Row
 from . import audit
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .context import Chat
 from .episodes import episode_objects
 from .errors import Conflict, Invalid, NotFound
 from .settings import COLOR_RE
-from .team import require_owner
 from .visitors import get_visitor_row
 
 LABEL_CREATE = Obj("LabelCreate", {

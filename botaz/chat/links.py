@@ -24,12 +24,10 @@ _MAC_BYTES = 16
 
 
 async def _key(chat: Chat) -> bytes:
-    cached = getattr(chat, "_link_key", None)
-    if cached is None:
+    if chat.link_key is None:
         value = await chat.store.instance_secret(_SECRET, secrets.token_hex(32), now_ms())
-        cached = bytes.fromhex(value)
-        setattr(chat, "_link_key", cached)
-    return cached
+        chat.link_key = bytes.fromhex(value)
+    return chat.link_key
 
 
 def _b64(raw: bytes) -> str:

@@ -27,14 +27,16 @@ from ..mail import compose
 from ..mail.compose import Email, Entry
 from ..schema import F, Obj
 from ..store.db import Conn, Row
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .context import Chat
 from .errors import Conflict, Invalid
 from .links import conversation_link
+from .messages import visible_to_visitor
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .replies import reply_address
 from .sessions import Throttled
 from .settings import settings_of
+from .visitors import do_set_visitor_state
 
 log = logging.getLogger("botaz.mail")
 
@@ -88,10 +90,10 @@ def require_mail(chat: Chat) -> None:
         raise Conflict("This server does not send email (BOTAZ_SMTP_URL is not set).")
 
 
-def _wake(chat: Chat) -> None:
-    wake = getattr(chat, "mail_wake", None)
-    if wake is not None:
-        wake()
+def wake_sender(chat: Chat) -> None:
+    """After queueing an email: this node's sender (if it runs one) sends it now."""
+    if chat.mail_wake is not None:
+        chat.mail_wake()
 
 
 class Look:
@@ -106,7 +108,8 @@ class Look:
         self.settings = s
 
 
-async def _look(chat: Chat, account_id: str) -> Look | None:
+async def account_look(chat: Chat, account_id: str) -> Look | None:
+    """How the account's emails look; None when the account is gone."""
     account = await chat.store.get_account(account_id)
     return Look(account) if account is not None else None
 
@@ -154,7 +157,7 @@ async def run_checks(chat: Chat, now: int) -> int:
         except Exception:
             log.exception("alert check failed for visitor %s", row["visitor_id"])
     if done:
-        _wake(chat)
+        wake_sender(chat)
     return done
 
 
@@ -163,7 +166,7 @@ async def _reply_email(chat: Chat, visitor_id: str, now: int, cutoff: int) -> in
     visitor = await store.get_visitor_any_account(visitor_id)
     if visitor is None:
         return 0
-    look = await _look(chat, visitor["account_id"])
+    look = await account_look(chat, visitor["account_id"])
     prepared: dict[str, Any] | None = None
     if visitor["email"] and not visitor["banned"] and look is not None:
         # Made before the visitor row is locked: they write on other connections.
@@ -224,7 +227,7 @@ async def _alert_email(chat: Chat, visitor_id: str, now: int, cutoff: int) -> in
     visitor = await store.get_visitor_any_account(visitor_id)
     if visitor is None:
         return 0
-    look = await _look(chat, visitor["account_id"])
+    look = await account_look(chat, visitor["account_id"])
     recipients = await alert_recipients(chat, visitor) if look and not visitor["banned"] else []
     async with store.transaction() as tx:
         locked = await store.lock_visitor_for_mail(visitor_id, tx)
@@ -266,8 +269,6 @@ async def _alert_email(chat: Chat, visitor_id: str, now: int, cutoff: int) -> in
 # transcripts
 
 async def _transcript(chat: Chat, visitor: Row, look: Look, locale: str) -> Email:
-    from .messages import visible_to_visitor
-
     rows = await chat.store.list_messages_desc(visitor["id"], None, TRANSCRIPT_MAX)
     rows = [r for r in reversed(rows) if visible_to_visitor(visitor, r)]
     names = await chat.store.agent_names(visitor["account_id"])
@@ -307,10 +308,8 @@ async def do_request_transcript(chat: Chat, visitor: Row, body: Any, client: str
     if data.get("locale"):
         await chat.store.set_visitor_locale(visitor["id"], data["locale"])
     if not visitor["email"]:
-        from .visitors import do_set_visitor_state
-
         await do_set_visitor_state(chat, visitor, email=recipient)
-    look = await _look(chat, visitor["account_id"])
+    look = await account_look(chat, visitor["account_id"])
     assert look is not None
     locale = compose.pick_locale(data.get("locale"), await chat.store.visitor_locale(visitor["id"]),
                                  look.locale)
@@ -319,7 +318,7 @@ async def do_request_transcript(chat: Chat, visitor: Row, body: Any, client: str
     async with chat.store.transaction() as tx:
         await queue(chat, tx, account_id=visitor["account_id"], visitor_id=visitor["id"],
                     kind="transcript", recipient=recipient, email=email, reply_to=reply_to)
-    _wake(chat)
+    wake_sender(chat)
     return {"email": recipient, "status": "queued"}
 
 
@@ -328,7 +327,7 @@ async def transcript_on_resolve(chat: Chat, visitor: Row) -> Callable[[Conn], Aw
     run inside the status change's transaction."""
     if not enabled(chat) or not visitor["email"] or visitor["banned"]:
         return None
-    look = await _look(chat, visitor["account_id"])
+    look = await account_look(chat, visitor["account_id"])
     if look is None or not look.settings.get("email", {}).get("transcriptOnResolve"):
         return None
     locale = compose.pick_locale(await chat.store.visitor_locale(visitor["id"]), look.locale)
@@ -338,7 +337,7 @@ async def transcript_on_resolve(chat: Chat, visitor: Row) -> Callable[[Conn], Aw
     async def insert(tx: Conn) -> None:
         await queue(chat, tx, account_id=visitor["account_id"], visitor_id=visitor["id"],
                     kind="transcript", recipient=visitor["email"], email=email, reply_to=reply_to)
-        _wake(chat)
+        wake_sender(chat)
 
     return insert
 
@@ -346,8 +345,6 @@ async def transcript_on_resolve(chat: Chat, visitor: Row) -> Callable[[Conn], Aw
 # the visitor's email (the widget's offline form)
 
 async def do_save_visitor_email(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
-    from .visitors import do_set_visitor_state
-
     data = VISITOR_EMAIL.validate(body)
     email = data["email"].strip()
     if data.get("locale"):
@@ -368,8 +365,6 @@ def email_json(row: Row) -> dict[str, Any]:
 
 
 async def list_email_log(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
-    from .team import require_owner
-
     require_owner(principal)
     size = check_limit(limit)
     rows = await chat.store.list_emails(principal.account_id, decode_cursor(cursor), size + 1)

@@ -12,6 +12,7 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
+from typing import cast
 
 # A line that opens the quoted message, and everything after it goes.
 _ORIGINAL = re.compile(
@@ -178,7 +179,8 @@ def _leaves(part: Message) -> list[Message]:
     if part.get_content_type() == "message/rfc822":
         return [part]
     if part.is_multipart():
-        return [leaf for sub in part.get_payload() for leaf in _leaves(sub)]  # type: ignore[union-attr]
+        payload = cast("list[Message]", part.get_payload())  # a multipart's payload is its parts
+        return [leaf for sub in payload for leaf in _leaves(sub)]
     return [part]
 
 

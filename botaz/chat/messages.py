@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 from ..events import Event
 from ..ids import is_id, new_id, now_ms
@@ -34,18 +34,18 @@ async def do_send_agent_message(chat: Chat, principal: Principal, body: dict[str
     user_id, visitor_id = body["userId"], body["visitorId"]
     text = check_text(chat, body["text"])
     visitor, by_bot = await check_sender(chat, principal, user_id, visitor_id)
-    return await _store_message(chat, visitor, user_id, text, by_bot=by_bot)
+    return await store_message(chat, visitor, user_id, text, by_bot=by_bot)
 
 
 async def do_send_visitor_message(chat: Chat, visitor: Row, body: dict[str, Any]) -> dict[str, Any]:
     text = check_text(chat, WIDGET_MESSAGE_CREATE.validate(body)["text"])
-    return await _store_message(chat, visitor, None, text)
+    return await store_message(chat, visitor, None, text)
 
 
-async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: str,
-                         attachment: str | None = None, by_bot: bool = False,
-                         attachment_row: dict[str, Any] | None = None,
-                         on_stored: Callable[[], None] | None = None) -> dict[str, Any]:
+async def store_message(chat: Chat, visitor: Row, user_id: str | None, text: str,
+                        attachment: str | None = None, by_bot: bool = False,
+                        attachment_row: dict[str, Any] | None = None,
+                        on_stored: Callable[[], None] | None = None) -> dict[str, Any]:
     """The one path by which a message is created: stored once, then one message.created.
 
     An attachment's row commits with its message; `on_stored` runs once both have committed,
@@ -70,8 +70,7 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
         # (a bot's message alone, such as a greeting nobody answered, does not).
         started = (not by_bot and visitor["conversation_at"] is None
                    and await chat.store.start_conversation(visitor["id"], now, conn=tx))
-        pair = (visitor["id"], user_id)
-        if user_id is not None and pair not in chat.cache.visitor_agents:
+        if user_id is not None and (pair := (visitor["id"], user_id)) not in chat.cache.visitor_agents:
             if await chat.store.add_visitor_agent(visitor["id"], user_id, now, conn=tx):
                 updated = await visitor_object(chat, visitor, conn=tx)
                 change.emit(Event("visitor.updated", visitor["account_id"], visitor["id"], updated))
@@ -80,7 +79,7 @@ async def _store_message(chat: Chat, visitor: Row, user_id: str | None, text: st
         on_stored()
     chat.cache.remember_message(visitor["account_id"], message)  # stored: GETs may use it
     if started:
-        from .team import announce_conversation
+        from .team import announce_conversation  # team builds on messages: imported when used
 
         await announce_conversation(chat, visitor["account_id"], visitor["id"])
     if user_id is None and visitor["status"] == "resolved":
@@ -187,3 +186,45 @@ async def conversation(chat: Chat, visitor: Row, after: str | None = None,
 def visible_to_visitor(visitor: Row, row: Row) -> bool:
     """With showBotMessages off, the visitor's side shows no bot messages."""
     return bool(visitor["show_bot_messages"]) or not row["by_bot"]
+
+
+RESUME_PAGE = 1000
+UNKNOWN_RESUME_POINT = "Unknown message ID in resume."
+
+
+async def missed_messages(chat: Chat, account_id: str, visitor_id: str | None,
+                          after: Any) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
+    """The resume rule: what a socket reconnecting with `{"type": "resume", "after": id}` missed.
+
+    Every message stored after `after`, oldest first, in pages of up to RESUME_PAGE: each page is
+    (messages, seq of the last row read, shown or not), so the socket can skip live copies it was
+    already sent. A visitor's socket (`visitor_id` set) gets its own conversation as the visitor
+    sees it (visible_to_visitor), from the start when `after` is None; an agent's socket gets the
+    whole account's messages, and nothing without an `after`. An `after` that is not a string
+    yields nothing; one that is no message of theirs raises NotFound.
+    """
+    if after is None and visitor_id is None:
+        return
+    seq = 0
+    if after is not None:
+        if not isinstance(after, str):
+            return
+        found = await chat.store.message_seq(visitor_id, account_id, after)
+        if found is None:
+            raise NotFound(UNKNOWN_RESUME_POINT)
+        seq = found
+    while True:
+        if visitor_id is not None:
+            rows = await chat.store.list_messages_after(visitor_id=visitor_id, after_seq=seq,
+                                                        limit=RESUME_PAGE)
+            visitor = await chat.store.get_visitor(account_id, visitor_id)
+        else:
+            rows = await chat.store.list_messages_after(account_id=account_id, after_seq=seq,
+                                                        limit=RESUME_PAGE)
+            visitor = None
+        if rows:
+            seq = max(seq, max(int(row["seq"]) for row in rows))
+        yield [message_json(row) for row in rows
+               if visitor is None or visible_to_visitor(visitor, row)], seq
+        if len(rows) < RESUME_PAGE:
+            return

@@ -15,10 +15,10 @@ from ..ids import hash_token, now_ms
 from ..mail import compose
 from ..mail.compose import Email
 from ..schema import F, Obj
-from .accounts import EMAIL_RE, hash_password
+from .accounts import EMAIL_RE, hash_password, new_password
 from .context import Chat
-from .errors import Invalid
-from .mail import _look, _wake, queue, require_mail, throttle
+from .errors import Invalid, NotFound
+from .mail import account_look, queue, require_mail, throttle, wake_sender
 from .sessions import revoked
 
 RESET_TTL_MS = 3600 * 1000
@@ -50,7 +50,7 @@ async def do_request_reset(chat: Chat, body: Any, client: str) -> dict[str, str]
     await throttle(chat, [(f"reset:email:{email}", PER_EMAIL), (f"reset:ip:{client}", PER_ADDRESS)],
                    WINDOW_MS, "Too many password reset requests; try again later.")
     for agent in await chat.store.agents_with_email(email):
-        look = await _look(chat, agent["account_id"])
+        look = await account_look(chat, agent["account_id"])
         if look is None:
             continue
         token = secrets.token_urlsafe(32)
@@ -71,7 +71,7 @@ async def do_request_reset(chat: Chat, body: Any, client: str) -> dict[str, str]
                  "expires_at": now + RESET_TTL_MS}, conn=tx)
             await queue(chat, tx, account_id=agent["account_id"], visitor_id=None,
                         kind="password-reset", recipient=agent["email"], email=message)
-    _wake(chat)
+    wake_sender(chat)
     return dict(ANSWER)
 
 
@@ -92,9 +92,6 @@ async def do_confirm_reset(chat: Chat, body: Any) -> None:
 
 async def do_reset_password_cli(chat: Chat, email: str, account_id: str | None) -> dict[str, Any]:
     """`botaz reset-password`: a new random password for the agent with this email."""
-    from .accounts import new_password
-    from .errors import NotFound
-
     agents = await chat.store.agents_with_email(email.strip())
     if account_id:
         agents = [a for a in agents if a["account_id"] == account_id]

@@ -81,7 +81,7 @@ def for_widget(settings: dict[str, Any]) -> list[dict[str, Any]]:
 async def do_fire(chat: Chat, visitor: Row, body: Any) -> dict[str, Any] | None:
     """The rule's message, sent now; None when this visitor already had it."""
     from .identity import attributes_of
-    from .messages import _store_message
+    from .messages import store_message
     from .settings import get_settings
 
     rule_id = FIRE.validate(body)["ruleId"]
@@ -99,4 +99,4 @@ async def do_fire(chat: Chat, visitor: Row, body: Any) -> dict[str, Any] | None:
         raise NotFound("The rule's agent no longer exists.")
     if not await chat.store.mark_proactive(visitor["id"], rule_id, now_ms()):
         return None
-    return await _store_message(chat, visitor, agent["id"], rule["text"], by_bot=True)
+    return await store_message(chat, visitor, agent["id"], rule["text"], by_bot=True)

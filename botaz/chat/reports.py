@@ -108,7 +108,7 @@ def summarize(rows: list[Row], target_s: int) -> dict[str, Any]:
     for row in rows:
         if row["first_responder_id"] is not None:
             per_agent[row["first_responder_id"]].append(row)
-    by_agent = [{"agentId": agent_id, "conversations": len(agent_rows),
+    by_agent: list[dict[str, Any]] = [{"agentId": agent_id, "conversations": len(agent_rows),
                  "firstResponseMs": {"median": percentile(
                      [v for v in map(_first_response_ms, agent_rows) if v is not None], 1, 2)}}
                 for agent_id, agent_rows in per_agent.items()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..ids import ID_ALPHABET, ID_LENGTH
 from ..schema import F, Obj
 
@@ -68,7 +70,7 @@ MESSAGE = Obj("Message", {
             "visitorId": "BtR7qAyvZfTWoaC7a", "text": "Good morning! Can I help you?",
             "seen": False, "sentAt": "2019-01-03T07:14:07.438Z"})
 
-_NULLABLE_TEXT = {"nullable": True}
+_NULLABLE_TEXT: dict[str, Any] = {"nullable": True}
 VISITOR = Obj("Visitor", {
     "_id": _id("Visitor ID"),
     "userAgent": F("string", "Browser's user agent", **_NULLABLE_TEXT),

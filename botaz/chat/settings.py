@@ -8,7 +8,9 @@ from typing import Any
 
 import orjson
 
+from ..events import Event
 from ..schema import F, Obj
+from . import audit
 from .accounts import DEFAULT_ACCOUNT_SETTINGS, Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
@@ -161,16 +163,12 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
         current["proactive"] = await check_rules(chat, principal.account_id, body["proactive"])
     await chat.store.update_account_settings(principal.account_id, orjson.dumps(current).decode())
     settings_changed(chat, principal.account_id)
-    from . import audit
-
     await audit.record(chat, principal, "settings.update", "settings", principal.account_id,
                        {"fields": sorted(body)})
     return current
 
 
 def settings_changed(chat: Chat, account_id: str) -> None:
-    from ..events import Event
-
     chat.send_event(Event(SETTINGS_CHANGED, account_id, "", {}, agents_only=True))
 
 

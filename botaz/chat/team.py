@@ -11,9 +11,10 @@ from ..schema import F, Obj
 from ..store.db import Conn, Row
 from ..store.repo import SearchWords
 from . import audit, episodes, textsearch
-from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent
+from .accounts import API_TOKEN_PREFIX, Principal, do_create_agent, require_owner
+from .mail import transcript_on_resolve
 from .sessions import revoked
-from .context import Chat
+from .context import Change, Chat
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .pagination import MAX_SEQ, Page, check_limit
 from .views import agent_json, message_json, visitor_json
@@ -46,11 +47,6 @@ CANNED_EDIT = Obj("CannedEdit", {
     "shortcut": F("string", "New shortcut", min_length=1, max_length=40),
     "text": F("string", "New text", min_length=1, max_length=5000),
 })
-
-
-def require_owner(principal: Principal) -> None:
-    if principal.role != "owner":
-        raise Forbidden("Only owners can do this.")
 
 
 # agents and tokens
@@ -182,13 +178,19 @@ async def get_conversation(chat: Chat, principal: Principal, visitor_id: str) ->
 
 async def _conversation_changed(chat: Chat, row: Row,
                                 also: Callable[[Conn], Awaitable[None]] | None = None, *,
+                                episode: Callable[[Change], Awaitable[None]] | None = None,
                                 by: str | None = None, **changes: Any) -> dict[str, Any]:
-    """`also` writes in the same transaction (the transcript email on resolve); `by` is the agent
-    who made the change (no alert for assigning oneself)."""
-    async with chat.store.transaction() as tx:
-        await chat.store.update_visitor(row["id"], changes, conn=tx)
+    """One transaction: the visitor's row, then `episode` (the episode's side of it: closing it,
+    the assignment history) and `also` (the transcript email on resolve), so a failure anywhere
+    leaves all of it as it was. `by` is the agent who made the change (no alert for assigning
+    oneself)."""
+    async with chat.change() as change:
+        # The visitor's row first: a message's transaction locks it before the episode's row too.
+        await chat.store.update_visitor(row["id"], changes, conn=change.tx)
+        if episode is not None:
+            await episode(change)
         if also is not None:
-            await also(tx)
+            await also(change.tx)
     fresh = await chat.store.get_visitor(row["account_id"], row["id"])
     conversation = (await conversation_objects(chat, [fresh]))[0]
     chat.send_event(Event("conversation.updated", row["account_id"], row["id"], conversation,
@@ -225,16 +227,22 @@ async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     if agent_id is not None and not await chat.store.agent_exists(principal.account_id, agent_id):
         raise Invalid("agentId is not an agent of this account.")
-    await episodes.on_assigned(chat, row, agent_id, principal.agent_id)
-    return await _conversation_changed(chat, row, by=principal.agent_id, assignee_id=agent_id)
+    async def history(change: Change) -> None:
+        await episodes.on_assigned(chat, change.tx, row, agent_id, principal.agent_id)
+
+    return await _conversation_changed(chat, row, episode=history, by=principal.agent_id,
+                                       assignee_id=agent_id)
 
 
 async def do_set_status(chat: Chat, row: Row, status: str, by: str | None = None,
                         also: Callable[[Conn], Awaitable[None]] | None = None) -> dict[str, Any]:
-    """Every status change: closes the episode on resolve; `also` writes in the same transaction."""
-    if status == "resolved":
-        await episodes.on_resolved(chat, row, by)
-    return await _conversation_changed(chat, row, also=also, status=status)
+    """Every status change, in one transaction: the visitor's status, the episode closed on
+    resolve (its webhook, the rating request) and `also` (the transcript email)."""
+    async def close(change: Change) -> None:
+        await episodes.on_resolved(chat, change, row, by)
+
+    return await _conversation_changed(chat, row, also=also, status=status,
+                                       episode=close if status == "resolved" else None)
 
 
 async def do_change_status(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
@@ -242,8 +250,6 @@ async def do_change_status(chat: Chat, principal: Principal, visitor_id: str, bo
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     also = None
     if status == "resolved" and row["status"] != "resolved":
-        from .mail import transcript_on_resolve
-
         also = await transcript_on_resolve(chat, row)
     return await do_set_status(chat, row, status, principal.agent_id, also=also)
 

@@ -14,6 +14,7 @@ from .context import Chat
 from .errors import Forbidden, NotFound, Unauthenticated
 from .schemas import VISITOR_EDIT, WIDGET_VISITOR_CREATE
 from .pagination import Page, check_limit, decode_cursor, make_page
+from .settings import check_origin
 from .views import visitor_json
 
 VISITOR_TOKEN_PREFIX = "btzv_"
@@ -106,8 +107,6 @@ async def do_create_visitor(chat: Chat, body: dict[str, Any],
     account = await chat.store.get_account_by_site_key(body["siteKey"])
     if account is None:
         raise NotFound("There is no site with this siteKey.")
-    from .settings import check_origin
-
     await check_origin(chat, account, origin)
     cookie_enabled = body.get("cookieEnabled")
     now = now_ms()
@@ -136,7 +135,5 @@ async def authenticate_visitor(chat: Chat, token: str | None, origin: str | None
     if row["banned"]:
         raise Forbidden("You have been blocked from this chat.")
     if origin:
-        from .settings import check_origin
-
         await check_origin(chat, await chat.store.get_account(row["account_id"]), origin)
     return row

@@ -13,11 +13,10 @@ from ..schema import F, Obj
 from ..store.db import Row
 from ..webhooks.targets import TargetRefused, check_target
 from . import audit
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .context import DURABLE_EVENTS, Chat
 from .errors import Invalid, NotFound
 from .pagination import Page, check_limit, decode_cursor, make_page
-from .team import require_owner
 
 EVENT_CHOICES = tuple(sorted(DURABLE_EVENTS))
 RESPONSE_BODY_LIMIT = 1000
@@ -53,6 +52,16 @@ DELIVERY = Obj("Delivery", {
     "responseBody": F("string", "First 1000 characters of the last answer", nullable=True),
     "error": F("string", "Why the last attempt failed", nullable=True),
 })
+
+
+def delivery_body(event: Row) -> str:
+    """What an endpoint receives for a stored event (the outbox's row): `{"id", "event",
+    "createdAt", "data"}`. The event's data is stored as JSON and spliced in as it is, neither
+    parsed nor encoded again, so every webhook of the event gets the same bytes."""
+    return ('{"id":' + orjson.dumps(event["id"]).decode()
+            + ',"event":' + orjson.dumps(event["name"]).decode()
+            + ',"createdAt":' + orjson.dumps(iso_ms(event["created_at"])).decode()
+            + ',"data":' + event["data"] + "}")
 
 
 def webhook_json(row: Row) -> dict[str, Any]:
@@ -104,9 +113,9 @@ async def do_create_webhook(chat: Chat, principal: Principal, body: Any) -> dict
     data = WEBHOOK_CREATE.validate(body)
     url = await _check_url(chat, data["url"].strip())
     events = _check_events(data["events"])
-    row = {"id": new_id(), "account_id": principal.account_id, "url": url,
-           "events": orjson.dumps(events).decode(), "secret": "whsec_" + secrets.token_hex(24),
-           "created_at": now_ms()}
+    row: dict[str, Any] = {"id": new_id(), "account_id": principal.account_id, "url": url,
+                           "events": orjson.dumps(events).decode(),
+                           "secret": "whsec_" + secrets.token_hex(24), "created_at": now_ms()}
     await chat.store.insert_webhook(row)
     _changed(chat, principal.account_id)
     await audit.record(chat, principal, "webhook.create", "webhook", row["id"], {"url": url})

@@ -15,6 +15,7 @@ import aiosmtplib
 from ..chat import mail
 from ..chat.context import Chat
 from ..ids import now_ms
+from ..outbox import Poller, backoff_ms as backoff
 from ..store.db import Row
 from .smtp import SmtpServer
 
@@ -35,10 +36,13 @@ class PermanentFailure(Exception):
 
 
 def backoff_ms(attempts: int, scale: float) -> int:
-    return int(BACKOFF[min(attempts - 1, len(BACKOFF) - 1)] * 1000 * scale)
+    return backoff(BACKOFF, attempts, scale)
 
 
-class Mailer:
+class Mailer(Poller):
+    log = log
+    what = "mail"
+
     def __init__(self, chat: Chat, *, poll_interval: float = 1.0, backoff_scale: float = 1.0) -> None:
         self.chat = chat
         self.server = SmtpServer.parse(chat.settings.smtp_url) if chat.settings.smtp_url else None
@@ -48,43 +52,11 @@ class Mailer:
         # delay when that is less, so an email leaves within about a second of its delay.
         shortest = min(chat.settings.email_delay_s, chat.settings.alert_delay_s)
         self.check_every = max(0.05, min(5.0, shortest / 4, poll_interval))
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        super().__init__(interval=self.check_every, drain_timeout=TIMEOUT + 1)
         self._last_prune = 0
         self.sent = 0
         self.failed_attempts = 0
         chat.mail_wake = self.wake  # a change that queued an email wakes the sender at once
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=TIMEOUT + 1)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("mail tick failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.check_every)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
 
     async def tick(self) -> None:
         now = now_ms()
@@ -96,15 +68,13 @@ class Mailer:
         if self.server is None:
             return  # no SMTP: nothing is queued, nothing sent
         await mail.run_checks(self.chat, now)
-        room = MAX_IN_FLIGHT - len(self._tasks)
+        room = self.room(MAX_IN_FLIGHT)
         if room <= 0:
             return
         # A lease outlives any attempt (TIMEOUT); tests shrink it with the backoff, not below 2 s.
         lease = max(2000, int(LEASE_MS * min(1.0, self.backoff_scale)))
         for row in await store.claim_emails(now, lease, room):
-            task = asyncio.get_running_loop().create_task(self._deliver(row))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.spawn(self._deliver(row))
 
     async def _send(self, row: Row) -> None:
         assert self.server is not None

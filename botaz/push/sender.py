@@ -9,7 +9,6 @@ whose push service answers 404 or 410 has unsubscribed: its subscription is dele
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -26,6 +25,7 @@ from ..chat.context import Chat
 from ..chat.prefs import DEFAULTS
 from ..events import Event
 from ..ids import now_ms
+from ..outbox import Poller, backoff_ms
 from ..store.db import Row
 from ..webhooks.targets import TargetRefused, check_target
 
@@ -50,15 +50,16 @@ def _pref(prefs_json: str, key: str) -> Any:
         return DEFAULTS[key]
 
 
-class PushSender:
+class PushSender(Poller):
+    log = log
+    what = "push sender"
+
     def __init__(self, chat: Chat, *, poll_interval: float = 1.0, backoff_scale: float = 1.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(interval=poll_interval, drain_timeout=TIMEOUT + 1)
         self.chat = chat
         self.poll_interval = poll_interval
         self.backoff_scale = backoff_scale
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False,
                                          transport=transport,
                                          headers={"User-Agent": "botaz-push/1"})
@@ -74,14 +75,9 @@ class PushSender:
         if event.remote:
             return  # the node that made the change alerts
         if event.name == "message.created" and event.data.get("userId") is None:
-            self._spawn(self._alert_message(event))
+            self.spawn(self._alert_message(event))
         elif event.name == "conversation.assigned":
-            self._spawn(self._alert_assigned(event))
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            self.spawn(self._alert_assigned(event))
 
     def _closed_dashboard(self, agent_id: str) -> bool:
         # An open dashboard alerts in the page itself; pushing too would alert twice. Only a
@@ -144,48 +140,25 @@ class PushSender:
 
     # the sender loop
 
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
+    def stopping(self) -> None:
         self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=TIMEOUT + 1)
+
+    async def stopped(self) -> None:
         await self._client.aclose()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                if self._signer is None:
-                    # Made at the first start and shared by all nodes (instance_secrets).
-                    self._signer = await push.vapid(self.chat)
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("push sender tick failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
-
     async def tick(self) -> None:
+        if self._signer is None:
+            # Made at the first start and shared by all nodes (instance_secrets).
+            self._signer = await push.vapid(self.chat)
         now = now_ms()
         if now - self._last_prune > PRUNE_EVERY_MS:
             self._last_prune = now
             await self.chat.store.prune_pushes(now - KEEP_FAILED_MS)
-        room = MAX_IN_FLIGHT - len(self._tasks)
+        room = self.room(MAX_IN_FLIGHT)
         if room <= 0:
             return
         for row in await self.chat.store.claim_pushes(now, LEASE_MS, room):
-            self._spawn(self._send(row))
+            self.spawn(self._send(row))
 
     def _authorization(self, endpoint: str) -> str:
         parts = urlsplit(endpoint)
@@ -256,10 +229,9 @@ class PushSender:
         # 429, 5xx and network trouble are worth retrying; any other answer will not change.
         transient = not permanent and (code is None or code == 429 or code >= 500)
         gave_up = not transient or now - row["created_at"] > GIVE_UP_AFTER_MS * self.backoff_scale
-        delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+        delay = backoff_ms(BACKOFF, attempts, self.backoff_scale)
         if retry_after is not None:
-            delay = max(delay, min(retry_after, 3600))
+            delay = max(delay, int(min(retry_after, 3600) * 1000 * self.backoff_scale))
         await store.finish_push(row["seq"], status="failed" if gave_up else "pending",
-                                attempts=attempts,
-                                next_attempt_at=None if gave_up else now + int(delay * 1000 * self.backoff_scale),
+                                attempts=attempts, next_attempt_at=None if gave_up else now + delay,
                                 error=error)

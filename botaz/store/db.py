@@ -175,7 +175,9 @@ class SqliteDatabase:
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
-            return self._conn.execute(sql, params).lastrowid  # seq is the rowid
+            seq = self._conn.execute(sql, params).lastrowid  # seq is the rowid
+            assert seq is not None
+            return seq
         except sqlite3.OperationalError as exc:
             self._failed(exc)
             raise

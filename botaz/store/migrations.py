@@ -531,11 +531,10 @@ LATEST = max(version for version, _, _ in MIGRATIONS)
 
 
 def render(sql: str | dict[str, Any], dialect: str) -> list[str]:
-    if isinstance(sql, dict):
-        sql = sql.get("common", "") + ";" + sql.get(dialect, "")
+    text = sql.get("common", "") + ";" + sql.get(dialect, "") if isinstance(sql, dict) else sql
     for key, value in DIALECT_TYPES[dialect].items():
-        sql = sql.replace("{" + key + "}", value)
-    return [s.strip() for s in sql.split(";") if s.strip()]
+        text = text.replace("{" + key + "}", value)
+    return [s.strip() for s in text.split(";") if s.strip()]
 
 
 async def applied_versions(db: Database) -> set[int]:

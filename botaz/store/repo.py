@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 import orjson
 
+from ..ids import new_id
 from .articles import ArticleRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
@@ -96,15 +97,20 @@ class Store(ArticleRepo):
             (row["id"], row["name"], row["site_key"], row.get("settings", "{}"), row["created_at"]),
         )
 
-    async def get_account(self, account_id: str) -> Row | None:
-        return await self.db.fetchone("SELECT * FROM accounts WHERE id = ?", (account_id,))
+    async def get_account(self, account_id: str, conn: Conn | None = None) -> Row | None:
+        return await (conn or self.db).fetchone("SELECT * FROM accounts WHERE id = ?", (account_id,))
 
     async def get_account_by_site_key(self, site_key: str) -> Row | None:
         return await self.db.fetchone("SELECT * FROM accounts WHERE site_key = ?", (site_key,))
 
+    async def _number(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """The `n` of an aggregate's single row (COUNT, MAX: NULL counts as 0)."""
+        row = await self.db.fetchone(sql, params)
+        assert row is not None
+        return int(row["n"] or 0)
+
     async def count_accounts(self) -> int:
-        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM accounts")
-        return int(row["n"])
+        return await self._number("SELECT COUNT(*) AS n FROM accounts")
 
     async def first_account(self) -> Row | None:
         return await self.db.fetchone("SELECT * FROM accounts ORDER BY created_at, id LIMIT 1")
@@ -412,8 +418,7 @@ class Store(ArticleRepo):
         return rows
 
     async def last_message_seq(self) -> int:
-        row = await self.db.fetchone("SELECT MAX(seq) AS n FROM messages")
-        return int(row["n"] or 0)
+        return await self._number("SELECT MAX(seq) AS n FROM messages")
 
     async def mark_seen(self, visitor_id: str, upto_seq: int, by_visitor: bool, at: int,
                         conn: Conn | None = None) -> list[Row]:
@@ -554,10 +559,9 @@ class Store(ArticleRepo):
             await tx.execute("DELETE FROM sessions WHERE agent_id = ?", (agent_id,))
 
     async def count_owners(self, account_id: str) -> int:
-        row = await self.db.fetchone(
+        return await self._number(
             "SELECT COUNT(*) AS n FROM agents WHERE account_id = ? AND role = 'owner' "
             "AND removed_at IS NULL", (account_id,))
-        return int(row["n"])
 
     async def list_tokens(self, account_id: str) -> list[Row]:
         return await self.db.fetchall(
@@ -779,8 +783,9 @@ class Store(ArticleRepo):
             return await tx.execute("DELETE FROM webhooks WHERE id = ? AND account_id = ?",
                                     (webhook_id, account_id)) == 1
 
-    async def fan_out(self, now: int, limit: int = 200) -> int:
-        """Turn stored events into one pending delivery per subscribed webhook; returns count."""
+    async def fan_out(self, now: int, body_of: Callable[[Row], str], limit: int = 200) -> int:
+        """Turn stored events into one pending delivery per subscribed webhook, each carrying
+        `body_of(event)` (what the endpoint receives: chat/webhooks.py); returns the count."""
         async with self.db.transaction() as tx:
             lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
             events = await tx.fetchall(
@@ -796,18 +801,13 @@ class Store(ArticleRepo):
             by_account: dict[str, list[Row]] = {}
             for hook in hooks:
                 by_account.setdefault(hook["account_id"], []).append(hook)
-            from ..ids import iso_ms, new_id
-
             for event in events:
                 body = None
                 for hook in by_account.get(event["account_id"], ()):
                     if event["name"] not in orjson.loads(hook["events"]):
                         continue
                     if body is None:
-                        body = ('{"id":' + orjson.dumps(event["id"]).decode()
-                                + ',"event":' + orjson.dumps(event["name"]).decode()
-                                + ',"createdAt":' + orjson.dumps(iso_ms(event["created_at"])).decode()
-                                + ',"data":' + event["data"] + "}")
+                        body = body_of(event)
                     await tx.execute(
                         "INSERT INTO deliveries (id, webhook_id, account_id, event_id, visitor_id, "
                         "event_name, body, status, attempts, next_attempt_at, created_at) "
@@ -1259,8 +1259,7 @@ class Store(ArticleRepo):
             "AND status = 'pending'", (now, account_id, email_id)) == 1
 
     async def pending_emails(self) -> int:
-        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM emails WHERE status = 'pending'")
-        return int(row["n"])
+        return await self._number("SELECT COUNT(*) AS n FROM emails WHERE status = 'pending'")
 
     async def mail_due_visitors(self, *, agents: bool, before: int, limit: int) -> list[Row]:
         """Visitors with messages not yet dealt with by mail, sent before `before`: agents'
@@ -1352,8 +1351,7 @@ class Store(ArticleRepo):
         return removed
 
     async def pending_deliveries(self) -> int:
-        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
-        return int(row["n"])
+        return await self._number("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
 
     # web push: agents' browser subscriptions and the push outbox
 
@@ -1511,7 +1509,7 @@ class Store(ArticleRepo):
         row = await db.fetchone("SELECT id, assignee_id FROM conversations WHERE visitor_id = ? "
                                 "AND resolved_at IS NULL", (visitor_id,))
         episode_id = row["id"] if row else None
-        if episode_id is not None:
+        if row is not None:
             if row["assignee_id"] == agent_id:
                 return  # assigned again to the same agent: nothing happened to record
             await db.execute("UPDATE conversations SET assignee_id = ? WHERE id = ?",

@@ -208,6 +208,7 @@ async def migrate_data(source_url: str, target_url: str,
 
     await _check_connects(target_url)
     src = await open_database(source_url)
+    assert isinstance(src, SqliteDatabase)  # sqlite_path() accepted the URL
     try:
         dst = await open_database(target_url)
         try:
@@ -300,7 +301,9 @@ async def _copy_into(conn: Any, src: SqliteDatabase, tables: dict[str, Table], o
     report: dict[str, dict[str, Any]] = {}
     for name in order:
         table = tables[name]
-        count = (await src.fetchone(f"SELECT COUNT(*) AS n FROM {q(name)}"))["n"]
+        counted = await src.fetchone(f"SELECT COUNT(*) AS n FROM {q(name)}")
+        assert counted is not None
+        count = counted["n"]
         source_sum = Checksum(table.columns)
         cols = ", ".join(q(c) for c in table.columns)
         try:

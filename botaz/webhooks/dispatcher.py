@@ -6,7 +6,6 @@ each delivery attempt happen on one node only, without a leader.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from typing import Any
@@ -15,7 +14,9 @@ import httpx
 
 from ..chat.attachments import sweep_strays
 from ..chat.context import DURABLE_EVENTS, Chat
+from ..chat.webhooks import delivery_body
 from ..ids import iso_ms, now_ms
+from ..outbox import Poller, backoff_ms as backoff
 from ..store.db import Row
 from .signing import signature_header
 from .targets import TargetRefused, check_target
@@ -50,19 +51,20 @@ async def prune_silent_visitors(chat: Chat, now: int, batches: int = 20) -> int:
 
 
 def backoff_ms(attempts: int, scale: float) -> int:
-    return int(BACKOFF[min(attempts - 1, len(BACKOFF) - 1)] * 1000 * scale)
+    return backoff(BACKOFF, attempts, scale)
 
 
-class Dispatcher:
+class Dispatcher(Poller):
+    log = log
+    what = "webhook dispatcher"
+
     def __init__(self, chat: Chat, *, poll_interval: float = 1.0, backoff_scale: float = 1.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(interval=poll_interval, drain_timeout=TIMEOUT + 1)
         self.chat = chat
         self.poll_interval = poll_interval
         self.backoff_scale = backoff_scale
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[str, int] = defaultdict(int)
-        self._tasks: set[asyncio.Task[None]] = set()
         self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False,
                                          transport=transport,
                                          headers={"User-Agent": "botaz-webhooks/1"})
@@ -78,37 +80,11 @@ class Dispatcher:
                 and self.chat.cache.has_webhooks(event.account_id)):
             self._wake.set()
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
+    def stopping(self) -> None:
         self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=TIMEOUT + 1)
-        await self._client.aclose()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("webhook dispatcher tick failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+    async def stopped(self) -> None:
+        await self._client.aclose()
 
     async def tick(self) -> None:
         now = now_ms()
@@ -120,9 +96,9 @@ class Dispatcher:
                 await sweep_strays(self.chat)
             except Exception as exc:
                 log.warning("sweeping stray attachment files failed: %s", exc)
-        while await self.chat.store.fan_out(now):
+        while await self.chat.store.fan_out(now, delivery_body):
             pass
-        room = MAX_IN_FLIGHT - len(self._tasks)
+        room = self.room(MAX_IN_FLIGHT)
         if room <= 0:
             return
         rows = await self.chat.store.claim_deliveries(now, LEASE_MS, room)
@@ -139,9 +115,7 @@ class Dispatcher:
                     response_code=None, response_body=None, error=None)
                 continue
             self._in_flight[row["webhook_id"]] += 1
-            task = asyncio.get_running_loop().create_task(self._deliver(row, hook))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.spawn(self._deliver(row, hook))
 
     async def _deliver(self, row: Row, hook: Row) -> None:
         body = row["body"].encode()

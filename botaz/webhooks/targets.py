@@ -53,6 +53,6 @@ async def check_target(url: str, allow_private: bool) -> None:
             infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except socket.gaierror:
             raise TargetRefused(f"url's host {host} does not resolve.") from None
-        ips = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        ips = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if any(_blocked(ip) for ip in ips):
         raise TargetRefused("url points to a private or loopback address.")
