@@ -13,7 +13,8 @@ import { mountVisitors } from "./visitors.js";
 import { availabilitySwitch, startAvailability } from "./availability.js";
 import { mountReports } from "./reports.js";
 import { mountArticles } from "./articles.js";
-import { t, chooseLocale, useLocale } from "./i18n.js";
+import { t, chooseLocale, useLocale, translatePage } from "./i18n.js";
+
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
@@ -197,7 +198,7 @@ async function boot() {
   // The agent's language (Settings → My preferences), else the browser's; loaded before drawing.
   const preferences = await notify.loadPreferences().catch(() => null);
   await useLocale(chooseLocale(preferences?.locale));
-  document.querySelector(".skip-link").textContent = t("Skip to content");
+  translatePage();
   try {
     await loadAgents();
   } catch (err) {

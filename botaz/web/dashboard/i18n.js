@@ -97,3 +97,11 @@ export function tp(english, parts) {
     return m && m[1] in parts ? parts[m[1]] : piece;
   });
 }
+
+/** Static pages (login.html, reset.html, app.html): elements marked data-i18n hold an English key. */
+export function translatePage(root = document) {
+  for (const el of root.querySelectorAll("[data-i18n]")) {
+    el.dataset.i18n = el.dataset.i18n || el.textContent.trim();
+    el.textContent = t(el.dataset.i18n);
+  }
+}
