@@ -2,8 +2,8 @@
 // which page and for how long, updated live; "Start chat" opens /chat/:visitorId, where the
 // agent's first message makes the visitor a conversation.
 
-import { get, enc } from "./api.js";
-import { h, avatar, visitorName, describeUserAgent, safeHttpUrl, fullDate, nextId } from "./dom.js";
+import { get, enc, withQuery } from "./api.js";
+import { h, avatar, visitorName, describeUserAgent, safeHttpUrl, fullDate, nextId, relativeAgo } from "./dom.js";
 import { realtime, nav, agentName, session } from "./state.js";
 import { t, tn } from "./i18n.js";
 
@@ -58,7 +58,9 @@ export function mountVisitors(container) {
       h("h1", { id: headingId }, t("Visitors now")),
       h("p", { class: "muted" },
         t("Who has your website open right now, on which page and for how long. They are not conversations until someone writes: start a chat and your first message makes one."))),
-    h("section", { class: "card", "aria-labelledby": headingId }, summary, wrap, status)));
+    h("section", { class: "card", "aria-labelledby": headingId }, summary, wrap, status),
+    attributeFinder()));
+
 
   function ordered() {
     return [...items.values()].sort((a, b) =>
@@ -200,4 +202,80 @@ export function mountVisitors(container) {
       for (const d of disposers) d();
     },
   };
+}
+
+/**
+ * "Find visitors by attribute": every visitor (online or not) whose custom attribute, set by the
+ * website with Botaz.setAttributes, has a value (GET /api/visitors?attribute=key:value).
+ */
+function attributeFinder() {
+  const headingId = nextId("attrs");
+  const key = h("select", { name: "key", class: "select", id: nextId("ak") },
+    h("option", { value: "" }, t("Loading…")));
+  const value = h("input", { name: "value", id: nextId("av"), autocomplete: "off", maxlength: "1000",
+    placeholder: t("e.g. pro") });
+  const submit = h("button", { type: "submit", class: "btn btn-primary" }, t("Find visitors"));
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const results = h("ul", { class: "attr-results" });
+  const status = h("p", { class: "muted", role: "status" });
+  const more = h("button", { type: "button", class: "btn btn-ghost btn-small", hidden: true }, t("Load more"));
+  const form = h("form", { class: "inline-form attr-filter", novalidate: true, role: "search",
+    "aria-label": t("Filter visitors by attribute") },
+  h("div", { class: "field" }, h("label", { for: key.id }, t("Attribute")), key),
+  h("div", { class: "field" }, h("label", { for: value.id }, t("Value")), value),
+  submit, error);
+  let next = null;
+  let filter = null;
+
+  get("/api/visitors/attribute-keys").then((data) => {
+    const items = data.items || [];
+    key.replaceChildren(...(items.length
+      ? items.map((k) => h("option", { value: k.key }, tn(k.visitors, "{key} ({n} visitor)", "{key} ({n} visitors)", { key: k.key })))
+      : [h("option", { value: "" }, t("No attributes yet"))]));
+    submit.disabled = !items.length;
+  }).catch((err) => {
+    key.replaceChildren(h("option", { value: "" }, t("No attributes yet")));
+    status.textContent = t("Could not load the attributes: {error}", { error: err.message });
+  });
+
+  function row(v) {
+    const name = visitorName(v);
+    return h("li", { class: "attr-result" },
+      avatar(v._id, name, undefined, "sm"),
+      h("a", { href: `/chat/${enc(v._id)}`, class: "attr-result-name" }, name),
+      h("span", { class: "muted small" }, v.lastOnline ? t("Last seen {when}", { when: relativeAgo(v.lastOnline) }) : ""));
+  }
+
+  async function load(reset) {
+    if (reset) next = null;
+    more.disabled = true;
+    try {
+      const page = await get(withQuery("/api/visitors", { attribute: filter, limit: 50, cursor: next || undefined }));
+      if (reset) results.replaceChildren();
+      results.append(...(page.items || []).map(row));
+      next = page.next || null;
+      more.hidden = !next;
+      status.textContent = results.children.length ? ""
+        : t("No visitor has {key} = {value}.", { key: filter.split(":")[0], value: filter.slice(filter.indexOf(":") + 1) });
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    if (!key.value) return;
+    filter = `${key.value}:${value.value}`;
+    load(true);
+  });
+  more.addEventListener("click", () => load(false));
+
+  return h("section", { class: "card attr-finder", "aria-labelledby": headingId },
+    h("h2", { id: headingId }, t("Find visitors by attribute")),
+    h("p", { class: "muted" }, t("Custom attributes your website sets with Botaz.setAttributes, e.g. a plan or a company. Every visitor who has the value, online or not.")),
+    form, results, status, more);
 }
