@@ -105,3 +105,8 @@ export function translatePage(root = document) {
     el.textContent = t(el.dataset.i18n);
   }
 }
+
+/** A loaded catalogue (for tests/test_i18n_browser.py's completeness check). */
+export function catalogue(code) {
+  return { ...(CATALOGUES[code] || {}) };
+}
