@@ -98,3 +98,64 @@ def test_bad_attribute_filters_are_clear_400s(botaz) -> None:
     assert ids(botaz, acme, "plan:") == []
     assert botaz.client.get("/api/visitors?attribute=plan:pro").status_code == 401
     assert botaz.client.get("/api/visitors/attribute-keys").status_code == 401
+
+
+def test_migration_21_indexes_existing_attributes(database_url, tmp_path) -> None:
+    """On a database made before migration 21, the visitors' attributes become filterable."""
+    import asyncio
+
+    from botaz.store import Store
+    from botaz.store.db import open_database
+    from botaz.store.migrations import MIGRATIONS, render
+
+    if database_url.startswith("sqlite"):
+        url, drop = f"sqlite:///{tmp_path}/before21.db", None
+    else:
+        from tests.conftest import create_pg_database, drop_pg_database
+
+        url, drop = create_pg_database(), drop_pg_database
+
+    async def run() -> None:
+        db = await open_database(url)
+        try:
+            async with db.transaction() as tx:
+                await tx.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                                 "name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+                for version, name, sql in MIGRATIONS:
+                    if version >= 21:
+                        continue
+                    for statement in render(sql, tx.dialect):
+                        await tx.execute(statement)
+                    if isinstance(sql, dict) and "then" in sql:
+                        await sql["then"](tx)
+                    await tx.execute("INSERT INTO schema_migrations (version, name, applied_at) "
+                                     "VALUES (?, ?, 0)", (version, name))
+                await tx.execute("INSERT INTO accounts (id, name, site_key, created_at) "
+                                 "VALUES ('acc', 'Acme', 'site', 0)")
+                for i in range(3):
+                    attributes = [None, '{"plan": "pro", "seats": 12, "trial": false}',
+                                  '{"plan": "free", "gone": null}'][i]
+                    await tx.execute(
+                        "INSERT INTO visitors (id, account_id, token_hash, added_at, attributes) "
+                        "VALUES (?, 'acc', ?, 1, ?)", (f"v{i}", f"h{i}", attributes))
+        finally:
+            await db.close()
+        store = await Store.open(url)  # migrates
+        try:
+            async def ids(*filters: tuple[str, str]) -> list[str]:
+                return [r["id"] for r in await store.list_visitors("acc", None, 10, filters)]
+
+            assert await ids(("plan", "pro")) == ["v1"]
+            assert await ids(("seats", "12"), ("trial", "false")) == ["v1"]
+            assert await ids(("plan", "free")) == ["v2"]
+            assert await ids(("gone", "null")) == []
+            assert [(r["key"], r["visitors"]) for r in await store.attribute_keys("acc", 10)] == [
+                ("plan", 2), ("seats", 1), ("trial", 1)]
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        if drop:
+            drop(url)
