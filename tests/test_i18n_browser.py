@@ -16,7 +16,12 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.test_dashboard_browser import (  # noqa: F401 - fixtures used by name
-    browser, dashboard, database_url, new_account, new_visitor, owner_email,
+    browser,
+    dashboard,
+    database_url,
+    new_account,
+    new_visitor,
+    owner_email,
 )
 
 WEB = Path(__file__).resolve().parent.parent / "botaz" / "web"

@@ -106,7 +106,7 @@ def test_migration_21_indexes_existing_attributes(database_url, tmp_path) -> Non
 
     from botaz.store import Store
     from botaz.store.db import open_database
-    from botaz.store.migrations import MIGRATIONS, render
+    from tests.conftest import schema_before
 
     if database_url.startswith("sqlite"):
         url, drop = f"sqlite:///{tmp_path}/before21.db", None
@@ -119,17 +119,7 @@ def test_migration_21_indexes_existing_attributes(database_url, tmp_path) -> Non
         db = await open_database(url)
         try:
             async with db.transaction() as tx:
-                await tx.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                                 "name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-                for version, name, sql in MIGRATIONS:
-                    if version >= 21:
-                        continue
-                    for statement in render(sql, tx.dialect):
-                        await tx.execute(statement)
-                    if isinstance(sql, dict) and "then" in sql:
-                        await sql["then"](tx)
-                    await tx.execute("INSERT INTO schema_migrations (version, name, applied_at) "
-                                     "VALUES (?, ?, 0)", (version, name))
+                await schema_before(tx, 21)
                 await tx.execute("INSERT INTO accounts (id, name, site_key, created_at) "
                                  "VALUES ('acc', 'Acme', 'site', 0)")
                 for i in range(3):
