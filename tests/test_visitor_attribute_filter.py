@@ -3,6 +3,7 @@ set (Botaz.setAttributes), and GET /api/visitors/attribute-keys, on SQLite and P
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from test_sockets import vheaders
@@ -71,6 +72,22 @@ def test_filter_by_one_or_more_attributes(botaz) -> None:
     assert r.json() == {"items": [{"key": "plan", "visitors": 3}, {"key": "seats", "visitors": 2},
                                   {"key": "trial", "visitors": 1}, {"key": "url", "visitors": 1}]}
 
+    # The Python client, sync and async.
+    from botaz.client import AsyncClient, Client
+
+    with Client(botaz.url, acme.token) as client:
+        assert [v["_id"] for v in client.iter_visitors(attribute=["plan:pro", "seats:12"])] == [
+            pro["visitorId"]]
+        assert client.visitor_attribute_keys()["items"][0] == {"key": "plan", "visitors": 3}
+
+    async def with_async_client() -> None:
+        async with AsyncClient(botaz.url, acme.token) as client:
+            page = await client.list_visitors(attribute=["plan:enterprise"])
+            assert [v["_id"] for v in page["items"]] == [pro_trial["visitorId"]]
+            assert len((await client.visitor_attribute_keys())["items"]) == 4
+
+    asyncio.run(with_async_client())
+
     # An erased visitor is gone from the filter too.
     assert botaz.client.delete(f"/api/visitors/{free['visitorId']}",
                                headers=acme.headers).status_code == 200
@@ -102,8 +119,6 @@ def test_bad_attribute_filters_are_clear_400s(botaz) -> None:
 
 def test_migration_21_indexes_existing_attributes(database_url, tmp_path) -> None:
     """On a database made before migration 21, the visitors' attributes become filterable."""
-    import asyncio
-
     from botaz.store import Store
     from botaz.store.db import open_database
     from tests.conftest import schema_before
