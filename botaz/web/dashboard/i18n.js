@@ -53,12 +53,26 @@ export async function useLocale(wanted) {
   return chosen;
 }
 
-/** For Intl (dates, numbers): the active language; English keeps the browser's English region. */
+/**
+ * For Intl (dates, numbers): the active language, when the browser has its data (some builds
+ * lack Azerbaijani's month names); English keeps the browser's English region.
+ */
+const namesKnown = {};
+function knowsMonthNames(code) {
+  // Without the language's data, Intl writes "M01" for January.
+  if (!(code in namesKnown)) {
+    namesKnown[code] = !/^M\d/.test(new Date(2020, 0, 15).toLocaleString(code, { month: "short" }));
+  }
+  return namesKnown[code];
+}
+
 export function intlLocale() {
-  if (current !== "en") return current;
+  if (current !== "en" && knowsMonthNames(current)) return current;
+
   const tag = navigator.language || "en";
   return tag.toLowerCase().startsWith("en") ? tag : "en";
 }
+
 
 function fill(text, vars) {
   return vars ? text.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : text;

@@ -78,7 +78,7 @@ register("ru", {
   "Log out": "Выйти",
   "botaz home": "botaz — главная",
   "Main": "Основная",
-  "Live": "Онлайн",
+  "Live": "Подключено",
   "Connecting…": "Подключение…",
   "Reconnecting…": "Переподключение…",
   "Cannot load botaz": "Не удаётся загрузить botaz",
