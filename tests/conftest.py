@@ -111,6 +111,23 @@ def database_url(request: pytest.FixtureRequest, tmp_root) -> Iterator[str]:
     yield from _database(request.param, tmp_root)
 
 
+async def schema_before(tx: Any, version: int) -> None:
+    """A database as migrations before `version` left it (to test that migration on old data)."""
+    from botaz.store.migrations import MIGRATIONS, render
+
+    await tx.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                     "name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+    for number, name, sql in MIGRATIONS:
+        if number >= version:
+            continue
+        for statement in render(sql, tx.dialect):
+            await tx.execute(statement)
+        if isinstance(sql, dict) and "then" in sql:
+            await sql["then"](tx)
+        await tx.execute("INSERT INTO schema_migrations (version, name, applied_at) "
+                         "VALUES (?, ?, 0)", (number, name))
+
+
 async def _run(url: str, action: Any) -> Any:
     store = await Store.open(url)
     try:

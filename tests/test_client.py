@@ -689,6 +689,7 @@ COVERED = {
     "DELETE /api/messages/{id}": "delete_message",
     "GET /api/visitors": "list_visitors iter_visitors",
     "GET /api/visitors/online": "online_visitors",
+    "GET /api/visitors/attribute-keys": "visitor_attribute_keys",
     "GET /api/visitors/{id}": "get_visitor", "PUT /api/visitors/{id}": "update_visitor",
     "GET /api/visitors/{id}/messages": "visitor_messages iter_visitor_messages",
     "POST /api/visitors/{id}/seen": "seen", "POST /api/visitors/{id}/ban": "ban_visitor",

@@ -28,6 +28,20 @@ def test_preferences_default_change_and_refuse_bad_values(botaz) -> None:
     assert botaz.client.get("/auth/me/preferences", headers=other.headers).json()["emailAlerts"] is True
 
 
+def test_locale_preference_is_validated(botaz) -> None:
+    """The dashboard's language (null: the browser's)."""
+    acme = botaz.account()
+    assert botaz.client.get("/auth/me/preferences", headers=acme.headers).json()["locale"] is None
+    r = botaz.client.put("/auth/me/preferences", headers=acme.headers, json={"locale": "de"})
+    assert r.status_code == 400
+    assert r.json() == {"status": "error", "message": "locale must be one of: az, en, ru, tr."}
+    r = botaz.client.put("/auth/me/preferences", headers=acme.headers, json={"locale": 1})
+    assert r.status_code == 400 and "locale" in r.json()["message"]
+    r = botaz.client.put("/auth/me/preferences", headers=acme.headers, json={"locale": "tr"})
+    assert r.status_code == 200 and r.json()["locale"] == "tr"
+    assert botaz.client.get("/auth/me/preferences", headers=acme.headers).json()["locale"] == "tr"
+
+
 def test_reply_address_is_stable_unguessable_and_found_again(botaz) -> None:
     acme = botaz.account()
     first = botaz.visitor(acme)["visitorId"]

@@ -13,7 +13,7 @@ from typing import Any
 from botaz.client import Client
 from botaz.store import Store
 from botaz.store.db import open_database
-from botaz.store.migrations import MIGRATIONS, render
+from tests.conftest import schema_before
 from tests.test_cluster import cluster  # noqa: F401  (a fixture: two nodes, PostgreSQL, Redis)
 from tests.test_sockets import Socket, vheaders
 
@@ -238,15 +238,7 @@ def test_the_migration_marks_existing_conversations(database_url, tmp_path) -> N
         db = await open_database(url)
         try:
             async with db.transaction() as tx:
-                await tx.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                                 "name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-                for version, name, sql in MIGRATIONS:
-                    if version >= 11:
-                        continue
-                    for statement in render(sql, tx.dialect):
-                        await tx.execute(statement)
-                    await tx.execute("INSERT INTO schema_migrations (version, name, applied_at) "
-                                     "VALUES (?, ?, 0)", (version, name))
+                await schema_before(tx, 11)
                 await tx.execute("INSERT INTO accounts (id, name, site_key, created_at) "
                                  "VALUES ('acc', 'Acme', 'site', 0)")
                 for vid in ("wrote", "greeted", "botonly", "silent"):

@@ -8,11 +8,10 @@ from __future__ import annotations
 import asyncio
 
 from botaz.chat import textsearch
-from botaz.store import Store
+from botaz.store import Store, repo
 from botaz.store.db import open_database
-from botaz.store.migrations import MIGRATIONS, render
-from botaz.store import repo
 from botaz.store.repo import SearchWords
+from tests.conftest import schema_before
 from tests.test_sockets import vheaders
 
 TEXTS = {
@@ -193,15 +192,7 @@ def test_the_migration_indexes_existing_messages(database_url, tmp_path) -> None
         db = await open_database(url)
         try:
             async with db.transaction() as tx:
-                await tx.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                                 "name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-                for version, name, sql in MIGRATIONS:
-                    if version >= 19:
-                        continue
-                    for statement in render(sql, tx.dialect):
-                        await tx.execute(statement)
-                    await tx.execute("INSERT INTO schema_migrations (version, name, applied_at) "
-                                     "VALUES (?, ?, 0)", (version, name))
+                await schema_before(tx, 19)
                 await tx.execute("INSERT INTO accounts (id, name, site_key, created_at) "
                                  "VALUES ('acc', 'Acme', 'site', 0)")
                 for i in range(1203):  # more than two batches

@@ -15,14 +15,36 @@ VISITOR_ID = Param("id", "Visitor's ID, as in the dashboard's address bar (/chat
                    {"type": "string"}, where="path", required=True)
 
 
+ATTRIBUTE = Param("attribute", "Only visitors whose custom attribute (Botaz.setAttributes) has this "
+                  "value, as key:value (the first colon ends the key; true, false and numbers "
+                  "as JSON writes them). Repeat it, up to 5 times, for visitors matching all.",
+                  {"type": "string", "maxLength": 1051}, check=visitors.parse_attribute_filter)
+
+
 @endpoint("GET", "/api/visitors", summary="List visitors", tag="visitors", auth="agent",
-          response="VisitorPage", params=(LIMIT, CURSOR), errors=(400, 401),
-          description="Newest first, cursor-paginated.")
+          response="VisitorPage", params=(LIMIT, CURSOR, ATTRIBUTE), errors=(400, 401),
+          description="Newest first, cursor-paginated; `attribute=plan:pro` filters by a custom "
+                      "attribute.")
 async def list_visitors(request: Request) -> Response:
     principal = await agent(request)
     q = request.query_params
-    page = await visitors.list_visitors(chat_of(request), principal, q.get("cursor"), q.get("limit"))
+    page = await visitors.list_visitors(chat_of(request), principal, q.get("cursor"), q.get("limit"),
+                                        q.getlist("attribute"))
     return json_response(page.json())
+
+
+schema(visitors.ATTRIBUTE_KEY)
+schema(visitors.ATTRIBUTE_KEYS)
+
+
+# Declared before /api/visitors/{id}, which would otherwise take "attribute-keys" for an ID.
+@endpoint("GET", "/api/visitors/attribute-keys", summary="Custom attribute keys", tag="visitors",
+          auth="agent", response="AttributeKeyList", errors=(401,),
+          description="The keys of the custom attributes your visitors have, A to Z, each with how "
+                      "many visitors have it (for a filter's choices).")
+async def attribute_keys(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await visitors.attribute_keys(chat_of(request), principal))
 
 
 schema(onsite.ONLINE_VISITOR)

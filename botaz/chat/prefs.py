@@ -28,6 +28,9 @@ FIELDS: dict[str, F] = {
                               "dashboard of mine is open"),
     "idleAwayMinutes": F("integer", "The dashboard sets me Away after this many minutes without "
                                     "input in any of its tabs (0 to 1440; 0: never)"),
+    # The dashboard's language (botaz/web/dashboard/i18n.js); null: the browser's language.
+    "locale": F("string", "The dashboard's language: az, en, ru or tr; null follows the browser's "
+                          "language", nullable=True, enum=("az", "en", "ru", "tr")),
 }
 DEFAULTS: dict[str, Any] = {
     "emailAlerts": True,
@@ -36,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "alertDesktop": True,
     "alertPush": True,
     "idleAwayMinutes": 10,
+    "locale": None,
 }
 PREFERENCES = Obj("Preferences", FIELDS, description="The signed-in agent's own choices.")
 PREFERENCES_EDIT = Obj("PreferencesEdit", FIELDS, description="Keys left out stay unchanged.")

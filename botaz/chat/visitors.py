@@ -7,11 +7,11 @@ from typing import Any
 from ..events import Event
 from ..ids import hash_token, is_id, new_id, new_token, now_ms
 from ..store.db import Conn, Row
-from ..schema import Obj
+from ..schema import F, Obj
 from . import audit, textsearch
 from .accounts import Principal
 from .context import Chat
-from .errors import Forbidden, NotFound, Unauthenticated
+from .errors import Forbidden, Invalid, NotFound, Unauthenticated
 from .schemas import VISITOR_EDIT, WIDGET_VISITOR_CREATE
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .settings import check_origin
@@ -94,9 +94,37 @@ async def do_set_visitor_state(chat: Chat, row: Row, extra: dict[str, Any] | Non
     return await _apply_visitor_changes(chat, row, changes, extra, by, action)
 
 
-async def list_visitors(chat: Chat, principal: Principal, cursor: str | None, limit: Any) -> Page:
+# GET /api/visitors?attribute=key:value (repeatable, all must match): custom attributes set with
+# Botaz.setAttributes, compared as text (true/false and numbers as JSON writes them).
+MAX_ATTRIBUTE_FILTERS = 5
+
+
+def parse_attribute_filter(raw: str) -> tuple[str, str]:
+    """`plan:pro` → ("plan", "pro"): the first colon ends the key."""
+    from .identity import MAX_ATTRIBUTE_KEY, MAX_ATTRIBUTE_TEXT
+
+    key, colon, value = raw.partition(":")
+    if not colon:
+        raise Invalid("attribute must be key:value, e.g. attribute=plan:pro.")
+    if not key.strip() or len(key) > MAX_ATTRIBUTE_KEY:
+        raise Invalid(f"attribute's key must have 1 to {MAX_ATTRIBUTE_KEY} characters.")
+    if len(value) > MAX_ATTRIBUTE_TEXT:
+        raise Invalid(f"attribute's value must have at most {MAX_ATTRIBUTE_TEXT} characters.")
+    return key, value
+
+
+def check_attribute_filters(values: list[str]) -> list[tuple[str, str]]:
+    if len(values) > MAX_ATTRIBUTE_FILTERS:
+        raise Invalid(f"At most {MAX_ATTRIBUTE_FILTERS} attribute filters may be given.")
+    return [parse_attribute_filter(v) for v in values]
+
+
+async def list_visitors(chat: Chat, principal: Principal, cursor: str | None, limit: Any,
+                        attributes: list[str] | None = None) -> Page:
     size = check_limit(limit)
-    rows = await chat.store.list_visitors(principal.account_id, decode_cursor(cursor), size + 1)
+    filters = check_attribute_filters(attributes or [])
+    rows = await chat.store.list_visitors(principal.account_id, decode_cursor(cursor), size + 1,
+                                          filters)
     agents = await chat.store.visitor_agents([r["id"] for r in rows[:size]])
     return make_page(rows, size, lambda r: visitor_json(r, agents[r["id"]]))
 
@@ -137,3 +165,20 @@ async def authenticate_visitor(chat: Chat, token: str | None, origin: str | None
     if origin:
         await check_origin(chat, await chat.store.get_account(row["account_id"]), origin)
     return row
+
+
+ATTRIBUTE_KEYS_MAX = 200
+ATTRIBUTE_KEY = Obj("AttributeKey", {
+    "key": F("string", "A custom attribute's key"),
+    "visitors": F("integer", "How many visitors have it"),
+})
+ATTRIBUTE_KEYS = Obj("AttributeKeyList", {
+    "items": F("array", "The keys, A to Z (at most 200)",
+               items={"$ref": "#/components/schemas/AttributeKey"}),
+})
+
+
+async def attribute_keys(chat: Chat, principal: Principal) -> dict[str, Any]:
+    """The custom attribute keys the account's visitors have (for the dashboard's filter)."""
+    rows = await chat.store.attribute_keys(principal.account_id, ATTRIBUTE_KEYS_MAX)
+    return {"items": [{"key": r["key"], "visitors": int(r["visitors"])} for r in rows]}

@@ -120,13 +120,19 @@ class AsyncClient(_AsyncTransport):
         """Visitors whose widget is connected now: page, visit start, conversation state."""
         return await self._get("/api/visitors/online", limit=limit)
 
-    async def list_visitors(self, *, limit: int | None = None,
-                            cursor: str | None = None) -> Page[Visitor]:
-        return await self._get("/api/visitors", limit=limit, cursor=cursor)
+    async def list_visitors(self, *, limit: int | None = None, cursor: str | None = None,
+                            attribute: list[str] | None = None) -> Page[Visitor]:
+        """attribute: ["plan:pro", ...], only visitors whose custom attributes match them all."""
+        return await self._get("/api/visitors", limit=limit, cursor=cursor, attribute=attribute)
 
-    async def iter_visitors(self, *, page_size: int | None = None) -> AsyncIterator[Visitor]:
-        async for item in self._pages("/api/visitors", page_size):
+    async def iter_visitors(self, *, page_size: int | None = None,
+                            attribute: list[str] | None = None) -> AsyncIterator[Visitor]:
+        async for item in self._pages("/api/visitors", page_size, attribute=attribute):
             yield item
+
+    async def visitor_attribute_keys(self) -> dict[str, Any]:
+        """{"items": [{"key", "visitors"}]}: the custom attribute keys the visitors have."""
+        return await self._get("/api/visitors/attribute-keys")
 
     async def visitor_messages(self, visitor_id: str, *, limit: int | None = None,
                                cursor: str | None = None) -> Page[Message]:

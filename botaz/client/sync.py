@@ -116,12 +116,18 @@ class Client(_SyncTransport):
         """Visitors whose widget is connected now: page, visit start, conversation state."""
         return self._get("/api/visitors/online", limit=limit)
 
-    def list_visitors(self, *, limit: int | None = None,
-                      cursor: str | None = None) -> Page[Visitor]:
-        return self._get("/api/visitors", limit=limit, cursor=cursor)
+    def list_visitors(self, *, limit: int | None = None, cursor: str | None = None,
+                      attribute: list[str] | None = None) -> Page[Visitor]:
+        """attribute: ["plan:pro", ...], only visitors whose custom attributes match them all."""
+        return self._get("/api/visitors", limit=limit, cursor=cursor, attribute=attribute)
 
-    def iter_visitors(self, *, page_size: int | None = None) -> Iterator[Visitor]:
-        return self._pages("/api/visitors", page_size)
+    def iter_visitors(self, *, page_size: int | None = None,
+                      attribute: list[str] | None = None) -> Iterator[Visitor]:
+        return self._pages("/api/visitors", page_size, attribute=attribute)
+
+    def visitor_attribute_keys(self) -> dict[str, Any]:
+        """{"items": [{"key", "visitors"}]}: the custom attribute keys the visitors have."""
+        return self._get("/api/visitors/attribute-keys")
 
     def visitor_messages(self, visitor_id: str, *, limit: int | None = None,
                          cursor: str | None = None) -> Page[Message]:

@@ -51,6 +51,22 @@ async def _index_messages(tx: Database) -> None:
                          "WHERE search <> ''")
 
 
+async def _index_attributes(tx: Any) -> None:
+    """Migration 21's step: the rows of the attributes the visitors already have."""
+    from .repo import attribute_rows
+    last = 0
+    while True:
+        rows = await tx.fetchall("SELECT seq, id, account_id, attributes FROM visitors WHERE seq > ? "
+                                 "AND attributes IS NOT NULL ORDER BY seq LIMIT ?", (last, INDEX_BATCH))
+        if not rows:
+            break
+        last = rows[-1]["seq"]
+        for row in rows:
+            for key, value in attribute_rows(row["attributes"]):
+                await tx.execute("INSERT INTO visitor_attributes (visitor_id, account_id, key, value) "
+                                 "VALUES (?, ?, ?, ?)", (row["id"], row["account_id"], key, value))
+
+
 # A migration's SQL is one string for both databases, or {"common", "sqlite", "postgresql"} when a
 # database needs statements of its own (full-text indexes),
 # and "then": an async step in Python run after them (folding text the way the indexes need).
@@ -515,6 +531,19 @@ CREATE INDEX messages_search ON messages USING GIN (array_to_tsvector(string_to_
 CREATE INDEX visitors_search ON visitors USING GIN (array_to_tsvector(string_to_array(search, ' ')))
 """,
         "then": _index_messages}),
+    # 20 is another branch's.
+    (21, "visitors filtered by custom attributes: one row per attribute, indexed", {
+        "common": """
+CREATE TABLE visitor_attributes (
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (visitor_id, key)
+);
+CREATE INDEX visitor_attributes_match ON visitor_attributes (account_id, key, value)
+""",
+        "then": _index_attributes}),
     # A visitor merged into a known user (Botaz.identify) keeps answering by email: the reply
     # addresses of the emails it was sent lead to the visitor it became.
     (22, "reply addresses of merged visitors", """

@@ -17,6 +17,18 @@ from .articles import ArticleRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
+
+def attribute_text(value: Any) -> str:
+    """An attribute's value as filters compare it: text as it is, true/false, numbers in JSON."""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def attribute_rows(raw: str | None) -> list[tuple[str, str]]:
+    """(key, value text) of a visitor's attributes JSON; null values are not stored."""
+    data = orjson.loads(raw) if raw else {}
+    return [(k, attribute_text(v)) for k, v in data.items() if v is not None]
+
+
 # The visitors whose name and email, or one of whose messages, hold every word of a search
 # (deleted messages have no words). Each yields `vid`; parameters: the match, the account.
 MESSAGE_MATCH = {
@@ -272,14 +284,21 @@ class Store(ArticleRepo):
     async def set_agent_prefs(self, agent_id: str, prefs: str) -> None:
         await self.db.execute("UPDATE agents SET prefs = ? WHERE id = ?", (prefs, agent_id))
 
-    async def list_visitors(self, account_id: str, before_seq: int | None, limit: int) -> list[Row]:
-        if before_seq is None:
-            return await self.db.fetchall(
-                f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = ? "
-                "ORDER BY seq DESC LIMIT ?", (account_id, limit))
+    async def list_visitors(self, account_id: str, before_seq: int | None, limit: int,
+                            attributes: Sequence[tuple[str, str]] = ()) -> list[Row]:
+        """Newest first; with attributes, only visitors having every (key, value) of them
+        (visitor_attributes_match finds each)."""
+        where, params = ["account_id = ?"], [account_id]
+        if before_seq is not None:
+            where.append("seq < ?")
+            params.append(before_seq)
+        for key, value in attributes:
+            where.append("id IN (SELECT visitor_id FROM visitor_attributes "
+                         "WHERE account_id = ? AND key = ? AND value = ?)")
+            params += [account_id, key, value]
         return await self.db.fetchall(
-            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = ? AND seq < ? "
-            "ORDER BY seq DESC LIMIT ?", (account_id, before_seq, limit))
+            f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE {' AND '.join(where)} "
+            "ORDER BY seq DESC LIMIT ?", (*params, limit))
 
     async def start_conversation(self, visitor_id: str, at: int, conn: Conn | None = None) -> bool:
         """Marks the visitor's first message; True only for the caller that made it a conversation."""
@@ -1158,8 +1177,20 @@ class Store(ArticleRepo):
 
     async def set_visitor_attributes(self, visitor_id: str, attributes: str | None,
                                      conn: Conn | None = None) -> None:
-        await (conn or self.db).execute(
-            "UPDATE visitors SET attributes = ? WHERE id = ?", (attributes, visitor_id))
+        """The JSON object, and its rows in visitor_attributes (what filters match)."""
+        db = conn or self.db
+        await db.execute("UPDATE visitors SET attributes = ? WHERE id = ?", (attributes, visitor_id))
+        await db.execute("DELETE FROM visitor_attributes WHERE visitor_id = ?", (visitor_id,))
+        for key, value in attribute_rows(attributes):
+            await db.execute(
+                "INSERT INTO visitor_attributes (visitor_id, account_id, key, value) "
+                "SELECT id, account_id, ?, ? FROM visitors WHERE id = ?", (key, value, visitor_id))
+
+    async def attribute_keys(self, account_id: str, limit: int) -> list[Row]:
+        """The attribute keys the account's visitors have, each with how many visitors have it."""
+        return await self.db.fetchall(
+            "SELECT key, COUNT(*) AS visitors FROM visitor_attributes WHERE account_id = ? "
+            "GROUP BY key ORDER BY key LIMIT ?", (account_id, limit))
 
     async def visitor_attributes(self, visitor_id: str, conn: Conn | None = None) -> str | None:
         row = await (conn or self.db).fetchone(

@@ -7,6 +7,7 @@ import {
   showFormError, clearFormError,
 } from "./dom.js";
 import { session, agents, loadAgents, realtime } from "./state.js";
+import { t, tn, tp } from "./i18n.js";
 
 export function mountAgents(container) {
   const owner = session.isOwner;
@@ -14,28 +15,28 @@ export function mountAgents(container) {
   let destroyed = false;
 
   const tbody = h("tbody");
-  const status = h("p", { class: "muted", role: "status" }, "Loading agents…");
+  const status = h("p", { class: "muted", role: "status" }, t("Loading agents…"));
   const headingId = nextId("agents");
-  const tableCaption = h("caption", { class: "sr-only" }, "Agents of your team");
+  const tableCaption = h("caption", { class: "sr-only" }, t("Agents of your team"));
   const table = h("table", { class: "table agents-table" },
     tableCaption,
     h("thead", null, h("tr", null,
-      h("th", { scope: "col" }, "Name"),
-      h("th", { scope: "col" }, "Email"),
-      h("th", { scope: "col" }, "Role"),
-      h("th", { scope: "col" }, h("span", null, "Agent ID"), " ",
-        h("span", { class: "muted small" }, "(the API's userId)")),
-      h("th", { scope: "col" }, "Last online"),
-      h("th", { scope: "col" }, "Availability"),
-      h("th", { scope: "col" }, "Open chats"),
-      owner ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")) : null)),
+      h("th", { scope: "col" }, t("Name")),
+      h("th", { scope: "col" }, t("Email")),
+      h("th", { scope: "col" }, t("Role")),
+      h("th", { scope: "col" }, h("span", null, t("Agent ID")), " ",
+        h("span", { class: "muted small" }, t("(the API's userId)"))),
+      h("th", { scope: "col" }, t("Last online")),
+      h("th", { scope: "col" }, t("Availability")),
+      h("th", { scope: "col" }, t("Open chats")),
+      owner ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("Actions"))) : null)),
     tbody);
 
   function render() {
     const list = [...agents.values()].sort((a, b) =>
       (a.role === b.role ? 0 : a.role === "owner" ? -1 : 1) || a.name.localeCompare(b.name));
     tbody.replaceChildren(...list.map(renderRow));
-    status.textContent = list.length ? "" : "No agents.";
+    status.textContent = list.length ? "" : t("No agents.");
   }
 
   function renderRow(a) {
@@ -44,9 +45,9 @@ export function mountAgents(container) {
     let actions = null;
     if (owner) {
       const remove = h("button", {
-        type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": `Remove ${a.name}`,
-        disabled: isMe, title: isMe ? "You cannot remove yourself" : null,
-      }, "Remove");
+        type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": t("Remove {name}", { name: a.name }),
+        disabled: isMe, title: isMe ? t("You cannot remove yourself") : null,
+      }, t("Remove"));
       remove.addEventListener("click", () => removeAgent(a));
       actions = h("td", { class: "actions" }, isMe ? null : remove);
     }
@@ -54,17 +55,17 @@ export function mountAgents(container) {
       h("td", null, h("span", { class: "agent-cell" },
         avatar(a._id, a.name, online, "sm"),
         h("span", { class: "agent-name" }, a.name),
-        h("span", { class: "sr-only" }, online ? "(online)" : "(offline)"),
-        isMe ? h("span", { class: "tag" }, "You") : null,
-        a.bot ? h("span", { class: "tag tag-bot" }, "Bot") : null)),
+        h("span", { class: "sr-only" }, online ? t("(online)") : t("(offline)")),
+        isMe ? h("span", { class: "tag" }, t("You")) : null,
+        a.bot ? h("span", { class: "tag tag-bot" }, t("Bot")) : null)),
       h("td", null, a.email || ""),
-      h("td", null, a.role === "owner" ? "Owner" : "Agent"),
-      h("td", null, h("span", { class: "id-row" }, h("code", { class: "agent-id" }, a._id), copyButton(a._id, `ID of ${a.name}`))),
-      h("td", null, online ? "Online now"
-        : a.lastOnline ? h("time", { datetime: a.lastOnline, title: fullDate(a.lastOnline) }, relativeAgo(a.lastOnline)) : "Never"),
-      h("td", null, a.bot ? h("span", { class: "muted" }, "Bot")
+      h("td", null, a.role === "owner" ? t("Owner") : t("Agent")),
+      h("td", null, h("span", { class: "id-row" }, h("code", { class: "agent-id" }, a._id), copyButton(a._id, t("ID of {name}", { name: a.name })))),
+      h("td", null, online ? t("Online now")
+        : a.lastOnline ? h("time", { datetime: a.lastOnline, title: fullDate(a.lastOnline) }, relativeAgo(a.lastOnline)) : t("Never")),
+      h("td", null, a.bot ? h("span", { class: "muted" }, t("Bot"))
         : h("span", { class: `avail-label avail-${a.availability === "online" ? "online" : "away"}` },
-          a.availability === "online" ? "Available" : "Away")),
+          a.availability === "online" ? t("Available") : t("Away"))),
       h("td", null, a.bot ? "" : capacityCell(a)),
       actions);
   }
@@ -72,17 +73,17 @@ export function mountAgents(container) {
   /** Open conversations, and for owners the capacity that automatic assignment respects. */
   function capacityCell(a) {
     const open = String(a.openConversations ?? 0);
-    if (!owner) return a.maxConversations == null ? open : `${open} of ${a.maxConversations}`;
+    if (!owner) return a.maxConversations == null ? open : t("{open} of {max}", { open, max: a.maxConversations });
     const input = h("input", {
       type: "number", min: "0", max: "1000", step: "1", inputmode: "numeric", class: "input-short",
-      value: a.maxConversations == null ? "" : String(a.maxConversations), placeholder: "No limit",
-      "aria-label": `Most open chats for ${a.name}`,
+      value: a.maxConversations == null ? "" : String(a.maxConversations), placeholder: t("No limit"),
+      "aria-label": t("Most open chats for {name}", { name: a.name }),
     });
     input.addEventListener("change", async () => {
       const raw = input.value.trim();
       const value = raw === "" ? null : Number(raw);
       if (value !== null && (!Number.isInteger(value) || value < 0 || value > 1000)) {
-        toast("Capacity must be a whole number from 0 to 1000, or empty for no limit.", "error");
+        toast(t("Capacity must be a whole number from 0 to 1000, or empty for no limit."), "error");
         input.setAttribute("aria-invalid", "true");
         return;
       }
@@ -90,23 +91,24 @@ export function mountAgents(container) {
       try {
         const res = await put(`/api/agents/${enc(a._id)}`, { maxConversations: value });
         agents.set(res._id, { ...a, ...res });
-        toast(value === null ? `${a.name} has no limit.` : `${a.name} takes at most ${value} open chats.`);
+        toast(value === null ? t("{name} has no limit.", { name: a.name })
+          : tn(value, "{name} takes at most {n} open chat.", "{name} takes at most {n} open chats.", { name: a.name }));
       } catch (err) {
         toast(err.message, "error");
       }
     });
-    return h("span", { class: "capacity" }, h("span", null, `${open} of `), input);
+    return h("span", { class: "capacity" }, ...tp("{open} of {input}", { open: h("span", null, open), input }));
   }
 
   async function removeAgent(a) {
-    const ok = await confirmDialog(`Remove ${a.name} from the team? Their API tokens stop working. Their past messages stay.`,
-      { confirmLabel: "Remove agent", title: "Remove agent?" });
+    const ok = await confirmDialog(t("Remove {name} from the team? Their API tokens stop working. Their past messages stay.", { name: a.name }),
+      { confirmLabel: t("Remove agent"), title: t("Remove agent?") });
     if (!ok) return;
     try {
       await del(`/api/agents/${enc(a._id)}`);
       agents.delete(a._id);
       render();
-      toast(`${a.name} was removed.`);
+      toast(t("{name} was removed.", { name: a.name }));
     } catch (err) {
       toast(err.message, "error");
     }
@@ -120,25 +122,25 @@ export function mountAgents(container) {
     const result = h("div", { class: "once-box", hidden: true, role: "status" });
     const ids = { name: nextId("an"), email: nextId("ae"), password: nextId("ap"), role: nextId("ar"), bot: nextId("ab") };
     const form = h("form", { class: "form-grid", novalidate: true },
-      h("div", { class: "field" }, h("label", { for: ids.name }, "Name"),
+      h("div", { class: "field" }, h("label", { for: ids.name }, t("Name")),
         h("input", { id: ids.name, name: "name", required: true, autocomplete: "off" })),
-      h("div", { class: "field" }, h("label", { for: ids.email }, "Email"),
+      h("div", { class: "field" }, h("label", { for: ids.email }, t("Email")),
         h("input", { id: ids.email, name: "email", type: "email", required: true, autocomplete: "off" })),
-      h("div", { class: "field" }, h("label", { for: ids.password }, "Password ", h("span", { class: "muted" }, "(optional)")),
+      h("div", { class: "field" }, h("label", { for: ids.password }, t("Password"), " ", h("span", { class: "muted" }, t("(optional)"))),
         h("input", { id: ids.password, name: "password", type: "password", autocomplete: "new-password", minlength: "8",
           "aria-describedby": `${ids.password}-hint` }),
-        h("span", { class: "hint", id: `${ids.password}-hint` }, "Leave empty for an API-only agent (a bot, or one who signs in later).")),
-      h("div", { class: "field" }, h("label", { for: ids.role }, "Role"),
+        h("span", { class: "hint", id: `${ids.password}-hint` }, t("Leave empty for an API-only agent (a bot, or one who signs in later)."))),
+      h("div", { class: "field" }, h("label", { for: ids.role }, t("Role")),
         h("select", { id: ids.role, name: "role", class: "select" },
-          h("option", { value: "agent" }, "Agent"), h("option", { value: "owner" }, "Owner"))),
+          h("option", { value: "agent" }, t("Agent")), h("option", { value: "owner" }, t("Owner")))),
       h("div", { class: "field check-field span-all" },
         h("div", { class: "check" },
           h("input", { id: ids.bot, name: "bot", type: "checkbox", "aria-describedby": `${ids.bot}-hint` }),
-          h("label", { for: ids.bot }, "Bot")),
+          h("label", { for: ids.bot }, t("Bot"))),
         h("span", { class: "hint", id: `${ids.bot}-hint` },
-          "For a program of yours that answers visitors through the REST API with this agent's token. Its messages carry a Bot badge.")),
+          t("For a program of yours that answers visitors through the REST API with this agent's token. Its messages carry a Bot badge."))),
       err,
-      h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Add agent")));
+      h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Add agent"))));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       clearFormError(form, err);
@@ -156,10 +158,10 @@ export function mountAgents(container) {
         form.reset();
         result.hidden = false;
         result.replaceChildren(
-          h("p", null, h("strong", null, `${res.agent.name} was added.`),
-            " Their API token is shown only once: copy it now."),
-          h("div", { class: "id-row" }, h("code", { class: "secret" }, res.apiToken), copyButton(res.apiToken, "API token")),
-          h("p", { class: "muted small" }, `Agent ID (userId): ${res.agent._id}`));
+          h("p", null, h("strong", null, t("{name} was added.", { name: res.agent.name })),
+            " ", t("Their API token is shown only once: copy it now.")),
+          h("div", { class: "id-row" }, h("code", { class: "secret" }, res.apiToken), copyButton(res.apiToken, t("API token"))),
+          h("p", { class: "muted small" }, t("Agent ID (userId): {id}", { id: res.agent._id })));
       } catch (error) {
         showFormError(form, err, error, ["name", "email", "password", "role"]);
       } finally {
@@ -168,21 +170,22 @@ export function mountAgents(container) {
     });
     const addHeading = nextId("add");
     addSection = h("section", { class: "card", "aria-labelledby": addHeading },
-      h("h2", { id: addHeading }, "Add an agent"), form, result);
+      h("h2", { id: addHeading }, t("Add an agent")), form, result);
   }
 
   container.append(h("div", { class: "page" },
     h("div", { class: "page-head" },
-      h("h1", { id: headingId }, "Agents"),
-      h("p", { class: "muted" }, "Everyone who answers chats. An agent's ID is the ",
-        h("code", null, "userId"), " that the REST API takes when you send a message as that agent.")),
+      h("h1", { id: headingId }, t("Agents")),
+      h("p", { class: "muted" }, ...tp("Everyone who answers chats. An agent's ID is the {userId} that the REST API takes when you send a message as that agent.",
+        { userId: h("code", null, "userId") }))),
     h("section", { class: "card", "aria-labelledby": headingId }, h("div", { class: "table-wrap" }, table), status),
     addSection,
-    owner ? null : h("p", { class: "muted readonly-note" }, "Only owners can add or remove agents.")));
+    owner ? null : h("p", { class: "muted readonly-note" }, t("Only owners can add or remove agents."))));
 
   render();
   loadAgents().then(() => { if (!destroyed) render(); }).catch((err) => {
-    if (!destroyed) status.textContent = `Could not load agents: ${err.message}`;
+    if (!destroyed) status.textContent = t("Could not load agents: {error}", { error: err.message });
+
   });
   // Availability changes live; a focused capacity field is not redrawn under the owner's hands.
   const offChanged = realtime.on("agents.changed", () => {

@@ -1,6 +1,8 @@
 // fetch() wrapper for the dashboard: session cookie, CSRF header on every state change,
 // JSON in and out, and a trip to /login when the session is gone.
 
+import { t } from "./i18n.js";
+
 let csrfToken = null;
 
 export function setCsrf(token) {
@@ -27,14 +29,17 @@ export function goToLogin() {
   location.assign(`/login${next}`);
 }
 
-const FALLBACK_MESSAGES = {
-  400: "The request was not valid.",
-  401: "You must be logged in to do this.",
-  403: "You are not allowed to do this.",
-  404: "Not found.",
-  413: "That is too large.",
-  429: "Too many attempts. Please wait a moment.",
-};
+// In the agent's language (looked up when an error happens, after the catalogue has loaded).
+export function fallbackMessage(status) {
+  return {
+    400: t("The request was not valid."),
+    401: t("You must be logged in to do this."),
+    403: t("You are not allowed to do this."),
+    404: t("Not found."),
+    413: t("That is too large."),
+    429: t("Too many attempts. Please wait a moment."),
+  }[status];
+}
 
 /**
  * api("POST", "/api/canned", {shortcut, text}) → parsed JSON (or null for 204).
@@ -55,11 +60,11 @@ export async function api(method, path, body, options = {}) {
   try {
     response = await fetch(path, init);
   } catch (err) {
-    throw new ApiError("Could not reach the server. Check your connection.", 0, null);
+    throw new ApiError(t("Could not reach the server. Check your connection."), 0, null);
   }
   if (response.status === 401 && options.redirectOn401 !== false) {
     goToLogin();
-    throw new ApiError(FALLBACK_MESSAGES[401], 401, response);
+    throw new ApiError(fallbackMessage(401), 401, response);
   }
   if (response.status === 204) return null;
   let data = null;
@@ -69,7 +74,8 @@ export async function api(method, path, body, options = {}) {
   }
   if (!response.ok) {
     const message = (data && typeof data.message === "string" && data.message)
-      || FALLBACK_MESSAGES[response.status] || `Request failed (${response.status}).`;
+      || fallbackMessage(response.status) || t("Request failed ({status}).", { status: response.status });
+
     throw new ApiError(message, response.status, response);
   }
   return data;

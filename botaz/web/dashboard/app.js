@@ -9,6 +9,7 @@ import { h, clear, avatar, toast, icon } from "./dom.js";
 import * as notify from "./notify.js";
 import { session, realtime, loadSession, loadAgents, nav, agentName } from "./state.js";
 import { availabilitySwitch, startAvailability } from "./availability.js";
+import { t, chooseLocale, useLocale, translatePage } from "./i18n.js";
 
 // view -> () => Promise<mount(container, route)>
 const PAGES = {
@@ -23,15 +24,16 @@ const PAGES = {
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
 
-const NAV_ITEMS = [
+// Built once the agent's language is loaded (labels are in it).
+const navItems = () => [
   // On phones the shorter names fit the header (.nav-long and .nav-short in dashboard.css).
-  { href: "/", label: [h("span", { class: "nav-long" }, "Conversations"), h("span", { class: "nav-short" }, "Chats")], match: (p) => p === "/" || p.startsWith("/chat/") },
-  { href: "/visitors", label: ["Visitors", h("span", { class: "nav-extra" }, " now")], match: (p) => p === "/visitors" },
-  { href: "/agents", label: "Agents", match: (p) => p === "/agents" },
-  { href: "/reports", label: "Reports", cls: "nav-reports", match: (p) => p === "/reports" },
-  { href: "/articles", label: "Articles", cls: "nav-articles", match: (p) => p === "/articles" },
-  { href: "/settings", label: "Settings", match: (p, hash) => p === "/settings" && hash !== "#audit" },
-  { href: "/settings#audit", label: "Audit log", owner: true, cls: "nav-audit",
+  { href: "/", label: [h("span", { class: "nav-long" }, t("Conversations")), h("span", { class: "nav-short" }, t("Chats"))], match: (p) => p === "/" || p.startsWith("/chat/") },
+  { href: "/visitors", label: [t("Visitors"), h("span", { class: "nav-extra" }, t(" now"))], match: (p) => p === "/visitors" },
+  { href: "/agents", label: t("Agents"), match: (p) => p === "/agents" },
+  { href: "/reports", label: t("Reports"), cls: "nav-reports", match: (p) => p === "/reports" },
+  { href: "/articles", label: t("Articles"), cls: "nav-articles", match: (p) => p === "/articles" },
+  { href: "/settings", label: t("Settings"), match: (p, hash) => p === "/settings" && hash !== "#audit" },
+  { href: "/settings#audit", label: t("Audit log"), owner: true, cls: "nav-audit",
     match: (p, hash) => p === "/settings" && hash === "#audit" },
 ];
 
@@ -83,15 +85,16 @@ function mountPage(route, mount) {
 
 function mountLoadError(container, err) {
   container.append(h("section", { class: "page narrow-page empty-page" },
-    h("h1", null, "Cannot load this page"), h("p", null, err.message),
-    h("button", { type: "button", class: "btn btn-primary", onClick: () => location.reload() }, "Try again")));
+    h("h1", null, t("Cannot load this page")), h("p", null, err.message),
+    h("button", { type: "button", class: "btn btn-primary", onClick: () => location.reload() }, t("Try again"))));
   return { destroy() {} };
 }
 
 function mountNotFound(container) {
   container.append(h("section", { class: "page narrow-page empty-page" },
-    h("h1", null, "Page not found"),
-    h("p", null, "There is nothing at this address. ", h("a", { href: "/" }, "Back to conversations"), ".")));
+    h("h1", null, t("Page not found")),
+    h("p", null, t("There is nothing at this address."), " ", h("a", { href: "/" }, t("Back to conversations")), ".")));
+
   return { destroy() {} };
 }
 
@@ -137,7 +140,7 @@ function updateNav() {
 function renderHeader() {
   const me = session.agent;
   const list = h("ul", { class: "nav-list" });
-  for (const item of NAV_ITEMS) {
+  for (const item of navItems()) {
     if (item.owner && !session.isOwner) continue;
     const a = h("a", { href: item.href, class: `nav-link ${item.cls || ""}`.trim() }, item.label);
     navLinks.push({ a, item });
@@ -146,15 +149,15 @@ function renderHeader() {
   connStatus = h("span", { class: "conn", role: "status", "aria-live": "polite" });
   const sound = h("button", {
     type: "button", class: "btn btn-icon btn-ghost sound-toggle", "aria-pressed": String(notify.soundEnabled()),
-    "aria-label": "Notification sound", title: "Notification sound",
+    "aria-label": t("Notification sound"), title: t("Notification sound"),
   }, icon("bell"));
   sound.addEventListener("click", () => {
     const on = sound.getAttribute("aria-pressed") !== "true";
-    notify.setSoundEnabled(on).catch((err) => toast(`Could not save: ${err.message}`, "error"));
+    notify.setSoundEnabled(on).catch((err) => toast(t("Could not save: {error}", { error: err.message }), "error"));
     if (on) notify.chime();
   });
   notify.onPreferences((p) => sound.setAttribute("aria-pressed", String(Boolean(p.alertSound))));
-  const logout = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Log out");
+  const logout = h("button", { type: "button", class: "btn btn-ghost btn-small" }, t("Log out"));
   logout.addEventListener("click", async () => {
     logout.disabled = true;
     realtime.stop();
@@ -166,9 +169,9 @@ function renderHeader() {
     location.assign("/login");
   });
   clear(topbar).append(
-    h("a", { class: "brand", href: "/", "aria-label": "botaz home" },
+    h("a", { class: "brand", href: "/", "aria-label": t("botaz home") },
       h("span", { class: "brand-mark", "aria-hidden": "true" }), "botaz"),
-    h("nav", { class: "main-nav", "aria-label": "Main" }, list),
+    h("nav", { class: "main-nav", "aria-label": t("Main") }, list),
     h("div", { class: "topbar-right" },
       connStatus,
       availabilitySwitch(),
@@ -177,7 +180,7 @@ function renderHeader() {
         avatar(me._id, me.name, true, "sm"),
         h("span", { class: "whoami-text" },
           h("span", { class: "whoami-name" }, me.name),
-          h("span", { class: "whoami-role" }, me.role === "owner" ? "Owner" : "Agent"))),
+          h("span", { class: "whoami-role" }, me.role === "owner" ? t("Owner") : t("Agent")))),
       logout));
   updateNav();
   showConn(realtime.state);
@@ -186,7 +189,7 @@ function renderHeader() {
 function showConn(state) {
   if (!connStatus) return;
   connStatus.dataset.state = state;
-  connStatus.textContent = state === "open" ? "Live" : state === "connecting" ? "Connecting…" : "Reconnecting…";
+  connStatus.textContent = state === "open" ? t("Live") : state === "connecting" ? t("Connecting…") : t("Reconnecting…");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,17 +207,23 @@ async function boot() {
     await loadSession();
   } catch (err) {
     if (err.status !== 401) {
+      await useLocale(chooseLocale());
       clear(main).append(h("section", { class: "page narrow-page empty-page" },
-        h("h1", null, "Cannot load botaz"), h("p", null, err.message),
-        h("button", { type: "button", class: "btn btn-primary", onClick: () => location.reload() }, "Try again")));
+        h("h1", null, t("Cannot load botaz")), h("p", null, err.message),
+        h("button", { type: "button", class: "btn btn-primary", onClick: () => location.reload() }, t("Try again"))));
     }
     return;
   }
+  // The agent's language (Settings → My preferences), else the browser's; loaded before drawing.
+  const preferences = await notify.loadPreferences().catch(() => null);
+  await useLocale(chooseLocale(preferences?.locale));
+  translatePage();
   try {
     await loadAgents();
   } catch (err) {
-    toast(`Could not load the team: ${err.message}`, "error");
+    toast(t("Could not load the team: {error}", { error: err.message }), "error");
   }
+
   renderHeader();
   notify.startAlerts({ realtime, nav, session, agentName });
   startAvailability();

@@ -9,6 +9,7 @@
 import { get, put } from "./api.js";
 import { h, toast } from "./dom.js";
 import { session, agents, realtime } from "./state.js";
+import { t } from "./i18n.js";
 
 const LAST_INPUT_KEY = "botaz:last-input";
 const CHECK_MS = 15000;
@@ -31,10 +32,10 @@ function render() {
   const online = state.status === "online";
   button.setAttribute("aria-checked", String(online));
   button.dataset.status = online ? "online" : "away";
-  button.querySelector(".avail-text").textContent = online ? "Online" : "Away";
+  button.querySelector(".avail-text").textContent = online ? t("Online") : t("Away");
   button.title = online
-    ? "Online: new conversations can reach you. Click to go Away."
-    : state.auto ? "Away (idle). Any input brings you back." : "Away. Click to go Online.";
+    ? t("Online: new conversations can reach you. Click to go Away.")
+    : state.auto ? t("Away (idle). Any input brings you back.") : t("Away. Click to go Online.");
 }
 
 function apply(next) {
@@ -76,17 +77,18 @@ export function setIdleMinutes(minutes) {
 /** The header's switch: role=switch named "Availability", checked while Online. */
 export function availabilitySwitch() {
   button = h("button", {
-    type: "button", role: "switch", class: "avail-switch", "aria-label": "Availability",
+    type: "button", role: "switch", class: "avail-switch", "aria-label": t("Availability"),
     "aria-checked": "true",
-  }, h("span", { class: "avail-dot", "aria-hidden": "true" }), h("span", { class: "avail-text" }, "Online"));
+  }, h("span", { class: "avail-dot", "aria-hidden": "true" }), h("span", { class: "avail-text" }, t("Online")));
   button.addEventListener("click", async () => {
     const next = state.status === "online" ? "away" : "online";
     button.disabled = true;
     try {
       await send(next, false);
-      toast(next === "online" ? "You are Online." : "You are Away: new conversations are not assigned to you.");
+      toast(next === "online" ? t("You are Online.") : t("You are Away: new conversations are not assigned to you."));
     } catch (err) {
-      toast(`Could not change your availability: ${err.message}`, "error");
+      toast(t("Could not change your availability: {error}", { error: err.message }), "error");
+
     } finally {
       button.disabled = false;
       button.focus();

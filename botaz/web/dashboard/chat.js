@@ -9,6 +9,7 @@ import {
 import { session, realtime, agents, agentName, ensureAgent } from "./state.js";
 import { createComposer } from "./composer.js";
 import { mountVisitorPanel } from "./visitor-panel.js";
+import { t } from "./i18n.js";
 
 const PAGE = 50;
 const GROUP_GAP_MS = 5 * 60 * 1000;
@@ -30,7 +31,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
   let seenInFlight = null;
 
   // ----- skeleton while loading
-  const loading = h("div", { class: "chat-loading", role: "status" }, "Loading conversation…");
+  const loading = h("div", { class: "chat-loading", role: "status" }, t("Loading conversation…"));
   col.append(loading);
 
   // ----- header
@@ -38,23 +39,23 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
   const nameEl = h("h2", { class: "chat-name", id: titleId });
   const presenceEl = h("span", { class: "chat-presence" });
   const headAvatar = h("span", { class: "chat-avatar" });
-  const assignSelect = h("select", { class: "select", "aria-label": "Assignee" });
-  const assignMe = h("button", { type: "button", class: "btn btn-small btn-ghost" }, "Assign to me");
-  const statusBtn = h("button", { type: "button", class: "btn btn-small" }, "Resolve");
-  const banBtn = h("button", { type: "button", class: "btn btn-small btn-danger-ghost" }, "Ban");
+  const assignSelect = h("select", { class: "select", "aria-label": t("Assignee") });
+  const assignMe = h("button", { type: "button", class: "btn btn-small btn-ghost" }, t("Assign to me"));
+  const statusBtn = h("button", { type: "button", class: "btn btn-small" }, t("Resolve"));
+  const banBtn = h("button", { type: "button", class: "btn btn-small btn-danger-ghost" }, t("Ban"));
   const panelToggle = h("button", {
     type: "button", class: "btn btn-small btn-ghost panel-toggle", "aria-controls": "visitor-panel", "aria-expanded": "false",
-  }, "Details");
+  }, t("Details"));
   const header = h("header", { class: "chat-head" },
-    h("a", { class: "btn btn-icon btn-ghost back-link", href: "/", "aria-label": "Back to conversations" }, icon("back")),
+    h("a", { class: "btn btn-icon btn-ghost back-link", href: "/", "aria-label": t("Back to conversations") }, icon("back")),
     headAvatar,
     h("div", { class: "chat-who" }, nameEl, presenceEl),
     h("div", { class: "chat-actions" },
-      h("label", { class: "assign" }, h("span", { class: "sr-only" }, "Assignee"), assignSelect),
+      h("label", { class: "assign" }, h("span", { class: "sr-only" }, t("Assignee")), assignSelect),
       assignMe, statusBtn, banBtn, panelToggle));
 
   // ----- timeline
-  const olderBtn = h("button", { type: "button", class: "btn btn-ghost btn-small older", hidden: true }, "Load older messages");
+  const olderBtn = h("button", { type: "button", class: "btn btn-ghost btn-small older", hidden: true }, t("Load older messages"));
   const list = h("ol", { class: "timeline-list" });
   const timeline = h("div", {
     class: "timeline", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-labelledby": titleId, tabindex: "0",
@@ -87,10 +88,10 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
   function renderAttachment(att) {
     if (!att || !att.url) return null;
     const url = att.url;
-    const label = `${att.name || "file"}${att.size ? ` (${formatBytes(att.size)})` : ""}`;
+    const label = `${att.name || t("file")}${att.size ? ` (${formatBytes(att.size)})` : ""}`;
     if (String(att.type || "").startsWith("image/")) {
       return h("a", { class: "attachment-image", href: url, target: "_blank", rel: "noopener" },
-        h("img", { src: url, alt: att.name || "Image", loading: "lazy" }));
+        h("img", { src: url, alt: att.name || t("Image"), loading: "lazy" }));
     }
     return h("a", { class: "attachment-file", href: url, download: att.name || "" },
       icon("file"), label);
@@ -107,16 +108,16 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     const meta = h("div", { class: "msg-meta" },
       h("time", { datetime: m.sentAt, title: fullDate(m.sentAt) }, clock(m.sentAt)));
     if (!fromVisitor) {
-      meta.append(h("span", { class: `receipt ${m.seen ? "seen" : ""}`, title: m.seen ? "Seen by the visitor" : "Sent" },
-        m.seen ? "Seen" : "Sent"));
+      meta.append(h("span", { class: `receipt ${m.seen ? "seen" : ""}`, title: m.seen ? t("Seen by the visitor") : t("Sent") },
+        m.seen ? t("Seen") : t("Sent")));
     }
     const body = h("div", { class: "msg-body" },
       h("div", { class: "msg-author" }, h("span", { class: "msg-author-name" }, author),
-        m.bot ? h("span", { class: "tag tag-bot", title: "Written by a bot" }, "Bot") : null),
+        m.bot ? h("span", { class: "tag tag-bot", title: t("Written by a bot") }, t("Bot")) : null),
       bubble, meta);
     if (mine) {
-      const edit = h("button", { type: "button", class: "btn btn-tiny btn-ghost", "aria-label": "Edit message" }, "Edit");
-      const remove = h("button", { type: "button", class: "btn btn-tiny btn-ghost", "aria-label": "Delete message" }, "Delete");
+      const edit = h("button", { type: "button", class: "btn btn-tiny btn-ghost", "aria-label": t("Edit message") }, t("Edit"));
+      const remove = h("button", { type: "button", class: "btn btn-tiny btn-ghost", "aria-label": t("Delete message") }, t("Delete"));
       edit.addEventListener("click", () => startEdit(m, bubble));
       remove.addEventListener("click", () => removeMessage(m));
       body.append(h("div", { class: "msg-tools" }, m.text ? edit : null, remove));
@@ -134,17 +135,17 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
       h("div", { class: "day-sep", role: "separator" }, h("span", null, dayLabel(n.createdAt))),
       h("div", { class: "note-card" },
         h("div", { class: "note-head" },
-          h("span", { class: "note-label" }, "Private note"),
+          h("span", { class: "note-label" }, t("Private note")),
           h("span", { class: "note-author" }, agentName(n.userId)),
           h("time", { datetime: n.createdAt, title: fullDate(n.createdAt) }, clock(n.createdAt))),
         h("p", { class: "note-text" }, linkify(n.text))));
   }
 
   function startEdit(m, bubble) {
-    const ta = h("textarea", { class: "edit-input", "aria-label": "Edit message", rows: "2" });
+    const ta = h("textarea", { class: "edit-input", "aria-label": t("Edit message"), rows: "2" });
     ta.value = m.text;
-    const save = h("button", { type: "submit", class: "btn btn-primary btn-tiny" }, "Save");
-    const cancel = h("button", { type: "button", class: "btn btn-ghost btn-tiny" }, "Cancel");
+    const save = h("button", { type: "submit", class: "btn btn-primary btn-tiny" }, t("Save"));
+    const cancel = h("button", { type: "button", class: "btn btn-ghost btn-tiny" }, t("Cancel"));
     const form = h("form", { class: "edit-form" }, ta, h("div", { class: "edit-actions" }, cancel, save));
     const original = [...bubble.childNodes];
     bubble.replaceChildren(form);
@@ -177,7 +178,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
   }
 
   async function removeMessage(m) {
-    const ok = await confirmDialog("Delete this message? The visitor will no longer see it.", { confirmLabel: "Delete" });
+    const ok = await confirmDialog(t("Delete this message? The visitor will no longer see it."), { confirmLabel: t("Delete") });
     if (!ok) return;
     try {
       await del(`/api/messages/${enc(m._id)}`);
@@ -191,7 +192,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
   function upsert(kind, data) {
     if (!data || !data._id) return;
     const key = `${kind}:${data._id}`;
-    const t = Date.parse(kind === "m" ? data.sentAt : data.createdAt) || 0;
+    const at = Date.parse(kind === "m" ? data.sentAt : data.createdAt) || 0;
     const stick = stuck || isNearBottom();
     const existing = entries.get(key);
     if (existing) {
@@ -203,13 +204,13 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
       refreshGrouping();
       return;
     }
-    const entry = { key, t, kind, data, el: kind === "m" ? renderMessage(data) : renderNote(data) };
+    const entry = { key, t: at, kind, data, el: kind === "m" ? renderMessage(data) : renderNote(data) };
     // Binary search for the first entry later than this one.
     let lo = 0;
     let hi = order.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (order[mid].t <= t) lo = mid + 1;
+      if (order[mid].t <= at) lo = mid + 1;
       else hi = mid;
     }
     order.splice(lo, 0, entry);
@@ -287,19 +288,20 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     headAvatar.replaceChildren(avatar(visitor._id, name, online, "md"));
     renderPresence();
     // Assignee options: unassigned + every agent of the team.
-    const options = [h("option", { value: "" }, "Unassigned")];
+    const options = [h("option", { value: "" }, t("Unassigned"))];
     const team = [...agents.values()].sort((a, b) => a.name.localeCompare(b.name));
     for (const a of team) {
-      const note = a._id === me ? " (you)" : a.bot ? " (bot)" : a.availability === "away" ? " (away)" : "";
-      options.push(h("option", { value: a._id }, `${a.name}${note}`));
+      const label = a._id === me ? t("{name} (you)", { name: a.name }) : a.bot ? t("{name} (bot)", { name: a.name })
+        : a.availability === "away" ? t("{name} (away)", { name: a.name }) : a.name;
+      options.push(h("option", { value: a._id }, label));
     }
-    if (conv?.assigneeId && !agents.has(conv.assigneeId)) options.push(h("option", { value: conv.assigneeId }, "Former agent"));
+    if (conv?.assigneeId && !agents.has(conv.assigneeId)) options.push(h("option", { value: conv.assigneeId }, t("Former agent")));
     assignSelect.replaceChildren(...options);
     assignSelect.value = conv?.assigneeId || "";
     assignMe.hidden = conv?.assigneeId === me;
-    statusBtn.textContent = conv?.status === "resolved" ? "Reopen" : "Resolve";
+    statusBtn.textContent = conv?.status === "resolved" ? t("Reopen") : t("Resolve");
     statusBtn.classList.toggle("btn-success", conv?.status !== "resolved");
-    banBtn.textContent = visitor.banned ? "Unban" : "Ban";
+    banBtn.textContent = visitor.banned ? t("Unban") : t("Ban");
     composer?.setBanned(visitor.banned);
   }
 
@@ -307,17 +309,19 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
   let typingTimer = null;
   const colleaguesTyping = new Map(); // agentId → timeout
   function renderPresence() {
-    const parts = [online ? "Online" : `Offline${visitor.lastOnline ? ` · seen ${relativeAgo(visitor.lastOnline)}` : ""}`];
-    if (conv?.status === "resolved") parts.push("Resolved");
-    if (visitor.banned) parts.push("Banned");
-    presenceEl.title = visitor.lastOnline ? `Last online ${fullDate(visitor.lastOnline)}` : "";
+    const parts = [online ? t("Online")
+      : visitor.lastOnline ? t("Offline · seen {when}", { when: relativeAgo(visitor.lastOnline) }) : t("Offline")];
+    if (conv?.status === "resolved") parts.push(t("Resolved"));
+    if (visitor.banned) parts.push(t("Banned"));
+    presenceEl.title = visitor.lastOnline ? t("Last online {when}", { when: fullDate(visitor.lastOnline) }) : "";
     presenceEl.replaceChildren(
       h("span", { class: `dot inline ${online ? "dot-on" : "dot-off"}`, "aria-hidden": "true" }),
       parts.join(" · "));
     const colleagues = [...colleaguesTyping.keys()].map(agentName);
-    let text = visitorTyping ? "Visitor is typing…" : "";
+    let text = visitorTyping ? t("Visitor is typing…") : "";
     if (colleagues.length) {
-      const who = `${colleagues.join(", ")} ${colleagues.length > 1 ? "are" : "is"} typing a reply…`;
+      const who = colleagues.length > 1 ? t("{names} are typing a reply…", { names: colleagues.join(", ") })
+        : t("{name} is typing a reply…", { name: colleagues[0] });
       text = text ? `${text} ${who}` : who;
     }
     typingLine.textContent = text;
@@ -364,7 +368,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
       visitor = { ...visitor, ...v };
       renderHeader();
       panel?.setVisitor(visitor);
-      toast(action === "ban" ? "Visitor banned: they can no longer chat." : "Visitor unbanned.");
+      toast(action === "ban" ? t("Visitor banned: they can no longer chat.") : t("Visitor unbanned."));
     } catch (err) {
       toast(err.message, "error");
     } finally {
@@ -434,7 +438,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
       });
       upsert("m", msg);
     } catch (err) {
-      toast(err.status === 413 ? "That file is too large." : err.message, "error");
+      toast(err.status === 413 ? t("That file is too large.") : err.message, "error");
     }
   }
 
@@ -477,9 +481,9 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     } catch (err) {
       if (destroyed) return;
       clear(col).append(h("div", { class: "empty-chat" },
-        h("h2", null, err.status === 404 ? "Conversation not found" : "Could not open this conversation"),
-        h("p", null, err.status === 404 ? "This visitor does not exist in your account, or was removed." : err.message),
-        h("a", { href: "/", class: "btn btn-ghost" }, "Back to conversations")));
+        h("h2", null, err.status === 404 ? t("Conversation not found") : t("Could not open this conversation")),
+        h("p", null, err.status === 404 ? t("This visitor does not exist in your account, or was removed.") : err.message),
+        h("a", { href: "/", class: "btn btn-ghost" }, t("Back to conversations"))));
       return;
     }
     if (destroyed) return;
@@ -519,7 +523,7 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     scrollToBottom();
     if (!order.length) {
       list.append(h("li", { class: "tl-empty" },
-        "No messages yet. This visitor is not a conversation until someone writes: your first message starts it."));
+        t("No messages yet. This visitor is not a conversation until someone writes: your first message starts it.")));
     }
     markSeen();
     composer.focus();
@@ -549,16 +553,16 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     list.querySelector(".tl-empty")?.remove();
     upsert("n", n);
   }));
-  disposers.push(realtime.on("typing", (t) => {
-    if (!forThis(t) || !visitor) return;
-    if (t.userId === null) {
-      setVisitorTyping(Boolean(t.typing));
-    } else if (t.userId !== me) {
+  disposers.push(realtime.on("typing", (ev) => {
+    if (!forThis(ev) || !visitor) return;
+    if (ev.userId === null) {
+      setVisitorTyping(Boolean(ev.typing));
+    } else if (ev.userId !== me) {
       // A colleague is answering the same visitor: show it, so two agents do not both reply.
-      clearTimeout(colleaguesTyping.get(t.userId));
-      colleaguesTyping.delete(t.userId);
-      if (t.typing) {
-        colleaguesTyping.set(t.userId, setTimeout(() => { colleaguesTyping.delete(t.userId); renderPresence(); }, 6000));
+      clearTimeout(colleaguesTyping.get(ev.userId));
+      colleaguesTyping.delete(ev.userId);
+      if (ev.typing) {
+        colleaguesTyping.set(ev.userId, setTimeout(() => { colleaguesTyping.delete(ev.userId); renderPresence(); }, 6000));
       }
       renderPresence();
     }
@@ -582,9 +586,9 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     teardown();
     clear(panelCol);
     clear(col).append(h("div", { class: "empty-chat", role: "status" },
-      h("h2", null, "This visitor was deleted"),
-      h("p", null, "The visitor and everything about them were erased."),
-      h("a", { href: "/", class: "btn btn-ghost" }, "Back to conversations")));
+      h("h2", null, t("This visitor was deleted")),
+      h("p", null, t("The visitor and everything about them were erased.")),
+      h("a", { href: "/", class: "btn btn-ghost" }, t("Back to conversations"))));
   }
   // The team changed (e.g. a new bot agent): redraw authors' names and the assignee list.
   disposers.push(realtime.on("agents.changed", () => {
@@ -620,7 +624,8 @@ export function mountChat(col, panelCol, visitorId, hooks = {}) {
     tornDown = true;
     destroyed = true;
     clearTimeout(typingTimer);
-    for (const t of colleaguesTyping.values()) clearTimeout(t);
+    for (const timer of colleaguesTyping.values()) clearTimeout(timer);
+
     for (const d of disposers) d();
     panel?.destroy();
     panel = null;

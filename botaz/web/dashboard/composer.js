@@ -3,6 +3,7 @@
 
 import { h, nextId, icon } from "./dom.js";
 import { cannedResponses } from "./state.js";
+import { t } from "./i18n.js";
 
 const TYPING_EVERY_MS = 2000;
 const TYPING_IDLE_MS = 3000;
@@ -20,8 +21,8 @@ export function createComposer({ onSend, onUpload, onTyping }) {
   const groupName = nextId("mode");
   const modeRadios = {};
   const modeSwitch = h("fieldset", { class: "mode-switch" },
-    h("legend", { class: "sr-only" }, "Compose as"));
-  for (const [value, label] of [["reply", "Reply"], ["note", "Private note"]]) {
+    h("legend", { class: "sr-only" }, t("Compose as")));
+  for (const [value, label] of [["reply", t("Reply")], ["note", t("Private note")]]) {
     const input = h("input", { type: "radio", name: groupName, value, checked: value === mode, class: "sr-only-input" });
     input.addEventListener("change", () => { if (input.checked) setMode(value); });
     modeRadios[value] = input;
@@ -31,16 +32,16 @@ export function createComposer({ onSend, onUpload, onTyping }) {
   // ----- textarea + canned listbox
   const listboxId = nextId("canned");
   const textarea = h("textarea", {
-    class: "composer-input", "aria-label": "Message", rows: "2", maxlength: "10000",
-    placeholder: "Type a reply…  (/ for canned responses)", "aria-autocomplete": "list",
+    class: "composer-input", "aria-label": t("Message"), rows: "2", maxlength: "10000",
+    placeholder: t("Type a reply…  (/ for canned responses)"), "aria-autocomplete": "list",
     "aria-controls": listboxId, autocomplete: "off",
   });
-  const listbox = h("ul", { class: "canned-list", role: "listbox", id: listboxId, "aria-label": "Canned responses", hidden: true });
+  const listbox = h("ul", { class: "canned-list", role: "listbox", id: listboxId, "aria-label": t("Canned responses"), hidden: true });
   const notice = h("p", { class: "composer-notice", hidden: true });
-  const hint = h("span", { class: "composer-hint" }, "Enter to send · Shift+Enter for a new line");
+  const hint = h("span", { class: "composer-hint" }, t("Enter to send · Shift+Enter for a new line"));
 
   const fileInput = h("input", { type: "file", class: "sr-only-input", tabindex: "-1", "aria-hidden": "true" });
-  const attachBtn = h("button", { type: "button", class: "btn btn-icon btn-ghost", "aria-label": "Attach file", title: "Attach file" },
+  const attachBtn = h("button", { type: "button", class: "btn btn-icon btn-ghost", "aria-label": t("Attach file"), title: t("Attach file") },
     icon("clip"));
   attachBtn.addEventListener("click", () => fileInput.click());
   fileInput.addEventListener("change", async () => {
@@ -49,8 +50,8 @@ export function createComposer({ onSend, onUpload, onTyping }) {
     if (file) await upload(file);
   });
 
-  const sendBtn = h("button", { type: "submit", class: "btn btn-primary send" }, "Send");
-  const form = h("form", { class: "composer", "aria-label": "Write a message" },
+  const sendBtn = h("button", { type: "submit", class: "btn btn-primary send" }, t("Send"));
+  const form = h("form", { class: "composer", "aria-label": t("Write a message") },
     modeSwitch,
     notice,
     h("div", { class: "composer-box" }, textarea, listbox),
@@ -61,9 +62,9 @@ export function createComposer({ onSend, onUpload, onTyping }) {
     modeRadios[value].checked = true;
     form.classList.toggle("note-mode", mode === "note");
     textarea.placeholder = mode === "note"
-      ? "Write a private note: only your team sees it"
-      : "Type a reply…  (/ for canned responses)";
-    sendBtn.textContent = mode === "note" ? "Add note" : "Send";
+      ? t("Write a private note: only your team sees it")
+      : t("Type a reply…  (/ for canned responses)");
+    sendBtn.textContent = mode === "note" ? t("Add note") : t("Send");
     attachBtn.hidden = mode === "note";
     if (mode === "note") stopTyping();
     applyBanned();
@@ -76,7 +77,7 @@ export function createComposer({ onSend, onUpload, onTyping }) {
     sendBtn.disabled = blocked || busy;
     attachBtn.disabled = blocked;
     notice.hidden = !blocked;
-    notice.textContent = blocked ? "This visitor is banned and cannot receive replies. Unban them to reply, or write a private note." : "";
+    notice.textContent = blocked ? t("This visitor is banned and cannot receive replies. Unban them to reply, or write a private note.") : "";
   }
 
   // ----- typing notifications: at most every 2 s while typing, false after 3 s idle or on send
@@ -198,11 +199,12 @@ export function createComposer({ onSend, onUpload, onTyping }) {
   async function upload(file) {
     if (banned) return;
     attachBtn.disabled = true;
-    hint.textContent = `Uploading ${file.name}…`;
+    hint.textContent = t("Uploading {name}…", { name: file.name });
     try {
       await onUpload(file);
     } finally {
-      hint.textContent = "Enter to send · Shift+Enter for a new line";
+      hint.textContent = t("Enter to send · Shift+Enter for a new line");
+
       applyBanned();
     }
   }

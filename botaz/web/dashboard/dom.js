@@ -1,6 +1,8 @@
 // Small DOM helpers. Data is only ever put into the page as text (textContent / attributes),
 // never parsed as HTML: visitor names, messages and notes may be hostile.
 
+import { t, intlLocale } from "./i18n.js";
+
 const BLOCKED_PROPS = new Set(["innerHTML", "outerHTML", "srcdoc"]);
 
 /** h("button", {class: "x", onClick: fn, "aria-label": "Send"}, "text", child, [more]) */
@@ -57,12 +59,12 @@ function sameDay(a, b) {
 
 export function clock(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleTimeString(intlLocale(), { hour: "2-digit", minute: "2-digit" });
 }
 
 export function fullDate(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString([], {
+  return new Date(iso).toLocaleString(intlLocale(), {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
   });
 }
@@ -75,22 +77,22 @@ export function shortWhen(iso) {
   if (sameDay(d, now)) return clock(iso);
   const yesterday = new Date(now);
   yesterday.setDate(now.getDate() - 1);
-  if (sameDay(d, yesterday)) return "Yesterday";
-  if (now - d < 6 * 86400000) return d.toLocaleDateString([], { weekday: "short" });
+  if (sameDay(d, yesterday)) return t("Yesterday");
+  if (now - d < 6 * 86400000) return d.toLocaleDateString(intlLocale(), { weekday: "short" });
   if (d.getFullYear() === now.getFullYear()) {
-    return d.toLocaleDateString([], { month: "short", day: "numeric" });
+    return d.toLocaleDateString(intlLocale(), { month: "short", day: "numeric" });
   }
-  return d.toLocaleDateString([], { year: "numeric", month: "short", day: "numeric" });
+  return d.toLocaleDateString(intlLocale(), { year: "numeric", month: "short", day: "numeric" });
 }
 
 export function dayLabel(iso) {
   const d = new Date(iso);
   const now = new Date();
-  if (sameDay(d, now)) return "Today";
+  if (sameDay(d, now)) return t("Today");
   const yesterday = new Date(now);
   yesterday.setDate(now.getDate() - 1);
-  if (sameDay(d, yesterday)) return "Yesterday";
-  return d.toLocaleDateString([], { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+  if (sameDay(d, yesterday)) return t("Yesterday");
+  return d.toLocaleDateString(intlLocale(), { weekday: "long", year: "numeric", month: "long", day: "numeric" });
 }
 
 export function dayKey(iso) {
@@ -105,13 +107,13 @@ export function timeEl(iso, text, cls = "time") {
 }
 
 export function relativeAgo(iso) {
-  if (!iso) return "never";
+  if (!iso) return t("never");
   const seconds = Math.round((Date.now() - new Date(iso)) / 1000);
-  if (seconds < 45) return "just now";
+  if (seconds < 45) return t("just now");
   const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
+  if (minutes < 60) return t("{n} min ago", { n: minutes });
   const hours = Math.round(minutes / 60);
-  if (hours < 24) return `${hours} h ago`;
+  if (hours < 24) return t("{n} h ago", { n: hours });
   return fullDate(iso);
 }
 
@@ -119,10 +121,10 @@ export function relativeAgo(iso) {
 // People
 
 export function visitorName(visitor) {
-  if (!visitor) return "Visitor";
+  if (!visitor) return t("Visitor");
   if (visitor.name && String(visitor.name).trim()) return String(visitor.name);
   if (visitor.email) return String(visitor.email);
-  return `Visitor ${String(visitor._id || "").slice(-5).toUpperCase()}`;
+  return t("Visitor {code}", { code: String(visitor._id || "").slice(-5).toUpperCase() });
 }
 
 export function initials(name) {
@@ -152,16 +154,16 @@ export function presenceDot(online, label = true) {
   return h("span", {
     class: `dot inline ${online ? "dot-on" : "dot-off"}`,
     role: label ? "img" : null,
-    "aria-label": label ? (online ? "Online" : "Offline") : null,
-    title: online ? "Online" : "Offline",
+    "aria-label": label ? (online ? t("Online") : t("Offline")) : null,
+    title: online ? t("Online") : t("Offline"),
   });
 }
 
 /** A rough "Chrome 120 on Linux" from a user agent string. */
 export function describeUserAgent(ua) {
-  if (!ua) return "Unknown browser";
+  if (!ua) return t("Unknown browser");
   const s = String(ua);
-  let browser = "Unknown browser";
+  let browser = t("Unknown browser");
   const tests = [
     [/Edg\/(\d+)/, "Edge"], [/OPR\/(\d+)/, "Opera"], [/Firefox\/(\d+)/, "Firefox"],
     [/Chrome\/(\d+)/, "Chrome"], [/Version\/(\d+).*Safari/, "Safari"],
@@ -176,7 +178,7 @@ export function describeUserAgent(ua) {
   else if (/iPhone|iPad|iOS/.test(s)) os = "iOS";
   else if (/Mac OS X|Macintosh/.test(s)) os = "macOS";
   else if (/Linux/.test(s)) os = "Linux";
-  return os ? `${browser} on ${os}` : browser;
+  return os ? t("{browser} on {os}", { browser, os }) : browser;
 }
 
 export function formatBytes(n) {
@@ -261,24 +263,25 @@ export async function copyText(text) {
 
 /** A "Copy" button for a value; label says what is copied for screen readers. */
 export function copyButton(getText, what = "") {
-  const label = what ? `Copy ${what}` : "Copy";
+  const label = what ? t("Copy {what}", { what }) : t("Copy");
   const btn = h("button", { type: "button", class: "btn btn-small btn-ghost copy", "aria-label": label },
-    "Copy");
+    t("Copy"));
   btn.addEventListener("click", async () => {
     const ok = await copyText(typeof getText === "function" ? getText() : getText);
-    btn.textContent = ok ? "Copied" : "Copy failed";
-    setTimeout(() => { btn.textContent = "Copy"; }, 1500);
+    btn.textContent = ok ? t("Copied") : t("Copy failed");
+    setTimeout(() => { btn.textContent = t("Copy"); }, 1500);
   });
   return btn;
 }
 
 /** Promise<boolean>: an in-page modal confirmation (a <dialog>, so focus is trapped and Esc works). */
-export function confirmDialog(message, { confirmLabel = "Confirm", danger = true, title = "Are you sure?" } = {}) {
+export function confirmDialog(message, { confirmLabel = t("Confirm"), danger = true, title = t("Are you sure?") } = {}) {
   return new Promise((resolve) => {
     const titleId = nextId("dlg");
     const ok = h("button", { type: "submit", value: "ok", class: `btn ${danger ? "btn-danger" : "btn-primary"}` },
       confirmLabel);
-    const cancel = h("button", { type: "submit", value: "cancel", class: "btn btn-ghost" }, "Cancel");
+    const cancel = h("button", { type: "submit", value: "cancel", class: "btn btn-ghost" }, t("Cancel"));
+
     const dlg = h("dialog", { class: "modal", "aria-labelledby": titleId },
       h("form", { method: "dialog" },
         h("h2", { id: titleId }, title),

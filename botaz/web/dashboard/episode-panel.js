@@ -4,6 +4,7 @@
 import { get, post, del, withQuery, enc } from "./api.js";
 import { h, clear, fullDate, nextId, toast } from "./dom.js";
 import { agentName, realtime, session } from "./state.js";
+import { t, tn } from "./i18n.js";
 
 let labelsCache = null; // Promise<Label[]>, shared by every open panel
 export function accountLabels(force = false) {
@@ -19,24 +20,24 @@ export function accountLabels(force = false) {
 export function duration(ms) {
   if (ms === null || ms === undefined) return "—";
   const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t("{n} s", { n: s });
   const m = Math.round(s / 60);
-  if (m < 60) return `${m} min`;
+  if (m < 60) return t("{n} min", { n: m });
   const hours = Math.floor(m / 60);
-  if (hours < 48) return `${hours} h ${m % 60} min`;
-  return `${Math.round(hours / 24)} days`;
+  if (hours < 48) return t("{h} h {m} min", { h: hours, m: m % 60 });
+  return tn(Math.round(hours / 24), "{n} day", "{n} days");
 }
 
 /** The inbox's label filter: a <select> that calls onChange(labelId or ""). Here, not in
  * reports.js, so that the inbox loads no report code. */
 export function labelFilter(onChange) {
   const id = nextId("lf");
-  const select = h("select", { id, class: "inbox-label-filter" }, h("option", { value: "" }, "Any label"));
+  const select = h("select", { id, class: "inbox-label-filter" }, h("option", { value: "" }, t("Any label")));
   select.addEventListener("change", () => onChange(select.value));
   accountLabels().then((labels) => {
     for (const l of labels) select.append(h("option", { value: l._id }, l.name));
   }).catch(() => {});
-  return h("div", { class: "label-filter" }, h("label", { for: id, class: "sr-only" }, "Filter by label"), select);
+  return h("div", { class: "label-filter" }, h("label", { for: id, class: "sr-only" }, t("Filter by label")), select);
 }
 
 export function labelChip(label, onRemove) {
@@ -44,7 +45,7 @@ export function labelChip(label, onRemove) {
     h("span", { class: "label-swatch", style: `background:${/^#[0-9a-f]{6}$/i.test(label.color) ? label.color : "#9ca3af"}`, "aria-hidden": "true" }),
     h("span", null, label.name));
   if (onRemove) {
-    const x = h("button", { type: "button", class: "label-remove", "aria-label": `Remove label ${label.name}`, title: "Remove" }, "×");
+    const x = h("button", { type: "button", class: "label-remove", "aria-label": t("Remove label {name}", { name: label.name }), title: t("Remove") }, "×");
     x.addEventListener("click", () => onRemove(label));
     chip.append(x);
   }
@@ -52,7 +53,7 @@ export function labelChip(label, onRemove) {
 }
 
 export function stars(score) {
-  return h("span", { class: "stars-show", role: "img", "aria-label": `${score} of 5 stars` },
+  return h("span", { class: "stars-show", role: "img", "aria-label": t("{score} of 5 stars", { score }) },
     "★".repeat(score), h("span", { class: "stars-off" }, "★".repeat(5 - score)));
 }
 
@@ -62,46 +63,46 @@ export function mountEpisodeSection(visitorId) {
   const headingId = nextId("eh");
   const facts = h("dl", { class: "info-list" });
   const ratingBox = h("div", { class: "episode-rating" });
-  const chips = h("div", { class: "label-chips", role: "list", "aria-label": "Labels" });
+  const chips = h("div", { class: "label-chips", role: "list", "aria-label": t("Labels") });
   const selectId = nextId("lbl");
   const select = h("select", { id: selectId, class: "label-select" });
-  const addBtn = h("button", { type: "button", class: "btn btn-small" }, "Add label");
+  const addBtn = h("button", { type: "button", class: "btn btn-small" }, t("Add label"));
   const adder = h("div", { class: "label-add" },
-    h("label", { for: selectId, class: "sr-only" }, "Label to add"), select, addBtn);
+    h("label", { for: selectId, class: "sr-only" }, t("Label to add")), select, addBtn);
   const historyList = h("ol", { class: "episode-history" });
   const historyStatus = h("p", { class: "muted small", role: "status" });
   const historyBox = h("details", { class: "episode-history-box" },
-    h("summary", null, "Earlier conversations"), historyList, historyStatus);
+    h("summary", null, t("Earlier conversations")), historyList, historyStatus);
   const el = h("section", { class: "panel-section episode", "aria-labelledby": headingId },
-    h("h3", { id: headingId }, "This conversation"), facts, ratingBox,
-    h("h4", { class: "episode-sub" }, "Labels"), chips, adder, historyBox);
+    h("h3", { id: headingId }, t("This conversation")), facts, ratingBox,
+    h("h4", { class: "episode-sub" }, t("Labels")), chips, adder, historyBox);
 
   function render() {
     if (!episode) {
-      facts.replaceChildren(h("dt", null, "Status"), h("dd", null, "No messages yet"));
+      facts.replaceChildren(h("dt", null, t("Status")), h("dd", null, t("No messages yet")));
       ratingBox.replaceChildren();
       clear(chips);
       adder.hidden = true;
       return;
     }
     const rows = [
-      ["Status", episode.status === "resolved" ? "Resolved" : "Open"],
-      ["Opened", h("time", { datetime: episode.openedAt }, fullDate(episode.openedAt))],
-      ["First response", episode.firstResponseAt
+      [t("Status"), episode.status === "resolved" ? t("Resolved") : t("Open")],
+      [t("Opened"), h("time", { datetime: episode.openedAt }, fullDate(episode.openedAt))],
+      [t("First response"), episode.firstResponseAt
         ? `${duration(episode.firstResponseMs)}${episode.firstResponderId ? ` · ${agentName(episode.firstResponderId)}` : ""}`
-        : episode.botAnsweredAt ? "Only the bot so far" : "Not answered yet"],
+        : episode.botAnsweredAt ? t("Only the bot so far") : t("Not answered yet")],
     ];
     if (episode.resolvedAt) {
-      rows.push(["Resolved", `${duration(episode.resolutionMs)} after opening${episode.resolvedBy ? ` · ${agentName(episode.resolvedBy)}` : ""}`]);
+      rows.push([t("Resolved"), `${t("{duration} after opening", { duration: duration(episode.resolutionMs) })}${episode.resolvedBy ? ` · ${agentName(episode.resolvedBy)}` : ""}`]);
     }
     facts.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
     const r = episode.rating;
     ratingBox.replaceChildren(r
-      ? h("p", null, h("span", { class: "muted" }, "Rating: "), stars(r.score),
+      ? h("p", null, h("span", { class: "muted" }, t("Rating:"), " "), stars(r.score),
         r.comment ? h("q", { class: "rating-comment" }, r.comment) : null)
-      : h("p", { class: "muted small" }, episode.status === "resolved" ? "Not rated." : ""));
+      : h("p", { class: "muted small" }, episode.status === "resolved" ? t("Not rated.") : ""));
     chips.replaceChildren(...episode.labels.map((l) => h("span", { role: "listitem" }, labelChip(l, remove))));
-    if (!episode.labels.length) chips.append(h("span", { role: "listitem", class: "muted small" }, "None"));
+    if (!episode.labels.length) chips.append(h("span", { role: "listitem", class: "muted small" }, t("None")));
     adder.hidden = false;
     fillSelect();
   }
@@ -113,9 +114,9 @@ export function mountEpisodeSection(visitorId) {
     const choices = labels.filter((l) => !have.has(l._id));
     select.replaceChildren(...choices.map((l) => h("option", { value: l._id }, l.name)));
     if (!labels.length) {
-      select.replaceChildren(h("option", { value: "" }, session.isOwner ? "No labels: add some in Settings" : "No labels yet"));
+      select.replaceChildren(h("option", { value: "" }, session.isOwner ? t("No labels: add some in Settings") : t("No labels yet")));
     } else if (!choices.length) {
-      select.replaceChildren(h("option", { value: "" }, "Every label is on"));
+      select.replaceChildren(h("option", { value: "" }, t("Every label is on")));
     }
     select.disabled = addBtn.disabled = !choices.length;
   }
@@ -132,7 +133,7 @@ export function mountEpisodeSection(visitorId) {
     try {
       episode = await del(`/api/conversations/${enc(visitorId)}/labels/${enc(label._id)}`);
       render();
-      toast(`Removed label ${label.name}.`);
+      toast(t("Removed label {name}.", { name: label.name }));
     } catch (err) {
       toast(err.message, "error");
     }
@@ -152,18 +153,19 @@ export function mountEpisodeSection(visitorId) {
 
   historyBox.addEventListener("toggle", async () => {
     if (!historyBox.open) return;
-    historyStatus.textContent = "Loading…";
+    historyStatus.textContent = t("Loading…");
     try {
       const page = await get(withQuery(`/api/conversations/${enc(visitorId)}/history`, { limit: 50 }));
       const earlier = (page.items || []).slice(1);
       historyList.replaceChildren(...earlier.map((e) => h("li", null,
         h("time", { datetime: e.openedAt }, fullDate(e.openedAt)), " · ",
-        e.status === "resolved" ? `resolved in ${duration(e.resolutionMs)}` : "open",
+        e.status === "resolved" ? t("resolved in {duration}", { duration: duration(e.resolutionMs) }) : t("open"),
         e.rating ? [" · ", stars(e.rating.score)] : null,
         e.labels.length ? [" · ", e.labels.map((l) => l.name).join(", ")] : null)));
-      historyStatus.textContent = earlier.length ? "" : "No earlier conversations.";
+      historyStatus.textContent = earlier.length ? "" : t("No earlier conversations.");
     } catch (err) {
-      historyStatus.textContent = `Could not load: ${err.message}`;
+      historyStatus.textContent = t("Could not load: {error}", { error: err.message });
+
     }
   });
 

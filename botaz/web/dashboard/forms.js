@@ -1,6 +1,7 @@
 // Building blocks of the settings page's cards and forms, shared by its sections.
 
 import { h, nextId } from "./dom.js";
+import { t } from "./i18n.js";
 
 /** A settings card: <section id=key aria-labelledby=heading>. key gives a stable #anchor. */
 export function section({ key, title, description }, ...content) {
@@ -66,6 +67,7 @@ export function when(iso, fullDate, fallback = "—") {
 }
 
 /** A "Load more" button that reports whether more pages exist. */
-export function loadMoreButton(label = "Load more") {
+export function loadMoreButton(label = t("Load more")) {
+
   return h("button", { type: "button", class: "btn btn-ghost btn-small load-more", hidden: true }, label);
 }

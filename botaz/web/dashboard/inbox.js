@@ -5,12 +5,14 @@ import { h, clear, avatar, visitorName, shortWhen, nextId } from "./dom.js";
 import { session, realtime, agentName, ensureAgent, nav } from "./state.js";
 import { mountChat } from "./chat.js";
 import { labelFilter } from "./episode-panel.js";
+import { t } from "./i18n.js";
 
 const FILTER_KEY = "botaz.filters";
 const PAGE = 30;
 
-const STATUS_FILTERS = [["open", "Open"], ["resolved", "Resolved"], ["all", "All"]];
-const ASSIGNEE_FILTERS = [["me", "Mine"], ["none", "Unassigned"], ["all", "All"]];
+// Labels are looked up when drawn (the agent's language loads after this module).
+const STATUS_FILTERS = [["open", () => t("Open")], ["resolved", () => t("Resolved")], ["all", () => t("All")]];
+const ASSIGNEE_FILTERS = [["me", () => t("Mine")], ["none", () => t("Unassigned")], ["all", () => t("All")]];
 
 function loadFilters() {
   try {
@@ -27,8 +29,8 @@ function loadFilters() {
 
 export function mountInbox(container, route) {
   const list = createConversationList();
-  const chatCol = h("section", { class: "chat-col", "aria-label": "Conversation" });
-  const panelCol = h("aside", { class: "panel-col", id: "visitor-panel", "aria-label": "Visitor details" });
+  const chatCol = h("section", { class: "chat-col", "aria-label": t("Conversation") });
+  const panelCol = h("aside", { class: "panel-col", id: "visitor-panel", "aria-label": t("Visitor details") });
   container.append(h("div", { class: "inbox" }, list.el, chatCol, panelCol));
 
   let chat = null;
@@ -42,8 +44,8 @@ export function mountInbox(container, route) {
     if (!visitorId) {
       chatCol.append(h("div", { class: "empty-chat" },
         h("div", { class: "empty-illustration", "aria-hidden": "true" }),
-        h("h2", null, "No conversation selected"),
-        h("p", null, "Pick a conversation on the left. New chats from your website appear there as they start.")));
+        h("h2", null, t("No conversation selected")),
+        h("p", null, t("Pick a conversation on the left. New chats from your website appear there as they start."))));
       return;
     }
     chat = mountChat(chatCol, panelCol, visitorId, {
@@ -82,14 +84,14 @@ function createConversationList() {
   const disposers = [];
   const labeled = new Set(); // with a label filter: the conversations the server listed
 
-  const ul = h("ul", { class: "conv-items", "aria-label": "Conversations" });
+  const ul = h("ul", { class: "conv-items", "aria-label": t("Conversations") });
   const status = h("p", { class: "list-status", role: "status" });
-  const more = h("button", { type: "button", class: "btn btn-ghost btn-block", hidden: true }, "Load more");
+  const more = h("button", { type: "button", class: "btn btn-ghost btn-block", hidden: true }, t("Load more"));
   more.addEventListener("click", () => load(false));
 
   const search = h("input", {
-    type: "search", class: "search", placeholder: "Search name, email or message",
-    "aria-label": "Search conversations", autocomplete: "off",
+    type: "search", class: "search", placeholder: t("Search name, email or message"),
+    "aria-label": t("Search conversations"), autocomplete: "off",
   });
   let searchTimer;
   search.addEventListener("input", () => {
@@ -103,7 +105,7 @@ function createConversationList() {
   function segmented(label, options, key) {
     const group = h("div", { class: "segmented", role: "group", "aria-label": label });
     for (const [value, text] of options) {
-      const b = h("button", { type: "button", class: "seg", "aria-pressed": String(filters[key] === value) }, text);
+      const b = h("button", { type: "button", class: "seg", "aria-pressed": String(filters[key] === value) }, text());
       b.addEventListener("click", () => {
         if (filters[key] === value) return;
         filters[key] = value;
@@ -121,11 +123,11 @@ function createConversationList() {
   const headingId = nextId("convs");
   const el = h("section", { class: "list-col", "aria-labelledby": headingId },
     h("div", { class: "list-head" },
-      h("h1", { id: headingId, class: "list-title" }, "Conversations"),
+      h("h1", { id: headingId, class: "list-title" }, t("Conversations")),
       search,
       h("div", { class: "filters" },
-        segmented("Status", STATUS_FILTERS, "status"),
-        segmented("Assignee", ASSIGNEE_FILTERS, "assignee"),
+        segmented(t("Status"), STATUS_FILTERS, "status"),
+        segmented(t("Assignee"), ASSIGNEE_FILTERS, "assignee"),
         labelFilter((id) => { filters.label = id; load(true); }))),
     h("div", { class: "list-scroll" }, ul, status, more));
 
@@ -157,17 +159,17 @@ function createConversationList() {
   }
 
   function preview(conv) {
-    if (typing.has(conv.visitor._id)) return h("span", { class: "conv-preview typing" }, "typing…");
+    if (typing.has(conv.visitor._id)) return h("span", { class: "conv-preview typing" }, t("typing…"));
     const m = conv.lastMessage;
-    if (!m) return h("span", { class: "conv-preview muted" }, "No messages yet");
+    if (!m) return h("span", { class: "conv-preview muted" }, t("No messages yet"));
     let who = "";
-    if (m.userId === me) who = "You: ";
+    if (m.userId === me) who = `${t("You")}: `;
     else if (m.userId) {
       ensureAgent(m.userId);
       who = `${agentName(m.userId)}: `;
     }
     let text = m.text || "";
-    if (!text && m.attachment) text = `📎 ${m.attachment.name || "File"}`;
+    if (!text && m.attachment) text = `📎 ${m.attachment.name || t("File")}`;
     return h("span", { class: "conv-preview" }, who, text);
   }
 
@@ -182,21 +184,21 @@ function createConversationList() {
     const name = visitorName(conv.visitor);
     const unread = conv.unread > 0;
     const tags = [];
-    if (conv.status === "resolved") tags.push(h("span", { class: "tag tag-resolved" }, "Resolved"));
-    if (conv.visitor.banned) tags.push(h("span", { class: "tag tag-banned" }, "Banned"));
+    if (conv.status === "resolved") tags.push(h("span", { class: "tag tag-resolved" }, t("Resolved")));
+    if (conv.visitor.banned) tags.push(h("span", { class: "tag tag-banned" }, t("Banned")));
     tags.push(h("span", { class: `tag ${conv.assigneeId ? "tag-assignee" : "tag-unassigned"}` },
-      conv.assigneeId ? (conv.assigneeId === me ? "You" : agentName(conv.assigneeId)) : "Unassigned"));
+      conv.assigneeId ? (conv.assigneeId === me ? t("You") : agentName(conv.assigneeId)) : t("Unassigned")));
     row.a.classList.toggle("unread", unread);
     row.a.replaceChildren(
       avatar(id, name, Boolean(conv.online)),
       h("span", { class: "conv-body" },
         h("span", { class: "conv-top" },
           h("span", { class: "conv-name" }, name),
-          h("span", { class: "sr-only" }, conv.online ? ", online" : ", offline"),
+          h("span", { class: "sr-only" }, conv.online ? t(", online") : t(", offline")),
           h("time", { class: "conv-time", datetime: conv.lastActivityAt || "" }, shortWhen(conv.lastActivityAt))),
         h("span", { class: "conv-bottom" },
           preview(conv),
-          unread ? h("span", { class: "pill", "aria-label": `${conv.unread} unread` },
+          unread ? h("span", { class: "pill", "aria-label": t("{n} unread", { n: conv.unread }) },
             conv.unread > 99 ? "99+" : String(conv.unread)) : null),
         h("span", { class: "conv-tags" }, tags)));
     if (id === activeId) row.a.setAttribute("aria-current", "page");
@@ -213,11 +215,11 @@ function createConversationList() {
     if (!same) ul.replaceChildren(...wanted);
     for (const [id, row] of rows) if (!convs.has(id)) { row.li.remove(); rows.delete(id); }
     if (!loaded) {
-      status.textContent = "Loading conversations…";
+      status.textContent = t("Loading conversations…");
     } else if (list.length === 0) {
-      status.textContent = filters.q ? "No conversations match your search."
-        : filters.status === "resolved" ? "No resolved conversations."
-          : "No conversations yet. When a visitor writes from your website, or you write to someone in Visitors now, the chat appears here.";
+      status.textContent = filters.q ? t("No conversations match your search.")
+        : filters.status === "resolved" ? t("No resolved conversations.")
+          : t("No conversations yet. When a visitor writes from your website, or you write to someone in Visitors now, the chat appears here.");
     } else {
       status.textContent = "";
     }
@@ -249,7 +251,7 @@ function createConversationList() {
       if (seq !== requestSeq) return;
       loaded = true;
       render();
-      status.textContent = `Could not load conversations: ${err.message}`;
+      status.textContent = t("Could not load conversations: {error}", { error: err.message });
     } finally {
       more.disabled = false;
     }
@@ -362,8 +364,8 @@ function createConversationList() {
   disposers.push(realtime.on("visitor.deleted", (d) => { if (d && d._id) remove(d._id); }));
   disposers.push(realtime.on("agents.changed", () => render()));
   disposers.push(realtime.on("conversation.updated", (c) => upsert(c)));
-  disposers.push(realtime.on("typing", (t) => {
-    if (t && t.userId === null) setTyping(t.visitorId, Boolean(t.typing));
+  disposers.push(realtime.on("typing", (ev) => {
+    if (ev && ev.userId === null) setTyping(ev.visitorId, Boolean(ev.typing));
   }));
   disposers.push(realtime.on("open", () => {
     // (Re)connected: presence and counts may have changed while the socket was away.
@@ -381,7 +383,8 @@ function createConversationList() {
     setActive,
     destroy() {
       for (const d of disposers) d();
-      for (const t of typing.values()) clearTimeout(t);
+      for (const timer of typing.values()) clearTimeout(timer);
+
       clearTimeout(searchTimer);
     },
   };

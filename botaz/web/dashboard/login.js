@@ -1,6 +1,7 @@
 // /login: email + password → POST /auth/login → the app (or the safe `next` path).
 
-import { api, ApiError } from "./api.js";
+import { api, ApiError, fallbackMessage } from "./api.js";
+import { t, tn, chooseLocale, useLocale, translatePage } from "./i18n.js";
 
 const form = document.getElementById("login-form");
 const email = document.getElementById("email");
@@ -37,12 +38,12 @@ form.addEventListener("submit", async (e) => {
   email.removeAttribute("aria-invalid");
   password.removeAttribute("aria-invalid");
   if (!email.value.trim() || !password.value) {
-    showError("Enter your email and password.");
+    showError(t("Enter your email and password."));
     (email.value.trim() ? password : email).focus();
     return;
   }
   submit.disabled = true;
-  submit.textContent = "Signing in…";
+  submit.textContent = t("Signing in…");
   try {
     await api("POST", "/auth/login", { email: email.value.trim(), password: password.value }, { redirectOn401: false });
     location.assign(nextPath());
@@ -50,18 +51,19 @@ form.addEventListener("submit", async (e) => {
   } catch (err) {
     if (err instanceof ApiError && err.status === 429) {
       const wait = err.retryAfter;
-      const when = !wait ? "" : wait < 90 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`;
-      showError(when ? `${err.message} You can try again in ${when}.` : err.message);
+      const when = !wait ? "" : wait < 90 ? tn(wait, "{n} second", "{n} seconds") : tn(Math.ceil(wait / 60), "{n} minute", "{n} minutes");
+      showError(when ? `${err.message} ${t("You can try again in {when}.", { when })}` : err.message);
     } else if (err instanceof ApiError && err.status === 401) {
-      showError(err.message && err.message !== "You must be logged in to do this." ? err.message : "Wrong email or password.");
+      const generic = [fallbackMessage(401), "You must be logged in to do this."];
+      showError(err.message && !generic.includes(err.message) ? err.message : t("Wrong email or password."));
     } else {
-      showError(err.message || "Could not sign in.");
+      showError(err.message || t("Could not sign in."));
     }
     password.select();
     password.focus();
   }
   submit.disabled = false;
-  submit.textContent = "Sign in";
+  submit.textContent = t("Sign in");
 });
 
 // "Forgot password?": the same answer whether or not the email is known (no enumeration).
@@ -85,7 +87,9 @@ function showForgot(open) {
 document.getElementById("forgot-open").addEventListener("click", () => showForgot(true));
 
 function buildForgot() {
-  template.after(template.content.cloneNode(true));
+  const copy = template.content.cloneNode(true);
+  translatePage(copy);
+  template.after(copy);
   forgotForm = document.getElementById("forgot-form");
   forgotEmail = document.getElementById("forgot-email");
   forgotError = document.getElementById("forgot-error");
@@ -100,7 +104,7 @@ async function sendLink(e) {
   forgotError.hidden = true;
   forgotDone.hidden = true;
   if (!forgotEmail.value.trim()) {
-    forgotError.textContent = "Enter your email.";
+    forgotError.textContent = t("Enter your email.");
     forgotError.hidden = false;
     forgotEmail.focus();
     return;
@@ -112,8 +116,8 @@ async function sendLink(e) {
     forgotDone.hidden = false;
   } catch (err) {
     forgotError.textContent = err.status === 409
-      ? "This server does not send email. Ask the person who runs botaz to run: botaz reset-password --email " + forgotEmail.value.trim()
-      : err.message || "Could not send the link.";
+      ? t("This server does not send email. Ask the person who runs botaz to run: {command}", { command: `botaz reset-password --email ${forgotEmail.value.trim()}` })
+      : err.message || t("Could not send the link.");
     forgotError.hidden = false;
   }
   forgotSend.disabled = false;
@@ -124,8 +128,17 @@ if (notice === "done") {
   const p = document.createElement("p");
   p.className = "form-ok";
   p.setAttribute("role", "status");
-  p.textContent = "Your password was changed. Sign in with the new one.";
+  p.dataset.i18n = "Your password was changed. Sign in with the new one.";
+  p.textContent = t("Your password was changed. Sign in with the new one.");
   form.prepend(p);
 }
+
+// The browser's language (nobody is signed in yet): the words change once its catalogue is here;
+// the form works meanwhile.
+useLocale(chooseLocale()).then(() => {
+  translatePage();
+  document.title = t("Sign in · botaz");
+});
+
 
 email.focus();

@@ -6,6 +6,7 @@
 // Browsers may refuse to play sound before the first user gesture; that is fine.
 
 import { get, put, post, del, enc } from "./api.js";
+import { t } from "./i18n.js";
 
 const BASE_TITLE = "botaz";
 const SOUND_KEY = "botaz.sound"; // the sound choice until the preferences have loaded
@@ -181,7 +182,7 @@ function wants(assigneeId) {
 }
 
 function label(visitor) {
-  return (visitor?.name || visitor?.email || "A visitor").trim() || "A visitor";
+  return (visitor?.name || visitor?.email || t("A visitor")).trim() || t("A visitor");
 }
 
 function remember(conv) {
@@ -222,7 +223,7 @@ async function onMessage(m) {
   if (!m || m.userId !== null || looking(m.visitorId)) return;
   const conv = await conversation(m.visitorId);
   if (!wants(conv.assigneeId) || looking(m.visitorId)) return;
-  const body = snippet(m.text) || (m.attachment ? `Sent a file: ${m.attachment.name || "attachment"}` : "New message");
+  const body = snippet(m.text) || (m.attachment ? t("Sent a file: {name}", { name: m.attachment.name || t("attachment") }) : t("New message"));
   fire(m._id, { title: conv.label, body, tag: `botaz-${m.visitorId}`, url: `/chat/${m.visitorId}` });
 }
 
@@ -234,8 +235,8 @@ async function onAssigned(a) {
   const conv = await conversation(a.visitorId);
   const by = a.byAgentId ? ctx.agentName(a.byAgentId) : null;
   fire(`assigned-${a.visitorId}-${Math.floor(Date.now() / 10000)}`, {
-    title: "Conversation assigned to you",
-    body: by ? `${by} assigned ${conv.label} to you.` : `${conv.label} was assigned to you.`,
+    title: t("Conversation assigned to you"),
+    body: by ? t("{agent} assigned {visitor} to you.", { agent: by, visitor: conv.label }) : t("{visitor} was assigned to you.", { visitor: conv.label }),
     tag: `botaz-${a.visitorId}`, url: `/chat/${a.visitorId}`,
   });
 }
@@ -307,9 +308,10 @@ export async function pushState() {
 
 /** Subscribes this browser (asks for permission if needed) and tells botaz. */
 export async function subscribePush() {
-  if (!pushSupported()) throw new Error("This browser cannot receive push notifications.");
+  if (!pushSupported()) throw new Error(t("This browser cannot receive push notifications."));
   const permission = await askPermission();
-  if (permission !== "granted") throw new Error("Notifications are blocked for this site in the browser's settings.");
+  if (permission !== "granted") throw new Error(t("Notifications are blocked for this site in the browser's settings."));
+
   const reg = await workerRegistration();
   const { publicKey } = await get("/api/push/key");
   let sub = await reg.pushManager.getSubscription();

@@ -6,8 +6,9 @@ import { h, nextId } from "./dom.js";
 import { agentName, loadAgents } from "./state.js";
 import { accountLabels, duration } from "./episode-panel.js";
 import { barChart, lineChart, heatmap, hbarChart } from "./charts.js";
+import { t, tn } from "./i18n.js";
 
-const DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const dayNames = () => [t("Mon"), t("Tue"), t("Wed"), t("Thu"), t("Fri"), t("Sat"), t("Sun")];
 const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 function isoDay(d) {
@@ -33,7 +34,7 @@ function card(title, chart, numbers, legend) {
   const id = nextId("rc");
   return h("section", { class: "report-card", "aria-labelledby": id },
     h("h2", { id }, title), chart, legend || null,
-    h("details", null, h("summary", null, "Show the numbers"), numbers));
+    h("details", null, h("summary", null, t("Show the numbers")), numbers));
 }
 
 function percent(x) {
@@ -52,12 +53,12 @@ export function mountReports(container) {
   const fromInput = h("input", { type: "date", id: nextId("rf"), value: params.get("from") || isoDay(monthAgo) });
   const toInput = h("input", { type: "date", id: nextId("rt"), value: params.get("to") || isoDay(today) });
   const preset = h("select", { id: nextId("rp") },
-    h("option", { value: "" }, "Custom"), h("option", { value: "7" }, "Last 7 days"),
-    h("option", { value: "30" }, "Last 30 days"), h("option", { value: "month" }, "This month"),
-    h("option", { value: "last-month" }, "Last month"), h("option", { value: "90" }, "Last 90 days"));
-  const csv = h("a", { class: "btn btn-small", download: "conversations.csv" }, "Export CSV");
+    h("option", { value: "" }, t("Custom")), h("option", { value: "7" }, t("Last 7 days")),
+    h("option", { value: "30" }, t("Last 30 days")), h("option", { value: "month" }, t("This month")),
+    h("option", { value: "last-month" }, t("Last month")), h("option", { value: "90" }, t("Last 90 days")));
+  const csv = h("a", { class: "btn btn-small", download: "conversations.csv" }, t("Export CSV"));
   const status = h("p", { class: "muted", role: "status", "aria-live": "polite" });
-  const kpis = h("ul", { class: "kpis", "aria-label": "Totals for the range" });
+  const kpis = h("ul", { class: "kpis", "aria-label": t("Totals for the range") });
   const grid = h("div", { class: "report-grid" });
   const headingId = nextId("rh");
   let seq = 0;
@@ -80,12 +81,12 @@ export function mountReports(container) {
 
   container.append(h("div", { class: "page reports-page" },
     h("div", { class: "reports-head" },
-      h("div", null, h("h1", { id: headingId }, "Reports"),
-        h("p", { class: "muted" }, `Conversations opened in the range, in your time zone (${ZONE}).`)),
-      h("div", { class: "reports-range", role: "group", "aria-label": "Date range" },
-        h("div", { class: "field" }, h("label", { for: preset.id }, "Range"), preset),
-        h("div", { class: "field" }, h("label", { for: fromInput.id }, "From"), fromInput),
-        h("div", { class: "field" }, h("label", { for: toInput.id }, "To"), toInput),
+      h("div", null, h("h1", { id: headingId }, t("Reports")),
+        h("p", { class: "muted" }, t("Conversations opened in the range, in your time zone ({zone}).", { zone: ZONE }))),
+      h("div", { class: "reports-range", role: "group", "aria-label": t("Date range") },
+        h("div", { class: "field" }, h("label", { for: preset.id }, t("Range")), preset),
+        h("div", { class: "field" }, h("label", { for: fromInput.id }, t("From")), fromInput),
+        h("div", { class: "field" }, h("label", { for: toInput.id }, t("To")), toInput),
         csv)),
     status, kpis, grid));
 
@@ -95,14 +96,14 @@ export function mountReports(container) {
     const range = window_(fromInput.value, toInput.value);
     history.replaceState(null, "", withQuery("/reports", { from: fromInput.value, to: toInput.value }));
     csv.href = withQuery("/api/reports/conversations.csv", range);
-    status.textContent = "Loading…";
+    status.textContent = t("Loading…");
     let data;
     try {
       [data] = await Promise.all([get(withQuery("/api/reports/breakdown", { ...range, tz: ZONE })),
         loadAgents().catch(() => {})]);
     } catch (err) {
       if (mine !== seq || destroyed) return;
-      status.textContent = `Could not load the reports: ${err.message}`;
+      status.textContent = t("Could not load the reports: {error}", { error: err.message });
       kpis.replaceChildren();
       grid.replaceChildren();
       return;
@@ -113,57 +114,60 @@ export function mountReports(container) {
 
   function render(data) {
     const s = data.summary;
-    status.textContent = `${s.conversations} conversation${s.conversations === 1 ? "" : "s"} from ${fromInput.value} to ${toInput.value}.`;
+    status.textContent = tn(s.conversations, "{n} conversation from {from} to {to}.", "{n} conversations from {from} to {to}.",
+      { from: fromInput.value, to: toInput.value });
     const botShare = s.conversations ? s.resolvedByBot / s.conversations : null;
+    const DAY_NAMES = dayNames();
     kpis.replaceChildren(
-      kpi("Conversations", String(s.conversations), `${s.resolved} resolved`),
-      kpi("First response (median)", duration(s.firstResponseMs.median), `90% within ${duration(s.firstResponseMs.p90)}`),
-      kpi("Resolution (median)", duration(s.resolutionMs.median), `90% within ${duration(s.resolutionMs.p90)}`),
-      kpi("Satisfaction", s.csat.average === null ? "—" : `${s.csat.average.toFixed(2)} / 5`, `${s.csat.count} rating${s.csat.count === 1 ? "" : "s"}`),
-      kpi("Answered within target", percent(s.firstResponseTarget.met), `target ${duration(s.firstResponseTarget.seconds * 1000)}`),
-      kpi("Resolved by bots alone", percent(botShare), `${s.resolvedByBot} conversation${s.resolvedByBot === 1 ? "" : "s"}`));
+      kpi(t("Conversations"), String(s.conversations), t("{n} resolved", { n: s.resolved })),
+      kpi(t("First response (median)"), duration(s.firstResponseMs.median), t("90% within {duration}", { duration: duration(s.firstResponseMs.p90) })),
+      kpi(t("Resolution (median)"), duration(s.resolutionMs.median), t("90% within {duration}", { duration: duration(s.resolutionMs.p90) })),
+      kpi(t("Satisfaction"), s.csat.average === null ? "—" : `${s.csat.average.toFixed(2)} / 5`, tn(s.csat.count, "{n} rating", "{n} ratings")),
+      kpi(t("Answered within target"), percent(s.firstResponseTarget.met), t("target {duration}", { duration: duration(s.firstResponseTarget.seconds * 1000) })),
+      kpi(t("Resolved by bots alone"), percent(botShare), tn(s.resolvedByBot, "{n} conversation", "{n} conversations")));
 
     const days = data.days;
     const short = (d) => d.slice(5);
-    const perDay = card("Conversations per day",
+    const perDay = card(t("Conversations per day"),
       barChart(days.map((d) => ({ label: d.date, short: short(d.date), value: d.conversations })),
-        { label: `Conversations per day, ${s.conversations} in all`,
+        { label: t("Conversations per day, {n} in all", { n: s.conversations }),
           format: (v) => (Number.isInteger(v) ? String(v) : "") }),
-      table("Conversations per day", ["Day", "Conversations"], days.map((d) => [d.date, String(d.conversations)])));
+      table(t("Conversations per day"), [t("Day"), t("Conversations")], days.map((d) => [d.date, String(d.conversations)])));
 
-    const heat = card("When conversations start",
-      heatmap(data.heatmap, { label: "Conversations opened by weekday and hour", dayNames: DAY_NAMES }),
-      table("Conversations opened by weekday and hour", ["Day", ...Array.from({ length: 24 }, (_, i) => String(i).padStart(2, "0"))],
+    const heat = card(t("When conversations start"),
+      heatmap(data.heatmap, { label: t("Conversations opened by weekday and hour"), dayNames: DAY_NAMES }),
+      table(t("Conversations opened by weekday and hour"), [t("Day"), ...Array.from({ length: 24 }, (_, i) => String(i).padStart(2, "0"))],
         data.heatmap.map((row, i) => [DAY_NAMES[i], ...row.map(String)])));
 
     const minutes = (ms) => (ms === null || ms === undefined ? null : ms / 60000);
-    const fmtMin = (m) => (m >= 120 ? `${Math.round(m / 6) / 10} h`
-      : m >= 10 || m === 0 ? `${Math.round(m)} min` : `${Math.round(m * 10) / 10} min`);
+    const fmtMin = (m) => (m >= 120 ? t("{n} h", { n: Math.round(m / 6) / 10 })
+      : m >= 10 || m === 0 ? t("{n} min", { n: Math.round(m) }) : t("{n} min", { n: Math.round(m * 10) / 10 }));
     const trend = (title, key) => card(title,
       lineChart(days.map((d) => short(d.date)), [
-        { name: "median", color: "#4f46e5", values: days.map((d) => minutes(d[key].median)) },
-        { name: "90th percentile", color: "#b45309", dash: "5 4", values: days.map((d) => minutes(d[key].p90)) },
-      ], { label: `${title}: median ${duration(s[key].median)}, 90th percentile ${duration(s[key].p90)}`, format: fmtMin }),
-      table(title, ["Day", "Median", "90th percentile"], days.map((d) => [d.date, duration(d[key].median), duration(d[key].p90)])),
+        { name: t("median"), color: "#4f46e5", values: days.map((d) => minutes(d[key].median)) },
+        { name: t("90th percentile"), color: "#b45309", dash: "5 4", values: days.map((d) => minutes(d[key].p90)) },
+      ], { label: t("{title}: median {median}, 90th percentile {p90}", { title, median: duration(s[key].median), p90: duration(s[key].p90) }), format: fmtMin }),
+      table(title, [t("Day"), t("Median"), t("90th percentile")], days.map((d) => [d.date, duration(d[key].median), duration(d[key].p90)])),
       h("p", { class: "legend", "aria-hidden": "true" },
-        h("span", null, h("i", { style: "background:#4f46e5" }), "median"),
-        h("span", null, h("i", { style: "background:#b45309" }), "90th percentile")));
+        h("span", null, h("i", { style: "background:#4f46e5" }), t("median")),
+        h("span", null, h("i", { style: "background:#b45309" }), t("90th percentile"))));
 
-    const scores = ["5", "4", "3", "2", "1"].map((k) => ({ label: `${k} ★`, value: data.ratings[k] || 0 }));
-    const csat = card("Ratings",
-      hbarChart(scores, { label: `Ratings: average ${s.csat.average ?? "none"} from ${s.csat.count}` }),
-      table("Ratings by score", ["Score", "Ratings"], scores.map((r) => [r.label.replace(" ★", " stars"), String(r.value)])));
+    const scores = ["5", "4", "3", "2", "1"].map((k) => ({ label: `${k} ★`, stars: t("{n} stars", { n: k }), value: data.ratings[k] || 0 }));
+    const csat = card(t("Ratings"),
+      hbarChart(scores, { label: t("Ratings: average {average} from {n}", { average: s.csat.average ?? t("none"), n: s.csat.count }) }),
+      table(t("Ratings by score"), [t("Score"), t("Ratings")], scores.map((r) => [r.stars, String(r.value)])));
 
     const agentsId = nextId("ra");
     const agents = h("section", { class: "report-card", "aria-labelledby": agentsId },
-      h("h2", { id: agentsId }, "Agents"),
-      h("p", { class: "muted small" }, "Per agent who answered first."),
+      h("h2", { id: agentsId }, t("Agents")),
+      h("p", { class: "muted small" }, t("Per agent who answered first.")),
       s.byAgent.length
-        ? table("Agents", ["Agent", "Conversations", "First response (median)"],
+        ? table(t("Agents"), [t("Agent"), t("Conversations"), t("First response (median)")],
           s.byAgent.map((a) => [agentName(a.agentId), String(a.conversations), duration(a.firstResponseMs.median)]))
-        : h("p", { class: "muted" }, "No agent answered in this range."));
-    grid.replaceChildren(perDay, heat, trend("First response time", "firstResponseMs"),
-      trend("Resolution time", "resolutionMs"), csat, agents);
+        : h("p", { class: "muted" }, t("No agent answered in this range.")));
+    grid.replaceChildren(perDay, heat, trend(t("First response time"), "firstResponseMs"),
+      trend(t("Resolution time"), "resolutionMs"), csat, agents);
+
   }
 
   load();

@@ -2,6 +2,7 @@
 // never send to a server; it goes only in the body of the confirming POST.
 
 import { api } from "./api.js";
+import { t, chooseLocale, useLocale, translatePage } from "./i18n.js";
 
 const form = document.getElementById("reset-form");
 const password = document.getElementById("new-password");
@@ -20,7 +21,7 @@ function showError(message, field) {
 }
 
 if (!token) {
-  showError("This link has no token. Open the link from the email again, or ask for a new one on the sign-in page.");
+  showError(t("This link has no token. Open the link from the email again, or ask for a new one on the sign-in page."));
   save.disabled = true;
 }
 // The token has been read; keep it out of the address bar and history from now on.
@@ -31,17 +32,25 @@ form.addEventListener("submit", async (e) => {
   error.hidden = true;
   password.removeAttribute("aria-invalid");
   repeat.removeAttribute("aria-invalid");
-  if (password.value.length < 8) return showError("The password must be at least 8 characters.", password);
-  if (password.value !== repeat.value) return showError("The two passwords differ.", repeat);
+  if (password.value.length < 8) return showError(t("The password must be at least 8 characters."), password);
+  if (password.value !== repeat.value) return showError(t("The two passwords differ."), repeat);
   save.disabled = true;
   try {
     await api("POST", "/auth/password-reset/confirm", { token, password: password.value }, { redirectOn401: false });
     location.assign("/login?reset=done");
     return;
   } catch (err) {
-    showError(err.message || "Could not change the password.");
+    showError(err.message || t("Could not change the password."));
   }
   save.disabled = false;
 });
 
 password.focus();
+
+// The browser's language; the form works while its catalogue loads.
+useLocale(chooseLocale()).then(() => {
+  translatePage();
+  if (!token) error.textContent = t("This link has no token. Open the link from the email again, or ask for a new one on the sign-in page.");
+  document.title = t("Choose a new password · botaz");
+});
+

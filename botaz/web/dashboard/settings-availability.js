@@ -7,10 +7,11 @@ import { get, put } from "./api.js";
 import { h, nextId, showFormError, clearFormError, toast } from "./dom.js";
 import { section, field, checkField, switchInput, errorRegion, okRegion, flash } from "./forms.js";
 import { setIdleMinutes } from "./availability.js";
+import { t } from "./i18n.js";
 
 const DAYS = [
-  ["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
-  ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"],
+  ["mon", () => t("Monday")], ["tue", () => t("Tuesday")], ["wed", () => t("Wednesday")], ["thu", () => t("Thursday")],
+  ["fri", () => t("Friday")], ["sat", () => t("Saturday")], ["sun", () => t("Sunday")],
 ];
 const WORKDAYS = new Set(["mon", "tue", "wed", "thu", "fri"]);
 
@@ -39,11 +40,12 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
   const tzList = h("datalist", { id: timezone.getAttribute("list") }, ...timeZones().map((z) => h("option", { value: z })));
   const dayRows = {};
   const extraSpans = {}; // spans beyond the first of a day, kept as they are
-  const daysTable = h("div", { class: "hours-days", role: "group", "aria-label": "Opening hours by day" });
-  for (const [key, label] of DAYS) {
+  const daysTable = h("div", { class: "hours-days", role: "group", "aria-label": t("Opening hours by day") });
+  for (const [key, dayName] of DAYS) {
+    const label = dayName();
     const open = h("input", { type: "checkbox", name: `open-${key}`, id: nextId(`d-${key}`) });
-    const start = h("input", { type: "time", name: `start-${key}`, "aria-label": `${label} opens`, value: "09:00" });
-    const end = h("input", { type: "time", name: `end-${key}`, "aria-label": `${label} closes`, value: "18:00" });
+    const start = h("input", { type: "time", name: `start-${key}`, "aria-label": t("{day} opens", { day: label }), value: "09:00" });
+    const end = h("input", { type: "time", name: `end-${key}`, "aria-label": t("{day} closes", { day: label }), value: "18:00" });
     const note = h("span", { class: "hint" });
     const sync = () => {
       start.disabled = !open.checked;
@@ -57,7 +59,7 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
       note));
   }
   const hoursDetails = h("div", { class: "hours-details" },
-    field("Time zone", timezone, "As in the tz database, e.g. Asia/Baku or Europe/Berlin."), tzList, daysTable);
+    field(t("Time zone"), timezone, t("As in the tz database, e.g. Asia/Baku or Europe/Berlin.")), tzList, daysTable);
   function syncHours() {
     hoursDetails.hidden = !someHours.checked;
   }
@@ -67,11 +69,11 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
     syncHours();
   });
   const hoursGroup = h("fieldset", { class: "checks hours" },
-    h("legend", null, "Business hours"),
+    h("legend", null, t("Business hours")),
     h("div", { class: "radio-row" },
-      h("span", { class: "check" }, alwaysOpen, h("label", { for: alwaysOpen.id }, "Always open")),
-      h("span", { class: "check" }, someHours, h("label", { for: someHours.id }, "Open at set hours"))),
-    h("p", { class: "hint" }, "Outside these hours the widget shows that nobody is online and the bot gives its offline reply."),
+      h("span", { class: "check" }, alwaysOpen, h("label", { for: alwaysOpen.id }, t("Always open"))),
+      h("span", { class: "check" }, someHours, h("label", { for: someHours.id }, t("Open at set hours")))),
+    h("p", { class: "hint" }, t("Outside these hours the widget shows that nobody is online and the bot gives its offline reply.")),
     hoursDetails);
 
   function setHours(stored) {
@@ -93,7 +95,7 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
       }
       extraSpans[key] = spans.slice(1);
       row.note.textContent = extraSpans[key].length
-        ? `and ${extraSpans[key].map(([a, b]) => `${a}–${b}`).join(", ")}` : "";
+        ? t("and {spans}", { spans: extraSpans[key].map(([a, b]) => `${a}–${b}`).join(", ") }) : "";
       row.sync();
     }
     syncHours();
@@ -114,19 +116,19 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
   const err = errorRegion();
   const ok = okRegion();
   const fieldset = h("fieldset", { class: "plain", disabled: !owner },
-    h("legend", { class: "sr-only" }, "Business hours and assignment"),
-    checkField("Assign new conversations automatically", autoAssign,
-      "Each new conversation goes to an available agent, in turn, skipping agents at their capacity (set on the Agents page)."),
+    h("legend", { class: "sr-only" }, t("Business hours and assignment")),
+    checkField(t("Assign new conversations automatically"), autoAssign,
+      t("Each new conversation goes to an available agent, in turn, skipping agents at their capacity (set on the Agents page).")),
     hoursGroup);
   const form = h("form", { class: "settings-form", novalidate: true }, fieldset, err,
-    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save availability"), ok) : null);
+    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Save availability")), ok) : null);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFormError(form, err);
     try {
       const res = await put("/api/settings", { autoAssign: autoAssign.checked, businessHours: readHours() });
       fill(res);
-      flash(ok, "Saved");
+      flash(ok, t("Saved"));
     } catch (error) {
       showFormError(form, err, error, []);
       if (/businessHours\.timezone/.test(error.message || "")) {
@@ -141,19 +143,19 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
   const idleErr = errorRegion();
   const idleOk = okRegion();
   const idleForm = h("form", { class: "settings-form", novalidate: true },
-    field("Set me Away after this many idle minutes", idle, "No mouse or keyboard input in any dashboard tab for this long; 0 never. You are Online again as soon as you come back, unless you chose Away yourself."),
+    field(t("Set me Away after this many idle minutes"), idle, t("No mouse or keyboard input in any dashboard tab for this long; 0 never. You are Online again as soon as you come back, unless you chose Away yourself.")),
     idleErr,
-    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn" }, "Save idle time"), idleOk));
+    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn" }, t("Save idle time")), idleOk));
   idleForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFormError(idleForm, idleErr);
     const minutes = Number(idle.value);
     try {
-      if (!Number.isInteger(minutes) || idle.value.trim() === "") throw new Error("idleAwayMinutes must be a whole number of minutes.");
+      if (!Number.isInteger(minutes) || idle.value.trim() === "") throw new Error(t("idleAwayMinutes must be a whole number of minutes."));
       const res = await put("/auth/me/preferences", { idleAwayMinutes: minutes });
       idle.value = String(res.idleAwayMinutes);
       setIdleMinutes(res.idleAwayMinutes);
-      flash(idleOk, "Saved");
+      flash(idleOk, t("Saved"));
     } catch (error) {
       showFormError(idleForm, idleErr, error, ["idleAwayMinutes"]);
     }
@@ -164,8 +166,8 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
     setHours(settings.businessHours || null);
   }
 
-  const el = section({ key: "availability", title: "Availability",
-    description: "The widget shows your team as online while an agent is signed in to the dashboard and set to Online, within business hours if you set them." },
+  const el = section({ key: "availability", title: t("Availability"),
+    description: t("The widget shows your team as online while an agent is signed in to the dashboard and set to Online, within business hours if you set them.") },
   readOnlyNote(), form, idleForm);
 
   async function load() {
@@ -175,7 +177,8 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
       fill(settings);
       idle.value = String(prefs.idleAwayMinutes ?? 10);
     } catch (error) {
-      if (!isDestroyed()) toast(`Could not load availability settings: ${error.message}`, "error");
+      if (!isDestroyed()) toast(t("Could not load availability settings: {error}", { error: error.message }), "error");
+
     }
   }
 

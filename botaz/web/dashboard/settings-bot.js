@@ -8,6 +8,7 @@ import { agents, loadAgents, realtime } from "./state.js";
 import {
   section, field, checkField, switchInput, errorRegion, okRegion, flash, splitList,
 } from "./forms.js";
+import { t, tp } from "./i18n.js";
 
 export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
   let config = null; // the last GET/PUT answer
@@ -22,8 +23,8 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
 
   // ----- FAQ rows
   const faqList = h("ol", { class: "faq-list" });
-  const faqEmpty = h("p", { class: "muted small faq-empty" }, "No questions yet.");
-  const addFaq = h("button", { type: "button", class: "btn btn-small" }, "Add question");
+  const faqEmpty = h("p", { class: "muted small faq-empty" }, t("No questions yet."));
+  const addFaq = h("button", { type: "button", class: "btn btn-small" }, t("Add question"));
   const rowOf = new WeakMap(); // <li> → row
   let faqRows = [];
   addFaq.addEventListener("click", () => {
@@ -34,21 +35,21 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
   });
 
   function faqRow(item) {
-    const keywords = h("input", { name: "keywords", autocomplete: "off", placeholder: "price, prices, cost" });
+    const keywords = h("input", { name: "keywords", autocomplete: "off", placeholder: t("price, prices, cost") });
     keywords.value = (item.keywords || []).join(", ");
     const pattern = h("input", { name: "pattern", autocomplete: "off", spellcheck: "false", placeholder: "open(ing)? hours?" });
     pattern.value = item.pattern || "";
     const answer = h("textarea", { name: "answer", rows: "2", maxlength: "2000" });
     answer.value = item.answer || "";
     const legend = h("legend");
-    const remove = h("button", { type: "button", class: "btn btn-small btn-danger-ghost" }, "Remove");
+    const remove = h("button", { type: "button", class: "btn btn-small btn-danger-ghost" }, t("Remove"));
     const li = h("li", { class: "faq-item" },
       h("fieldset", { class: "faq-row" },
         legend,
         h("div", { class: "faq-fields" },
-          field("Keywords", keywords, "Comma-separated words or phrases."),
-          field("Pattern", pattern, "Optional regular expression, case-insensitive.")),
-        field("Answer", answer),
+          field(t("Keywords"), keywords, t("Comma-separated words or phrases.")),
+          field(t("Pattern"), pattern, t("Optional regular expression, case-insensitive."))),
+        field(t("Answer"), answer),
         h("div", { class: "faq-actions" }, remove)));
     const row = { li, legend, remove, keywords, pattern, answer };
     rowOf.set(li, row);
@@ -65,8 +66,8 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
   function renumberFaq() {
     faqRows = [...faqList.children].map((li) => rowOf.get(li)).filter(Boolean);
     faqRows.forEach((row, i) => {
-      row.legend.textContent = `Question ${i + 1}`;
-      row.remove.setAttribute("aria-label", `Remove question ${i + 1}`);
+      row.legend.textContent = t("Question {n}", { n: i + 1 });
+      row.remove.setAttribute("aria-label", t("Remove question {n}", { n: i + 1 }));
     });
     faqEmpty.hidden = faqRows.length > 0;
   }
@@ -95,9 +96,9 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
     const bots = [...agents.values()].filter((a) => a.bot).sort((a, b) => a.name.localeCompare(b.name));
     const current = config?.agentId || "";
     const options = [];
-    if (!current) options.push(h("option", { value: "" }, "A new bot agent, “Assistant”, made when the bot is switched on"));
+    if (!current) options.push(h("option", { value: "" }, t("A new bot agent, “Assistant”, made when the bot is switched on")));
     for (const a of bots) options.push(h("option", { value: a._id }, a.name));
-    if (current && !agents.has(current)) options.push(h("option", { value: current }, `Agent ${current}`));
+    if (current && !agents.has(current)) options.push(h("option", { value: current }, t("Agent {id}", { id: current })));
     agentSelect.replaceChildren(...options);
     agentSelect.value = current;
   }
@@ -105,12 +106,12 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
   function renderStatus() {
     const s = config?.status || {};
     const rows = [];
-    if (s.lastSuccessAt) rows.push(["Last answer taken", h("time", { datetime: s.lastSuccessAt, title: s.lastSuccessAt }, fullDate(s.lastSuccessAt))]);
+    if (s.lastSuccessAt) rows.push([t("Last answer taken"), h("time", { datetime: s.lastSuccessAt, title: s.lastSuccessAt }, fullDate(s.lastSuccessAt))]);
     if (s.lastError) {
-      rows.push(["Last error", h("span", { class: "error-text" }, s.lastError)]);
-      if (s.lastErrorAt) rows.push(["Failed at", h("time", { datetime: s.lastErrorAt, title: s.lastErrorAt }, fullDate(s.lastErrorAt))]);
+      rows.push([t("Last error"), h("span", { class: "error-text" }, s.lastError)]);
+      if (s.lastErrorAt) rows.push([t("Failed at"), h("time", { datetime: s.lastErrorAt, title: s.lastErrorAt }, fullDate(s.lastErrorAt))]);
     }
-    if (config?.externalUrl && !rows.length) rows.push(["Status", "No message sent to your bot yet"]);
+    if (config?.externalUrl && !rows.length) rows.push([t("Status"), t("No message sent to your bot yet")]);
     externalStatus.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
     externalStatus.hidden = rows.length === 0;
   }
@@ -118,38 +119,37 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
   // ----- the form
   const err = errorRegion();
   const ok = okRegion();
-  const save = h("button", { type: "submit", class: "btn btn-primary" }, "Save bot");
+  const save = h("button", { type: "submit", class: "btn btn-primary" }, t("Save bot"));
   const fieldset = h("fieldset", { class: "plain", disabled: !owner },
-    h("legend", { class: "sr-only" }, "Bot settings"),
-    checkField("Bot answers visitors", enabled,
-      "Answers visitors' messages while no human agent is in the conversation."),
+    h("legend", { class: "sr-only" }, t("Bot settings")),
+    checkField(t("Bot answers visitors"), enabled,
+      t("Answers visitors' messages while no human agent is in the conversation.")),
     h("fieldset", { class: "checks answer-bot" },
-      h("legend", null, "Answers from articles"),
-      h("p", { class: "hint" }, "Write and edit the articles on the ", h("a", { href: "/articles" }, "Articles"), " page."),
-      checkField("Answer from the knowledge base", answerBot,
-        "A visitor's question that one of your published articles answers gets its passage and link, with or without the rule bot. Questions no article answers are left to the rule bot or your team."),
-      field("Confidence needed (1-100)", answerThreshold, "Higher answers less often and more surely. Default 50.")),
-    field("Answers come from", agentSelect, "The bot agent whose name visitors see on the answers."),
-    field("Greeting", greeting, "The bot's first reply to a new visitor. Leave empty for none."),
+      h("legend", null, t("Answers from articles")),
+      h("p", { class: "hint" }, ...tp("Write and edit the articles on the {link} page.", { link: h("a", { href: "/articles" }, t("Articles")) })),
+      checkField(t("Answer from the knowledge base"), answerBot,
+        t("A visitor's question that one of your published articles answers gets its passage and link, with or without the rule bot. Questions no article answers are left to the rule bot or your team.")),
+      field(t("Confidence needed (1-100)"), answerThreshold, t("Higher answers less often and more surely. Default 50."))),
+    field(t("Answers come from"), agentSelect, t("The bot agent whose name visitors see on the answers.")),
+    field(t("Greeting"), greeting, t("The bot's first reply to a new visitor. Leave empty for none.")),
     h("fieldset", { class: "checks faq" },
-      h("legend", null, "Questions and answers"),
-      h("p", { class: "hint" }, "A visitor's message that contains one of the keywords, or matches the pattern, gets the answer. The first match wins."),
+      h("legend", null, t("Questions and answers")),
+      h("p", { class: "hint" }, t("A visitor's message that contains one of the keywords, or matches the pattern, gets the answer. The first match wins.")),
       faqList, faqEmpty, h("div", null, addFaq)),
-    field("Offline reply", offlineReply, "Sent once when no answer fits and nobody can reply now. Leave empty for none."),
-    h("p", { class: "hint" }, "Outside business hours (",
-      h("a", { href: "/settings#availability" }, "Availability"),
-      "), or when no agent is available, the bot gives the offline reply and its hand-off asks for an email address."),
-    checkField("Ask for contact details", askContact, "When the visitor left no email or phone, the bot asks for one (once)."),
-    field("How to ask", askContactText),
+    field(t("Offline reply"), offlineReply, t("Sent once when no answer fits and nobody can reply now. Leave empty for none.")),
+    h("p", { class: "hint" }, ...tp("Outside business hours ({link}), or when no agent is available, the bot gives the offline reply and its hand-off asks for an email address.",
+      { link: h("a", { href: "/settings#availability" }, t("Availability")) })),
+    checkField(t("Ask for contact details"), askContact, t("When the visitor left no email or phone, the bot asks for one (once).")),
+    field(t("How to ask"), askContactText),
     h("fieldset", { class: "checks handoff" },
-      h("legend", null, "Hand-off to a human"),
-      field("Hand-off keywords", handoffKeywords, "Comma-separated. A visitor who writes one of them is handed to your team and the bot goes quiet."),
-      field("Hand-off reply", handoffReply, "When an agent is available: the conversation is assigned to them (round robin) and they are alerted."),
-      field("Hand-off reply when nobody is online", handoffOfflineReply, "Should ask for an email address: one the visitor then writes is saved as their email, and the bot confirms it.")),
-    field("Quiet after a human replied (minutes)", idleMinutes, "The bot stays silent this long after one of your agents wrote, from 0 to 10080."),
+      h("legend", null, t("Hand-off to a human")),
+      field(t("Hand-off keywords"), handoffKeywords, t("Comma-separated. A visitor who writes one of them is handed to your team and the bot goes quiet.")),
+      field(t("Hand-off reply"), handoffReply, t("When an agent is available: the conversation is assigned to them (round robin) and they are alerted.")),
+      field(t("Hand-off reply when nobody is online"), handoffOfflineReply, t("Should ask for an email address: one the visitor then writes is saved as their email, and the bot confirms it."))),
+    field(t("Quiet after a human replied (minutes)"), idleMinutes, t("The bot stays silent this long after one of your agents wrote, from 0 to 10080.")),
     h("fieldset", { class: "checks external" },
-      h("legend", null, "External bot"),
-      field("External bot URL", externalUrl, "Optional. Visitors' messages are POSTed to this URL, signed, instead of the rule bot answering; your bot replies through POST /api/messages/ with the bot agent's token."),
+      h("legend", null, t("External bot")),
+      field(t("External bot URL"), externalUrl, t("Optional. Visitors' messages are POSTed to this URL, signed, instead of the rule bot answering; your bot replies through POST /api/messages/ with the bot agent's token.")),
       externalStatus));
   // The form is long: its error and its Save button stay in view at the bottom.
   const form = h("form", { class: "settings-form bot-form", novalidate: true },
@@ -199,7 +199,7 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
     clearFormError(form, err);
     const minutes = Number(idleMinutes.value);
     if (!Number.isInteger(minutes) || idleMinutes.value.trim() === "") {
-      showFormError(form, err, new Error("idleMinutes must be a whole number of minutes."), ["idleMinutes"]);
+      showFormError(form, err, new Error(t("idleMinutes must be a whole number of minutes.")), ["idleMinutes"]);
       return;
     }
     const faq = faqToSend();
@@ -224,13 +224,13 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
       const res = await put("/api/bot", body);
       const { externalSecret, ...rest } = res;
       fill(rest);
-      flash(ok, "Saved");
+      flash(ok, t("Saved"));
       if (externalSecret) {
         secretBox.hidden = false;
         secretBox.replaceChildren(
-          h("p", null, h("strong", null, "Your bot's signing secret."),
-            " Requests to your bot carry an X-Botaz-Signature made with it. Copy it now: it is shown only once."),
-          h("div", { class: "id-row" }, h("code", { class: "secret" }, externalSecret), copyButton(externalSecret, "bot signing secret")));
+          h("p", null, h("strong", null, t("Your bot's signing secret.")),
+            " ", t("Requests to your bot carry an X-Botaz-Signature made with it. Copy it now: it is shown only once.")),
+          h("div", { class: "id-row" }, h("code", { class: "secret" }, externalSecret), copyButton(externalSecret, t("bot signing secret"))));
         secretBox.scrollIntoView({ block: "nearest" });
       } else {
         secretBox.hidden = true;
@@ -259,7 +259,7 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
     }
   });
 
-  const el = section({ key: "bot", title: "Bot", description: "A bot answers visitors while your team is busy or away, and hands them to a human when asked." },
+  const el = section({ key: "bot", title: t("Bot"), description: t("A bot answers visitors while your team is busy or away, and hands them to a human when asked.") },
     readOnlyNote(), form);
 
   async function load() {
@@ -267,7 +267,8 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
       const c = await get("/api/bot");
       if (!isDestroyed()) fill(c);
     } catch (error) {
-      if (!isDestroyed()) toast(`Could not load the bot: ${error.message}`, "error");
+      if (!isDestroyed()) toast(t("Could not load the bot: {error}", { error: error.message }), "error");
+
     }
   }
 

@@ -5,11 +5,12 @@
 import { h, nextId, toast } from "./dom.js";
 import { section, checkField, switchInput, errorRegion, okRegion, flash } from "./forms.js";
 import * as notify from "./notify.js";
+import { t } from "./i18n.js";
 
-const SCOPES = [
-  ["mine", "Conversations assigned to me"],
-  ["unassigned", "Mine and unassigned conversations"],
-  ["all", "All conversations"],
+const SCOPES = () => [
+  ["mine", t("Conversations assigned to me")],
+  ["unassigned", t("Mine and unassigned conversations")],
+  ["all", t("All conversations")],
 ];
 
 export function createNotificationsSection({ isDestroyed }) {
@@ -20,35 +21,36 @@ export function createNotificationsSection({ isDestroyed }) {
   const scopeName = nextId("scope");
   const scopeInputs = {};
   const scopeGroup = h("fieldset", { class: "checks" },
-    h("legend", null, "Alert me about visitor messages in"),
-    ...SCOPES.map(([value, label]) => {
+    h("legend", null, t("Alert me about visitor messages in")),
+    ...SCOPES().map(([value, label]) => {
       const input = h("input", { type: "radio", name: scopeName, value, id: nextId("sc") });
       scopeInputs[value] = input;
       return h("div", { class: "check" }, input, h("label", { for: input.id }, label));
     }),
-    h("p", { class: "hint" }, "A conversation someone assigns to you always alerts you."));
+    h("p", { class: "hint" }, t("A conversation someone assigns to you always alerts you.")));
 
   // ----- how
   const sound = switchInput({ name: "alertSound" });
   const desktop = switchInput({ name: "alertDesktop" });
   const pushPref = switchInput({ name: "alertPush" });
   const permissionNote = h("p", { class: "hint", role: "status" });
-  const allow = h("button", { type: "button", class: "btn btn-small", hidden: true }, "Allow notifications in this browser");
+  const allow = h("button", { type: "button", class: "btn btn-small", hidden: true }, t("Allow notifications in this browser"));
 
   // ----- this browser's push subscription
   const deviceNote = h("p", { class: "hint", role: "status" });
-  const deviceOn = h("button", { type: "button", class: "btn btn-small", hidden: true }, "Send them to this browser");
-  const deviceOff = h("button", { type: "button", class: "btn btn-small btn-ghost", hidden: true }, "Stop on this browser");
-  const testBtn = h("button", { type: "button", class: "btn btn-small btn-ghost", hidden: true }, "Send a test notification");
+  const deviceOn = h("button", { type: "button", class: "btn btn-small", hidden: true }, t("Send them to this browser"));
+  const deviceOff = h("button", { type: "button", class: "btn btn-small btn-ghost", hidden: true }, t("Stop on this browser"));
+  const testBtn = h("button", { type: "button", class: "btn btn-small btn-ghost", hidden: true }, t("Send a test notification"));
 
-  const el = section({ key: "notifications", title: "My notifications",
-    description: "How botaz alerts you when a visitor writes. These choices are yours alone." },
+  const el = section({ key: "notifications", title: t("My notifications"),
+    description: t("How botaz alerts you when a visitor writes. These choices are yours alone.") },
   scopeGroup,
-  checkField("Sound", sound, "A short chime in an open dashboard."),
-  checkField("Desktop notifications", desktop, "While a dashboard tab is open, even in the background."),
+  checkField(t("Sound"), sound, t("A short chime in an open dashboard.")),
+  checkField(t("Desktop notifications"), desktop, t("While a dashboard tab is open, even in the background.")),
   h("div", { class: "field" }, permissionNote, h("div", null, allow)),
-  checkField("Push notifications when the dashboard is closed", pushPref,
-    "Web Push to the browsers you turn it on for, while no dashboard of yours is open."),
+  checkField(t("Push notifications when the dashboard is closed"), pushPref,
+    t("Web Push to the browsers you turn it on for, while no dashboard of yours is open.")),
+
   h("div", { class: "field" }, deviceNote, h("div", { class: "form-actions" }, deviceOn, deviceOff, testBtn)),
   err, h("div", null, ok));
 
@@ -63,10 +65,10 @@ export function createNotificationsSection({ isDestroyed }) {
     const state = notify.notificationPermission();
     allow.hidden = state !== "default";
     permissionNote.textContent = {
-      granted: "This browser shows botaz's notifications.",
-      denied: "Notifications are blocked for this site: allow them in the browser's site settings.",
-      default: "This browser has not been allowed to show notifications yet.",
-      unsupported: "This browser cannot show notifications.",
+      granted: t("This browser shows botaz's notifications."),
+      denied: t("Notifications are blocked for this site: allow them in the browser's site settings."),
+      default: t("This browser has not been allowed to show notifications yet."),
+      unsupported: t("This browser cannot show notifications."),
     }[state];
   }
 
@@ -78,12 +80,12 @@ export function createNotificationsSection({ isDestroyed }) {
     deviceOff.hidden = state !== "on";
     testBtn.hidden = state !== "on";
     deviceNote.textContent = {
-      on: "This browser receives push notifications.",
-      off: "This browser does not receive push notifications.",
+      on: t("This browser receives push notifications."),
+      off: t("This browser does not receive push notifications."),
       unsupported: window.isSecureContext
-        ? "This browser cannot receive push notifications."
-        : "Push notifications need the dashboard on https:// (or localhost).",
-      unknown: "Could not check this browser's push subscription.",
+        ? t("This browser cannot receive push notifications.")
+        : t("Push notifications need the dashboard on https:// (or localhost)."),
+      unknown: t("Could not check this browser's push subscription."),
     }[state];
   }
 
@@ -91,9 +93,9 @@ export function createNotificationsSection({ isDestroyed }) {
     err.hidden = true;
     try {
       await notify.savePreferences(changes);
-      flash(ok, "Saved");
+      flash(ok, t("Saved"));
     } catch (e) {
-      err.textContent = `Could not save: ${e.message}`;
+      err.textContent = t("Could not save: {error}", { error: e.message });
       err.hidden = false;
     }
   }
@@ -122,9 +124,9 @@ export function createNotificationsSection({ isDestroyed }) {
     try {
       await notify.subscribePush();
       if (!pushPref.checked) await save({ alertPush: true });
-      toast("This browser will receive push notifications.");
+      toast(t("This browser will receive push notifications."));
     } catch (e) {
-      toast(`Could not turn on push notifications: ${e.message}`, "error");
+      toast(t("Could not turn on push notifications: {error}", { error: e.message }), "error");
     } finally {
       deviceOn.disabled = false;
       showPermission();
@@ -136,7 +138,7 @@ export function createNotificationsSection({ isDestroyed }) {
     try {
       await notify.unsubscribePush();
     } catch (e) {
-      toast(`Could not turn off push notifications: ${e.message}`, "error");
+      toast(t("Could not turn off push notifications: {error}", { error: e.message }), "error");
     } finally {
       deviceOff.disabled = false;
       showDevice();
@@ -145,9 +147,9 @@ export function createNotificationsSection({ isDestroyed }) {
   testBtn.addEventListener("click", async () => {
     try {
       const { queued } = await notify.sendTestPush();
-      toast(queued ? "Test notification sent." : "No browser of yours is subscribed.");
+      toast(queued ? t("Test notification sent.") : t("No browser of yours is subscribed."));
     } catch (e) {
-      toast(`Could not send: ${e.message}`, "error");
+      toast(t("Could not send: {error}", { error: e.message }), "error");
     }
   });
 
@@ -160,7 +162,8 @@ export function createNotificationsSection({ isDestroyed }) {
       showPermission();
       showDevice();
       notify.loadPreferences().catch((e) => {
-        if (!isDestroyed()) toast(`Could not load your notification settings: ${e.message}`, "error");
+        if (!isDestroyed()) toast(t("Could not load your notification settings: {error}", { error: e.message }), "error");
+
       });
     },
     destroy() { off(); },

@@ -4,19 +4,20 @@ import { get, put } from "./api.js";
 import { h, nextId, showFormError, clearFormError } from "./dom.js";
 import { section, field, errorRegion, okRegion, flash, switchInput, checkField } from "./forms.js";
 import { loadAgents } from "./state.js";
+import { t } from "./i18n.js";
 
 export function createProactiveSection({ owner, readOnlyNote, isDestroyed }) {
   const list = h("div", { class: "proactive-rules" });
-  const empty = h("p", { class: "muted" }, "No proactive messages yet.");
+  const empty = h("p", { class: "muted" }, t("No proactive messages yet."));
   const err = errorRegion();
   const ok = okRegion();
-  const add = h("button", { type: "button", class: "btn" }, "Add a rule");
+  const add = h("button", { type: "button", class: "btn" }, t("Add a rule"));
   let agentList = [];
   let rows = [];
 
   function agentSelect(value) {
     const select = h("select", { name: "agentId" },
-      ...agentList.map((a) => h("option", { value: a._id }, a.bot ? `${a.name} (bot)` : a.name)));
+      ...agentList.map((a) => h("option", { value: a._id }, a.bot ? t("{name} (bot)", { name: a.name }) : a.name)));
     if (value) select.value = value;
     return select;
   }
@@ -32,16 +33,16 @@ export function createProactiveSection({ owner, readOnlyNote, isDestroyed }) {
     const visits = h("input", { type: "number", name: "minVisits", min: "1", max: "1000", value: String(rule.minVisits ?? 1) });
     const enabled = switchInput({ name: "enabled" });
     enabled.checked = rule.enabled !== false;
-    const remove = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Remove rule");
+    const remove = h("button", { type: "button", class: "btn btn-ghost btn-small" }, t("Remove rule"));
     const box = h("fieldset", { class: "proactive-rule", disabled: !owner },
-      h("legend", null, `Rule ${n}`),
-      checkField("On", enabled),
-      field("Name", id, "Letters, digits, - and _. Each visitor gets a rule's message once."),
-      field("Message", text),
-      field("Sent as", agent),
-      field("On pages whose address contains", url, "Empty: every page."),
-      field("After seconds on the page", seconds),
-      field("From visit number", visits, "1: the first visit; 2: only returning visitors."),
+      h("legend", null, t("Rule {n}", { n })),
+      checkField(t("On"), enabled),
+      field(t("Name"), id, t("Letters, digits, - and _. Each visitor gets a rule's message once.")),
+      field(t("Message"), text),
+      field(t("Sent as"), agent),
+      field(t("On pages whose address contains"), url, t("Empty: every page.")),
+      field(t("After seconds on the page"), seconds),
+      field(t("From visit number"), visits, t("1: the first visit; 2: only returning visitors.")),
       owner ? remove : null);
     const row = { box, rule, read: () => ({
       id: id.value.trim(), text: text.value.trim(), agentId: agent.value, enabled: enabled.checked,
@@ -74,14 +75,14 @@ export function createProactiveSection({ owner, readOnlyNote, isDestroyed }) {
   const form = h("form", { class: "settings-form", novalidate: true },
     list, empty, err,
     owner ? h("div", { class: "form-actions" }, add,
-      h("button", { type: "submit", class: "btn btn-primary" }, "Save proactive messages"), ok) : null);
+      h("button", { type: "submit", class: "btn btn-primary" }, t("Save proactive messages")), ok) : null);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFormError(form, err);
     try {
       const s = await put("/api/settings", { proactive: rows.map((r) => r.read()) });
       fill(s.proactive);
-      flash(ok, "Saved");
+      flash(ok, t("Saved"));
     } catch (error) {
       showFormError(form, err, error, ["proactive"]);
     }
@@ -93,8 +94,9 @@ export function createProactiveSection({ owner, readOnlyNote, isDestroyed }) {
     fill(s.proactive);
   }).catch(() => {});
 
-  const el = section({ key: "proactive", title: "Proactive messages",
-    description: "Let the widget speak first: a message from an agent or the bot after some time on a page, once per visitor." },
+  const el = section({ key: "proactive", title: t("Proactive messages"),
+    description: t("Let the widget speak first: a message from an agent or the bot after some time on a page, once per visitor.") },
+
   readOnlyNote(), form);
   return { el };
 }

@@ -6,17 +6,19 @@ import {
   h, append, copyButton, fullDate, confirmDialog, toast, nextId, showFormError, clearFormError,
 } from "./dom.js";
 import { section, field, switchInput, errorRegion, loadMoreButton } from "./forms.js";
+import { t, intlLocale } from "./i18n.js";
 
+// Descriptions are looked up when drawn (the agent's language loads after this module).
 export const WEBHOOK_EVENTS = [
-  ["message.created", "A message was written"],
-  ["message.updated", "A message was edited or seen"],
-  ["message.deleted", "A message was deleted"],
-  ["visitor.created", "A new visitor arrived"],
-  ["visitor.updated", "A visitor changed (details, presence, ban)"],
-  ["visitor.deleted", "A visitor was erased"],
-  ["conversation.resolved", "A conversation was resolved"],
-  ["conversation.rated", "A visitor rated a conversation"],
-  ["conversation.labeled", "A label was put on or taken off a conversation"],
+  ["message.created", () => t("A message was written")],
+  ["message.updated", () => t("A message was edited or seen")],
+  ["message.deleted", () => t("A message was deleted")],
+  ["visitor.created", () => t("A new visitor arrived")],
+  ["visitor.updated", () => t("A visitor changed (details, presence, ban)")],
+  ["visitor.deleted", () => t("A visitor was erased")],
+  ["conversation.resolved", () => t("A conversation was resolved")],
+  ["conversation.rated", () => t("A visitor rated a conversation")],
+  ["conversation.labeled", () => t("A label was put on or taken off a conversation")],
 ];
 const DELIVERY_PAGE = 20;
 const POLL_MS = 1500;
@@ -28,7 +30,7 @@ function eventChecks(legend, selected) {
     const id = nextId("ev");
     boxes[name] = h("input", { type: "checkbox", id, name: "events", value: name, checked: selected.has(name) });
     group.append(h("div", { class: "check" }, boxes[name],
-      h("label", { for: id, title: description }, h("code", null, name))));
+      h("label", { for: id, title: description() }, h("code", null, name))));
   }
   const read = () => WEBHOOK_EVENTS.map(([n]) => n).filter((n) => boxes[n].checked);
   return { group, read };
@@ -43,7 +45,7 @@ function preciseTime(iso) {
   const d = new Date(iso);
   const now = new Date();
   const today = d.toDateString() === now.toDateString();
-  const text = d.toLocaleString([], {
+  const text = d.toLocaleString(intlLocale(), {
     ...(today ? {} : { month: "short", day: "numeric" }), hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
   return h("time", { datetime: iso, title: fullDate(iso) }, text);
@@ -51,24 +53,24 @@ function preciseTime(iso) {
 
 function timesCell(d) {
   const line = (label, iso) => (iso ? h("span", { class: "block" }, h("span", { class: "muted" }, `${label} `), preciseTime(iso)) : null);
-  return [line("Queued", d.createdAt), line("Last try", d.lastAttemptAt),
-    d.status === "pending" ? line("Next try", d.nextAttemptAt) : null];
+  return [line(t("Queued"), d.createdAt), line(t("Last try"), d.lastAttemptAt),
+    d.status === "pending" ? line(t("Next try"), d.nextAttemptAt) : null];
 }
 
 export function createWebhooksSection({ isDestroyed }) {
   let hooks = [];
-  const list = h("ul", { class: "hook-list", "aria-label": "Webhooks" });
-  const status = h("p", { class: "muted", role: "status" }, "Loading webhooks…");
+  const list = h("ul", { class: "hook-list", "aria-label": t("Webhooks") });
+  const status = h("p", { class: "muted", role: "status" }, t("Loading webhooks…"));
   const created = h("div", { class: "once-box", hidden: true, role: "status" });
   const logs = new Map(); // webhook _id → open delivery log controller
 
   // ----- create
   const url = h("input", { type: "url", name: "url", required: true, autocomplete: "off", spellcheck: "false", placeholder: "https://example.com/botaz-events" });
-  const events = eventChecks("Events", new Set(["message.created"]));
+  const events = eventChecks(t("Events"), new Set(["message.created"]));
   const err = errorRegion();
-  const createBtn = h("button", { type: "submit", class: "btn btn-primary" }, "Create webhook");
+  const createBtn = h("button", { type: "submit", class: "btn btn-primary" }, t("Create webhook"));
   const form = h("form", { class: "settings-form hook-form", novalidate: true },
-    field("Endpoint URL", url, "Events are POSTed here as JSON, signed with X-Botaz-Signature."),
+    field(t("Endpoint URL"), url, t("Events are POSTed here as JSON, signed with X-Botaz-Signature.")),
     events.group, err,
     h("div", { class: "form-actions" }, createBtn));
   form.addEventListener("submit", async (e) => {
@@ -76,11 +78,11 @@ export function createWebhooksSection({ isDestroyed }) {
     clearFormError(form, err);
     const chosen = events.read();
     if (!url.value.trim()) {
-      showFormError(form, err, new Error("Enter the URL that should receive the events."), ["url"]);
+      showFormError(form, err, new Error(t("Enter the URL that should receive the events.")), ["url"]);
       return;
     }
     if (!chosen.length) {
-      showFormError(form, err, new Error("Choose at least one event."), []);
+      showFormError(form, err, new Error(t("Choose at least one event.")), []);
       return;
     }
     createBtn.disabled = true;
@@ -92,9 +94,9 @@ export function createWebhooksSection({ isDestroyed }) {
       url.value = "";
       created.hidden = false;
       created.replaceChildren(
-        h("p", null, h("strong", null, "Webhook created."),
-          " Check each request's X-Botaz-Signature with this signing secret. Copy it now: it is shown only once."),
-        h("div", { class: "id-row" }, h("code", { class: "secret" }, secret), copyButton(secret, "webhook signing secret")));
+        h("p", null, h("strong", null, t("Webhook created.")),
+          " ", t("Check each request's X-Botaz-Signature with this signing secret. Copy it now: it is shown only once.")),
+        h("div", { class: "id-row" }, h("code", { class: "secret" }, secret), copyButton(secret, t("webhook signing secret"))));
     } catch (error) {
       showFormError(form, err, error, ["url", "events"]);
     } finally {
@@ -106,7 +108,7 @@ export function createWebhooksSection({ isDestroyed }) {
   function render() {
     const open = new Set([...logs.keys()]);
     list.replaceChildren(...hooks.map((hook) => renderHook(hook, open.has(hook._id))));
-    status.textContent = hooks.length ? "" : "No webhooks yet.";
+    status.textContent = hooks.length ? "" : t("No webhooks yet.");
   }
 
   function renderHook(hook, logOpen) {
@@ -116,7 +118,7 @@ export function createWebhooksSection({ isDestroyed }) {
       enabled.disabled = true;
       try {
         replace(await put(`/api/webhooks/${enc(hook._id)}`, { enabled: enabled.checked }));
-        toast(enabled.checked ? "Webhook switched on." : "Webhook switched off.");
+        toast(enabled.checked ? t("Webhook switched on.") : t("Webhook switched off."));
       } catch (error) {
         enabled.checked = !enabled.checked;
         toast(error.message, "error");
@@ -126,12 +128,12 @@ export function createWebhooksSection({ isDestroyed }) {
     });
     const enabledId = nextId("hk");
     enabled.id = enabledId;
-    const edit = h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": `Edit webhook ${hook.url}` }, "Edit");
-    const remove = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": `Delete webhook ${hook.url}` }, "Delete");
+    const edit = h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": t("Edit webhook {url}", { url: hook.url }) }, t("Edit"));
+    const remove = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": t("Delete webhook {url}", { url: hook.url }) }, t("Delete"));
     const logId = nextId("log");
     const toggleLog = h("button", {
       type: "button", class: "btn btn-small", "aria-expanded": String(logOpen), "aria-controls": logId,
-    }, "Delivery log");
+    }, t("Delivery log"));
     const logBox = h("div", { class: "delivery-log", id: logId, hidden: !logOpen });
 
     edit.addEventListener("click", () => {
@@ -140,8 +142,8 @@ export function createWebhooksSection({ isDestroyed }) {
       li.replaceWith(editor(hook));
     });
     remove.addEventListener("click", async () => {
-      const ok = await confirmDialog(`Delete the webhook for ${hook.url}? Its queued deliveries and delivery log are deleted too.`,
-        { confirmLabel: "Delete webhook", title: "Delete webhook?" });
+      const ok = await confirmDialog(t("Delete the webhook for {url}? Its queued deliveries and delivery log are deleted too.", { url: hook.url }),
+        { confirmLabel: t("Delete webhook"), title: t("Delete webhook?") });
       if (!ok) return;
       try {
         await del(`/api/webhooks/${enc(hook._id)}`);
@@ -149,7 +151,7 @@ export function createWebhooksSection({ isDestroyed }) {
         logs.delete(hook._id);
         hooks = hooks.filter((x) => x._id !== hook._id);
         render();
-        toast("Webhook deleted.");
+        toast(t("Webhook deleted."));
       } catch (error) {
         toast(error.message, "error");
       }
@@ -175,14 +177,14 @@ export function createWebhooksSection({ isDestroyed }) {
     append(li, [
       h("div", { class: "hook-head" },
         h("span", { class: "hook-url" }, hook.url),
-        h("span", { class: "check hook-switch" }, enabled, h("label", { for: enabledId }, "Enabled")),
+        h("span", { class: "check hook-switch" }, enabled, h("label", { for: enabledId }, t("Enabled"))),
         h("span", { class: "row-actions" }, edit, remove)),
       hook.disabledReason ? h("div", { class: "hook-disabled" },
-        h("p", null, h("strong", null, "botaz switched this webhook off.")),
+        h("p", null, h("strong", null, t("botaz switched this webhook off."))),
         h("p", null, hook.disabledReason),
-        h("p", { class: "small" }, "Switching it on again retries the queued deliveries at once.")) : null,
+        h("p", { class: "small" }, t("Switching it on again retries the queued deliveries at once."))) : null,
       h("p", { class: "hook-events" }, ...hook.events.map((e) => h("code", { class: "tag tag-event" }, e))),
-      h("p", { class: "muted small" }, "Created ", timeCell(hook.createdAt)),
+      h("p", { class: "muted small" }, t("Created"), " ", timeCell(hook.createdAt)),
       h("div", null, toggleLog),
       logBox]);
     return li;
@@ -199,12 +201,12 @@ export function createWebhooksSection({ isDestroyed }) {
   function editor(hook) {
     const editUrl = h("input", { type: "url", name: "url", required: true, autocomplete: "off", spellcheck: "false" });
     editUrl.value = hook.url;
-    const editEvents = eventChecks("Events", new Set(hook.events));
+    const editEvents = eventChecks(t("Events"), new Set(hook.events));
     const editErr = errorRegion();
-    const saveBtn = h("button", { type: "submit", class: "btn btn-primary btn-small" }, "Save webhook");
-    const cancel = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Cancel");
-    const editForm = h("form", { class: "hook-edit", novalidate: true, "aria-label": `Edit webhook ${hook.url}` },
-      field("Endpoint URL", editUrl), editEvents.group, editErr,
+    const saveBtn = h("button", { type: "submit", class: "btn btn-primary btn-small" }, t("Save webhook"));
+    const cancel = h("button", { type: "button", class: "btn btn-ghost btn-small" }, t("Cancel"));
+    const editForm = h("form", { class: "hook-edit", novalidate: true, "aria-label": t("Edit webhook {url}", { url: hook.url }) },
+      field(t("Endpoint URL"), editUrl), editEvents.group, editErr,
       h("div", { class: "form-actions" }, saveBtn, cancel));
     cancel.addEventListener("click", () => replace(hooks.find((x) => x._id === hook._id) || hook));
     editForm.addEventListener("submit", async (e) => {
@@ -212,7 +214,7 @@ export function createWebhooksSection({ isDestroyed }) {
       clearFormError(editForm, editErr);
       const chosen = editEvents.read();
       if (!chosen.length) {
-        showFormError(editForm, editErr, new Error("Choose at least one event."), []);
+        showFormError(editForm, editErr, new Error(t("Choose at least one event.")), []);
         return;
       }
       saveBtn.disabled = true;
@@ -235,27 +237,27 @@ export function createWebhooksSection({ isDestroyed }) {
     let timer = null;
     const rows = new Map(); // delivery _id → {data, tr}
     const tbody = h("tbody");
-    const logStatus = h("p", { class: "muted small", role: "status" }, "Loading deliveries…");
+    const logStatus = h("p", { class: "muted small", role: "status" }, t("Loading deliveries…"));
     const more = loadMoreButton();
-    const refresh = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Refresh");
+    const refresh = h("button", { type: "button", class: "btn btn-ghost btn-small" }, t("Refresh"));
     const table = h("table", { class: "table deliveries" },
-      h("caption", { class: "sr-only" }, `Deliveries to ${hook.url}`),
+      h("caption", { class: "sr-only" }, t("Deliveries to {url}", { url: hook.url })),
       h("thead", null, h("tr", null,
-        ...["Event", "Status", "Attempts", "Times", "Response", "Error"].map((t) => h("th", { scope: "col" }, t)),
-        h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+        ...[t("Event"), t("Status"), t("Attempts"), t("Times"), t("Response"), t("Error")].map((text) => h("th", { scope: "col" }, text)),
+        h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("Actions"))))),
       tbody);
     box.replaceChildren(
-      h("div", { class: "log-tools" }, h("h3", null, "Deliveries"), refresh),
+      h("div", { class: "log-tools" }, h("h3", null, t("Deliveries")), refresh),
       h("div", { class: "table-wrap" }, table), logStatus, more);
 
     function renderRow(d) {
-      const redeliver = h("button", { type: "button", class: "btn btn-tiny", "aria-label": `Redeliver ${d.event} ${d._id}` }, "Redeliver");
+      const redeliver = h("button", { type: "button", class: "btn btn-tiny", "aria-label": t("Redeliver {event} {id}", { event: d.event, id: d._id }) }, t("Redeliver"));
       redeliver.addEventListener("click", async () => {
         redeliver.disabled = true;
         try {
           const copy = await post(`/api/webhooks/${enc(hook._id)}/deliveries/${enc(d._id)}/redeliver`);
           upsert(copy, true);
-          toast("Delivery queued again.");
+          toast(t("Delivery queued again."));
           schedule();
         } catch (error) {
           toast(error.message, "error");
@@ -270,7 +272,7 @@ export function createWebhooksSection({ isDestroyed }) {
           : h("span", null, String(d.responseCode));
       }
       return h("tr", { dataset: { id: d._id } },
-        h("td", null, h("code", null, d.event), h("span", { class: "muted small block event-id", title: "Event ID" }, d.eventId)),
+        h("td", null, h("code", null, d.event), h("span", { class: "muted small block event-id", title: t("Event ID") }, d.eventId)),
         h("td", null, h("span", { class: `tag status-${d.status}` }, d.status)),
         h("td", { class: "num" }, String(d.attempts ?? 0)),
         h("td", { class: "times" }, timesCell(d)),
@@ -295,7 +297,7 @@ export function createWebhooksSection({ isDestroyed }) {
     }
 
     function showStatus() {
-      logStatus.textContent = rows.size ? "" : "No deliveries yet. They appear here when one of the chosen events happens.";
+      logStatus.textContent = rows.size ? "" : t("No deliveries yet. They appear here when one of the chosen events happens.");
       more.hidden = !next;
     }
 
@@ -314,7 +316,7 @@ export function createWebhooksSection({ isDestroyed }) {
         showStatus();
         schedule();
       } catch (error) {
-        if (!stopped) logStatus.textContent = `Could not load deliveries: ${error.message}`;
+        if (!stopped) logStatus.textContent = t("Could not load deliveries: {error}", { error: error.message });
       }
     }
 
@@ -354,9 +356,9 @@ export function createWebhooksSection({ isDestroyed }) {
   }
 
   const el = section({
-    key: "webhooks", title: "Webhooks",
-    description: "Send the account's events to your own server as they happen: new messages, edits, new and changed visitors. Failed deliveries are retried with backoff.",
-  }, list, status, h("h3", null, "New webhook"), form, created);
+    key: "webhooks", title: t("Webhooks"),
+    description: t("Send the account's events to your own server as they happen: new messages, edits, new and changed visitors. Failed deliveries are retried with backoff."),
+  }, list, status, h("h3", null, t("New webhook")), form, created);
 
   async function load() {
     try {
@@ -365,7 +367,8 @@ export function createWebhooksSection({ isDestroyed }) {
       hooks = data.items || [];
       render();
     } catch (error) {
-      if (!isDestroyed()) status.textContent = `Could not load webhooks: ${error.message}`;
+      if (!isDestroyed()) status.textContent = t("Could not load webhooks: {error}", { error: error.message });
+
     }
   }
 

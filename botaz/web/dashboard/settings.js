@@ -18,50 +18,51 @@ import { createSatisfactionSection, createLabelsSection } from "./settings-repor
 import { createNotificationsSection } from "./settings-notifications.js";
 import { createEmailSections } from "./settings-email.js";
 import { createProactiveSection } from "./settings-proactive.js";
+import { t, tp } from "./i18n.js";
 
-const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
+const PREFORM_FIELDS = [["name", () => t("Name")], ["email", () => t("Email")], ["phone", () => t("Phone")]];
 
 export function mountSettings(container) {
   const owner = session.isOwner;
   let destroyed = false;
   const readOnlyNote = () => (owner ? null
-    : h("p", { class: "readonly-note" }, "Only owners can change these settings."));
+    : h("p", { class: "readonly-note" }, t("Only owners can change these settings.")));
 
   // ----- install snippet
   const base = location.origin;
   const siteKey = session.account?.siteKey || "";
   const snippet = `<script src="${base}/widget.js" data-site-key="${siteKey}" async></script>`;
-  const install = section({ key: "install", title: "Install the chat widget",
-    description: "Paste this snippet before the closing </body> tag of every page where visitors should be able to chat." },
+  const install = section({ key: "install", title: t("Install the chat widget"),
+    description: t("Paste this snippet before the closing </body> tag of every page where visitors should be able to chat.") },
     h("div", { class: "field" },
-      h("span", { class: "label" }, "Site key"),
-      h("span", { class: "id-row" }, h("code", { class: "site-key" }, siteKey), copyButton(siteKey, "site key"))),
+      h("span", { class: "label" }, t("Site key")),
+      h("span", { class: "id-row" }, h("code", { class: "site-key" }, siteKey), copyButton(siteKey, t("site key")))),
     h("div", { class: "field" },
-      h("span", { class: "label", id: "snippet-label" }, "Embed code"),
+      h("span", { class: "label", id: "snippet-label" }, t("Embed code")),
       h("pre", { class: "snippet", "aria-labelledby": "snippet-label", tabindex: "0" }, h("code", null, snippet)),
-      h("div", null, copyButton(snippet, "embed code"))),
-    h("p", { class: "muted small" }, "Try it on the ", h("a", { href: `/demo?siteKey=${enc(siteKey)}`, target: "_blank", rel: "noopener" }, "demo page"), "."));
+      h("div", null, copyButton(snippet, t("embed code")))),
+    h("p", { class: "muted small" }, ...tp("Try it on the {link}.", { link: h("a", { href: `/demo?siteKey=${enc(siteKey)}`, target: "_blank", rel: "noopener" }, t("demo page")) })));
 
   // ----- known users (docs/widget.md): the identity secret, owners only
   const secretCode = h("code", { class: "site-key" }, "");
   const secretCopy = h("span");
-  const rotate = h("button", { type: "button", class: "btn btn-small" }, "Rotate");
+  const rotate = h("button", { type: "button", class: "btn btn-small" }, t("Rotate"));
   const identityField = h("div", { class: "field", hidden: true },
-    h("span", { class: "label" }, "Identity secret"),
+    h("span", { class: "label" }, t("Identity secret")),
     h("span", { class: "id-row" }, secretCode, secretCopy, rotate),
-    h("span", { class: "hint" }, "Your website's server signs signed-in users' IDs with it (HMAC-SHA256) for Botaz.identify, so they keep one conversation on every device. Keep it secret: never put it in a page."));
+    h("span", { class: "hint" }, t("Your website's server signs signed-in users' IDs with it (HMAC-SHA256) for Botaz.identify, so they keep one conversation on every device. Keep it secret: never put it in a page.")));
   function showSecret(value) {
     identityField.hidden = !value;
     secretCode.textContent = value || "";
-    secretCopy.replaceChildren(value ? copyButton(value, "identity secret") : "");
+    secretCopy.replaceChildren(value ? copyButton(value, t("identity secret")) : "");
   }
   rotate.addEventListener("click", async () => {
-    const ok = await confirmDialog("Hashes your website made with the current secret stop working at once: signed-in users are treated as anonymous until your server uses the new one.",
-      { confirmLabel: "Rotate secret", title: "Rotate the identity secret?" });
+    const ok = await confirmDialog(t("Hashes your website made with the current secret stop working at once: signed-in users are treated as anonymous until your server uses the new one."),
+      { confirmLabel: t("Rotate secret"), title: t("Rotate the identity secret?") });
     if (!ok) return;
     try {
       showSecret((await post("/api/settings/identity-secret", {})).identitySecret);
-      toast("The identity secret was rotated.");
+      toast(t("The identity secret was rotated."));
     } catch (err) {
       toast(err.message, "error");
     }
@@ -73,23 +74,23 @@ export function mountSettings(container) {
   const title = h("input", { name: "title", maxlength: "80" });
   const color = h("input", { name: "color", type: "color", value: "#4f46e5" });
   const position = h("select", { name: "position" },
-    h("option", { value: "right" }, "Bottom right"), h("option", { value: "left" }, "Bottom left"));
+    h("option", { value: "right" }, t("Bottom right")), h("option", { value: "left" }, t("Bottom left")));
   let storedPosition = "right";
   const colorText = h("code", { class: "color-value" }, color.value);
   color.addEventListener("input", () => { colorText.textContent = color.value; });
   const widgetErr = errorRegion();
   const widgetOk = okRegion();
   const widgetFieldset = h("fieldset", { class: "plain", disabled: !owner },
-    h("legend", { class: "sr-only" }, "Widget appearance"),
-    field("Title", title, "Shown at the top of the chat window."),
-    field("Greeting", greeting, "The first message visitors see."),
-    h("div", { class: "field" }, h("label", { for: "widget-color" }, "Colour"),
+    h("legend", { class: "sr-only" }, t("Widget appearance")),
+    field(t("Title"), title, t("Shown at the top of the chat window.")),
+    field(t("Greeting"), greeting, t("The first message visitors see.")),
+    h("div", { class: "field" }, h("label", { for: "widget-color" }, t("Colour")),
       h("span", { class: "color-row" }, color, colorText)),
-    field("Launcher position", position, "Where the chat button sits on your pages."));
+    field(t("Launcher position"), position, t("Where the chat button sits on your pages.")));
   color.id = "widget-color";
   const widgetForm = h("form", { class: "settings-form", novalidate: true },
     widgetFieldset, widgetErr,
-    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save widget"), widgetOk) : null);
+    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Save widget")), widgetOk) : null);
   widgetForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFormError(widgetForm, widgetErr);
@@ -98,32 +99,32 @@ export function mountSettings(container) {
         // left out while it is the default, so settings that never chose a side stay as they were
         ...(position.value !== storedPosition ? { position: position.value } : {}) } });
       fillSettings(s);
-      flash(widgetOk, "Saved");
+      flash(widgetOk, t("Saved"));
     } catch (err) {
       showFormError(widgetForm, widgetErr, err, ["greeting", "title", "color", "position"]);
     }
   });
-  const widgetSection = section({ key: "widget", title: "Widget", description: "How the chat window looks on your website." }, readOnlyNote(), widgetForm);
+  const widgetSection = section({ key: "widget", title: t("Widget"), description: t("How the chat window looks on your website.") }, readOnlyNote(), widgetForm);
 
   // ----- pre-chat form
   const preformEnabled = h("input", { type: "checkbox", name: "enabled", id: nextId("pe") });
   const preformFields = {};
   const preformErr = errorRegion();
   const preformOk = okRegion();
-  const fieldsGroup = h("fieldset", { class: "checks" }, h("legend", null, "Ask for"));
+  const fieldsGroup = h("fieldset", { class: "checks" }, h("legend", null, t("Ask for")));
   for (const [key, label] of PREFORM_FIELDS) {
     const id = nextId(`pf-${key}`);
     preformFields[key] = h("input", { type: "checkbox", id, name: key });
-    fieldsGroup.append(h("div", { class: "check" }, preformFields[key], h("label", { for: id }, label)));
+    fieldsGroup.append(h("div", { class: "check" }, preformFields[key], h("label", { for: id }, label())));
   }
   const preformFieldset = h("fieldset", { class: "plain", disabled: !owner },
-    h("legend", { class: "sr-only" }, "Pre-chat form"),
+    h("legend", { class: "sr-only" }, t("Pre-chat form")),
     h("div", { class: "check" }, preformEnabled,
-      h("label", { for: preformEnabled.id }, "Ask visitors to introduce themselves before chatting")),
+      h("label", { for: preformEnabled.id }, t("Ask visitors to introduce themselves before chatting"))),
     fieldsGroup);
   const preformForm = h("form", { class: "settings-form", novalidate: true },
     preformFieldset, preformErr,
-    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save pre-chat form"), preformOk) : null);
+    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Save pre-chat form")), preformOk) : null);
   preformEnabled.addEventListener("change", () => { fieldsGroup.disabled = !preformEnabled.checked; });
   preformForm.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -133,17 +134,17 @@ export function mountSettings(container) {
       const preform = { enabled: preformEnabled.checked };
       if (fields.length) preform.fields = fields;
       else if (preformEnabled.checked) {
-        showFormError(preformForm, preformErr, new Error("Choose at least one field to ask for."), []);
+        showFormError(preformForm, preformErr, new Error(t("Choose at least one field to ask for.")), []);
         return;
       }
       const s = await put("/api/settings", { preform });
       fillSettings(s);
-      flash(preformOk, "Saved");
+      flash(preformOk, t("Saved"));
     } catch (err) {
       showFormError(preformForm, preformErr, err, []);
     }
   });
-  const preformSection = section({ key: "preform", title: "Pre-chat form", description: "Collect a visitor's details before the chat starts." }, readOnlyNote(), preformForm);
+  const preformSection = section({ key: "preform", title: t("Pre-chat form"), description: t("Collect a visitor's details before the chat starts.") }, readOnlyNote(), preformForm);
 
   // ----- allowed websites
   const origins = h("textarea", { name: "allowedOrigins", rows: "4", spellcheck: "false", autocomplete: "off",
@@ -152,11 +153,11 @@ export function mountSettings(container) {
   const originsOk = okRegion();
   const originsForm = h("form", { class: "settings-form", novalidate: true },
     h("fieldset", { class: "plain", disabled: !owner },
-      h("legend", { class: "sr-only" }, "Allowed websites"),
-      field("Allowed websites", origins,
-        `One website per line, as scheme://host[:port]. Leave empty to allow any website. The demo page counts as ${location.origin}.`)),
+      h("legend", { class: "sr-only" }, t("Allowed websites")),
+      field(t("Allowed websites"), origins,
+        t("One website per line, as scheme://host[:port]. Leave empty to allow any website. The demo page counts as {origin}.", { origin: location.origin }))),
     originsErr,
-    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save allowed websites"), originsOk) : null);
+    owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Save allowed websites")), originsOk) : null);
   originsForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFormError(originsForm, originsErr);
@@ -164,13 +165,13 @@ export function mountSettings(container) {
     try {
       const s = await put("/api/settings", { allowedOrigins: list });
       fillSettings(s);
-      flash(originsOk, "Saved");
+      flash(originsOk, t("Saved"));
     } catch (err) {
       showFormError(originsForm, originsErr, err, ["allowedOrigins"]);
     }
   });
-  const originsSection = section({ key: "websites", title: "Allowed websites",
-    description: "Only pages of these websites may use your chat widget. Pages elsewhere that embed your site key get an error." },
+  const originsSection = section({ key: "websites", title: t("Allowed websites"),
+    description: t("Only pages of these websites may use your chat widget. Pages elsewhere that embed your site key get an error.") },
   readOnlyNote(), originsForm);
 
   function fillSettings(s) {
@@ -198,19 +199,19 @@ export function mountSettings(container) {
   let canned = [];
   function renderCanned() {
     cannedList.replaceChildren(...canned.map(renderCannedRow));
-    cannedStatus.textContent = canned.length ? "" : "No canned responses yet.";
+    cannedStatus.textContent = canned.length ? "" : t("No canned responses yet.");
     setCanned(canned);
   }
   function renderCannedRow(c) {
-    const edit = h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": `Edit /${c.shortcut}` }, "Edit");
-    const remove = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": `Delete /${c.shortcut}` }, "Delete");
+    const edit = h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": t("Edit /{shortcut}", { shortcut: c.shortcut }) }, t("Edit"));
+    const remove = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": t("Delete /{shortcut}", { shortcut: c.shortcut }) }, t("Delete"));
     const li = h("li", { class: "canned-row" },
       h("code", { class: "canned-shortcut" }, `/${c.shortcut}`),
       h("span", { class: "canned-text" }, c.text),
       h("span", { class: "row-actions" }, edit, remove));
     edit.addEventListener("click", () => li.replaceWith(cannedEditor(c)));
     remove.addEventListener("click", async () => {
-      if (!await confirmDialog(`Delete the canned response /${c.shortcut}?`, { confirmLabel: "Delete" })) return;
+      if (!await confirmDialog(t("Delete the canned response /{shortcut}?", { shortcut: c.shortcut }), { confirmLabel: t("Delete") })) return;
       try {
         await del(`/api/canned/${enc(c._id)}`);
         canned = canned.filter((x) => x._id !== c._id);
@@ -226,14 +227,14 @@ export function mountSettings(container) {
     const shortcut = h("input", { name: "shortcut", value: c ? c.shortcut : "", required: true, pattern: "[\\w-]+", autocomplete: "off" });
     const text = h("textarea", { name: "text", rows: "2", required: true });
     text.value = c ? c.text : "";
-    const submit = h("button", { type: "submit", class: "btn btn-primary btn-small" }, c ? "Save" : "Add response");
+    const submit = h("button", { type: "submit", class: "btn btn-primary btn-small" }, c ? t("Save") : t("Add response"));
     const form = h("form", { class: c ? "canned-row editing" : "canned-add", novalidate: true },
       h("div", { class: "canned-fields" },
-        field("Shortcut", shortcut, c ? null : "Type /shortcut in the message box to insert the text."),
-        field("Text", text)),
+        field(t("Shortcut"), shortcut, c ? null : t("Type /shortcut in the message box to insert the text.")),
+        field(t("Text"), text)),
       err,
       h("div", { class: "form-actions" }, submit,
-        c ? h("button", { type: "button", class: "btn btn-ghost btn-small", onClick: () => renderCanned() }, "Cancel") : null));
+        c ? h("button", { type: "button", class: "btn btn-ghost btn-small", onClick: () => renderCanned() }, t("Cancel")) : null));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       clearFormError(form, err);
@@ -257,9 +258,9 @@ export function mountSettings(container) {
     });
     return c ? h("li", null, form) : form;
   }
-  const cannedSection = section({ key: "canned", title: "Canned responses",
-    description: "Saved replies for common questions. In a conversation, type / and the shortcut to insert one." },
-    cannedList, cannedStatus, h("h3", null, "New canned response"), cannedEditor(null));
+  const cannedSection = section({ key: "canned", title: t("Canned responses"),
+    description: t("Saved replies for common questions. In a conversation, type / and the shortcut to insert one.") },
+    cannedList, cannedStatus, h("h3", null, t("New canned response")), cannedEditor(null));
 
   // ----- API tokens
   const tokensBody = h("tbody");
@@ -267,15 +268,15 @@ export function mountSettings(container) {
   const tokenResult = h("div", { class: "once-box", hidden: true, role: "status" });
   let tokens = [];
   function renderTokens() {
-    tokensBody.replaceChildren(...tokens.map((t) => {
+    tokensBody.replaceChildren(...tokens.map((tok) => {
       let action = null;
       if (owner) {
-        const revoke = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": `Revoke ${t.label || "token"}` }, "Revoke");
+        const revoke = h("button", { type: "button", class: "btn btn-small btn-danger-ghost", "aria-label": t("Revoke {label}", { label: tok.label || t("token") }) }, t("Revoke"));
         revoke.addEventListener("click", async () => {
-          if (!await confirmDialog(`Revoke the token "${t.label || "untitled"}"? Programs using it stop working immediately.`, { confirmLabel: "Revoke" })) return;
+          if (!await confirmDialog(t("Revoke the token \"{label}\"? Programs using it stop working immediately.", { label: tok.label || t("untitled") }), { confirmLabel: t("Revoke") })) return;
           try {
-            await del(`/api/tokens/${enc(t._id)}`);
-            tokens = tokens.filter((x) => x._id !== t._id);
+            await del(`/api/tokens/${enc(tok._id)}`);
+            tokens = tokens.filter((x) => x._id !== tok._id);
             renderTokens();
           } catch (err) {
             toast(err.message, "error");
@@ -284,46 +285,46 @@ export function mountSettings(container) {
         action = h("td", { class: "actions" }, revoke);
       }
       return h("tr", null,
-        h("td", null, t.label || h("span", { class: "muted" }, "Untitled")),
-        h("td", null, agentName(t.agentId)),
-        h("td", null, h("time", { datetime: t.createdAt, title: fullDate(t.createdAt) }, fullDate(t.createdAt))),
-        h("td", null, t.lastUsedAt ? h("time", { datetime: t.lastUsedAt, title: fullDate(t.lastUsedAt) }, relativeAgo(t.lastUsedAt)) : "Never"),
+        h("td", null, tok.label || h("span", { class: "muted" }, t("Untitled"))),
+        h("td", null, agentName(tok.agentId)),
+        h("td", null, h("time", { datetime: tok.createdAt, title: fullDate(tok.createdAt) }, fullDate(tok.createdAt))),
+        h("td", null, tok.lastUsedAt ? h("time", { datetime: tok.lastUsedAt, title: fullDate(tok.lastUsedAt) }, relativeAgo(tok.lastUsedAt)) : t("Never")),
         action);
     }));
-    tokensStatus.textContent = tokens.length ? "" : "No API tokens.";
+    tokensStatus.textContent = tokens.length ? "" : t("No API tokens.");
   }
   const tokensTable = h("table", { class: "table" },
-    h("caption", { class: "sr-only" }, "API tokens"),
+    h("caption", { class: "sr-only" }, t("API tokens")),
     h("thead", null, h("tr", null,
-      h("th", { scope: "col" }, "Label"), h("th", { scope: "col" }, "Agent"), h("th", { scope: "col" }, "Created"),
-      h("th", { scope: "col" }, "Last used"), owner ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")) : null)),
+      h("th", { scope: "col" }, t("Label")), h("th", { scope: "col" }, t("Agent")), h("th", { scope: "col" }, t("Created")),
+      h("th", { scope: "col" }, t("Last used")), owner ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("Actions"))) : null)),
     tokensBody);
   let tokenForm = null;
   if (owner) {
-    const label = h("input", { name: "label", required: true, maxlength: "100", autocomplete: "off", placeholder: "e.g. CRM integration" });
+    const label = h("input", { name: "label", required: true, maxlength: "100", autocomplete: "off", placeholder: t("e.g. CRM integration") });
     const err = errorRegion();
     tokenForm = h("form", { class: "inline-form", novalidate: true },
-      field("Token label", label), h("button", { type: "submit", class: "btn btn-primary" }, "Create token"), err);
+      field(t("Token label"), label), h("button", { type: "submit", class: "btn btn-primary" }, t("Create token")), err);
     tokenForm.addEventListener("submit", async (e) => {
       e.preventDefault();
       clearFormError(tokenForm, err);
       try {
-        const t = await post("/api/tokens", { label: label.value.trim() });
-        const { token, ...row } = t;
+        const created = await post("/api/tokens", { label: label.value.trim() });
+        const { token, ...row } = created;
         tokens = [row, ...tokens];
         renderTokens();
         label.value = "";
         tokenResult.hidden = false;
         tokenResult.replaceChildren(
-          h("p", null, h("strong", null, `Token "${row.label}" created.`), " Copy it now: it is shown only once."),
-          h("div", { class: "id-row" }, h("code", { class: "secret" }, token), copyButton(token, "API token")));
+          h("p", null, h("strong", null, t("Token \"{label}\" created.", { label: row.label })), " ", t("Copy it now: it is shown only once.")),
+          h("div", { class: "id-row" }, h("code", { class: "secret" }, token), copyButton(token, t("API token"))));
       } catch (error) {
         showFormError(tokenForm, err, error, ["label"]);
       }
     });
   }
-  const tokensSection = section({ key: "tokens", title: "API tokens",
-    description: "Tokens let your own server use the REST API (Authorization: Bearer <token>). Each acts as the agent it belongs to." },
+  const tokensSection = section({ key: "tokens", title: t("API tokens"),
+    description: t("Tokens let your own server use the REST API (Authorization: Bearer <token>). Each acts as the agent it belongs to.") },
     readOnlyNote(), tokenForm, tokenResult, h("div", { class: "table-wrap" }, tokensTable), tokensStatus);
 
   // ----- password
@@ -334,35 +335,35 @@ export function mountSettings(container) {
   const confirmPw = h("input", { type: "password", name: "confirm", autocomplete: "new-password", required: true });
   const pwForm = h("form", { class: "settings-form narrow-form", novalidate: true },
     h("input", { type: "text", name: "username", autocomplete: "username", value: session.agent.email || "", hidden: true, "aria-hidden": "true", tabindex: "-1" }),
-    field("Current password", current),
-    field("New password", fresh, "At least 8 characters."),
-    field("Confirm new password", confirmPw),
+    field(t("Current password"), current),
+    field(t("New password"), fresh, t("At least 8 characters.")),
+    field(t("Confirm new password"), confirmPw),
     pwErr,
-    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Change password"), pwOk));
+    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Change password")), pwOk));
   pwForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFormError(pwForm, pwErr);
     if (fresh.value.length < 8) {
-      showFormError(pwForm, pwErr, new Error("The new password must have at least 8 characters."), []);
+      showFormError(pwForm, pwErr, new Error(t("The new password must have at least 8 characters.")), []);
       fresh.setAttribute("aria-invalid", "true");
       return;
     }
     if (fresh.value !== confirmPw.value) {
-      showFormError(pwForm, pwErr, new Error("The new passwords do not match."), []);
+      showFormError(pwForm, pwErr, new Error(t("The new passwords do not match.")), []);
       confirmPw.setAttribute("aria-invalid", "true");
       return;
     }
     try {
       await post("/auth/password", { current: current.value, new: fresh.value });
       pwForm.reset();
-      flash(pwOk, "Password changed");
+      flash(pwOk, t("Password changed"));
     } catch (err) {
-      const message = err.status === 403 ? "The current password is wrong." : err.message;
+      const message = err.status === 403 ? t("The current password is wrong.") : err.message;
       showFormError(pwForm, pwErr, new Error(message), []);
       if (err.status === 403) current.setAttribute("aria-invalid", "true");
     }
   });
-  const passwordSection = section({ key: "password", title: "Change password" }, pwForm);
+  const passwordSection = section({ key: "password", title: t("Change password") }, pwForm);
 
   // ----- bot, webhooks, audit log
   const isDestroyed = () => destroyed;
@@ -377,14 +378,14 @@ export function mountSettings(container) {
   const proactive = createProactiveSection({ owner, readOnlyNote, isDestroyed });
 
   // ----- page
-  const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
-    [originsSection, "Allowed websites"], [availability.el, "Availability"], [bot.el, "Bot"], [proactive.el, "Proactive messages"], [cannedSection, "Canned responses"],
-    [satisfaction.el, "Ratings and targets"], [labels.el, "Labels"],
-    [tokensSection, "API tokens"], webhooks ? [webhooks.el, "Webhooks"] : null,
-    [email.emailSection, "Email"], email.log ? [email.log.el, "Email log"] : null,
-    [email.prefsSection, "My preferences"], [notifications.el, "My notifications"],
-    [passwordSection, "Password"], audit ? [audit.el, "Audit log"] : null].filter(Boolean);
-  const toc = h("nav", { class: "toc", "aria-label": "Settings sections" }, h("ul", null,
+  const sections = [[install, t("Install")], [widgetSection, t("Widget")], [preformSection, t("Pre-chat form")],
+    [originsSection, t("Allowed websites")], [availability.el, t("Availability")], [bot.el, t("Bot")], [proactive.el, t("Proactive messages")], [cannedSection, t("Canned responses")],
+    [satisfaction.el, t("Ratings and targets")], [labels.el, t("Labels")],
+    [tokensSection, t("API tokens")], webhooks ? [webhooks.el, t("Webhooks")] : null,
+    [email.emailSection, t("Email")], email.log ? [email.log.el, t("Email log")] : null,
+    [email.prefsSection, t("My preferences")], [notifications.el, t("My notifications")],
+    [passwordSection, t("Password")], audit ? [audit.el, t("Audit log")] : null].filter(Boolean);
+  const toc = h("nav", { class: "toc", "aria-label": t("Settings sections") }, h("ul", null,
     ...sections.map(([s, label]) => h("li", null, h("a", { href: `/settings#${s.id}`, onClick: (e) => {
       e.preventDefault();
       if (location.hash === `#${s.id}`) goToHash(true);
@@ -393,8 +394,8 @@ export function mountSettings(container) {
   const main = h("div", { class: "settings-main" }, ...sections.map(([s]) => s));
 
   container.append(h("div", { class: "page settings-page" },
-    h("div", { class: "page-head" }, h("h1", null, "Settings"),
-      h("p", { class: "muted" }, `Account: ${session.account?.name || ""}`)),
+    h("div", { class: "page-head" }, h("h1", null, t("Settings")),
+      h("p", { class: "muted" }, t("Account: {name}", { name: session.account?.name || "" }))),
     h("div", { class: "settings-layout" }, toc, main)));
 
   // ----- /settings#<section>: scroll there, and stay there while the sections above fill in
@@ -428,20 +429,21 @@ export function mountSettings(container) {
 
   // ----- data
   get("/api/settings").then((s) => { if (!destroyed) fillSettings(s); }).catch((err) => {
-    if (!destroyed && err.status !== 403) toast(`Could not load settings: ${err.message}`, "error");
+    if (!destroyed && err.status !== 403) toast(t("Could not load settings: {error}", { error: err.message }), "error");
   });
   get("/api/canned").then((d) => {
     if (destroyed) return;
     canned = d.items || [];
     renderCanned();
-  }).catch((err) => { if (!destroyed) cannedStatus.textContent = `Could not load canned responses: ${err.message}`; });
+  }).catch((err) => { if (!destroyed) cannedStatus.textContent = t("Could not load canned responses: {error}", { error: err.message }); });
   get("/api/tokens").then((d) => {
     if (destroyed) return;
     tokens = d.items || [];
     renderTokens();
   }).catch((err) => {
     if (destroyed) return;
-    tokensStatus.textContent = err.status === 403 ? "Only owners can see and manage API tokens." : `Could not load tokens: ${err.message}`;
+    tokensStatus.textContent = err.status === 403 ? t("Only owners can see and manage API tokens.") : t("Could not load tokens: {error}", { error: err.message });
+
   });
   bot.load();
   availability.load();

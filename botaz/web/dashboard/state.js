@@ -2,6 +2,8 @@
 
 import { get, setCsrf } from "./api.js";
 import { Realtime } from "./realtime.js";
+import { t } from "./i18n.js";
+
 
 export const session = {
   agent: null,
@@ -57,9 +59,9 @@ export function ensureAgent(id) {
 }
 
 export function agentName(id) {
-  if (!id) return "Visitor";
+  if (!id) return t("Visitor");
   if (session.agent && id === session.agent._id) return session.agent.name;
-  return agents.get(id)?.name || "Agent";
+  return agents.get(id)?.name || t("Agent");
 }
 
 let canned = null;

@@ -8,11 +8,12 @@ import {
 } from "./dom.js";
 import { agentName, realtime } from "./state.js";
 import { mountEpisodeSection } from "./episode-panel.js";
+import { t } from "./i18n.js";
 
-const FIELDS = [
-  ["name", "Name", "text", "name"],
-  ["email", "Email", "email", "email"],
-  ["phone", "Phone", "tel", "tel"],
+const FIELDS = () => [
+  ["name", t("Name"), "text", "name"],
+  ["email", t("Email"), "email", "email"],
+  ["phone", t("Phone"), "tel", "tel"],
 ];
 
 export function mountVisitorPanel(container, initialVisitor, { online: initialOnline = false, onClose, onSaved, onDeleted } = {}) {
@@ -31,10 +32,10 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
       avatar(visitor._id, name, online, "lg"),
       h("div", { class: "panel-card-text" },
         h("h2", { class: "panel-name" }, name),
-        h("p", { class: "panel-presence" }, online ? "Online now" : `Last seen ${relativeAgo(visitor.lastOnline)}`),
+        h("p", { class: "panel-presence" }, online ? t("Online now") : t("Last seen {when}", { when: relativeAgo(visitor.lastOnline) })),
         h("p", { class: "panel-badges" },
-          visitor.banned ? h("span", { class: "tag tag-banned" }, "Banned") : null,
-          visitor.preformFilled ? h("span", { class: "tag" }, "Pre-chat form filled") : null)));
+          visitor.banned ? h("span", { class: "tag tag-banned" }, t("Banned")) : null,
+          visitor.preformFilled ? h("span", { class: "tag" }, t("Pre-chat form filled")) : null)));
   }
 
   // ----- contact form
@@ -42,16 +43,16 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
   const err = h("p", { class: "form-error", id: errId, role: "alert", hidden: true });
   const saved = h("span", { class: "form-ok", role: "status" });
   const inputs = {};
-  const form = h("form", { class: "panel-form", novalidate: true, "aria-label": "Visitor contact details" });
-  for (const [key, label, type, autocomplete] of FIELDS) {
+  const form = h("form", { class: "panel-form", novalidate: true, "aria-label": t("Visitor contact details") });
+  for (const [key, label, type, autocomplete] of FIELDS()) {
     const id = nextId(`v-${key}`);
     inputs[key] = h("input", { id, name: key, type, autocomplete: "off", "data-autocomplete": autocomplete });
     form.append(h("div", { class: "field" }, h("label", { for: id }, label), inputs[key]));
   }
   const notesId = nextId("v-notes");
   inputs.notes = h("textarea", { id: notesId, name: "notes", rows: "3" });
-  form.append(h("div", { class: "field" }, h("label", { for: notesId }, "Notes"), inputs.notes));
-  const saveBtn = h("button", { type: "submit", class: "btn btn-primary btn-small" }, "Save details");
+  form.append(h("div", { class: "field" }, h("label", { for: notesId }, t("Notes")), inputs.notes));
+  const saveBtn = h("button", { type: "submit", class: "btn btn-primary btn-small" }, t("Save details"));
   form.append(err, h("div", { class: "form-actions" }, saveBtn, saved));
 
   function fillForm() {
@@ -76,7 +77,7 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
       fillForm();
       renderCard();
       renderInfo();
-      saved.textContent = "Saved";
+      saved.textContent = t("Saved");
       onSaved?.(visitor);
       setTimeout(() => { saved.textContent = ""; }, 2500);
     } catch (error) {
@@ -91,14 +92,14 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
   function renderInfo() {
     const agentsList = (visitor.agents || []).map(agentName).join(", ");
     const rows = [
-      ["Visitor ID", h("span", { class: "id-row" }, h("code", null, visitor._id), copyButton(visitor._id, "visitor ID"))],
-      ["Browser", describeUserAgent(visitor.userAgent)],
-      ["Platform", visitor.platform || "Unknown"],
-      ["First seen", h("time", { datetime: visitor.addedAt }, fullDate(visitor.addedAt))],
-      ["Last online", visitor.lastOnline ? h("time", { datetime: visitor.lastOnline }, fullDate(visitor.lastOnline)) : "Never"],
-      ["Agents", agentsList || "Nobody has replied yet"],
+      [t("Visitor ID"), h("span", { class: "id-row" }, h("code", null, visitor._id), copyButton(visitor._id, t("visitor ID")))],
+      [t("Browser"), describeUserAgent(visitor.userAgent)],
+      [t("Platform"), visitor.platform || t("Unknown")],
+      [t("First seen"), h("time", { datetime: visitor.addedAt }, fullDate(visitor.addedAt))],
+      [t("Last online"), visitor.lastOnline ? h("time", { datetime: visitor.lastOnline }, fullDate(visitor.lastOnline)) : t("Never")],
+      [t("Agents"), agentsList || t("Nobody has replied yet")],
       // The website's signed-in user and custom attributes (docs/widget.md); always text.
-      ...(extra?.externalId ? [["Signed-in user ID", h("code", null, extra.externalId)]] : []),
+      ...(extra?.externalId ? [[t("Signed-in user ID"), h("code", null, extra.externalId)]] : []),
       ...Object.entries(extra?.attributes || {}).map(([k, v]) => [k, String(v)]),
     ];
     info.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
@@ -115,7 +116,7 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
   // ----- pages visited
   const pagesList = h("ol", { class: "pages" });
   const pagesStatus = h("p", { class: "muted small" });
-  const pagesMore = h("button", { type: "button", class: "btn btn-ghost btn-small", hidden: true }, "Show more");
+  const pagesMore = h("button", { type: "button", class: "btn btn-ghost btn-small", hidden: true }, t("Show more"));
   let pagesNext = null;
   let pagesSeq = 0;
   async function loadPages(reset = true) {
@@ -127,16 +128,16 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
       for (const p of data.items || []) pagesList.append(renderPage(p));
       pagesNext = data.next || null;
       pagesMore.hidden = !pagesNext;
-      pagesStatus.textContent = pagesList.children.length ? "" : "No pages recorded yet.";
+      pagesStatus.textContent = pagesList.children.length ? "" : t("No pages recorded yet.");
     } catch (error) {
       if (seq !== pagesSeq) return;
-      pagesStatus.textContent = error.status === 404 ? "No pages recorded yet." : `Could not load pages: ${error.message}`;
+      pagesStatus.textContent = error.status === 404 ? t("No pages recorded yet.") : t("Could not load pages: {error}", { error: error.message });
     }
   }
   pagesMore.addEventListener("click", () => loadPages(false));
   function renderPage(p) {
     const href = safeHttpUrl(p.url);
-    const title = p.title || p.url || "Untitled page";
+    const title = p.title || p.url || t("Untitled page");
     const referrer = p.referrer ? safeHttpUrl(p.referrer) : null;
     return h("li", { class: "page-item" },
       href ? h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "page-title" }, title)
@@ -144,13 +145,13 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
       h("span", { class: "page-url" }, p.url || ""),
       h("span", { class: "page-meta" },
         p.visitedAt ? h("time", { datetime: p.visitedAt, title: fullDate(p.visitedAt) }, shortWhen(p.visitedAt)) : null,
-        referrer ? ` · from ${new URL(referrer).host}` : null));
+        referrer ? ` · ${t("from {host}", { host: new URL(referrer).host })}` : null));
   }
 
   // ----- the bot, for this visitor
   const botSwitch = h("input", { type: "checkbox", role: "switch", class: "switch", id: nextId("vbot") });
   const botHint = h("span", { class: "hint", id: `${botSwitch.id}-hint` },
-    "When off, no bot answers this visitor and the widget hides the bot's messages.");
+    t("When off, no bot answers this visitor and the widget hides the bot's messages."));
   botSwitch.setAttribute("aria-describedby", botHint.id);
   let botBusy = false;
   let liveUpdates = 0; // visitor.updated events applied: a PUT answer older than one is stale
@@ -165,7 +166,7 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
     try {
       const v = await put(`/api/visitors/${enc(visitor._id)}/bot`, { showBotMessages: want });
       if (liveUpdates === before) visitor = { ...visitor, ...v };
-      toast(want ? "The bot answers this visitor again." : "The bot no longer answers this visitor.");
+      toast(want ? t("The bot answers this visitor again.") : t("The bot no longer answers this visitor."));
     } catch (error) {
       toast(error.message, "error");
     } finally {
@@ -176,8 +177,8 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
   });
 
   // ----- privacy: export and erase
-  const exportBtn = h("button", { type: "button", class: "btn btn-small" }, "Export data");
-  const deleteBtn = h("button", { type: "button", class: "btn btn-small btn-danger-ghost" }, "Delete visitor");
+  const exportBtn = h("button", { type: "button", class: "btn btn-small" }, t("Export data"));
+  const deleteBtn = h("button", { type: "button", class: "btn btn-small btn-danger-ghost" }, t("Delete visitor"));
   exportBtn.addEventListener("click", async () => {
     exportBtn.disabled = true;
     try {
@@ -190,7 +191,7 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60000);
     } catch (error) {
-      toast(`Could not export: ${error.message}`, "error");
+      toast(t("Could not export: {error}", { error: error.message }), "error");
     } finally {
       exportBtn.disabled = false;
     }
@@ -198,22 +199,22 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
   deleteBtn.addEventListener("click", async () => {
     const name = visitorName(visitor);
     const ok = await confirmDialog(
-      `This erases ${name} and everything about them for good: every message, the pages they visited, private notes and files. It cannot be undone.`,
-      { confirmLabel: "Delete visitor", title: "Delete this visitor?" });
+      t("This erases {name} and everything about them for good: every message, the pages they visited, private notes and files. It cannot be undone.", { name }),
+      { confirmLabel: t("Delete visitor"), title: t("Delete this visitor?") });
     if (!ok) return;
     deleteBtn.disabled = true;
     try {
       await del(`/api/visitors/${enc(visitor._id)}`);
-      toast(`${name} was deleted.`);
+      toast(t("{name} was deleted.", { name }));
       onDeleted?.(visitor._id);
     } catch (error) {
       deleteBtn.disabled = false;
-      toast(error.status === 404 ? "This visitor was already deleted." : error.message, "error");
+      toast(error.status === 404 ? t("This visitor was already deleted.") : error.message, "error");
       if (error.status === 404) onDeleted?.(visitor._id);
     }
   });
 
-  const closeBtn = h("button", { type: "button", class: "btn btn-icon btn-ghost panel-close", "aria-label": "Close visitor details" }, icon("close"));
+  const closeBtn = h("button", { type: "button", class: "btn btn-icon btn-ghost panel-close", "aria-label": t("Close visitor details") }, icon("close"));
   closeBtn.addEventListener("click", () => onClose?.());
 
   const detailsHeading = nextId("vh");
@@ -226,18 +227,18 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
     card,
     episode.el,
     h("section", { class: "panel-section", "aria-labelledby": detailsHeading },
-      h("h3", { id: detailsHeading }, "Contact details"), form),
+      h("h3", { id: detailsHeading }, t("Contact details")), form),
     h("section", { class: "panel-section", "aria-labelledby": botHeading },
-      h("h3", { id: botHeading }, "Bot"),
-      h("div", { class: "check" }, botSwitch, h("label", { for: botSwitch.id }, "Bot answers this visitor")),
+      h("h3", { id: botHeading }, t("Bot")),
+      h("div", { class: "check" }, botSwitch, h("label", { for: botSwitch.id }, t("Bot answers this visitor"))),
       botHint),
     h("section", { class: "panel-section", "aria-labelledby": pagesHeading },
-      h("h3", { id: pagesHeading }, "Pages visited"), pagesList, pagesStatus, pagesMore),
+      h("h3", { id: pagesHeading }, t("Pages visited")), pagesList, pagesStatus, pagesMore),
     h("section", { class: "panel-section", "aria-labelledby": techHeading },
-      h("h3", { id: techHeading }, "Visitor"), info),
+      h("h3", { id: techHeading }, t("Visitor")), info),
     h("section", { class: "panel-section", "aria-labelledby": privacyHeading },
-      h("h3", { id: privacyHeading }, "Privacy"),
-      h("p", { class: "hint panel-hint" }, "Everything stored about this visitor, as a JSON file; or erase it all."),
+      h("h3", { id: privacyHeading }, t("Privacy")),
+      h("p", { class: "hint panel-hint" }, t("Everything stored about this visitor, as a JSON file; or erase it all.")),
       h("div", { class: "form-actions" }, exportBtn, deleteBtn))));
 
   renderCard();
@@ -259,7 +260,8 @@ export function mountVisitorPanel(container, initialVisitor, { online: initialOn
     renderBot();
     if (!dirty) fillForm();
     else if (document.activeElement && !form.contains(document.activeElement)) {
-      toast("This visitor's details changed while you were editing them.", "info");
+      toast(t("This visitor's details changed while you were editing them."), "info");
+
     }
     // Presence changes usually mean a new page view; attributes and identity change unannounced.
     clearTimeout(pagesTimer);

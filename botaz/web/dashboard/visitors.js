@@ -2,9 +2,10 @@
 // which page and for how long, updated live; "Start chat" opens /chat/:visitorId, where the
 // agent's first message makes the visitor a conversation.
 
-import { get, enc } from "./api.js";
-import { h, avatar, visitorName, describeUserAgent, safeHttpUrl, fullDate, nextId } from "./dom.js";
+import { get, enc, withQuery } from "./api.js";
+import { h, avatar, visitorName, describeUserAgent, safeHttpUrl, fullDate, nextId, relativeAgo } from "./dom.js";
 import { realtime, nav, agentName, session } from "./state.js";
+import { t, tn } from "./i18n.js";
 
 const TICK_MS = 5000;
 const RELOAD_DELAY_MS = 500;
@@ -14,11 +15,11 @@ export function since(iso, now = Date.now()) {
   const at = Date.parse(iso || "");
   if (!at) return "";
   const seconds = Math.max(0, Math.round((now - at) / 1000));
-  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 60) return t("{n} s", { n: seconds });
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return t("{n} min", { n: minutes });
   const hours = Math.floor(minutes / 60);
-  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  return minutes % 60 ? t("{h} h {m} min", { h: hours, m: minutes % 60 }) : t("{n} h", { n: hours });
 }
 
 function host(url) {
@@ -39,14 +40,14 @@ export function mountVisitors(container) {
   const headingId = nextId("visitors");
   const tbody = h("tbody");
   const table = h("table", { class: "table visitors-table" },
-    h("caption", { class: "sr-only" }, "Visitors on your website now"),
+    h("caption", { class: "sr-only" }, t("Visitors on your website now")),
     h("thead", null, h("tr", null,
-      h("th", { scope: "col" }, "Visitor"),
-      h("th", { scope: "col" }, "Page"),
-      h("th", { scope: "col" }, "On page"),
-      h("th", { scope: "col" }, "On site"),
-      h("th", { scope: "col" }, "Browser"),
-      h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+      h("th", { scope: "col" }, t("Visitor")),
+      h("th", { scope: "col" }, t("Page")),
+      h("th", { scope: "col" }, t("On page")),
+      h("th", { scope: "col" }, t("On site")),
+      h("th", { scope: "col" }, t("Browser")),
+      h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("Actions"))))),
     tbody);
   const summary = h("p", { class: "visitors-summary" });
   const status = h("p", { class: "list-status", role: "status" });
@@ -54,11 +55,12 @@ export function mountVisitors(container) {
 
   container.append(h("div", { class: "page wide-page" },
     h("div", { class: "page-head" },
-      h("h1", { id: headingId }, "Visitors now"),
+      h("h1", { id: headingId }, t("Visitors now")),
       h("p", { class: "muted" },
-        "Who has your website open right now, on which page and for how long. They are not ",
-        "conversations until someone writes: start a chat and your first message makes one.")),
-    h("section", { class: "card", "aria-labelledby": headingId }, summary, wrap, status)));
+        t("Who has your website open right now, on which page and for how long. They are not conversations until someone writes: start a chat and your first message makes one."))),
+    h("section", { class: "card", "aria-labelledby": headingId }, summary, wrap, status),
+    attributeFinder()));
+
 
   function ordered() {
     return [...items.values()].sort((a, b) =>
@@ -70,12 +72,12 @@ export function mountVisitors(container) {
     const name = visitorName(v);
     const chatting = Boolean(item.conversationStartedAt);
     const tags = [h("span", { class: `tag ${chatting ? "tag-assignee" : "tag-browsing"}` },
-      chatting ? "In a conversation" : "Browsing")];
+      chatting ? t("In a conversation") : t("Browsing"))];
     if (item.assigneeId) {
-      tags.push(h("span", { class: "tag" }, item.assigneeId === me ? "Yours" : agentName(item.assigneeId)));
+      tags.push(h("span", { class: "tag" }, item.assigneeId === me ? t("Yours") : agentName(item.assigneeId)));
     }
     const page = item.page;
-    let pageCell = h("span", { class: "muted" }, "Not reported");
+    let pageCell = h("span", { class: "muted" }, t("Not reported"));
     if (page) {
       const href = safeHttpUrl(page.url);
       const title = page.title || page.url;
@@ -87,8 +89,8 @@ export function mountVisitors(container) {
     const referrer = page && page.referrer ? host(page.referrer) : "";
     const start = h("button", {
       type: "button", class: `btn btn-small ${chatting ? "" : "btn-primary"}`.trim(),
-      "aria-label": `${chatting ? "Open chat with" : "Start chat with"} ${name}`,
-    }, chatting ? "Open chat" : "Start chat");
+      "aria-label": chatting ? t("Open chat with {name}", { name }) : t("Start chat with {name}", { name }),
+    }, chatting ? t("Open chat") : t("Start chat"));
     start.addEventListener("click", () => nav.go(`/chat/${enc(v._id)}`));
     return h("tr", { dataset: { visitorId: v._id } },
       h("td", null, h("span", { class: "agent-cell" },
@@ -97,12 +99,12 @@ export function mountVisitors(container) {
           h("span", { class: "agent-name" }, name),
           h("span", { class: "conv-tags" }, tags)))),
       h("td", { class: "visitor-page-cell" }, pageCell),
-      h("td", { class: "nowrap", dataset: { label: "On page" } }, page
+      h("td", { class: "nowrap", dataset: { label: t("On page") } }, page
         ? h("time", { class: "since", datetime: page.visitedAt, title: fullDate(page.visitedAt) }, since(page.visitedAt, now)) : "—"),
-      h("td", { class: "nowrap", dataset: { label: "On site" } },
+      h("td", { class: "nowrap", dataset: { label: t("On site") } },
         h("time", { class: "since", datetime: item.visitStartedAt, title: fullDate(item.visitStartedAt) }, since(item.visitStartedAt, now))),
       h("td", { class: "visitor-browser" }, h("span", { class: "block" }, describeUserAgent(v.userAgent)),
-        referrer ? h("span", { class: "visitor-page-url" }, `from ${referrer}`) : null),
+        referrer ? h("span", { class: "visitor-page-url" }, t("from {host}", { host: referrer })) : null),
       h("td", { class: "actions" }, start));
   }
 
@@ -116,11 +118,12 @@ export function mountVisitors(container) {
     if (focusedId) tbody.querySelector(`tr[data-visitor-id="${CSS.escape(focusedId)}"] button`)?.focus();
     wrap.hidden = list.length === 0;
     const count = Math.max(total, list.length);
-    summary.textContent = !loaded ? "" : count === 1 ? "1 visitor on your website."
-      : `${count} visitors on your website.` + (count > list.length ? ` Showing the ${list.length} latest.` : "");
-    if (failed) status.textContent = `Could not load visitors: ${failed}`;
-    else if (!loaded) status.textContent = "Loading visitors…";
-    else if (!list.length) status.textContent = "Nobody is on your website right now. Visitors appear here as soon as a page with the chat widget opens.";
+    summary.textContent = !loaded ? "" : tn(count, "{n} visitor on your website.", "{n} visitors on your website.")
+      + (count > list.length ? ` ${t("Showing the {n} latest.", { n: list.length })}` : "");
+    if (failed) status.textContent = t("Could not load visitors: {error}", { error: failed });
+    else if (!loaded) status.textContent = t("Loading visitors…");
+    else if (!list.length) status.textContent = t("Nobody is on your website right now. Visitors appear here as soon as a page with the chat widget opens.");
+
     else status.textContent = "";
   }
 
@@ -199,4 +202,80 @@ export function mountVisitors(container) {
       for (const d of disposers) d();
     },
   };
+}
+
+/**
+ * "Find visitors by attribute": every visitor (online or not) whose custom attribute, set by the
+ * website with Botaz.setAttributes, has a value (GET /api/visitors?attribute=key:value).
+ */
+function attributeFinder() {
+  const headingId = nextId("attrs");
+  const key = h("select", { name: "key", class: "select", id: nextId("ak") },
+    h("option", { value: "" }, t("Loading…")));
+  const value = h("input", { name: "value", id: nextId("av"), autocomplete: "off", maxlength: "1000",
+    placeholder: t("e.g. pro") });
+  const submit = h("button", { type: "submit", class: "btn btn-primary" }, t("Find visitors"));
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const results = h("ul", { class: "attr-results" });
+  const status = h("p", { class: "muted", role: "status" });
+  const more = h("button", { type: "button", class: "btn btn-ghost btn-small", hidden: true }, t("Load more"));
+  const form = h("form", { class: "inline-form attr-filter", novalidate: true, role: "search",
+    "aria-label": t("Filter visitors by attribute") },
+  h("div", { class: "field" }, h("label", { for: key.id }, t("Attribute")), key),
+  h("div", { class: "field" }, h("label", { for: value.id }, t("Value")), value),
+  submit, error);
+  let next = null;
+  let filter = null;
+
+  get("/api/visitors/attribute-keys").then((data) => {
+    const items = data.items || [];
+    key.replaceChildren(...(items.length
+      ? items.map((k) => h("option", { value: k.key }, tn(k.visitors, "{key} ({n} visitor)", "{key} ({n} visitors)", { key: k.key })))
+      : [h("option", { value: "" }, t("No attributes yet"))]));
+    submit.disabled = !items.length;
+  }).catch((err) => {
+    key.replaceChildren(h("option", { value: "" }, t("No attributes yet")));
+    status.textContent = t("Could not load the attributes: {error}", { error: err.message });
+  });
+
+  function row(v) {
+    const name = visitorName(v);
+    return h("li", { class: "attr-result" },
+      avatar(v._id, name, undefined, "sm"),
+      h("a", { href: `/chat/${enc(v._id)}`, class: "attr-result-name" }, name),
+      h("span", { class: "muted small" }, v.lastOnline ? t("Last seen {when}", { when: relativeAgo(v.lastOnline) }) : ""));
+  }
+
+  async function load(reset) {
+    if (reset) next = null;
+    more.disabled = true;
+    try {
+      const page = await get(withQuery("/api/visitors", { attribute: filter, limit: 50, cursor: next || undefined }));
+      if (reset) results.replaceChildren();
+      results.append(...(page.items || []).map(row));
+      next = page.next || null;
+      more.hidden = !next;
+      status.textContent = results.children.length ? ""
+        : t("No visitor has {key} = {value}.", { key: filter.split(":")[0], value: filter.slice(filter.indexOf(":") + 1) });
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    if (!key.value) return;
+    filter = `${key.value}:${value.value}`;
+    load(true);
+  });
+  more.addEventListener("click", () => load(false));
+
+  return h("section", { class: "card attr-finder", "aria-labelledby": headingId },
+    h("h2", { id: headingId }, t("Find visitors by attribute")),
+    h("p", { class: "muted" }, t("Custom attributes your website sets with Botaz.setAttributes, e.g. a plan or a company. Every visitor who has the value, online or not.")),
+    form, results, status, more);
 }
