@@ -288,7 +288,8 @@ class Store(ArticleRepo):
                             attributes: Sequence[tuple[str, str]] = ()) -> list[Row]:
         """Newest first; with attributes, only visitors having every (key, value) of them
         (visitor_attributes_match finds each)."""
-        where, params = ["account_id = ?"], [account_id]
+        where: list[str] = ["account_id = ?"]
+        params: list[Any] = [account_id]
         if before_seq is not None:
             where.append("seq < ?")
             params.append(before_seq)
