@@ -9,12 +9,14 @@ from ..chat import activity, attachments, mail, messages, visitors
 from ..chat.availability import site_online
 from ..chat.proactive import for_widget as proactive_rules
 from ..chat.errors import Invalid, NotFound
-from ..chat.settings import check_origin, settings_of
+from ..chat.settings import CUSTOM_FIELD, check_origin, settings_of
 from ..chat.views import for_visitor
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
 from .deps import chat_of, limit, visitor, widget_origin
 from .http import json_response, read_json, read_raw, upload_name
-from .registry import Param, endpoint
+from .registry import Param, endpoint, schema
+
+schema(CUSTOM_FIELD)
 
 
 @endpoint("POST", "/widget/v1/visitors", summary="Start a visitor", tag="widget", auth=None,
@@ -85,7 +87,10 @@ async def me(request: Request) -> Response:
 @endpoint("POST", "/widget/v1/preform", summary="Fill in the pre-chat form", tag="widget",
           auth="visitor", body=activity.PREFORM, response="Visitor", errors=(400, 401, 403, 415),
           description="Sets name, email and phone (the fields the account asks for are "
-                      "required) and `preformFilled: true`; returns the visitor.")
+                      "required) and `preformFilled: true`; returns the visitor. The account's "
+                      "custom fields (`preform.customFields` of the config) are answered with "
+                      "their keys, beside these (text or select: a string; checkbox: a boolean), "
+                      "and stored as the visitor's custom attributes; any other key is refused.")
 async def preform(request: Request) -> Response:
     row = await visitor(request)
     body = await read_json(request)
