@@ -18,6 +18,7 @@ import { createSatisfactionSection, createLabelsSection } from "./settings-repor
 import { createNotificationsSection } from "./settings-notifications.js";
 import { createEmailSections } from "./settings-email.js";
 import { createProactiveSection } from "./settings-proactive.js";
+import { createContrastNote, createSoundField, createCustomFieldsEditor } from "./settings-widget.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -77,6 +78,8 @@ export function mountSettings(container) {
   let storedPosition = "right";
   const colorText = h("code", { class: "color-value" }, color.value);
   color.addEventListener("input", () => { colorText.textContent = color.value; });
+  const contrast = createContrastNote(color);
+  const sound = createSoundField();
   const widgetErr = errorRegion();
   const widgetOk = okRegion();
   const widgetFieldset = h("fieldset", { class: "plain", disabled: !owner },
@@ -84,8 +87,8 @@ export function mountSettings(container) {
     field("Title", title, "Shown at the top of the chat window."),
     field("Greeting", greeting, "The first message visitors see."),
     h("div", { class: "field" }, h("label", { for: "widget-color" }, "Colour"),
-      h("span", { class: "color-row" }, color, colorText)),
-    field("Launcher position", position, "Where the chat button sits on your pages."));
+      h("span", { class: "color-row" }, color, colorText), contrast.el),
+    field("Launcher position", position, "Where the chat button sits on your pages."), sound.el);
   color.id = "widget-color";
   const widgetForm = h("form", { class: "settings-form", novalidate: true },
     widgetFieldset, widgetErr,
@@ -93,8 +96,13 @@ export function mountSettings(container) {
   widgetForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFormError(widgetForm, widgetErr);
+    if (!contrast.ok()) {
+      showFormError(widgetForm, widgetErr, new Error(contrast.message()), ["color"]);
+      return;
+    }
     try {
       const s = await put("/api/settings", { widget: { greeting: greeting.value, title: title.value, color: color.value,
+        ...sound.changes(),
         // left out while it is the default, so settings that never chose a side stay as they were
         ...(position.value !== storedPosition ? { position: position.value } : {}) } });
       fillSettings(s);
@@ -111,6 +119,7 @@ export function mountSettings(container) {
   const preformErr = errorRegion();
   const preformOk = okRegion();
   const fieldsGroup = h("fieldset", { class: "checks" }, h("legend", null, "Ask for"));
+  const customFields = createCustomFieldsEditor({ owner });
   for (const [key, label] of PREFORM_FIELDS) {
     const id = nextId(`pf-${key}`);
     preformFields[key] = h("input", { type: "checkbox", id, name: key });
@@ -120,7 +129,7 @@ export function mountSettings(container) {
     h("legend", { class: "sr-only" }, "Pre-chat form"),
     h("div", { class: "check" }, preformEnabled,
       h("label", { for: preformEnabled.id }, "Ask visitors to introduce themselves before chatting")),
-    fieldsGroup);
+    fieldsGroup, customFields.el);
   const preformForm = h("form", { class: "settings-form", novalidate: true },
     preformFieldset, preformErr,
     owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Save pre-chat form"), preformOk) : null);
@@ -130,7 +139,7 @@ export function mountSettings(container) {
     clearFormError(preformForm, preformErr);
     const fields = PREFORM_FIELDS.map(([k]) => k).filter((k) => preformFields[k].checked);
     try {
-      const preform = { enabled: preformEnabled.checked };
+      const preform = { enabled: preformEnabled.checked, customFields: customFields.read() };
       if (fields.length) preform.fields = fields;
       else if (preformEnabled.checked) {
         showFormError(preformForm, preformErr, new Error("Choose at least one field to ask for."), []);
@@ -181,6 +190,8 @@ export function mountSettings(container) {
     title.value = w.title ?? "";
     if (/^#[0-9a-f]{6}$/i.test(w.color || "")) color.value = w.color;
     colorText.textContent = color.value;
+    contrast.update();
+    sound.fill(w);
     storedPosition = w.position === "left" ? "left" : "right";
     position.value = storedPosition;
     if (owner) showSecret(s.identitySecret);
@@ -189,6 +200,7 @@ export function mountSettings(container) {
     const enabledFields = new Set(p.fields || []);
     for (const [k] of PREFORM_FIELDS) preformFields[k].checked = enabledFields.has(k);
     fieldsGroup.disabled = !preformEnabled.checked;
+    customFields.fill(p.customFields);
     origins.value = (s.allowedOrigins || []).join("\n");
   }
 
