@@ -13,6 +13,7 @@ from typing import Any, AsyncIterator, Iterable, Sequence
 import orjson
 
 from .articles import ArticleRepo
+from .images import ImageRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
@@ -58,7 +59,7 @@ VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled",
                   "bot_muted_until", "visit_started_at", "search"}
 
 
-class Store(ArticleRepo):
+class Store(ArticleRepo, ImageRepo):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.dialect = db.dialect
