@@ -549,6 +549,11 @@
     ".avatar{width:40px;height:40px;border-radius:50%;flex:none;display:flex;align-items:center;",
     "  justify-content:center;font-weight:700;font-size:17px;background:rgba(255,255,255,.2);",
     "  box-shadow:inset 0 0 0 2px rgba(255,255,255,.35)}",
+    ".header .avatar.logo{background:#fff;overflow:hidden}",
+    ".avatar img{width:100%;height:100%;border-radius:50%;object-fit:cover;display:block}",
+    ".row.has-av{position:relative;padding-left:36px}",
+    ".row .av{position:absolute;left:0;bottom:22px;width:28px;height:28px;border-radius:50%;",
+    "  object-fit:cover;background:var(--bz-soft)}",
     ".on-dark .avatar{background:rgba(0,0,0,.12);box-shadow:inset 0 0 0 2px rgba(0,0,0,.2)}",
     ".heading{flex:1;min-width:0}",
     ".title{margin:0;font-size:16.5px;font-weight:650;line-height:1.25;white-space:nowrap;",
@@ -906,7 +911,7 @@
     var title = (typeof w.title === "string" && w.title.trim()) ||
       (config && typeof config.accountName === "string" && config.accountName) || T.defaultTitle;
     ui.title.textContent = title;
-    ui.avatar.textContent = title.trim().charAt(0).toUpperCase() || "?";
+    applyPictures(title);
     ui.panel.setAttribute("aria-label", title);
     ui.root.classList.toggle("left", w.position === "left");
     var color = typeof w.color === "string" && /^#[0-9a-fA-F]{6}$/.test(w.color) ? w.color : null;
@@ -969,6 +974,43 @@
       osc.start(t);
       osc.stop(t + 0.36);
     } catch (e) { /* no sound is no error */ }
+  }
+
+  // The account's logo in the header (else the title's initial) and agents' avatars beside
+  // their messages, from the config (docs/widget.md); paths on this server.
+  var picturesKey = "";
+  function pictureUrl(path) {
+    return typeof path === "string" && /^\/images\/[A-Za-z0-9]+$/.test(path) ? endpoint(path) : null;
+  }
+  function avatarOf(userId) {
+    var all = config && config.avatars;
+    return all && typeof all === "object" && userId ? pictureUrl(all[userId]) : null;
+  }
+  function applyPictures(title) {
+    var initial = title.trim().charAt(0).toUpperCase() || "?";
+    var logo = pictureUrl(config && config.logoUrl);
+    var key = JSON.stringify([logo, config && config.avatars]);
+    if (logo) {
+      if (ui.avatar.getAttribute("data-src") !== logo) {
+        var img = h("img", { src: logo, alt: "", decoding: "async" });
+        img.addEventListener("error", function () {
+          ui.avatar.removeAttribute("data-src");
+          ui.avatar.textContent = initial;
+        }, { once: true });
+        ui.avatar.textContent = "";
+        ui.avatar.appendChild(img);
+        ui.avatar.setAttribute("data-src", logo);
+        ui.avatar.classList.add("logo");
+      }
+    } else {
+      ui.avatar.removeAttribute("data-src");
+      ui.avatar.classList.remove("logo");
+      ui.avatar.textContent = initial;
+    }
+    if (key !== picturesKey) { // avatars arrived or changed: redraw the agents' rows
+      picturesKey = key;
+      for (var id in byId) if (!isMine(byId[id].msg)) fillRow(byId[id].el, byId[id].msg);
+    }
   }
 
   function loadConfig() {
@@ -1406,6 +1448,11 @@
     }
     if (typeof m.text === "string" && m.text && !(att && m.text === att.name)) {
       bubble.appendChild(h("span", { class: "text" }, linkify(m.text)));
+    }
+    var face = mine ? null : avatarOf(m.userId);
+    if (face) {
+      row.classList.add("has-av");
+      row.appendChild(h("img", { class: "av", src: face, alt: "", decoding: "async", "aria-hidden": "true" }));
     }
     row.appendChild(bubble);
     var meta = h("div", { class: "meta" });

@@ -1,6 +1,7 @@
 // Settings → Widget and Pre-chat form, the parts each site makes its own (docs/widget.md): the
 // accent colour's contrast, the reply sound, and the account's own pre-chat fields.
 
+import { api, get } from "./api.js";
 import { h, nextId } from "./dom.js";
 import { field, checkField } from "./forms.js";
 import { t } from "./i18n.js";
@@ -36,7 +37,8 @@ export function accentContrast(color) {
 export function createContrastNote(colorInput) {
   const swatch = h("span", { class: "contrast-sample", "aria-hidden": "true" }, "Aa");
   const text = h("span", null);
-  const el = h("p", { class: "hint contrast-note", id: nextId("contrast"), role: "status" }, swatch, " ", text);
+  // aria-live without role=status: the section's one status stays the form's "Saved"
+  const el = h("p", { class: "hint contrast-note", id: nextId("contrast"), "aria-live": "polite" }, swatch, " ", text);
   colorInput.setAttribute("aria-describedby", el.id);
   function update() {
     const color = colorInput.value;
@@ -157,5 +159,68 @@ export function createCustomFieldsEditor({ owner }) {
       }
       paint();
     },
+  };
+}
+
+const IMAGE_TYPES = "image/png,image/jpeg,image/webp";
+
+/** A picture with Upload and Remove: the account's logo, or the agent's own avatar. */
+function pictureField({ label, hint, path, editable, alt }) {
+  const preview = h("img", { class: "picture-preview", alt, hidden: true, width: "48", height: "48",
+    style: "width:48px;height:48px;border-radius:50%;object-fit:cover;border:1px solid var(--border, #d0d4dc)" });
+  const none = h("span", { class: "muted small" }, t("None"));
+  const file = h("input", { type: "file", accept: IMAGE_TYPES, hidden: true, tabindex: "-1", "aria-hidden": "true" });
+  const upload = h("button", { type: "button", class: "btn btn-small" }, t("Upload…"));
+  const remove = h("button", { type: "button", class: "btn btn-ghost btn-small", hidden: true }, t("Remove"));
+  const status = h("span", { class: "form-ok", "aria-live": "polite" });
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  function show(url) {
+    preview.hidden = !url;
+    none.hidden = Boolean(url);
+    remove.hidden = !url || !editable;
+    if (url) preview.src = url;
+    else preview.removeAttribute("src");
+  }
+  async function send(method, raw) {
+    error.hidden = true;
+    status.textContent = "";
+    try {
+      const res = await api(method, path, undefined, raw ? { raw, type: raw.type } : {});
+      show(res.url);
+      status.textContent = res.url ? t("Saved") : t("Removed");
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  }
+  upload.addEventListener("click", () => file.click());
+  file.addEventListener("change", () => {
+    const chosen = file.files?.[0];
+    file.value = "";
+    if (chosen) send("PUT", chosen);
+  });
+  remove.addEventListener("click", () => send("DELETE"));
+  const labelId = nextId("pic");
+  const el = h("div", { class: "field", role: "group", "aria-labelledby": labelId },
+    h("span", { class: "label", id: labelId }, label),
+    h("span", { class: "color-row" }, preview, none, editable ? upload : null, editable ? remove : null, status),
+    h("span", { class: "hint" }, hint), error, file);
+  show(null);
+  return { el, show };
+}
+
+/** The account's logo (widget header) and the signed-in agent's avatar (beside their replies). */
+export function createPictures({ owner }) {
+  const logo = pictureField({ label: t("Logo"), path: "/api/settings/logo", editable: owner,
+    alt: t("Your logo"),
+    hint: t("Shown in the widget's header instead of the title's first letter. PNG, JPEG or WebP, at most 256 KB.") });
+  const avatar = pictureField({ label: t("Your picture"), path: "/auth/me/avatar", editable: true,
+    alt: t("Your picture"),
+    hint: t("Shown beside your replies in the widget. PNG, JPEG or WebP, at most 256 KB.") });
+  return {
+    logo: logo.el,
+    avatar: avatar.el,
+    load: () => get("/api/settings/images").then((r) => { logo.show(r.logoUrl); avatar.show(r.avatarUrl); })
+      .catch(() => {}),
   };
 }

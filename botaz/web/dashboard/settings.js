@@ -18,7 +18,7 @@ import { createSatisfactionSection, createLabelsSection } from "./settings-repor
 import { createNotificationsSection } from "./settings-notifications.js";
 import { createEmailSections } from "./settings-email.js";
 import { createProactiveSection } from "./settings-proactive.js";
-import { createContrastNote, createSoundField, createCustomFieldsEditor } from "./settings-widget.js";
+import { createContrastNote, createSoundField, createCustomFieldsEditor, createPictures } from "./settings-widget.js";
 
 const PREFORM_FIELDS = [["name", "Name"], ["email", "Email"], ["phone", "Phone"]];
 
@@ -111,7 +111,8 @@ export function mountSettings(container) {
       showFormError(widgetForm, widgetErr, err, ["greeting", "title", "color", "position"]);
     }
   });
-  const widgetSection = section({ key: "widget", title: "Widget", description: "How the chat window looks on your website." }, readOnlyNote(), widgetForm);
+  const pictures = createPictures({ owner });
+  const widgetSection = section({ key: "widget", title: "Widget", description: "How the chat window looks on your website." }, readOnlyNote(), pictures.logo, widgetForm);
 
   // ----- pre-chat form
   const preformEnabled = h("input", { type: "checkbox", name: "enabled", id: nextId("pe") });
@@ -387,6 +388,7 @@ export function mountSettings(container) {
   const notifications = createNotificationsSection({ isDestroyed });
   const email = createEmailSections({ owner, readOnlyNote, isDestroyed });
   const proactive = createProactiveSection({ owner, readOnlyNote, isDestroyed });
+  email.prefsSection.append(pictures.avatar);
 
   // ----- page
   const sections = [[install, "Install"], [widgetSection, "Widget"], [preformSection, "Pre-chat form"],
@@ -461,6 +463,7 @@ export function mountSettings(container) {
   audit?.load();
   notifications.load();
   email.load();
+  pictures.load();
   const offAgents = realtime.on("agents.changed", () => bot.refreshAgents());
 
   return {
