@@ -4,6 +4,7 @@ contrast, the sound setting. API level, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from tests.test_sockets import vheaders
+from tests.test_widget_features import PNG
 
 FIELDS = [
     {"key": "company", "label": "Company", "type": "text"},
@@ -115,3 +116,49 @@ def test_sound_setting(botaz) -> None:
     assert put(botaz, acme, {"widget": {"sound": False}}).json()["widget"]["sound"] is False
     config = botaz.client.get("/widget/v1/config", params={"siteKey": acme.site_key}).json()
     assert config["widget"]["sound"] is False
+
+
+
+def test_logo_and_avatars(botaz) -> None:
+    acme = botaz.account()
+    helper = acme.add_agent()
+    helper_headers = {"Authorization": f"Bearer {helper['apiToken']}"}
+    config = lambda: botaz.client.get("/widget/v1/config", params={"siteKey": acme.site_key}).json()
+    assert config()["logoUrl"] is None and config()["avatars"] == {}
+    upload = lambda path, headers, data=PNG, kind="image/png": botaz.client.put(
+        path, content=data, headers=headers | {"Content-Type": kind})
+    # Owners only for the logo; PNG, JPEG, WebP only, checked by their bytes; 256 KB at most.
+    r = upload("/api/settings/logo", helper_headers)
+    assert r.status_code == 403 and r.json()["status"] == "error"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    r = upload("/api/settings/logo", acme.headers, svg, "image/svg+xml")
+    assert r.status_code == 415 and "SVG" in r.json()["message"]
+    r = upload("/api/settings/logo", acme.headers, b"<html>not a png</html>")
+    assert r.status_code == 400 and "not a PNG" in r.json()["message"]
+    r = upload("/api/settings/logo", acme.headers, PNG + b"0" * 256 * 1024)
+    assert r.status_code == 413 and "256 KB" in r.json()["message"]
+    r = upload("/api/settings/logo", acme.headers)
+    assert r.status_code == 200, r.text
+    logo = r.json()["url"]
+    assert logo.startswith("/images/")
+    got = botaz.client.get(logo)  # public: the widget shows it on any website
+    assert got.status_code == 200 and got.content == PNG
+    assert got.headers["content-type"] == "image/png"
+    assert "immutable" in got.headers["cache-control"] and "max-age=31536000" in got.headers["cache-control"]
+    assert got.headers["x-content-type-options"] == "nosniff"  # (added to every response)
+    # Each agent uploads their own avatar; the widget's config maps agent IDs to pictures.
+    r = upload("/auth/me/avatar", helper_headers)
+    assert r.status_code == 200
+    avatar = r.json()["url"]
+    assert config()["logoUrl"] == logo and config()["avatars"] == {helper["agentId"]: avatar}
+    assert "@" not in str(config())  # no agent's email reaches the widget
+    mine = botaz.client.get("/api/settings/images", headers=helper_headers).json()
+    assert mine == {"logoUrl": logo, "avatarUrl": avatar}
+    # A new upload is a new address; the old one is gone. Removing leaves the initial.
+    r = upload("/api/settings/logo", acme.headers)
+    assert r.json()["url"] != logo and botaz.client.get(logo).status_code == 404
+    r = botaz.client.delete("/api/settings/logo", headers=acme.headers)
+    assert r.status_code == 200 and r.json() == {"url": None} and config()["logoUrl"] is None
+    assert botaz.client.delete("/auth/me/avatar", headers=helper_headers).json() == {"url": None}
+    assert config()["avatars"] == {} and botaz.client.get(avatar).status_code == 404
+    assert botaz.client.get("/images/nope!").status_code == 404

@@ -11,15 +11,9 @@ from playwright.sync_api import expect
 
 from test_dashboard_browser import dashboard, owner_email  # noqa: F401  (fixture)
 from test_widget_browser import (  # noqa: F401  (fixtures)
-    browser, database_url, eventually, new_account, put_settings, widget)
+    PNG, browser, database_url, eventually, new_account, put_settings, widget)
+from test_widget_custom import FIELDS
 
-FIELDS = [
-    {"key": "company", "label": "Company", "type": "text"},
-    {"key": "topic", "label": "What is it about?", "type": "select", "required": True,
-     "options": ["Billing", "Delivery"]},
-    {"key": "consent", "label": "I agree to the processing of my data", "type": "checkbox",
-     "required": True, "privacyUrl": "https://shop.example.com/privacy"},
-]
 
 # Counts the chimes instead of playing them (the widget makes its sound with WebAudio).
 FAKE_AUDIO = """
@@ -54,7 +48,7 @@ def test_custom_prechat_fields(botaz, widget) -> None:
     expect(form.get_by_label("Company (optional)")).to_be_visible()
     topic = form.get_by_label("What is it about?")
     expect(topic.locator("option")).to_have_text(["Choose…", "Billing", "Delivery"])
-    consent = form.get_by_role("checkbox", name="I agree to the processing of my data")
+    consent = form.get_by_role("checkbox", name="I agree to the privacy policy")
     policy = form.get_by_role("link", name="Privacy policy (opens in a new tab)")
     expect(policy).to_have_attribute("href", "https://shop.example.com/privacy")
     expect(policy).to_have_attribute("target", "_blank")
@@ -190,13 +184,13 @@ def test_widget_settings_check_contrast_and_edit_fields(botaz, dashboard) -> Non
     look = board.page.locator("#widget")
     colour = look.get_by_label("Colour")
     colour.fill("#808080")
-    expect(look.get_by_role("status").filter(has_text="Contrast")).to_contain_text(
+    expect(look.locator(".contrast-note")).to_contain_text(
         "Contrast only 4.49:1 with white or black text: below WCAG AA")
     look.get_by_role("button", name="Save widget").click()
     expect(look.get_by_role("alert")).to_contain_text("below WCAG AA")
     assert botaz.client.get("/api/settings", headers=acme.headers).json()["widget"]["color"] != "#808080"
     colour.fill("#ffd60a")
-    expect(look.get_by_role("status").filter(has_text="Contrast")).to_contain_text(
+    expect(look.locator(".contrast-note")).to_contain_text(
         "with the widget's black text: passes WCAG AA")
     look.get_by_label("Play a sound when an agent replies").uncheck()
     look.get_by_role("button", name="Save widget").click()
@@ -228,3 +222,43 @@ def test_widget_settings_check_contrast_and_edit_fields(botaz, dashboard) -> Non
     expect(form.get_by_role("alert")).to_contain_text("key must be 1 to 40 lower-case letters")
     board.page.reload()
     expect(board.page.locator("#preform fieldset.custom-field")).to_have_count(2)
+
+
+
+def test_logo_and_agent_avatars(botaz, widget, dashboard) -> None:
+    acme = new_account(botaz, "Acme Pictures")
+    board = dashboard()
+    board.sign_in(owner_email(botaz, acme), path="/settings")
+    look = board.page.locator("#widget")
+    expect(look.get_by_role("group", name="Logo").get_by_text("None")).to_be_visible()
+    look.locator("input[type=file]").set_input_files(
+        {"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
+    expect(look.get_by_role("img", name="Your logo")).to_be_visible()
+    look.locator("input[type=file]").set_input_files(
+        {"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": b"<svg xmlns='http://www.w3.org/2000/svg'/>"})
+    expect(look.get_by_role("alert")).to_contain_text("Only PNG, JPEG and WebP")
+    prefs = board.page.locator("#preferences")
+    prefs.locator("input[type=file]").set_input_files(
+        {"name": "me.png", "mimeType": "image/png", "buffer": PNG})
+    expect(prefs.get_by_role("img", name="Your picture")).to_be_visible()
+    config = botaz.client.get("/widget/v1/config", params={"siteKey": acme.site_key}).json()
+    assert config["logoUrl"] and config["avatars"] == {acme.agent_id: config["avatars"][acme.agent_id]}
+
+    w = widget(acme).goto()
+    w.wait_connected()
+    botaz.send(acme, w.visitor_id, "Hello from a face")
+    w.open()
+    logo = w.page.locator("botaz-widget .header .avatar img")
+    expect(logo).to_have_attribute("src", botaz.url + config["logoUrl"])
+    eventually(w.page, lambda: logo.evaluate("img => img.complete && img.naturalWidth === 1"),
+               "the logo to load")
+    row = w.log.locator(".row.theirs", has_text="Hello from a face")
+    expect(row.locator("img.av")).to_have_attribute("src", botaz.url + config["avatars"][acme.agent_id])
+    w.say("And my reply")
+    expect(w.log.locator(".row.mine img.av")).to_have_count(0)  # the visitor has no picture
+    # Without a logo the header shows the title's first letter again.
+    look.get_by_role("button", name="Remove").click()
+    expect(look.get_by_role("group", name="Logo").get_by_text("None")).to_be_visible()
+    w.reload()
+    w.open()
+    expect(w.page.locator("botaz-widget .header .avatar")).to_have_text("C")  # "Chat with us"
