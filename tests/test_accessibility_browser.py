@@ -160,3 +160,31 @@ def test_no_serious_violations_on_any_dashboard_page_or_the_widget(botaz, dashbo
     problems += serious(site, "/demo, widget open, nobody online")
 
     assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)
+
+
+def test_no_serious_violations_in_the_sites_own_widget(botaz, dashboard) -> None:
+    """Custom pre-chat fields (a consent box with its policy link), the emoji picker, the sound
+    toggle, a light accent colour with dark text; and the settings that edit them."""
+    acme = new_account(botaz, "Acme Own")
+    api(botaz, acme, "PUT", "/api/settings", json={
+        "widget": {"color": "#ffd60a"},
+        "preform": {"enabled": True, "fields": ["name"], "customFields": [
+            {"key": "topic", "label": "Topic", "type": "select", "options": ["Billing", "Other"]},
+            {"key": "consent", "label": "I agree", "type": "checkbox", "required": True,
+             "privacyUrl": "https://acme.example/privacy"}]}})
+    site = dashboard()
+    site.page.goto(f"{botaz.url}/demo?siteKey={acme.site_key}")
+    site.page.get_by_role("button", name=re.compile("^Open chat")).click()
+    expect(site.page.get_by_role("checkbox", name="I agree")).to_be_visible()
+    problems = serious(site, "/demo, custom pre-chat form")
+    site.page.get_by_label("Name").fill("Anar")
+    site.page.get_by_role("checkbox", name="I agree").check()
+    site.page.get_by_role("button", name="Start chat").click()
+    site.page.get_by_role("button", name="Insert emoji").click()
+    expect(site.page.get_by_role("group", name="Insert emoji")).to_be_visible()
+    problems += serious(site, "/demo, emoji picker open")
+    board = dashboard()
+    board.sign_in(owner_email(botaz, acme), path="/settings")
+    expect(board.page.locator("#preform fieldset.custom-field")).to_have_count(2)
+    problems += serious(board, "/settings with custom fields")
+    assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)

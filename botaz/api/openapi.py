@@ -29,6 +29,8 @@ WIDGET_CONFIG = Obj("WidgetConfig", {
                          "{\"en\", \"az\"} the account's offline-form text}"),
     "proactive": F("array", "Enabled proactive rules, without their texts: {id, urlContains, "
                             "afterSeconds, minVisits, attribute}", items={"type": "object"}),
+    "logoUrl": F("string", "The account's logo (a path on this server), or null", nullable=True),
+    "avatars": F("object", "Agent ID -> picture path, for agents who uploaded one"),
 })
 _ACCOUNT = Obj("Account", {"_id": F("string", "Account ID"), "name": F("string", "Name"),
                            "siteKey": F("string", "Site key for the widget")})

@@ -5,16 +5,23 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..chat import activity, attachments, mail, messages, visitors
+from ..chat import activity, attachments, images, mail, messages, visitors
 from ..chat.availability import site_online
 from ..chat.proactive import for_widget as proactive_rules
 from ..chat.errors import Invalid, NotFound
-from ..chat.settings import check_origin, settings_of
+from ..chat.settings import CUSTOM_FIELD, check_origin, settings_of
 from ..chat.views import for_visitor
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
-from .deps import chat_of, limit, visitor, widget_origin
-from .http import json_response, read_json, read_raw, upload_name
-from .registry import Param, endpoint
+from ..schema import F, Obj
+from .deps import agent, chat_of, limit, visitor, widget_origin
+from .http import _read_body, json_response, read_json, read_raw, upload_name
+from .registry import Param, endpoint, schema
+
+schema(CUSTOM_FIELD)
+schema(Obj("ImageUrl", {"url": F("string", "The picture's address on this server; null once "
+                                            "removed", nullable=True)}))
+schema(Obj("Images", {"logoUrl": F("string", "The account's logo", nullable=True),
+                      "avatarUrl": F("string", "Your avatar", nullable=True)}))
 
 
 @endpoint("POST", "/widget/v1/visitors", summary="Start a visitor", tag="widget", auth=None,
@@ -58,7 +65,9 @@ async def list_messages(request: Request) -> Response:
           description="Pre-chat form, greeting, colour and title, and `online`: whether a human "
                       "agent is available now (signed in to the dashboard and set to Online; an "
                       "API token's socket never counts) and, where business hours are set, "
-                      "within them. Connected widgets hear changes as `availability` frames.")
+                      "within them. Connected widgets hear changes as `availability` frames. "
+                      "`logoUrl` (or null) and `avatars` (agent ID -> picture URL, for agents "
+                      "who uploaded one) are paths on this server.")
 async def config(request: Request) -> Response:
     chat = chat_of(request)
     site_key = request.query_params.get("siteKey")
@@ -72,7 +81,8 @@ async def config(request: Request) -> Response:
     return json_response({"accountName": account["name"], "preform": s["preform"],
                           "widget": s["widget"], "email": mail.widget_config(chat, s),
                           "proactive": proactive_rules(s),
-                          "online": await site_online(chat, account)})
+                          "online": await site_online(chat, account),
+                          **await images.for_widget(chat, account["id"])})
 
 
 @endpoint("GET", "/widget/v1/me", summary="The visitor's own object", tag="widget",
@@ -85,7 +95,10 @@ async def me(request: Request) -> Response:
 @endpoint("POST", "/widget/v1/preform", summary="Fill in the pre-chat form", tag="widget",
           auth="visitor", body=activity.PREFORM, response="Visitor", errors=(400, 401, 403, 415),
           description="Sets name, email and phone (the fields the account asks for are "
-                      "required) and `preformFilled: true`; returns the visitor.")
+                      "required) and `preformFilled: true`; returns the visitor. The account's "
+                      "custom fields (`preform.customFields` of the config) are answered with "
+                      "their keys, beside these (text or select: a string; checkbox: a boolean), "
+                      "and stored as the visitor's custom attributes; any other key is refused.")
 async def preform(request: Request) -> Response:
     row = await visitor(request)
     body = await read_json(request)
@@ -123,3 +136,71 @@ async def upload(request: Request) -> Response:
     message = await attachments.do_visitor_upload(chat, row, upload_name(request),
                                                   request.headers.get("content-type", ""), data)
     return json_response(message, 201)
+
+
+# -------------------------------------------------------------------------------------------------
+# The widget's pictures: the account's logo and agents' avatars (botaz/chat/images.py)
+# -------------------------------------------------------------------------------------------------
+
+IMAGE_UPLOAD = ("The raw image is the body, with its Content-Type: PNG, JPEG or WebP of at most "
+                "256 KB (SVG is refused). Answers `{\"url\"}`, the picture's new address.")
+
+
+async def read_image(request: Request) -> bytes:
+    """The upload, refused with 413 as soon as it passes the images' limit."""
+    return await _read_body(request, images.MAX_IMAGE_BYTES,
+                            f"Images can be at most {images.MAX_IMAGE_BYTES // 1024} KB.")
+
+
+@endpoint("GET", "/images/{id}", summary="A logo or an agent's avatar", tag="widget", auth=None,
+          params=(Param("id", "Image ID", {"type": "string"}, where="path", required=True),),
+          errors=(404,),
+          description="Public (the widget shows it on any website). Each upload gets a new ID, so "
+                      "the bytes at an address never change and are cached for a year.")
+async def image(request: Request) -> Response:
+    content_type, data = await images.image_bytes(chat_of(request), request.path_params["id"])
+    return Response(data, media_type=content_type, headers={
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Content-Security-Policy": "default-src 'none'",
+        "Cross-Origin-Resource-Policy": "cross-origin"})
+
+
+@endpoint("GET", "/api/settings/images", summary="The logo and your avatar", tag="settings",
+          auth="agent", response="Images", errors=(401,))
+async def my_images(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await images.my_images(chat_of(request), principal))
+
+
+@endpoint("PUT", "/api/settings/logo", summary="Upload the account's logo (owners)",
+          tag="settings", auth="agent", response="ImageUrl", errors=(400, 401, 403, 413, 415),
+          description="Shown in the widget's header instead of the title's initial. " + IMAGE_UPLOAD)
+async def put_logo(request: Request) -> Response:
+    principal = await agent(request)
+    data = await read_image(request)
+    return json_response(await images.do_set_logo(chat_of(request), principal,
+                                                  request.headers.get("content-type", ""), data))
+
+
+@endpoint("DELETE", "/api/settings/logo", summary="Remove the account's logo (owners)",
+          tag="settings", auth="agent", response="ImageUrl", errors=(401, 403))
+async def delete_logo(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await images.do_remove_logo(chat_of(request), principal))
+
+
+@endpoint("PUT", "/auth/me/avatar", summary="Upload your avatar", tag="auth", auth="agent",
+          response="ImageUrl", errors=(400, 401, 413, 415),
+          description="Shown beside your messages in the widget. " + IMAGE_UPLOAD)
+async def put_avatar(request: Request) -> Response:
+    principal = await agent(request)
+    data = await read_image(request)
+    return json_response(await images.do_set_avatar(chat_of(request), principal,
+                                                    request.headers.get("content-type", ""), data))
+
+
+@endpoint("DELETE", "/auth/me/avatar", summary="Remove your avatar", tag="auth", auth="agent",
+          response="ImageUrl", errors=(401,))
+async def delete_avatar(request: Request) -> Response:
+    principal = await agent(request)
+    return json_response(await images.do_remove_avatar(chat_of(request), principal))

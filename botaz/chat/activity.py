@@ -12,7 +12,7 @@ from .accounts import Principal
 from .context import Chat
 from .errors import Invalid, NotFound
 from .pagination import Page, check_limit, decode_cursor, make_page
-from .settings import get_settings
+from .settings import check_custom_answers, get_settings
 from .views import message_json
 from .visitors import check_contact_fields, do_set_visitor_state, get_visitor_row, visitor_object
 from ..ids import iso_ms
@@ -107,12 +107,21 @@ async def do_agent_presence(chat: Chat, agent_id: str) -> None:
 
 
 async def do_preform(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
-    changes = check_contact_fields(body, PREFORM)
     settings = await get_settings(chat, visitor["account_id"])
+    custom = {}
+    if isinstance(body, dict):  # the account's own fields (docs/widget.md), kept as attributes
+        custom = {k: v for k, v in body.items() if k not in PREFORM.fields}
+        body = {k: v for k, v in body.items() if k in PREFORM.fields}
+    changes = check_contact_fields(body, PREFORM)
     asked = settings["preform"]["fields"] if settings["preform"]["enabled"] else []
     for field in asked:
         if not changes.get(field):
             raise Invalid(f"{field} is required.")
+    answers = check_custom_answers(settings["preform"], custom)
+    if answers:
+        from .identity import do_set_attributes
+
+        await do_set_attributes(chat, visitor, {"attributes": answers})
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes and not asked:
         raise Invalid("Send at least one of name, email, phone.")

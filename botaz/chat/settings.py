@@ -22,13 +22,23 @@ SETTINGS_CHANGED = "_settings_changed"
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
+# Custom pre-chat fields (docs/widget.md): asked besides name, email and phone.
+CUSTOM_FIELD_TYPES = ("text", "select", "checkbox")
+CUSTOM_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+MAX_CUSTOM_FIELDS = 10
+MAX_CUSTOM_LABEL = 80
+MAX_CUSTOM_ANSWER = 500
+# The accent's text is white or this near-black, whichever contrasts more (widget.js onColor).
+DARK_TEXT = "#111827"
+MIN_CONTRAST = 4.5  # WCAG AA for normal text
 
 SETTINGS_EDIT = Obj("SettingsEdit", {
     "allowedOrigins": F("array", "Websites (scheme://host[:port]) whose pages may use the widget; "
                                  "empty: any", items={"type": "string"}),
-    "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, phone}"),
+    "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, "
+                           "phone, \"customFields\": [CustomField, ...]}"),
     "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str, "
-                          "\"position\": \"right\"|\"left\"}"),
+                          "\"position\": \"right\"|\"left\", \"sound\": bool}"),
     "businessHours": F("object", "Business hours: {\"enabled\": bool, \"timezone\": IANA name, "
                                  "\"days\": {\"mon\": [[\"09:00\", \"18:00\"]], ...}}; replaced "
                                  "whole; null switches them off", nullable=True),
@@ -47,13 +57,33 @@ SETTINGS_EDIT = Obj("SettingsEdit", {
 PREFORM_EDIT = Obj("PreformEdit", {
     "enabled": F("boolean", "Whether the widget asks for contact details before the chat"),
     "fields": F("array", "Which fields it asks for", items={"type": "string", "enum": list(PREFORM_FIELDS)}),
+    "customFields": F("array", "The account's own fields, asked after those (at most 10; left out "
+                               "of the settings while there are none)",
+                      items={"$ref": "#/components/schemas/CustomField"}),
 })
+CUSTOM_FIELD = Obj("CustomField", {
+    "key": F("string", "Name of the visitor attribute the answer is stored in: lower-case "
+                       "letters, digits, - and _, unique, not name/email/phone", required=True,
+             max_length=40),
+    "label": F("string", "What the form says (1 to 80 characters)", required=True, min_length=1,
+               max_length=MAX_CUSTOM_LABEL),
+    "type": F("string", "text, select (one of `options`) or checkbox", required=True,
+              enum=CUSTOM_FIELD_TYPES),
+    "required": F("boolean", "The visitor must answer (a required checkbox must be ticked)"),
+    "options": F("array", "select only: the choices (1 to 20 texts of at most 80 characters)",
+                 items={"type": "string"}),
+    "privacyUrl": F("string", "checkbox only: an http(s) address of the privacy policy, linked "
+                              "from the label (a consent box)", nullable=True, max_length=2000),
+}, example={"key": "consent", "label": "I agree to the privacy policy", "type": "checkbox",
+            "required": True, "privacyUrl": "https://shop.example.com/privacy"})
 WIDGET_EDIT = Obj("WidgetEdit", {
     "greeting": F("string", "First bubble the visitor sees", max_length=500),
     "color": F("string", "Accent colour, #rrggbb", max_length=7),
     "title": F("string", "Panel title", min_length=1, max_length=80),
     "position": F("string", "Where the launcher sits: right (default) or left",
                   enum=("right", "left")),
+    "sound": F("boolean", "A short sound when an agent replies while the widget is closed or "
+                          "the tab hidden (default true; each visitor can switch it off)"),
 })
 EMAIL_EDIT = Obj("EmailSettingsEdit", {
     "transcriptOnResolve": F("boolean", "Email the visitor the transcript when a conversation is "
@@ -120,7 +150,11 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
             fields = preform["fields"]
             if not fields or any(f not in PREFORM_FIELDS for f in fields) or len(set(fields)) != len(fields):
                 raise Invalid("preform.fields must list some of name, email, phone, each once.")
+        if "customFields" in preform:
+            preform["customFields"] = check_custom_fields(preform["customFields"])
         current["preform"].update(preform)
+        if not current["preform"].get("customFields"):
+            current["preform"].pop("customFields", None)
     if "allowedOrigins" in body:
         origins = []
         for origin in body["allowedOrigins"]:
@@ -137,6 +171,10 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
         widget = WIDGET_EDIT.validate(body["widget"])
         if "color" in widget and not COLOR_RE.match(widget["color"]):
             raise Invalid("widget.color must be a colour like #2563eb.")
+        if "color" in widget and accent_contrast(widget["color"]) < MIN_CONTRAST:
+            raise Invalid(f"widget.color {widget['color']} leaves text on it unreadable in white "
+                          f"and in black (best contrast {accent_contrast(widget['color']):.2f}:1, "
+                          f"at least {MIN_CONTRAST}:1 needed): choose a lighter or darker colour.")
         current["widget"].update(widget)
     if "email" in body:
         email = EMAIL_EDIT.validate(body["email"])
@@ -166,6 +204,104 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
     await audit.record(chat, principal, "settings.update", "settings", principal.account_id,
                        {"fields": sorted(body)})
     return current
+
+
+def _luminance(hex_color: str) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    n = int(hex_color[1:], 16)
+    r, g, b = channel((n >> 16) & 255), channel((n >> 8) & 255), channel(n & 255)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def accent_contrast(color: str) -> float:
+    """How readable the widget's text on the accent is: it picks white or DARK_TEXT, the better."""
+    return max(contrast(color, "#ffffff"), contrast(color, DARK_TEXT))
+
+
+def check_custom_fields(value: Any) -> list[dict[str, Any]]:
+    """The account's own pre-chat fields, each checked; a clear sentence names what is wrong."""
+    if not isinstance(value, list) or len(value) > MAX_CUSTOM_FIELDS:
+        raise Invalid(f"preform.customFields must be a list of at most {MAX_CUSTOM_FIELDS} fields.")
+    fields: list[dict[str, Any]] = []
+    for i, raw in enumerate(value):
+        where = f"preform.customFields[{i}]"
+        try:
+            field = CUSTOM_FIELD.validate(raw)
+        except Invalid as err:
+            raise Invalid(f"{where}: {err}") from None
+        key, label, kind = field["key"], field["label"].strip(), field["type"]
+        if not CUSTOM_KEY_RE.match(key) or key in PREFORM_FIELDS:
+            raise Invalid(f"{where}.key must be 1 to 40 lower-case letters, digits, - or _ "
+                          "(not name, email or phone).")
+        if any(f["key"] == key for f in fields):
+            raise Invalid(f"{where}.key {key} is used twice; each field needs its own key.")
+        if not label:
+            raise Invalid(f"{where}.label must not be blank.")
+        out: dict[str, Any] = {"key": key, "label": label, "type": kind,
+                               "required": bool(field.get("required", False))}
+        options = field.get("options")
+        if kind == "select":
+            if (not isinstance(options, list) or not 1 <= len(options) <= 20
+                    or any(not isinstance(o, str) or not o.strip() or len(o) > MAX_CUSTOM_LABEL
+                           for o in options)):
+                raise Invalid(f"{where}.options must list 1 to 20 choices of 1 to "
+                              f"{MAX_CUSTOM_LABEL} characters.")
+            out["options"] = list(dict.fromkeys(o.strip() for o in options))
+        elif options is not None:
+            raise Invalid(f"{where}.options is only for select fields.")
+        url = field.get("privacyUrl")
+        if url is not None and kind != "checkbox":
+            raise Invalid(f"{where}.privacyUrl is only for checkbox fields.")
+        if kind == "checkbox" and url:
+            if not re.match(r"^https?://[^\s/]+\.[^\s]*$", url.strip()):
+                raise Invalid(f"{where}.privacyUrl must be an http:// or https:// address.")
+            out["privacyUrl"] = url.strip()
+        fields.append(out)
+    return fields
+
+
+def check_custom_answers(preform: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """The visitor's answers to the custom fields, as attributes; unknown keys are refused."""
+    asked = (preform.get("customFields") or []) if preform.get("enabled") else []
+    by_key = {f["key"]: f for f in asked}
+    for key in answers:
+        if key not in by_key:
+            accepted = ", ".join(("name", "email", "phone", *by_key))
+            raise Invalid(f"{key} is not a field of this site's pre-chat form; accepted fields: "
+                          f"{accepted}.")
+    out: dict[str, Any] = {}
+    for f in asked:
+        key, value = f["key"], answers.get(f["key"])
+        if f["type"] == "checkbox":
+            if value is not None and not isinstance(value, bool):
+                raise Invalid(f"{key} must be true or false.")
+            if f["required"] and value is not True:
+                raise Invalid(f"{key} must be ticked ({f['label']}).")
+            if value is not None:
+                out[key] = value
+            continue
+        if value is not None and not isinstance(value, str):
+            raise Invalid(f"{key} must be a text.")
+        value = (value or "").strip()
+        if not value:
+            if f["required"]:
+                raise Invalid(f"{key} is required.")
+            continue
+        if f["type"] == "select" and value not in f["options"]:
+            raise Invalid(f"{key} must be one of: {', '.join(f['options'])}.")
+        if len(value) > MAX_CUSTOM_ANSWER:
+            raise Invalid(f"{key} must have at most {MAX_CUSTOM_ANSWER} characters.")
+        out[key] = value
+    return out
 
 
 def settings_changed(chat: Chat, account_id: str) -> None:

@@ -531,7 +531,20 @@ CREATE INDEX messages_search ON messages USING GIN (array_to_tsvector(string_to_
 CREATE INDEX visitors_search ON visitors USING GIN (array_to_tsvector(string_to_array(search, ' ')))
 """,
         "then": _index_messages}),
-    # 20 is another branch's.
+    # The account's logo ('logo') and each agent's picture (the agent's ID), shown in the widget.
+    # Small images kept in the database (base64), so every node serves them; a new upload is a
+    # new ID, so each URL's bytes never change and can be cached for good.
+    (20, "images: the account's logo and agents' avatars", """
+CREATE TABLE images (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    owner TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at {BIGINT} NOT NULL
+);
+CREATE UNIQUE INDEX images_owner ON images (account_id, owner)
+"""),
     (21, "visitors filtered by custom attributes: one row per attribute, indexed", {
         "common": """
 CREATE TABLE visitor_attributes (

@@ -14,6 +14,7 @@ import orjson
 
 from ..ids import new_id
 from .articles import ArticleRepo
+from .images import ImageRepo
 from .db import Conn, Database, Row, open_database
 from .migrations import migrate
 
@@ -71,7 +72,7 @@ VISITOR_FIELDS = {"name", "email", "phone", "notes", "banned", "preform_filled",
                   "bot_muted_until", "visit_started_at", "search"}
 
 
-class Store(ArticleRepo):
+class Store(ArticleRepo, ImageRepo):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.dialect = db.dialect

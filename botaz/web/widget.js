@@ -77,7 +77,20 @@
       rateComment: "Anything to add? (optional)",
       rateSend: "Send rating",
       rateNeedScore: "Choose from 1 to 5 stars first.",
-      rateThanks: "Thank you for your feedback!"
+      rateThanks: "Thank you for your feedback!",
+      choose: "Choose…",
+      optional: "(optional)",
+      privacyPolicy: "Privacy policy",
+      newTab: "(opens in a new tab)",
+      mustTick: "Please tick this box to continue.",
+      fillIn: "Please fill in this field.",
+      emoji: "Insert emoji",
+      emojiNames: ["smiling face", "grinning face", "face with tears of joy", "winking face",
+        "smiling face with heart-eyes", "thinking face", "neutral face", "crying face",
+        "thumbs up", "thumbs down", "clapping hands", "folded hands", "waving hand", "OK hand",
+        "red heart", "party popper", "fire", "check mark", "cross mark", "question mark",
+        "hourglass", "package", "credit card", "light bulb"],
+      sound: "Notification sound"
     },
     az: {
       openChat: "Söhbəti aç",
@@ -131,7 +144,20 @@
       rateComment: "Əlavə etmək istədiyiniz var? (istəyə bağlı)",
       rateSend: "Qiyməti göndər",
       rateNeedScore: "Əvvəlcə 1-dən 5-ə qədər ulduz seçin.",
-      rateThanks: "Rəyiniz üçün təşəkkür edirik!"
+      rateThanks: "Rəyiniz üçün təşəkkür edirik!",
+      choose: "Seçin…",
+      optional: "(istəyə bağlı)",
+      privacyPolicy: "Məxfilik siyasəti",
+      newTab: "(yeni vərəqdə açılır)",
+      mustTick: "Davam etmək üçün bu xananı işarələyin.",
+      fillIn: "Zəhmət olmasa, bu xananı doldurun.",
+      emoji: "Emoji əlavə et",
+      emojiNames: ["gülümsəyən üz", "şən üz", "sevincdən ağlayan üz", "göz vuran üz",
+        "gözləri ürək olan üz", "düşünən üz", "laqeyd üz", "ağlayan üz",
+        "baş barmaq yuxarı", "baş barmaq aşağı", "əl çalan əllər", "birləşmiş əllər",
+        "əl yelləyən", "OK işarəsi", "qırmızı ürək", "bayram fişəngi", "od", "təsdiq işarəsi",
+        "çarpaz işarə", "sual işarəsi", "qum saatı", "bağlama", "bank kartı", "işıq lampası"],
+      sound: "Bildiriş səsi"
     },
     ru: {
       openChat: "Открыть чат",
@@ -190,7 +216,21 @@
       rateComment: "Хотите что-то добавить? (необязательно)",
       rateSend: "Отправить оценку",
       rateNeedScore: "Сначала выберите от 1 до 5 звёзд.",
-      rateThanks: "Спасибо за отзыв!"
+      rateThanks: "Спасибо за отзыв!",
+      choose: "Выберите…",
+      optional: "(необязательно)",
+      privacyPolicy: "Политика конфиденциальности",
+      newTab: "(откроется в новой вкладке)",
+      mustTick: "Отметьте этот пункт, чтобы продолжить.",
+      fillIn: "Заполните это поле.",
+      emoji: "Вставить эмодзи",
+      emojiNames: ["улыбающееся лицо", "широкая улыбка", "слёзы радости", "подмигивающее лицо",
+        "влюблённые глаза", "задумчивое лицо", "нейтральное лицо", "плачущее лицо",
+        "большой палец вверх", "большой палец вниз", "аплодисменты", "сложенные ладони",
+        "машущая рука", "жест «OK»", "красное сердце", "хлопушка", "огонь", "галочка",
+        "крестик", "вопросительный знак", "песочные часы", "посылка", "банковская карта",
+        "лампочка"],
+      sound: "Звук уведомлений"
     },
     tr: {
       openChat: "Sohbeti aç",
@@ -244,7 +284,20 @@
       rateComment: "Eklemek istediğiniz bir şey var mı? (isteğe bağlı)",
       rateSend: "Puanı gönder",
       rateNeedScore: "Önce 1 ile 5 arasında yıldız seçin.",
-      rateThanks: "Geri bildiriminiz için teşekkürler!"
+      rateThanks: "Geri bildiriminiz için teşekkürler!",
+      choose: "Seçin…",
+      optional: "(isteğe bağlı)",
+      privacyPolicy: "Gizlilik politikası",
+      newTab: "(yeni sekmede açılır)",
+      mustTick: "Devam etmek için lütfen bu kutuyu işaretleyin.",
+      fillIn: "Lütfen bu alanı doldurun.",
+      emoji: "Emoji ekle",
+      emojiNames: ["gülümseyen yüz", "sırıtan yüz", "sevinç gözyaşları", "göz kırpan yüz",
+        "kalp gözlü yüz", "düşünen yüz", "ifadesiz yüz", "ağlayan yüz",
+        "başparmak yukarı", "başparmak aşağı", "alkışlayan eller", "birleşik eller",
+        "el sallayan", "tamam işareti", "kırmızı kalp", "parti konfetisi", "ateş", "onay işareti",
+        "çarpı işareti", "soru işareti", "kum saati", "paket", "kredi kartı", "ampul"],
+      sound: "Bildirim sesi"
     }
   };
 
@@ -436,6 +489,9 @@
     send: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/></svg>',
     clip: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" d="m21 11.5-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9"/></svg>',
     file: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5"/></svg>',
+    sound: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9h4l5-4v14l-5-4H4z"/><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M16 9a4 4 0 0 1 0 6M18.5 6.5a7.5 7.5 0 0 1 0 11"/></svg>',
+    mute: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9h4l5-4v14l-5-4H4z"/><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="m16 9 5 6M21 9l-5 6"/></svg>',
+    smile: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><g fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><circle cx="12" cy="12" r="9"/><path d="M8.5 14.5a4.5 4.5 0 0 0 7 0"/></g><circle cx="9" cy="10" r="1.2" fill="currentColor"/><circle cx="15" cy="10" r="1.2" fill="currentColor"/></svg>',
     lock: '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 0 1 7 0v3"/></svg>'
   };
 
@@ -493,6 +549,11 @@
     ".avatar{width:40px;height:40px;border-radius:50%;flex:none;display:flex;align-items:center;",
     "  justify-content:center;font-weight:700;font-size:17px;background:rgba(255,255,255,.2);",
     "  box-shadow:inset 0 0 0 2px rgba(255,255,255,.35)}",
+    ".header .avatar.logo{background:#fff;overflow:hidden}",
+    ".avatar img{width:100%;height:100%;border-radius:50%;object-fit:cover;display:block}",
+    ".row.has-av{position:relative;padding-left:36px}",
+    ".row .av{position:absolute;left:0;bottom:22px;width:28px;height:28px;border-radius:50%;",
+    "  object-fit:cover;background:var(--bz-soft)}",
     ".on-dark .avatar{background:rgba(0,0,0,.12);box-shadow:inset 0 0 0 2px rgba(0,0,0,.2)}",
     ".heading{flex:1;min-width:0}",
     ".title{margin:0;font-size:16.5px;font-weight:650;line-height:1.25;white-space:nowrap;",
@@ -567,6 +628,14 @@
     ".composer .iconbtn{color:var(--bz-muted);width:42px;height:42px;border-radius:12px}",
     ".composer .iconbtn:hover{background:var(--bz-soft);color:var(--bz-text)}",
     ".composer .iconbtn:focus-visible,.sendbtn:focus-visible{outline:2px solid var(--bz-accent);outline-offset:2px}",
+    ".composer{position:relative}",
+    ".emojis{position:absolute;left:10px;bottom:calc(100% + 6px);z-index:2;display:grid;",
+    "  grid-template-columns:repeat(6,40px);gap:2px;padding:6px;background:var(--bz-bg);",
+    "  border:1px solid var(--bz-border);border-radius:14px;box-shadow:0 8px 24px rgba(17,24,39,.18)}",
+    ".emo{width:40px;height:40px;border:0;border-radius:10px;background:transparent;font-size:22px;",
+    "  line-height:1;padding:0;display:flex;align-items:center;justify-content:center}",
+    ".emo:hover,.emo:focus-visible{background:var(--bz-soft)}",
+    ".emo:focus-visible{outline:2px solid var(--bz-accent);outline-offset:-2px}",
     ".sendbtn{flex:none;width:42px;height:42px;border:0;border-radius:12px;padding:0;display:flex;",
     "  align-items:center;justify-content:center;background:var(--bz-accent);color:var(--bz-on-accent);",
     "  transition:filter .15s ease}",
@@ -580,6 +649,13 @@
     ".field label{font-size:13px;font-weight:600;color:var(--bz-text)}",
     ".field input{border:1px solid #c9ccd5;border-radius:10px;padding:9px 11px;background:#fff;",
     "  color:var(--bz-text);outline:none;font-size:15px}",
+    ".field select{border:1px solid #c9ccd5;border-radius:10px;padding:8px 9px;background:#fff;",
+    "  color:var(--bz-text);font-size:15px}",
+    ".field.check{flex-direction:row;align-items:flex-start;gap:8px}",
+    ".field.check input{width:18px;height:18px;margin:2px 0 0;flex:none;accent-color:var(--bz-accent)}",
+    ".field.check label{font-weight:400}",
+    ".field a{color:#1d4ed8;font-size:13px}",
+    ".field select:focus,.field.check input:focus-visible{outline:2px solid var(--bz-accent);outline-offset:1px}",
     ".field input:focus{border-color:var(--bz-accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--bz-accent) 22%,transparent)}",
     ".primary{border:0;border-radius:12px;padding:11px 14px;font-weight:650;background:var(--bz-accent);",
     "  color:var(--bz-on-accent)}",
@@ -690,8 +766,13 @@
     type: "button", class: "iconbtn", "aria-label": T.minimize, title: T.minimize,
     onclick: function () { close(); }
   }, [icon("chevron")]);
+  ui.soundIcon = icon("sound");
+  ui.sound = h("button", {
+    type: "button", class: "iconbtn", "aria-label": T.sound, title: T.sound, "aria-pressed": "true",
+    onclick: function () { setSound(!soundOn()); }
+  }, [ui.soundIcon]);
   ui.header = h("div", { class: "header" }, [
-    ui.avatar, h("div", { class: "heading" }, [ui.title, ui.presence]), ui.minimize
+    ui.avatar, h("div", { class: "heading" }, [ui.title, ui.presence]), ui.sound, ui.minimize
   ]);
 
   ui.offlineText = h("span", { text: T.offlineNote });
@@ -745,7 +826,25 @@
     type: "button", class: "sendbtn", "aria-label": T.send, title: T.send,
     onclick: function () { sendFromComposer(); }
   }, [icon("send")]);
-  ui.composer = h("div", { class: "composer" }, [ui.fileInput, ui.attach, ui.textarea, ui.send]);
+  // Emoji picker: a small grid in the script (no request), arrow keys move, Escape closes.
+  var EMOJIS = ["\ud83d\ude0a", "\ud83d\ude00", "\ud83d\ude02", "\ud83d\ude09", "\ud83d\ude0d",
+    "\ud83e\udd14", "\ud83d\ude10", "\ud83d\ude22", "\ud83d\udc4d", "\ud83d\udc4e", "\ud83d\udc4f",
+    "\ud83d\ude4f", "\ud83d\udc4b", "\ud83d\udc4c", "\u2764\ufe0f", "\ud83c\udf89", "\ud83d\udd25",
+    "\u2705", "\u274c", "\u2753", "\u23f3", "\ud83d\udce6", "\ud83d\udcb3", "\ud83d\udca1"];
+  var EMOJI_COLUMNS = 6;
+  ui.emoji = h("button", {
+    type: "button", class: "iconbtn", "aria-label": T.emoji, title: T.emoji,
+    "aria-expanded": "false", "aria-controls": "botaz-emojis", "aria-haspopup": "true",
+    onclick: function () { toggleEmojis(ui.emojis.hidden); }
+  }, [icon("smile")]);
+  ui.emojis = h("div", { class: "emojis", id: "botaz-emojis", role: "group", "aria-label": T.emoji,
+    hidden: true }, EMOJIS.map(function (e, i) {
+    return h("button", { type: "button", class: "emo", tabindex: i ? "-1" : "0",
+      "aria-label": T.emojiNames[i], title: T.emojiNames[i], text: e,
+      onclick: function () { insertEmoji(e); } });
+  }));
+  ui.composer = h("div", { class: "composer" }, [ui.fileInput, ui.attach, ui.emoji, ui.textarea,
+    ui.send, ui.emojis]);
 
   ui.preform = h("form", { class: "preform", hidden: true, novalidate: true });
   ui.banned = h("div", { class: "banned", role: "status", hidden: true }, [
@@ -812,7 +911,7 @@
     var title = (typeof w.title === "string" && w.title.trim()) ||
       (config && typeof config.accountName === "string" && config.accountName) || T.defaultTitle;
     ui.title.textContent = title;
-    ui.avatar.textContent = title.trim().charAt(0).toUpperCase() || "?";
+    applyPictures(title);
     ui.panel.setAttribute("aria-label", title);
     ui.root.classList.toggle("left", w.position === "left");
     var color = typeof w.color === "string" && /^#[0-9a-fA-F]{6}$/.test(w.color) ? w.color : null;
@@ -832,7 +931,86 @@
     ui.dot.classList.toggle("online", !!(config && config.online));
     ui.presenceText.textContent = config && config.online ? T.online : T.away;
     applyEmail();
+    paintSound();
     updateMode();
+  }
+
+  // Sound (docs/widget.md): the account's default, unless this browser's visitor chose.
+  var SOUND_KEY = "botaz:" + SITE_KEY + ":sound";
+  function soundOn() {
+    var chosen = null;
+    try { chosen = window.localStorage.getItem(SOUND_KEY); } catch (e) { chosen = null; }
+    if (chosen === "on" || chosen === "off") return chosen === "on";
+    return !(config && config.widget && config.widget.sound === false);
+  }
+  function setSound(on) {
+    try { window.localStorage.setItem(SOUND_KEY, on ? "on" : "off"); } catch (e) { /* this page only */ }
+    paintSound(on);
+  }
+  function paintSound(on) {
+    if (on === undefined) on = soundOn();
+    ui.sound.setAttribute("aria-pressed", on ? "true" : "false");
+    ui.soundIcon.innerHTML = on ? ICONS.sound : ICONS.mute;
+  }
+  var audio = null;
+  /** A short two-note chime, made here (WebAudio): no sound file to download. */
+  function chime() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx || !soundOn()) return;
+    try {
+      audio = audio || new Ctx();
+      if (audio.state === "suspended" && audio.resume) audio.resume().catch(function () {});
+      var t = audio.currentTime;
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      osc.type = "sine";
+      osc.frequency.setValueAtTime(880, t);
+      osc.frequency.setValueAtTime(1175, t + 0.1);
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.12, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.35);
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      osc.start(t);
+      osc.stop(t + 0.36);
+    } catch (e) { /* no sound is no error */ }
+  }
+
+  // The account's logo in the header (else the title's initial) and agents' avatars beside
+  // their messages, from the config (docs/widget.md); paths on this server.
+  var picturesKey = "";
+  function pictureUrl(path) {
+    return typeof path === "string" && /^\/images\/[A-Za-z0-9]+$/.test(path) ? endpoint(path) : null;
+  }
+  function avatarOf(userId) {
+    var all = config && config.avatars;
+    return all && typeof all === "object" && userId ? pictureUrl(all[userId]) : null;
+  }
+  function applyPictures(title) {
+    var initial = title.trim().charAt(0).toUpperCase() || "?";
+    var logo = pictureUrl(config && config.logoUrl);
+    var key = JSON.stringify([logo, config && config.avatars]);
+    if (logo) {
+      if (ui.avatar.getAttribute("data-src") !== logo) {
+        var img = h("img", { src: logo, alt: "", decoding: "async" });
+        img.addEventListener("error", function () {
+          ui.avatar.removeAttribute("data-src");
+          ui.avatar.textContent = initial;
+        }, { once: true });
+        ui.avatar.textContent = "";
+        ui.avatar.appendChild(img);
+        ui.avatar.setAttribute("data-src", logo);
+        ui.avatar.classList.add("logo");
+      }
+    } else {
+      ui.avatar.removeAttribute("data-src");
+      ui.avatar.classList.remove("logo");
+      ui.avatar.textContent = initial;
+    }
+    if (key !== picturesKey) { // avatars arrived or changed: redraw the agents' rows
+      picturesKey = key;
+      for (var id in byId) if (!isMine(byId[id].msg)) fillRow(byId[id].el, byId[id].msg);
+    }
   }
 
   function loadConfig() {
@@ -859,11 +1037,27 @@
     return !banned && !!visitor && !visitor.preformFilled && preformFields().length > 0;
   }
 
+  /** The account's own fields (docs/widget.md): text, select, checkbox (a consent box). */
+  function customFields() {
+    var p = config && config.preform;
+    if (!p || !p.enabled || !Array.isArray(p.customFields)) return [];
+    return p.customFields.filter(function (f) {
+      return f && typeof f.key === "string" && typeof f.label === "string" &&
+        (f.type === "text" || f.type === "checkbox" ||
+         (f.type === "select" && Array.isArray(f.options)));
+    });
+  }
+
   var preformBuiltFor = "";
+
+  function fieldLabel(id, text, required) {
+    return h("label", { for: id }, [text, required ? null : " " + T.optional]);
+  }
 
   function buildPreform() {
     var fields = preformFields();
-    var key = fields.join(",");
+    var custom = customFields();
+    var key = fields.join(",") + JSON.stringify(custom);
     if (key === preformBuiltFor) return;
     preformBuiltFor = key;
     ui.preform.textContent = "";
@@ -878,6 +1072,35 @@
           required: true, maxlength: f === "email" ? "254" : f === "phone" ? "50" : "200",
           value: (visitor && visitor[f]) || null })
       ]));
+    });
+    custom.forEach(function (f, i) {
+      var id = "botaz-cf-" + i;
+      var control;
+      if (f.type === "checkbox") {
+        control = h("input", { id: id, type: "checkbox", required: !!f.required, "data-key": f.key });
+        var url = typeof f.privacyUrl === "string" && /^https?:\/\//i.test(f.privacyUrl) ? f.privacyUrl : null;
+        ui.preform.appendChild(h("div", { class: "field check" }, [
+          control,
+          h("span", null, [
+            fieldLabel(id, f.label, f.required),
+            url ? " " : null,
+            url ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, [
+              T.privacyPolicy, h("span", { class: "sr", text: " " + T.newTab })
+            ]) : null
+          ])
+        ]));
+        return;
+      }
+      if (f.type === "select") {
+        control = h("select", { id: id, required: !!f.required, "data-key": f.key },
+          [h("option", { value: "", text: T.choose })].concat(f.options.map(function (o) {
+            return h("option", { value: o, text: o });
+          })));
+      } else {
+        control = h("input", { id: id, type: "text", required: !!f.required, maxlength: "500",
+          "data-key": f.key });
+      }
+      ui.preform.appendChild(h("div", { class: "field" }, [fieldLabel(id, f.label, f.required), control]));
     });
     ui.preformError = h("div", { class: "error", role: "alert", hidden: true });
     ui.preform.appendChild(ui.preformError);
@@ -909,9 +1132,19 @@
       body[f] = input.value.trim();
       if (!invalid && !input.checkValidity()) invalid = input;
     });
+    Array.prototype.forEach.call(ui.preform.querySelectorAll("[data-key]"), function (el) {
+      var k = el.getAttribute("data-key");
+      if (el.type === "checkbox") body[k] = el.checked;
+      else if (el.value.trim()) body[k] = el.value.trim();
+      var bad = el.type === "checkbox" ? el.required && !el.checked
+        : el.required && !el.value.trim();
+      el.setAttribute("aria-invalid", bad ? "true" : "false");
+      if (!invalid && bad) invalid = el;
+    });
     if (invalid) {
-      ui.preformError.textContent = invalid.validationMessage ||
-        (T[invalid.name] + ": " + T.genericError);
+      ui.preformError.textContent = invalid.getAttribute("data-key")
+        ? (invalid.type === "checkbox" ? T.mustTick : T.fillIn)
+        : invalid.validationMessage || (T[invalid.name] + ": " + T.genericError);
       ui.preformError.hidden = false;
       invalid.focus();
       return;
@@ -1218,6 +1451,11 @@
     if (typeof m.text === "string" && m.text && !(att && m.text === att.name)) {
       bubble.appendChild(h("span", { class: "text" }, linkify(m.text)));
     }
+    var face = mine ? null : avatarOf(m.userId);
+    if (face) {
+      row.classList.add("has-av");
+      row.appendChild(h("img", { class: "av", src: face, alt: "", decoding: "async", "aria-hidden": "true" }));
+    }
     row.appendChild(bubble);
     var meta = h("div", { class: "meta" });
     var time = formatTime(m.sentAt);
@@ -1317,6 +1555,12 @@
       if (id && byId[id] && !isMine(byId[id].msg)) return byId[id].msg;
     }
     return null;
+  }
+
+  function unseenReplies() {
+    var n = 0;
+    for (var id in byId) if (!isMine(byId[id].msg) && !byId[id].msg.seen) n++;
+    return n;
   }
 
   function maybeSeen() {
@@ -1480,6 +1724,9 @@
       loadingHistory = true;
       try { r.data.forEach(function (m) { upsert(m); }); } finally { loadingHistory = false; }
       scrollToBottom(true);
+      // Replies that arrived while the visitor was away (panel closed, or no page open): the
+      // agents' messages not yet seen, counted on the launcher until the panel opens.
+      if (!isOpen) { unread = unseenReplies(); updateLauncherLabel(); }
       maybeSeen();
     });
   }
@@ -1651,6 +1898,7 @@
         if (upsert(data, isMine(data) && !byId[data._id] ? pendingFor(data) : null) &&
             !isMine(data)) {
           showAgentTyping(false);
+          if (!isOpen || document.visibilityState !== "visible") chime();
           if (!isOpen) { unread++; updateLauncherLabel(); } else maybeSeen();
         }
         break;
@@ -1722,6 +1970,48 @@
   ui.textarea.addEventListener("input", function () {
     autosize();
     if (ui.textarea.value.trim()) noteTyping(); else stopTyping();
+  });
+
+  function toggleEmojis(show) {
+    ui.emojis.hidden = !show;
+    ui.emoji.setAttribute("aria-expanded", show ? "true" : "false");
+    if (show) {
+      var current = ui.emojis.querySelector(".emo[tabindex='0']") || ui.emojis.firstChild;
+      current.focus();
+    }
+  }
+
+  function insertEmoji(e) {
+    var ta = ui.textarea;
+    var start = typeof ta.selectionStart === "number" ? ta.selectionStart : ta.value.length;
+    var end = typeof ta.selectionEnd === "number" ? ta.selectionEnd : start;
+    ta.setRangeText(e, start, end, "end");
+    toggleEmojis(false);
+    ta.focus();
+    ta.dispatchEvent(new Event("input")); // autosize, typing
+  }
+
+  ui.emojis.addEventListener("keydown", function (e) {
+    var items = Array.prototype.slice.call(ui.emojis.children);
+    var i = items.indexOf(shadow.activeElement);
+    var next = { ArrowRight: i + 1, ArrowLeft: i - 1, ArrowDown: i + EMOJI_COLUMNS,
+      ArrowUp: i - EMOJI_COLUMNS, Home: 0, End: items.length - 1 }[e.key];
+    if (e.key === "Escape") {
+      e.preventDefault(); // the panel stays open
+      toggleEmojis(false);
+      ui.emoji.focus();
+      return;
+    }
+    if (next === undefined || i < 0) return;
+    e.preventDefault();
+    next = Math.max(0, Math.min(items.length - 1, next));
+    items[i].tabIndex = -1;
+    items[next].tabIndex = 0;
+    items[next].focus();
+  });
+  ui.emojis.addEventListener("focusout", function (e) {
+    if (!ui.emojis.hidden && e.relatedTarget && !ui.emojis.contains(e.relatedTarget) &&
+        e.relatedTarget !== ui.emoji) toggleEmojis(false);
   });
 
   ui.textarea.addEventListener("keydown", function (e) {

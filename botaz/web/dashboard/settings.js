@@ -19,6 +19,7 @@ import { createNotificationsSection } from "./settings-notifications.js";
 import { createEmailSections } from "./settings-email.js";
 import { createProactiveSection } from "./settings-proactive.js";
 import { t, tp } from "./i18n.js";
+import { createContrastNote, createSoundField, createCustomFieldsEditor, createPictures } from "./settings-widget.js";
 
 const PREFORM_FIELDS = [["name", () => t("Name")], ["email", () => t("Email")], ["phone", () => t("Phone")]];
 
@@ -78,6 +79,8 @@ export function mountSettings(container) {
   let storedPosition = "right";
   const colorText = h("code", { class: "color-value" }, color.value);
   color.addEventListener("input", () => { colorText.textContent = color.value; });
+  const contrast = createContrastNote(color);
+  const sound = createSoundField();
   const widgetErr = errorRegion();
   const widgetOk = okRegion();
   const widgetFieldset = h("fieldset", { class: "plain", disabled: !owner },
@@ -85,8 +88,8 @@ export function mountSettings(container) {
     field(t("Title"), title, t("Shown at the top of the chat window.")),
     field(t("Greeting"), greeting, t("The first message visitors see.")),
     h("div", { class: "field" }, h("label", { for: "widget-color" }, t("Colour")),
-      h("span", { class: "color-row" }, color, colorText)),
-    field(t("Launcher position"), position, t("Where the chat button sits on your pages.")));
+      h("span", { class: "color-row" }, color, colorText), contrast.el),
+    field(t("Launcher position"), position, t("Where the chat button sits on your pages.")), sound.el);
   color.id = "widget-color";
   const widgetForm = h("form", { class: "settings-form", novalidate: true },
     widgetFieldset, widgetErr,
@@ -94,8 +97,13 @@ export function mountSettings(container) {
   widgetForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFormError(widgetForm, widgetErr);
+    if (!contrast.ok()) {
+      showFormError(widgetForm, widgetErr, new Error(contrast.message()), ["color"]);
+      return;
+    }
     try {
       const s = await put("/api/settings", { widget: { greeting: greeting.value, title: title.value, color: color.value,
+        ...sound.changes(),
         // left out while it is the default, so settings that never chose a side stay as they were
         ...(position.value !== storedPosition ? { position: position.value } : {}) } });
       fillSettings(s);
@@ -104,7 +112,8 @@ export function mountSettings(container) {
       showFormError(widgetForm, widgetErr, err, ["greeting", "title", "color", "position"]);
     }
   });
-  const widgetSection = section({ key: "widget", title: t("Widget"), description: t("How the chat window looks on your website.") }, readOnlyNote(), widgetForm);
+  const pictures = createPictures({ owner });
+  const widgetSection = section({ key: "widget", title: t("Widget"), description: t("How the chat window looks on your website.") }, readOnlyNote(), pictures.logo, widgetForm);
 
   // ----- pre-chat form
   const preformEnabled = h("input", { type: "checkbox", name: "enabled", id: nextId("pe") });
@@ -112,6 +121,7 @@ export function mountSettings(container) {
   const preformErr = errorRegion();
   const preformOk = okRegion();
   const fieldsGroup = h("fieldset", { class: "checks" }, h("legend", null, t("Ask for")));
+  const customFields = createCustomFieldsEditor({ owner });
   for (const [key, label] of PREFORM_FIELDS) {
     const id = nextId(`pf-${key}`);
     preformFields[key] = h("input", { type: "checkbox", id, name: key });
@@ -121,7 +131,7 @@ export function mountSettings(container) {
     h("legend", { class: "sr-only" }, t("Pre-chat form")),
     h("div", { class: "check" }, preformEnabled,
       h("label", { for: preformEnabled.id }, t("Ask visitors to introduce themselves before chatting"))),
-    fieldsGroup);
+    fieldsGroup, customFields.el);
   const preformForm = h("form", { class: "settings-form", novalidate: true },
     preformFieldset, preformErr,
     owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Save pre-chat form")), preformOk) : null);
@@ -131,7 +141,7 @@ export function mountSettings(container) {
     clearFormError(preformForm, preformErr);
     const fields = PREFORM_FIELDS.map(([k]) => k).filter((k) => preformFields[k].checked);
     try {
-      const preform = { enabled: preformEnabled.checked };
+      const preform = { enabled: preformEnabled.checked, customFields: customFields.read() };
       if (fields.length) preform.fields = fields;
       else if (preformEnabled.checked) {
         showFormError(preformForm, preformErr, new Error(t("Choose at least one field to ask for.")), []);
@@ -182,6 +192,8 @@ export function mountSettings(container) {
     title.value = w.title ?? "";
     if (/^#[0-9a-f]{6}$/i.test(w.color || "")) color.value = w.color;
     colorText.textContent = color.value;
+    contrast.update();
+    sound.fill(w);
     storedPosition = w.position === "left" ? "left" : "right";
     position.value = storedPosition;
     if (owner) showSecret(s.identitySecret);
@@ -190,6 +202,7 @@ export function mountSettings(container) {
     const enabledFields = new Set(p.fields || []);
     for (const [k] of PREFORM_FIELDS) preformFields[k].checked = enabledFields.has(k);
     fieldsGroup.disabled = !preformEnabled.checked;
+    customFields.fill(p.customFields);
     origins.value = (s.allowedOrigins || []).join("\n");
   }
 
@@ -376,6 +389,7 @@ export function mountSettings(container) {
   const notifications = createNotificationsSection({ isDestroyed });
   const email = createEmailSections({ owner, readOnlyNote, isDestroyed });
   const proactive = createProactiveSection({ owner, readOnlyNote, isDestroyed });
+  email.prefsSection.append(pictures.avatar);
 
   // ----- page
   const sections = [[install, t("Install")], [widgetSection, t("Widget")], [preformSection, t("Pre-chat form")],
@@ -451,6 +465,7 @@ export function mountSettings(container) {
   audit?.load();
   notifications.load();
   email.load();
+  pictures.load();
   const offAgents = realtime.on("agents.changed", () => bot.refreshAgents());
 
   return {
