@@ -504,8 +504,8 @@ class _PgTransaction:
     async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
         conn = self.conn
         try:
-            if not conn.is_closed():
-                await conn.execute("COMMIT" if kind is None else "ROLLBACK")
+            # On a connection that broke, COMMIT raises (an outage): nothing unstored is acknowledged.
+            await conn.execute("COMMIT" if kind is None else "ROLLBACK")
         except Exception as err:
             if kind is None:
                 if _outage(err):
