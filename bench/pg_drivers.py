@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -58,19 +59,25 @@ def percent(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-def server_cpu() -> float:
-    """CPU seconds used so far by every process named postgres (readable in /proc)."""
+def backends(admin_url: str, database: str) -> list[int]:
+    """The PIDs of the PostgreSQL backends connected to `database` now."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                            (database,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def server_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes (PostgreSQL backends; a process that has
+    exited since counts nothing, so take the difference over the same list)."""
     total = 0
     tick = os.sysconf("SC_CLK_TCK")
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    for pid in pids:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        if name != "postgres":
             continue
         fields = stat[stat.rindex(")") + 2:].split()
         total += int(fields[11]) + int(fields[12])
@@ -220,7 +227,8 @@ async def botaz_ops(url: str, data: Data) -> tuple[dict[str, Op], Callable[[], A
     return ops, db.close
 
 
-async def measure(op: Op, concurrency: int, duration: float, warmup: float) -> dict[str, float]:
+async def measure(op: Op, concurrency: int, duration: float, warmup: float,
+                  pids: Callable[[], list[int]]) -> dict[str, float]:
     counter = [0]
     stop = [False]
 
@@ -233,9 +241,10 @@ async def measure(op: Op, concurrency: int, duration: float, warmup: float) -> d
 
     tasks = [asyncio.create_task(worker(w)) for w in range(concurrency)]
     await asyncio.sleep(warmup)
-    n0, t0, c0, s0 = counter[0], time.perf_counter(), time.process_time(), server_cpu()
+    backend_pids = await asyncio.to_thread(pids)
+    n0, t0, c0, s0 = counter[0], time.perf_counter(), time.process_time(), server_cpu(backend_pids)
     await asyncio.sleep(duration)
-    n1, t1, c1, s1 = counter[0], time.perf_counter(), time.process_time(), server_cpu()
+    n1, t1, c1, s1 = counter[0], time.perf_counter(), time.process_time(), server_cpu(backend_pids)
     stop[0] = True
     await asyncio.gather(*tasks)
     ops = n1 - n0
@@ -254,34 +263,46 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, dict[str, float]
     try:
         data = Data()
         await seed(url, data)
-        for driver in args.drivers:
-            if driver == "psycopg":
-                ops, close = await psycopg_ops(url, args.pool, 5, False, data)
-            elif driver == "psycopg-prep0":
-                ops, close = await psycopg_ops(url, args.pool, 0, False, data)
-            elif driver == "psycopg-pipe":
-                ops, close = await psycopg_ops(url, args.pool, 0, True, data)
-                ops = {"insert": ops["insert"]}
-            elif driver == "asyncpg":
-                ops, close = await asyncpg_ops(url, args.pool, data)
-            else:
-                ops, close = await botaz_ops(url, data)
-            try:
-                for case in args.cases:
-                    if case not in ops:
-                        continue
-                    best: dict[str, float] | None = None
-                    for _ in range(args.rounds):
-                        r = await measure(ops[case], args.concurrency, args.duration, args.warmup)
-                        if best is None or r["ops"] > best["ops"]:
-                            best = r
-                    assert best is not None
-                    results.append((driver, case, best))
-                    print(f"{driver:14} {case:8} {best['ops']:9.0f} ops/s  client "
-                          f"{best['client_us']:6.0f} us/op  server {best['server_us']:6.0f} us/op",
-                          flush=True)
-            finally:
-                await close()
+        pids = lambda: backends(args.database_url, name)  # noqa: E731
+        runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+        # Rounds interleave the drivers, so that a change in the machine's load (it is shared)
+        # falls on all of them; the medians are reported.
+        for rnd in range(1, args.rounds + 1):
+            print(f"round {rnd}/{args.rounds}", flush=True)
+            for driver in args.drivers:
+                if driver == "psycopg":
+                    ops, close = await psycopg_ops(url, args.pool, 5, False, data)
+                elif driver == "psycopg-prep0":
+                    ops, close = await psycopg_ops(url, args.pool, 0, False, data)
+                elif driver == "psycopg-pipe":
+                    ops, close = await psycopg_ops(url, args.pool, 0, True, data)
+                    ops = {"insert": ops["insert"]}
+                elif driver == "asyncpg":
+                    ops, close = await asyncpg_ops(url, args.pool, data)
+                else:
+                    ops, close = await botaz_ops(url, data)
+                try:
+                    for case in args.cases:
+                        if case in ops:
+                            r = await measure(ops[case], args.concurrency, args.duration,
+                                              args.warmup, pids)
+                            runs.setdefault((driver, case), []).append(r)
+                            print(f"  {driver:14} {case:8} {r['ops']:9.0f} ops/s  client "
+                                  f"{r['client_us']:6.0f} us/op  server {r['server_us']:6.0f} us/op",
+                                  flush=True)
+                finally:
+                    await close()
+        print("\n| statement | driver | ops/s | CPU/op: client | PostgreSQL backend |")
+        print("|---|---|---:|---:|---:|")
+        for case in args.cases:
+            for driver in args.drivers:
+                if (driver, case) not in runs:
+                    continue
+                rs = runs[(driver, case)]
+                med = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+                results.append((driver, case, med))
+                print(f"| {case} | {driver} | {med['ops']:,.0f} | {med['client_us']:.0f} µs | "
+                      f"{med['server_us']:.0f} µs |")
     finally:
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -299,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=50, help="concurrent tasks (50, like wrk -c50)")
     p.add_argument("--duration", type=float, default=3.0)
     p.add_argument("--warmup", type=float, default=0.5)
-    p.add_argument("--rounds", type=int, default=2, help="rounds per case; the best is kept")
+    p.add_argument("--rounds", type=int, default=3, help="rounds, drivers interleaved; medians (3)")
     args = p.parse_args(argv)
     try:
         import uvloop

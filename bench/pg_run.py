@@ -11,8 +11,8 @@ A fresh database is created through --pg-admin-url (and dropped afterwards); bot
   POST /api/messages/      botaz          against  POST /messages/     bare (BEGIN, INSERT, COMMIT)
 
 Goals (issue 14): GET at least 0.7x, POST at least 0.5x the bare endpoint. CPU per request is
-given for the server process and for the PostgreSQL server's processes (every process named
-postgres: on a shared machine, other work's queries count too). Nothing is written to the docs:
+given for the server process (with its workers) and for the PostgreSQL backends connected to
+the benchmark's database (not the server's background writers, which other work shares). Nothing is written to the docs:
 bench/README.md says where the tables go.
 """
 
@@ -63,13 +63,14 @@ def tree_cpu(pid: int) -> float:
 
 
 def measure(args: argparse.Namespace, label: str, server: base.Server, url: str,
-            env: dict[str, str]) -> dict[str, float]:
+            env: dict[str, str], database: str) -> dict[str, float]:
     if args.warmup > 0:
         base.run_wrk(args, url, args.warmup, env, None)
     assert server.proc is not None
-    cpu0, pg0 = tree_cpu(server.proc.pid), pg_drivers.server_cpu()
+    pids = pg_drivers.backends(args.pg_admin_url, database)  # this benchmark's backends only
+    cpu0, pg0 = tree_cpu(server.proc.pid), pg_drivers.server_cpu(pids)
     r = base.run_wrk(args, url, args.duration, env, None)
-    cpu, pg = tree_cpu(server.proc.pid) - cpu0, pg_drivers.server_cpu() - pg0
+    cpu, pg = tree_cpu(server.proc.pid) - cpu0, pg_drivers.server_cpu(pids) - pg0
     n = max(r["requests"], 1)
     out = {"rps": r["requests"] / (r["duration_us"] / 1e6), "p50": r["p50_us"], "p99": r["p99_us"],
            "errors": r["status"] + r["connect"] + r["read"] + r["write"] + r["timeout"],
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         for rnd in range(1, args.rounds + 1):
             print(f"round {rnd}/{args.rounds}", flush=True)
             for label, server, target, extra in cases:
-                results.setdefault(label, []).append(measure(args, label, server, target, extra))
+                results.setdefault(label, []).append(measure(args, label, server, target, extra, name))
     finally:
         for server in reversed(started):
             server.stop()
