@@ -329,42 +329,39 @@ def _rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class _PgConn:
+class _PgStatements:
+    """The Conn interface over `_run(call, sql, params)`, which runs asyncpg's `call` (fetchrow,
+    fetch, execute, fetchval) and turns an outage into StoreUnavailable."""
+
+    dialect = "postgresql"
+
+    async def _run(self, call: str, sql: str, params: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return await self._run("fetchrow", _pg_sql(sql), params)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self._run("fetch", _pg_sql(sql), params)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return _rowcount(await self._run("execute", _pg_sql(sql), params))
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(await self._run("fetchval", _pg_sql(sql + " RETURNING seq"), params))
+
+
+class _PgConn(_PgStatements):
     """The connection of one transaction (`async with db.transaction() as tx`)."""
 
     __slots__ = ("_conn",)
-    dialect = "postgresql"
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def _run(self, call: str, sql: str, params: Sequence[Any]) -> Any:
         try:
-            return await self._conn.fetchrow(_pg_sql(sql), *params)
-        except Exception as exc:
-            if _outage(exc):
-                raise pg_unavailable(exc) from exc
-            raise
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        try:
-            return await self._conn.fetch(_pg_sql(sql), *params)
-        except Exception as exc:
-            if _outage(exc):
-                raise pg_unavailable(exc) from exc
-            raise
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
-            return _rowcount(await self._conn.execute(_pg_sql(sql), *params))
-        except Exception as exc:
-            if _outage(exc):
-                raise pg_unavailable(exc) from exc
-            raise
-
-    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
-            return int(await self._conn.fetchval(_pg_sql(sql + " RETURNING seq"), *params))
+            return await getattr(self._conn, call)(sql, *params)
         except Exception as exc:
             if _outage(exc):
                 raise pg_unavailable(exc) from exc
@@ -517,12 +514,10 @@ class _PgTransaction:
             self.pool.release(conn)
 
 
-class PostgresDatabase:
+class PostgresDatabase(_PgStatements):
     """PostgreSQL through asyncpg: prepared statements cached per connection (each distinct
     SQL string is parsed and planned once per connection), rows as asyncpg Records (read by
     column name). bench/pg_drivers.py measured it against psycopg 3 (docs/benchmarks.md)."""
-
-    dialect = "postgresql"
 
     def __init__(self, url: str, pool: _Pool) -> None:
         self.url = url
@@ -538,51 +533,13 @@ class PostgresDatabase:
             pool.release(conn)
         return cls(url, pool)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def _run(self, call: str, sql: str, params: Sequence[Any]) -> Any:
+        """One statement on a pooled connection (asyncpg's `call`: fetchrow, fetch, ...)."""
         pool = self._pool
         try:
             conn = await pool.acquire()
             try:
-                return await conn.fetchrow(_pg_sql(sql), *params)
-            finally:
-                pool.release(conn)
-        except Exception as exc:
-            if _outage(exc):
-                raise pg_unavailable(exc) from exc
-            raise
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        pool = self._pool
-        try:
-            conn = await pool.acquire()
-            try:
-                return await conn.fetch(_pg_sql(sql), *params)
-            finally:
-                pool.release(conn)
-        except Exception as exc:
-            if _outage(exc):
-                raise pg_unavailable(exc) from exc
-            raise
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        pool = self._pool
-        try:
-            conn = await pool.acquire()
-            try:
-                return _rowcount(await conn.execute(_pg_sql(sql), *params))
-            finally:
-                pool.release(conn)
-        except Exception as exc:
-            if _outage(exc):
-                raise pg_unavailable(exc) from exc
-            raise
-
-    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        pool = self._pool
-        try:
-            conn = await pool.acquire()
-            try:
-                return int(await conn.fetchval(_pg_sql(sql + " RETURNING seq"), *params))
+                return await getattr(conn, call)(sql, *params)
             finally:
                 pool.release(conn)
         except Exception as exc:
@@ -595,17 +552,7 @@ class PostgresDatabase:
 
     async def executescript(self, sql: str) -> None:
         """Several statements in one string (migrations): the simple query protocol."""
-        pool = self._pool
-        try:
-            conn = await pool.acquire()
-            try:
-                await conn.execute(sql)
-            finally:
-                pool.release(conn)
-        except Exception as exc:
-            if _outage(exc):
-                raise pg_unavailable(exc) from exc
-            raise
+        await self._run("execute", sql, ())
 
     async def close(self) -> None:
         await self._pool.close()
