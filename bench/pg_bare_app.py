@@ -1,7 +1,8 @@
 """The PostgreSQL baseline for bench/pg_run.py: Starlette + orjson + asyncpg, no botaz code.
 
 Each endpoint does the least a PostgreSQL-backed endpoint can do, with asyncpg's own pool (the
-fastest driver of bench/pg_drivers.py, used the way its documentation shows), so the ratio
+fastest driver of bench/pg_drivers.py, used the way its documentation shows, or with
+BENCH_POOL_RESET=off without the pool's reset round trip), so the ratio
 botaz/bare is what botaz's own work costs on top of the framework and one round trip:
 
     BENCH_DATABASE_URL=postgresql://... python -m uvicorn bench.pg_bare_app:app --port 8001 \
@@ -49,9 +50,17 @@ POOL: list[asyncpg.Pool] = []
 ACCOUNT: list[str] = []
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    return None
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    pool = await asyncpg.create_pool(os.environ["BENCH_DATABASE_URL"], min_size=2, max_size=20)
+    # BENCH_POOL_RESET=off: the pool hands connections back without asyncpg's reset round trip
+    # (`RESET ALL`, `UNLISTEN *`, ...), as botaz's pool does; these endpoints keep no session state.
+    lean = os.environ.get("BENCH_POOL_RESET") == "off"
+    pool = await asyncpg.create_pool(os.environ["BENCH_DATABASE_URL"], min_size=2, max_size=20,
+                                     reset=_no_reset if lean else None)
     ACCOUNT.append(await pool.fetchval("SELECT id FROM accounts LIMIT 1") or "")
     POOL.append(pool)
     yield
