@@ -528,9 +528,15 @@ class PostgresDatabase(_PgStatements):
         global PG_ERRORS
         PG_ERRORS = _outage_errors()
         pool = _Pool(url, max_size)
-        opened = [await pool.acquire() for _ in range(min_size)]  # fails now if unreachable
-        for conn in opened:
-            pool.release(conn)
+        opened = []
+        try:
+            for _ in range(min_size):  # fails now if unreachable
+                opened.append(await pool.acquire())
+        finally:
+            for conn in opened:
+                pool.release(conn)
+            if len(opened) < min_size:  # acquire raised: close what did open
+                await pool.close()
         return cls(url, pool)
 
     async def _run(self, call: str, sql: str, params: Sequence[Any]) -> Any:
