@@ -368,8 +368,8 @@ def database_problem(exc: BaseException, url: str) -> str | None:
     import sqlite3
 
     try:
-        import psycopg
-        pg_errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+        import asyncpg
+        pg_errors: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
     except ImportError:  # pragma: no cover
         pg_errors = ()
     shown = redact_url(url)
@@ -384,7 +384,7 @@ def database_problem(exc: BaseException, url: str) -> str | None:
         return f"The database {shown} cannot be used: {reason}."
     if pg_errors and isinstance(exc, pg_errors):
         return f"The database {shown} cannot be used: {reason.splitlines()[0]}."
-    if isinstance(exc, OSError) and url.startswith("sqlite"):
+    if isinstance(exc, OSError) and url.startswith(("sqlite", "postgres")):  # refused, timed out...
         return f"The database {shown} cannot be used: {reason}."
     return None
 

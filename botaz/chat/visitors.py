@@ -36,7 +36,11 @@ async def get_visitor_row(chat: Chat, account_id: str, visitor_id: str) -> Row:
 
 
 async def get_visitor(chat: Chat, principal: Principal, visitor_id: str) -> dict[str, Any]:
-    return await visitor_object(chat, await get_visitor_row(chat, principal.account_id, visitor_id))
+    found = (await chat.store.visitor_with_agents(principal.account_id, visitor_id)
+             if is_id(visitor_id) else None)
+    if found is None:
+        raise NotFound("Visitor not found.")
+    return visitor_json(*found)
 
 
 def check_contact_fields(body: Any, schema: Obj = VISITOR_EDIT) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """Two small database drivers behind one interface: SQL is written once with `?` placeholders.
 
 SQLite runs on the event loop thread with the stdlib driver: its calls take microseconds, and a
-thread hop would cost more than the query. PostgreSQL uses psycopg's async pool.
+thread hop would cost more than the query. PostgreSQL uses asyncpg, with a small pool of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+import socket
 import sqlite3
 import threading
 from typing import Any, AsyncIterator, Protocol, Sequence
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ..chat.errors import Unavailable
 
-Row = Any  # sqlite3.Row or a dict: both are read by column name
+Row = Any  # sqlite3.Row or asyncpg.Record: both are read by column name
 
 log = logging.getLogger("botaz.store")
 
@@ -50,14 +52,6 @@ def sqlite_unavailable(exc: sqlite3.Error) -> None:
             return
     log.error("database %s: %s", what, exc)
     raise StoreUnavailable(f"The database is {what}; retry shortly.") from exc
-
-
-def _pg_errors() -> tuple[type[BaseException], ...]:
-    import psycopg
-
-    # OperationalError: the connection failed or broke, the pool timed out, the server shut
-    # down, ran out of resources or cancelled us; InterfaceError: the connection was closed.
-    return (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def pg_unavailable(exc: BaseException) -> StoreUnavailable:
@@ -292,119 +286,281 @@ class _Savepoint:
             await asyncio.shield(self.batch)
 
 
+def _outage_errors() -> tuple[type[BaseException], ...]:
+    import asyncpg
+
+    # Class 08 (the connection failed or broke), 53 (out of connections, memory or disk), 57 (the
+    # server shut down, is starting, or cancelled us), 58 (an I/O error on the server), 25006
+    # (a read-only standby); OSError covers refused connections, resets and timeouts.
+    return (OSError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError,
+            asyncpg.OperatorInterventionError, asyncpg.PostgresSystemError,
+            asyncpg.ReadOnlySQLTransactionError, asyncpg.InterfaceError)
+
+
 PG_ERRORS: tuple[type[BaseException], ...] = ()  # set when the first pool opens
 
 
+def _outage(exc: BaseException) -> bool:
+    """True when `exc` says the server cannot serve now (not a bad statement or argument)."""
+    import asyncpg
+
+    if isinstance(exc, asyncpg.InterfaceError):
+        # "connection is closed", "pool is closing"; not a bad argument (its DataError subclass).
+        return not isinstance(exc, ValueError)
+    return isinstance(exc, PG_ERRORS)
+
+
+# SQL is written with `?`; asyncpg wants $1, $2...: translated once per distinct statement.
+_PG_SQL: dict[str, str] = {}
+
+
 def _pg_sql(sql: str) -> str:
-    return sql.replace("?", "%s")
+    translated = _PG_SQL.get(sql)
+    if translated is None:
+        parts = sql.split("?")
+        translated = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+        if len(_PG_SQL) > 4096:  # statements built per call (IN lists) must not grow it forever
+            _PG_SQL.clear()
+        _PG_SQL[sql] = translated
+    return translated
 
 
-class _PgConn:
+def _rowcount(status: str) -> int:
+    """asyncpg answers a command with its tag ("UPDATE 3", "INSERT 0 1", "SELECT 2")."""
+    last = status.rpartition(" ")[2]
+    return int(last) if last.isdigit() else 0
+
+
+class _PgStatements:
+    """The Conn interface over `_run(call, sql, params)`, which runs asyncpg's `call` (fetchrow,
+    fetch, execute, fetchval) and turns an outage into StoreUnavailable."""
+
     dialect = "postgresql"
+
+    async def _run(self, call: str, sql: str, params: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return await self._run("fetchrow", _pg_sql(sql), params)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self._run("fetch", _pg_sql(sql), params)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return _rowcount(await self._run("execute", _pg_sql(sql), params))
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(await self._run("fetchval", _pg_sql(sql + " RETURNING seq"), params))
+
+
+class _PgConn(_PgStatements):
+    """The connection of one transaction (`async with db.transaction() as tx`)."""
+
+    __slots__ = ("_conn",)
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def _run(self, call: str, sql: str, params: Sequence[Any]) -> Any:
         try:
-            cur = await self._conn.execute(_pg_sql(sql), params)
-            return await cur.fetchone()
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
+            return await getattr(self._conn, call)(sql, *params)
+        except Exception as exc:
+            if _outage(exc):
+                raise pg_unavailable(exc) from exc
+            raise
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+
+class _Pool:
+    """Connections to PostgreSQL, reused LIFO; at most `max_size`, opened on demand.
+
+    asyncpg's own pool costs two extra tasks (a timeout around the wait, a shield around the
+    release) and a round trip (a session reset) for every statement; botaz keeps no session
+    state (no LISTEN, advisory locks, SET or cursors), so its pool hands a connection back as it
+    is, unless a transaction was left open (a cancelled request), which closes it instead.
+    Waiting for a connection is bounded by POOL_TIMEOUT, opening one by CONNECT_TIMEOUT.
+    """
+
+    def __init__(self, url: str, max_size: int) -> None:
+        self.url = url
+        self.max_size = max_size
+        self.size = 0  # open or opening
+        self.idle: list[Any] = []
+        self.waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self.closed = False
+
+    async def _connect(self) -> Any:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT, statement_cache_size=512)
+        transport = getattr(conn, "_transport", None)
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            # A peer that stopped answering (a network cut) is noticed in seconds.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 3),
+                                ("TCP_USER_TIMEOUT", 15000)):
+                if hasattr(socket, name):
+                    sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+        return conn
+
+    async def acquire(self) -> Any:
+        if self.closed:
+            raise StoreUnavailable("The database is closing; retry shortly.")
+        idle = self.idle
+        while idle:
+            conn = idle.pop()
+            if not conn.is_closed():
+                return conn
+            self.size -= 1
+        if self.size < self.max_size:
+            self.size += 1  # this slot is ours: open a connection in it
+        else:
+            waiter = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            try:
+                async with asyncio.timeout(POOL_TIMEOUT):
+                    conn = await waiter
+            except BaseException:
+                if not waiter.done():
+                    waiter.cancel()
+                elif not waiter.cancelled():  # handed over just as the wait ended
+                    if waiter.result() is not None:
+                        self.release(waiter.result())
+                    else:
+                        self._free_slot()
+                raise
+            if conn is not None:
+                return conn
+            # else a connection closed and its slot was handed to us
         try:
-            cur = await self._conn.execute(_pg_sql(sql), params)
-            return await cur.fetchall()
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
+            return await self._connect()
+        except BaseException:
+            self._free_slot()
+            raise
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    def _free_slot(self) -> None:
+        """A connection closed (or failed to open): the first waiter opens one in its slot."""
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.size -= 1
+
+    def release(self, conn: Any) -> None:
+        if (conn.is_closed() or conn.is_in_transaction() or self.closed
+                or conn._protocol._is_cancelling()):
+            # Left mid-transaction or mid-statement (a cancelled request): not reusable as is.
+            if not conn.is_closed():
+                conn.terminate()
+            self._free_slot()
+            return
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        self.idle.append(conn)
+
+    async def close(self) -> None:
+        self.closed = True
+        idle, self.idle = self.idle, []
+        for conn in idle:
+            self.size -= 1
+            try:
+                await asyncio.wait_for(conn.close(), 5)
+            except Exception:
+                conn.terminate()
+        for waiter in self.waiters:
+            waiter.cancel()
+
+
+class _PgTransaction:
+    """`async with db.transaction() as tx` for PostgreSQL: one connection, BEGIN ... COMMIT."""
+
+    __slots__ = ("pool", "conn")
+
+    def __init__(self, pool: _Pool) -> None:
+        self.pool = pool
+        self.conn: Any = None
+
+    async def __aenter__(self) -> _PgConn:
         try:
-            cur = await self._conn.execute(_pg_sql(sql), params)
-            return cur.rowcount
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
-
-    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+            self.conn = await self.pool.acquire()
+        except Exception as exc:
+            if _outage(exc):
+                raise pg_unavailable(exc) from exc
+            raise
         try:
-            cur = await self._conn.execute(_pg_sql(sql) + " RETURNING seq", params)
-            return int((await cur.fetchone())["seq"])
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
+            await self.conn.execute("BEGIN")
+        except BaseException as exc:
+            self.pool.release(self.conn)
+            if isinstance(exc, Exception) and _outage(exc):
+                raise pg_unavailable(exc) from exc
+            raise
+        return _PgConn(self.conn)
+
+    async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        conn = self.conn
+        try:
+            # On a connection that broke, COMMIT raises (an outage): nothing unstored is acknowledged.
+            await conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        except Exception as err:
+            if kind is None:
+                if _outage(err):
+                    raise pg_unavailable(err) from err
+                raise
+            # A failed rollback loses nothing (the server rolls back a broken transaction);
+            # the request's own error is the one to report.
+        finally:
+            self.pool.release(conn)
 
 
-class PostgresDatabase:
-    dialect = "postgresql"
+class PostgresDatabase(_PgStatements):
+    """PostgreSQL through asyncpg: prepared statements cached per connection (each distinct
+    SQL string is parsed and planned once per connection), rows as asyncpg Records (read by
+    column name). bench/pg_drivers.py measured it against psycopg 3 (docs/benchmarks.md)."""
 
-    def __init__(self, url: str, pool: Any) -> None:
+    def __init__(self, url: str, pool: _Pool) -> None:
         self.url = url
         self._pool = pool
 
     @classmethod
     async def open(cls, url: str, min_size: int = 2, max_size: int = 20) -> "PostgresDatabase":
-        from psycopg.rows import dict_row
-        from psycopg_pool import AsyncConnectionPool
-
         global PG_ERRORS
-        PG_ERRORS = _pg_errors()
-        pool = AsyncConnectionPool(
-            url, min_size=min_size, max_size=max_size, open=False, timeout=POOL_TIMEOUT,
-            kwargs={"row_factory": dict_row, "autocommit": True, "connect_timeout": CONNECT_TIMEOUT,
-                    # A peer that stopped answering (a network cut) is noticed in seconds.
-                    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 2,
-                    "keepalives_count": 3, "tcp_user_timeout": 15000},
-        )
-        await pool.open(wait=True, timeout=10)
+        PG_ERRORS = _outage_errors()
+        pool = _Pool(url, max_size)
+        opened = []
+        try:
+            for _ in range(min_size):  # fails now if unreachable
+                opened.append(await pool.acquire())
+        finally:
+            for conn in opened:
+                pool.release(conn)
+            if len(opened) < min_size:  # acquire raised: close what did open
+                await pool.close()
         return cls(url, pool)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def _run(self, call: str, sql: str, params: Sequence[Any]) -> Any:
+        """One statement on a pooled connection (asyncpg's `call`: fetchrow, fetch, ...)."""
+        pool = self._pool
         try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(_pg_sql(sql), params)
-                return await cur.fetchone()
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
+            conn = await pool.acquire()
+            try:
+                return await getattr(conn, call)(sql, *params)
+            finally:
+                pool.release(conn)
+        except Exception as exc:
+            if _outage(exc):
+                raise pg_unavailable(exc) from exc
+            raise
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(_pg_sql(sql), params)
-                return await cur.fetchall()
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(_pg_sql(sql), params)
-                return cur.rowcount
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
-
-    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(_pg_sql(sql) + " RETURNING seq", params)
-                return int((await cur.fetchone())["seq"])
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_PgConn]:
-        try:
-            async with self._pool.connection() as conn:
-                async with conn.transaction():
-                    yield _PgConn(conn)
-        except PG_ERRORS as exc:  # getting a connection, BEGIN or COMMIT
-            raise pg_unavailable(exc) from exc
+    def transaction(self) -> _PgTransaction:
+        return _PgTransaction(self._pool)
 
     async def executescript(self, sql: str) -> None:
-        try:
-            async with self._pool.connection() as conn:
-                await conn.execute(sql)
-        except PG_ERRORS as exc:
-            raise pg_unavailable(exc) from exc
+        """Several statements in one string (migrations): the simple query protocol."""
+        await self._run("execute", sql, ())
 
     async def close(self) -> None:
         await self._pool.close()
