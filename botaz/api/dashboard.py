@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from ..chat.errors import DomainError, NotFound, Unavailable
 from ..chat.sessions import authenticate_session
 from .deps import SESSION_COOKIE, chat_of
+from .registry import page
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "web" / "dashboard"
 TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml",
@@ -24,14 +25,17 @@ def _page(name: str) -> Response:
                         headers={"Cache-Control": "no-cache"})
 
 
+@page("/login")
 async def login_page(request: Request) -> Response:
     return _page("login.html")
 
 
+@page("/reset-password")
 async def reset_page(request: Request) -> Response:
     return _page("reset.html")
 
 
+@page("/", "/chat/{visitorId}", "/agents", "/visitors", "/settings", "/reports", "/articles")
 async def app_page(request: Request) -> Response:
     try:
         await authenticate_session(chat_of(request), request.cookies.get(SESSION_COOKIE))
@@ -43,6 +47,7 @@ async def app_page(request: Request) -> Response:
     return _page("app.html")
 
 
+@page("/dashboard/assets/{path:path}")
 async def asset(request: Request) -> Response:
     path = (DASHBOARD / request.path_params["path"]).resolve()
     if DASHBOARD.resolve() not in path.parents or not path.is_file():
@@ -51,12 +56,14 @@ async def asset(request: Request) -> Response:
                         headers={"Cache-Control": "no-cache"})
 
 
+@page("/sw.js")
 async def service_worker(request: Request) -> Response:
     """Served from the root so that its scope is the whole dashboard (/, /chat/..., /settings)."""
     return FileResponse(DASHBOARD / "sw.js", media_type="text/javascript",
                         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
 
 
+@page("/manifest.webmanifest")
 async def manifest(request: Request) -> Response:
     return FileResponse(DASHBOARD / "manifest.webmanifest", media_type="application/manifest+json",
                         headers={"Cache-Control": "no-cache"})

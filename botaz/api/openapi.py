@@ -16,7 +16,7 @@ from ..chat import activity, audit, bots, sessions, settings, team, webhooks
 from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS, page_of
 from ..schema import F, Obj
 from .http import JSONResponse
-from .registry import ENDPOINTS, SCHEMAS, WEBSOCKETS, Endpoint
+from .registry import ENDPOINTS, SCHEMAS, WEBSOCKETS, Endpoint, page
 
 ERROR_TEXT = {
     400: "Bad input; the message names the field.",
@@ -161,6 +161,8 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for ep in ENDPOINTS:
+        if ep.hidden:  # pages, assets, /healthz...
+            continue
         for path in ep.paths:
             paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, path)
     schemas = {s.name: s.json_schema() for s in [*RESPONSE_SCHEMAS, *REQUEST_SCHEMAS]}
@@ -205,6 +207,7 @@ def openapi_document() -> dict[str, Any]:
     return doc
 
 
+@page("/api/openapi.json")
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
@@ -289,5 +292,6 @@ def reference_html() -> str:
             + "</body></html>")
 
 
+@page("/api/docs")
 async def reference_page(request: Request) -> Response:
     return HTMLResponse(reference_html())
