@@ -41,13 +41,14 @@ async def count_call(state: Any, scope: Any, kind: str, key: str) -> None:
                        {"Retry-After": str(verdict.reset)})
 
 
-async def authenticate_agent(call: Request, token: str | None) -> Principal:
+async def authenticate_agent(state: Any, call: Request, token: str | None) -> Principal:
     """An API token wins; otherwise the dashboard's session cookie, with CSRF on state changes.
     Called by the dispatcher for endpoints declared auth="agent"."""
-    chat = call.app.state.chat
+    chat = state.chat
     if token is not None or SESSION_COOKIE not in call.cookies:
         principal = await authenticate_token(chat, token)
-        await limit(call, "token", principal.token_id or principal.agent_id)
+        if state.limiter is not None:
+            await count_call(state, call.scope, "token", principal.token_id or principal.agent_id)
         return principal
     principal = await authenticate_session(chat, call.cookies[SESSION_COOKIE])
     if call.method not in SAFE_METHODS:
@@ -80,8 +81,9 @@ def widget_origin(conn: HTTPConnection) -> str | None:
     return origin
 
 
-async def authenticate_visitor_call(call: Request, token: str | None) -> Row:
+async def authenticate_visitor_call(state: Any, call: Request, token: str | None) -> Row:
     """The visitor of a visitor token, from an allowed origin; for auth="visitor"."""
-    row = await authenticate_visitor(call.app.state.chat, token, widget_origin(call))
-    await limit(call, "visitor", row["id"])
+    row = await authenticate_visitor(state.chat, token, widget_origin(call))
+    if state.limiter is not None:
+        await count_call(state, call.scope, "visitor", row["id"])
     return row

@@ -81,7 +81,11 @@ class Route:
         self.status = endpoint.status
         self.limit = endpoint.limit
         self.query = tuple(p for p in endpoint.params if p.where == "query")
-        self.path = tuple(p for p in endpoint.params if p.where == "path")
+        # A plain string path parameter is already checked by the match (non-empty) and the NUL
+        # check every path gets; only those with more to check are validated again.
+        self.path = tuple(p for p in endpoint.params if p.where == "path"
+                          and (p.check is not None or set(p.schema) != {"type"}
+                               or p.schema["type"] != "string"))
         self.metrics: dict[int, Any] = {}
 
 
@@ -89,7 +93,7 @@ class Template:
     """A parameterised path: its segments, None where a parameter goes; a `{name:path}` last
     segment takes the rest of the path."""
 
-    __slots__ = ("text", "segments", "names", "tail", "methods")
+    __slots__ = ("text", "segments", "names", "tail", "methods", "literals", "params")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -104,22 +108,26 @@ class Template:
             else:
                 self.segments.append(part)
         self.methods: dict[str, Route] = {}
+        self.literals = [(i, s) for i, s in enumerate(self.segments) if s is not None]
+        names = iter(self.names)
+        self.params = [(i, next(names)) for i, s in enumerate(self.segments) if s is None]
 
     def match(self, parts: list[str]) -> dict[str, str] | None:
-        segments = self.segments
+        """The parameters, if `parts` (as many as the segments) match."""
         if self.tail:
-            if len(parts) < len(segments):
+            n = len(self.segments)
+            if len(parts) < n:
                 return None
-            parts = [*parts[:len(segments) - 1], "/".join(parts[len(segments) - 1:])]
+            parts = [*parts[:n - 1], "/".join(parts[n - 1:])]
+        for i, want in self.literals:
+            if parts[i] != want:
+                return None
         values: dict[str, str] = {}
-        names = iter(self.names)
-        for want, got in zip(segments, parts):
-            if want is None:
-                if not got:
-                    return None
-                values[next(names)] = got
-            elif want != got:
+        for i, name in self.params:
+            got = parts[i]
+            if not got:
                 return None
+            values[name] = got
         return values
 
 
@@ -130,6 +138,8 @@ class Dispatcher:
         self.sockets = sockets
         self.observer = Observer(access_log)
         self.literal: dict[str, dict[str, Route]] = {}
+        # Templates by (segment count, first two segments) when those are literal, else by count.
+        self.by_prefix: dict[tuple[int, str, str], list[Template]] = {}
         self.by_count: dict[int, list[Template]] = {}
         self.tails: list[Template] = []
         templates: dict[str, Template] = {}
@@ -142,10 +152,14 @@ class Dispatcher:
                 template = templates.get(text)
                 if template is None:
                     template = templates[text] = Template(text)
+                    segments = template.segments
                     if template.tail:
                         self.tails.append(template)
+                    elif len(segments) > 2 and segments[0] is not None and segments[1] is not None:
+                        key = (len(segments), segments[0], segments[1])
+                        self.by_prefix.setdefault(key, []).append(template)
                     else:
-                        self.by_count.setdefault(len(template.segments), []).append(template)
+                        self.by_count.setdefault(len(segments), []).append(template)
                 template.methods.setdefault(ep.method, route)
 
     # ---------------------------------------------------------------------------- routing
@@ -163,13 +177,16 @@ class Dispatcher:
                 return route, {}, allowed
             allowed.extend(methods)
         parts = path[1:].split("/")
-        for template in self.by_count.get(len(parts), ()):
-            values = template.match(parts)
-            if values is not None:
-                route = template.methods.get(method)
-                if route is not None:
-                    return route, values, allowed
-                allowed.extend(template.methods)
+        count = len(parts)
+        candidates = self.by_prefix.get((count, parts[0], parts[1])) if count > 2 else None
+        for group in (candidates or (), self.by_count.get(count, ())):
+            for template in group:
+                values = template.match(parts)
+                if values is not None:
+                    route = template.methods.get(method)
+                    if route is not None:
+                        return route, values, allowed
+                    allowed.extend(template.methods)
         for template in self.tails:
             values = template.match(parts)
             if values is not None:
@@ -236,7 +253,7 @@ class Dispatcher:
                 else:
                     status = route.status
                     call = Call(scope, receive)
-                    scope["path_params"] = params
+                    call.path_params = scope["path_params"] = params
                     result = await self.run(route, call, scope, receive, auth, content_type, length)
             except DomainError as exc:
                 status = STATUS_BY_KIND.get(exc.kind, 400)
@@ -286,7 +303,7 @@ class Dispatcher:
             check_query(route, call, scope)
         if route.path or "\x00" in scope["path"]:
             for param in route.path:
-                param.validate(scope["path_params"].get(param.name))
+                param.validate(call.path_params.get(param.name))
             if "\x00" in scope["path"]:
                 raise Invalid("The path must not contain NUL characters.")
         kind = route.auth
@@ -295,10 +312,10 @@ class Dispatcher:
             if kind == "either":  # a visitor's token, else an agent (token or session)
                 kind = "visitor" if token and not token.startswith(API_TOKEN_PREFIX) else "agent"
             if kind == "agent":
-                call.principal = await authenticate_agent(call, token)
+                call.principal = await authenticate_agent(state, call, token)
                 call.visitor = None
             else:
-                call.visitor = await authenticate_visitor_call(call, token)
+                call.visitor = await authenticate_visitor_call(state, call, token)
         if route.limit is not None:
             limit_kind, prefix = route.limit
             client = scope.get("client")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from starlette.requests import Request
+from starlette.requests import Request, empty_send
 
 from ..chat.errors import Invalid
 from ..chat.pagination import decode_cursor
@@ -29,6 +29,16 @@ class Call(Request):
     visitor: Row | None
     body: Any
     chat: Chat
+    path_params: dict[str, Any] = None  # type: ignore[assignment]  # set by the dispatcher
+
+    def __init__(self, scope: Any, receive: Any) -> None:
+        # Request.__init__, in one frame: this runs on every call.
+        self.scope = scope
+        self._receive = receive
+        self._send = empty_send
+        self._stream_consumed = False
+        self._is_disconnected = False
+        self._form = None
 
 
 # A handler returns plain data (serialised with orjson under the endpoint's declared `status`;
