@@ -24,10 +24,6 @@ def chat_of(request: HTTPConnection) -> Chat:
     return request.app.state.chat
 
 
-async def limit(request: HTTPConnection, kind: str, key: str) -> None:
-    await count_call(request.app.state, request.scope, kind, key)
-
-
 async def count_call(state: Any, scope: Any, kind: str, key: str) -> None:
     """Count one call against a rate limit; the verdict's headers go on the response."""
     limiter = state.limiter

@@ -179,7 +179,7 @@ class Dispatcher:
         parts = path[1:].split("/")
         count = len(parts)
         candidates = self.by_prefix.get((count, parts[0], parts[1])) if count > 2 else None
-        for group in (candidates or (), self.by_count.get(count, ())):
+        for group in (candidates or (), self.by_count.get(count, ()), self.tails):
             for template in group:
                 values = template.match(parts)
                 if values is not None:
@@ -187,13 +187,6 @@ class Dispatcher:
                     if route is not None:
                         return route, values, allowed
                     allowed.extend(template.methods)
-        for template in self.tails:
-            values = template.match(parts)
-            if values is not None:
-                route = template.methods.get(method)
-                if route is not None:
-                    return route, values, allowed
-                allowed.extend(template.methods)
         return None, {}, allowed
 
     def exists(self, path: str) -> bool:
