@@ -306,7 +306,6 @@ class Dispatcher:
                 kind = "visitor" if token and not token.startswith(API_TOKEN_PREFIX) else "agent"
             if kind == "agent":
                 call.principal = await authenticate_agent(state, call, token)
-                call.visitor = None
             else:
                 call.visitor = await authenticate_visitor_call(state, call, token)
         if route.limit is not None:
@@ -318,7 +317,7 @@ class Dispatcher:
                 receive, state.settings,
                 content_type.decode("latin-1") if content_type is not None else None,
                 length.decode("latin-1") if length is not None else None)
-            call._body = raw  # a handler's call.body() gives the bytes read here
+            call._body = raw  # what call.stream() gives, now that the body has been received
             call.body = parse_body(route.body, raw, state.settings)
         return await route.handler(call)
 

@@ -23,11 +23,12 @@ class Call(Request):
     query_params, path_params, client) with what the dispatcher resolved before calling it.
 
     `principal` for auth="agent" (or an agent's "either"), `visitor` for auth="visitor" (or a
-    visitor's "either"), `body` the parsed body of an endpoint that declares `body=`."""
+    visitor's "either"), `body` the parsed body of an endpoint that declares `body=` (it replaces
+    Request.body(); `stream()` still gives the raw bytes). None where not resolved."""
 
-    principal: Principal
-    visitor: Row | None
-    body: Any
+    principal: Principal = None  # type: ignore[assignment]
+    visitor: Row | None = None
+    body: Any = None
     chat: Chat
     path_params: dict[str, Any] = None  # type: ignore[assignment]  # set by the dispatcher
 
