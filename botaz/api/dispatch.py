@@ -275,13 +275,7 @@ class Dispatcher:
                 payload = orjson.dumps(result)
                 headers += JSON_HEADERS
                 headers.append((b"content-length", str(len(payload)).encode()))
-            headers.append((b"x-request-id", rid))
-            if cors:
-                headers += CORS
-            if verdict is not None:
-                headers.extend(verdict.headers())
-            if scope.get("scheme") == "https":
-                headers.append(HSTS)
+            add_headers(headers, scope, rid, cors, verdict)
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
         finally:
@@ -341,19 +335,13 @@ class Dispatcher:
         """A handler's own Response (a file, page, CSV, redirect), with the same headers."""
         headers = response.raw_headers
         headers += ALWAYS
-        headers.append((b"x-request-id", rid))
         content_type = next((v for k, v in headers if k == b"content-type"), b"")
         if content_type.startswith(b"text/html"):
             headers.append((b"content-security-policy",
                             (CSP_DEMO if scope["path"] == "/demo" else CSP_APP).encode()))
             if scope["path"] != "/demo":
                 headers += HTML_EXTRA
-        if cors:
-            headers += CORS
-        if verdict is not None:
-            headers.extend(verdict.headers())
-        if scope.get("scheme") == "https":
-            headers.append(HSTS)
+        add_headers(headers, scope, rid, cors, verdict)
         started = False
 
         async def sending(message: Message) -> None:
@@ -375,6 +363,19 @@ class Dispatcher:
             await send({"type": "http.response.body", "body": payload})
             return 500
         return response.status_code
+
+
+def add_headers(headers: list[tuple[bytes, bytes]], scope: Scope, rid: bytes, cors: bool,
+                verdict: Any) -> None:
+    """What every response gets last: its request ID, CORS on the widget's paths, the rate
+    limit's verdict and HSTS over HTTPS."""
+    headers.append((b"x-request-id", rid))
+    if cors:
+        headers += CORS
+    if verdict is not None:
+        headers.extend(verdict.headers())
+    if scope.get("scheme") == "https":
+        headers.append(HSTS)
 
 
 def check_query(route: Route, call: Call, scope: Scope) -> None:
