@@ -10,6 +10,9 @@
 --   BENCH_METHOD  GET (default) or POST
 --   BENCH_TOKEN   sent as "Authorization: Bearer <token>" when set
 --   BENCH_BODY    request body (sent with Content-Type: application/json)
+--   BENCH_PATHS   a file of request paths, one a line, each requested once in turn (for
+--                 calls that change state, such as DELETE); the thread stops when they run out
+--   BENCH_AFTER   with BENCH_PATHS: a path to GET for requests still due after the stop
 --
 -- done() prints one line "BENCH_RESULT {json}" with the request count, duration, latency
 -- percentiles (microseconds) and error counts. wrk counts a response as a status error when
@@ -26,6 +29,24 @@ local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then
    wrk.body = body
    wrk.headers["Content-Type"] = "application/json"
+end
+
+local paths_file = os.getenv("BENCH_PATHS")
+if paths_file and paths_file ~= "" then
+   local paths = {}
+   for line in io.lines(paths_file) do
+      if line ~= "" then paths[#paths + 1] = line end
+   end
+   local after = os.getenv("BENCH_AFTER") or "/healthz"
+   local next_path = 0
+   request = function()
+      next_path = next_path + 1
+      if next_path > #paths then
+         wrk.thread:stop()
+         return wrk.format("GET", after)
+      end
+      return wrk.format(nil, paths[next_path])
+   end
 end
 
 function done(summary, latency, requests)

@@ -8,7 +8,6 @@ import gc
 import json
 import logging
 import os
-import random
 import re
 import sys
 import time
@@ -18,7 +17,8 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                generate_latest)
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .api.registry import page
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -113,58 +113,32 @@ def configure_logging(level: str = "info") -> None:
 access_log = logging.getLogger("botaz.access")
 
 
-class Observe:
-    """Request IDs, per-route metrics and, when asked for, one JSON access-log line a request."""
+class Observer:
+    """Per-route metrics and, when asked for, one JSON access-log line a request; called by the
+    dispatcher (api/dispatch.py) once per request, whichever endpoint answered."""
 
-    def __init__(self, app: ASGIApp, access: bool = False) -> None:
-        self.app = app
+    def __init__(self, access: bool = False) -> None:
         self.access = access or os.environ.get("BOTAZ_ACCESS_LOG") == "1"
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        rid = None
-        for key, value in scope["headers"]:
-            if key == b"x-request-id":
-                rid = value.decode("latin-1")[:100]
-                break
-        rid = rid or f"{random.getrandbits(64):016x}"
-        token = request_id.set(rid)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            key = (template, method, status)
-            children = self._children.get(key)
-            if children is None:  # labels() costs microseconds: look each series up once
-                children = (REQUESTS.labels(template, method, str(status)),
-                            LATENCY.labels(template, method))
-                self._children[key] = children
-            children[0].inc()
-            children[1].observe(elapsed)
-            if self.access:
-                access_log.info("request", extra={
-                    "method": method, "path": scope["path"], "status": status,
-                    "durationMs": round(elapsed * 1000, 2),
-                    "client": (scope.get("client") or ("", 0))[0]})
-            request_id.reset(token)
+    def observe(self, route: Any, method: str, status: int, elapsed: float, scope: Any) -> None:
+        template = route.template if route is not None else "unmatched"
+        key = (template, method, status)
+        children = self._children.get(key)
+        if children is None:  # labels() costs microseconds: look each series up once
+            children = (REQUESTS.labels(template, method, str(status)),
+                        LATENCY.labels(template, method))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
+        if self.access:
+            access_log.info("request", extra={
+                "method": method, "path": scope["path"], "status": status,
+                "durationMs": round(elapsed * 1000, 2),
+                "client": (scope.get("client") or ("", 0))[0]})
 
 
+@page("/healthz")
 async def healthz(request: Request) -> Response:
     from .api.http import json_response
 
@@ -174,6 +148,7 @@ async def healthz(request: Request) -> Response:
 READY_TIMEOUT = 3.0
 
 
+@page("/readyz")
 async def readyz(request: Request) -> Response:
     from .api.http import json_response
 
@@ -199,6 +174,7 @@ async def readyz(request: Request) -> Response:
                          200 if ready else 503)
 
 
+@page("/metrics")
 async def metrics(request: Request) -> Response:
     state = request.app.state
     hub = state.hub

@@ -319,7 +319,7 @@ def test_postgresql_outage_answers_503_quickly_and_recovers(tmp_path) -> None:
             proxy.cut()
             post = lambda: client.post("/api/messages/", headers=acme.headers, json={  # noqa: E731
                 "userId": acme.agent_id, "visitorId": v["visitorId"], "text": "during"})
-            assert_unavailable(*timed(post))  # the hot path
+            assert_unavailable(*timed(post))  # the busiest call
             assert_unavailable(*timed(lambda: client.get("/api/conversations", headers=acme.headers)))
             assert_unavailable(*timed(lambda: client.post(
                 "/widget/v1/messages", headers={"Authorization": f"Bearer {v['visitorToken']}"},

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from typing import Any
+
 
 from ..chat import accounts
-from .deps import agent, chat_of
-from .http import json_response
-from .registry import CURSOR, LIMIT, endpoint
+from .registry import Call, CURSOR, LIMIT, endpoint
 
 
 @endpoint("GET", "/api/agents", summary="List agents", tag="agents", auth="agent",
           response="AgentPage", params=(LIMIT, CURSOR), errors=(400, 401),
           description="Newest first, cursor-paginated. `_id` is what `userId` takes.")
-async def list_agents(request: Request) -> Response:
-    principal = await agent(request)
-    q = request.query_params
-    page = await accounts.list_agents(chat_of(request), principal, q.get("cursor"), q.get("limit"))
-    return json_response(page.json())
+async def list_agents(call: Call) -> Any:
+    principal = call.principal
+    q = call.query_params
+    page = await accounts.list_agents(call.chat, principal, q.get("cursor"), q.get("limit"))
+    return page.json()

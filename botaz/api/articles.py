@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from typing import Any
+
 
 from ..chat import articles
 from ..chat.errors import Invalid, NotFound
 from ..chat.schemas import page_of
 from ..schema import F, Obj
 from ..store.db import Row
-from .deps import agent, chat_of, limit
-from .http import json_response, read_json
-from .registry import CURSOR, LIMIT, Param, endpoint, schema
+from .registry import Call, CURSOR, LIMIT, Param, endpoint, schema
 
 ID = Param("id", "Article ID", {"type": "string"}, where="path", required=True)
 LOCALE = Param("locale", "Only articles in this language: az, en or ru",
@@ -51,10 +49,10 @@ schema(Obj("HelpArticle", {
           description="Any human agent may write articles. The slug comes from the title "
                       "(Azerbaijani and Cyrillic letters spelled in ASCII) unless given, with "
                       "-2, -3... added when taken. `url` is the article's help-centre page.")
-async def create(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await articles.do_create_article(chat_of(request), principal, body), 201)
+async def create(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await articles.do_create_article(call.chat, principal, body)
 
 
 @endpoint("GET", "/api/articles", summary="List or search articles", tag="articles",
@@ -65,84 +63,84 @@ async def create(request: Request) -> Response:
                         {"type": "string"})),
           description="Newest first, unpublished included. With `q`, the best matches (up to "
                       "`limit`) in relevance order and `next` null.")
-async def list_(request: Request) -> Response:
-    principal = await agent(request)
-    q = request.query_params
-    page = await articles.list_articles(chat_of(request), principal, q.get("cursor"), q.get("limit"),
+async def list_(call: Call) -> Any:
+    principal = call.principal
+    q = call.query_params
+    page = await articles.list_articles(call.chat, principal, q.get("cursor"), q.get("limit"),
                                         q.get("locale"), q.get("category"), q.get("q"))
-    return json_response(page.json())
+    return page.json()
 
 
 @endpoint("POST", "/api/articles/preview", summary="Render Markdown as the help centre does",
           tag="articles", auth="agent", body=articles.ARTICLE_PREVIEW, response="ArticleHtml",
           errors=(400, 401, 403, 415))
-async def preview(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await articles.do_preview(principal, body))
+async def preview(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await articles.do_preview(principal, body)
 
 
 @endpoint("GET", "/api/articles/{id}", summary="Get an article", tag="articles", auth="agent",
           response="Article", params=(ID,), errors=(401, 404))
-async def get(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await articles.get_article(chat_of(request), principal,
-                                                    request.path_params["id"]))
+async def get(call: Call) -> Any:
+    principal = call.principal
+    return await articles.get_article(call.chat, principal,
+                                      call.path_params["id"])
 
 
 @endpoint("PUT", "/api/articles/{id}", summary="Change an article", tag="articles", auth="agent",
           body=articles.ARTICLE_EDIT, response="Article", params=(ID,),
           errors=(400, 401, 403, 404, 415),
           description="The slug (and so the url) changes only when `slug` is sent.")
-async def update(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await articles.do_update_article(chat_of(request), principal,
-                                                          request.path_params["id"], body))
+async def update(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await articles.do_update_article(call.chat, principal,
+                                            call.path_params["id"], body)
 
 
 @endpoint("DELETE", "/api/articles/{id}", summary="Delete an article", tag="articles",
           auth="agent", params=(ID,), status=204, errors=(401, 403, 404))
-async def delete(request: Request) -> Response:
-    principal = await agent(request)
-    await articles.do_delete_article(chat_of(request), principal, request.path_params["id"])
-    return Response(status_code=204)
+async def delete(call: Call) -> Any:
+    principal = call.principal
+    await articles.do_delete_article(call.chat, principal, call.path_params["id"])
+    return None
 
 
 SITE_KEY = Param("siteKey", "The account's site key", {"type": "string"}, required=True)
 
 
-async def _account(request: Request) -> Row:
-    await limit(request, "visitor", "help:" + (request.client.host if request.client else "unknown"))
-    site_key = request.query_params.get("siteKey")
+async def _account(call: Call) -> Row:
+    site_key = call.query_params.get("siteKey")
     if not site_key:
         raise Invalid("siteKey is required.")
-    account = await chat_of(request).store.get_account_by_site_key(site_key)
+    account = await call.chat.store.get_account_by_site_key(site_key)
     if account is None:
         raise NotFound("No site with this siteKey.")
     return account
 
 
 @endpoint("GET", "/widget/v1/articles", summary="Search the help centre", tag="widget", auth=None,
-          response="HelpHitList", errors=(400, 404, 429),
+          response="HelpHitList", errors=(400, 404, 429), limit=("visitor", "help:"),
           params=(SITE_KEY, Param("q", "Search words", {"type": "string"}), LOCALE),
           description="Published articles matching `q`, best first (at most 8); without `q`, the "
                       "newest 8. Rate-limited per address like the visitor's calls.")
-async def widget_search(request: Request) -> Response:
-    account = await _account(request)
-    chat = chat_of(request)
-    q = (request.query_params.get("q") or "").strip()[:200]
-    locale = request.query_params.get("locale") or None
+async def widget_search(call: Call) -> Any:
+    account = await _account(call)
+    chat = call.chat
+    q = (call.query_params.get("q") or "").strip()[:200]
+    locale = call.query_params.get("locale") or None
     if q:
         items = await articles.public_search(chat, account["id"], account["site_key"], q, locale)
     else:
         items = await articles.public_latest(chat, account["id"], account["site_key"], locale)
-    return json_response({"items": items})
+    return {"items": items}
 
 
 @endpoint("GET", "/widget/v1/articles/{id}", summary="One help article, rendered", tag="widget",
-          auth=None, response="HelpArticle", params=(ID, SITE_KEY), errors=(400, 404, 429))
-async def widget_article(request: Request) -> Response:
-    account = await _account(request)
-    return json_response(await articles.public_article(chat_of(request), account,
-                                                       request.path_params["id"]))
+          auth=None, response="HelpArticle", params=(ID, SITE_KEY), errors=(400, 404, 429),
+          limit=("visitor", "help:"))
+async def widget_article(call: Call) -> Any:
+    account = await _account(call)
+    return await articles.public_article(call.chat, account,
+                                         call.path_params["id"])

@@ -6,17 +6,13 @@ import asyncio
 import logging
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
 
 from ..chat import availability
 from ..chat.context import Chat
 from ..chat.settings import SETTINGS_CHANGED
 from ..events import Event
-from .deps import agent, chat_of
-from .http import json_response, read_json
 from .hub import Hub
-from .registry import Param, endpoint, schema
+from .registry import Call, Param, endpoint, schema
 
 log = logging.getLogger("botaz.availability")
 
@@ -28,9 +24,9 @@ schema(availability.AVAILABILITY)
           description="`status` is what you chose (online or away; `auto` when the dashboard's "
                       "idle timer set away); `available` whether you can take conversations now: "
                       "set to online with a dashboard tab open.")
-async def get_availability(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await availability.get_availability(chat_of(request), principal))
+async def get_availability(call: Call) -> Any:
+    principal = call.principal
+    return await availability.get_availability(call.chat, principal)
 
 
 @endpoint("PUT", "/auth/me/availability", summary="Go online or away", tag="auth", auth="agent",
@@ -38,10 +34,10 @@ async def get_availability(request: Request) -> Response:
           description="The dashboard's Online/Away switch. With `auto: true` (the idle timer) "
                       "away only replaces online, and online only ends an automatic away: a "
                       "choice made by hand stays. Every dashboard hears `agent.availability`.")
-async def put_availability(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await availability.do_set_availability(chat_of(request), principal, body))
+async def put_availability(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await availability.do_set_availability(call.chat, principal, body)
 
 
 @endpoint("PUT", "/api/agents/{id}", summary="Set an agent's capacity (owners)", tag="agents",
@@ -50,11 +46,11 @@ async def put_availability(request: Request) -> Response:
           errors=(400, 401, 403, 404, 415),
           description="`maxConversations`: automatic assignment and the bot's hand-off give "
                       "the agent no more open conversations than this; null: no limit.")
-async def put_agent(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await availability.do_set_capacity(chat_of(request), principal,
-                                                            request.path_params["id"], body))
+async def put_agent(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await availability.do_set_capacity(call.chat, principal,
+                                              call.path_params["id"], body)
 
 
 class OnlineWatch:

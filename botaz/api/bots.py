@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from typing import Any
+
 
 from ..chat import bots
-from .deps import agent, chat_of
-from .http import json_response, read_json
-from .registry import Param, endpoint
+from .registry import Call, Param, endpoint
 
 
 @endpoint("GET", "/api/bot", summary="The account's bot", tag="bots", auth="agent",
           response="Bot", errors=(401,))
-async def get_bot(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await bots.get_bot(chat_of(request), principal))
+async def get_bot(call: Call) -> Any:
+    principal = call.principal
+    return await bots.get_bot(call.chat, principal)
 
 
 @endpoint("PUT", "/api/bot", summary="Configure the bot (owners)", tag="bots", auth="agent",
@@ -24,10 +22,10 @@ async def get_bot(request: Request) -> Response:
                       "externalUrl set, visitors' messages are POSTed there (signed with "
                       "externalSecret, shown when the URL is set) instead of the rule bot "
                       "answering; your bot replies through POST /api/messages/ with its token.")
-async def put_bot(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await bots.do_update_bot(chat_of(request), principal, body))
+async def put_bot(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await bots.do_update_bot(call.chat, principal, body)
 
 
 @endpoint("PUT", "/api/visitors/{id}/bot", summary="Switch bots on or off for a visitor",
@@ -36,8 +34,8 @@ async def put_bot(request: Request) -> Response:
           errors=(400, 401, 404, 415),
           description="Sets `showBotMessages`: when false no bot answers the visitor and the "
                       "widget shows no bot messages.")
-async def show_bot_messages(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await bots.do_show_bot_messages(chat_of(request), principal,
-                                                         request.path_params["id"], body))
+async def show_bot_messages(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await bots.do_show_bot_messages(call.chat, principal,
+                                           call.path_params["id"], body)

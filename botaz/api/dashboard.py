@@ -24,6 +24,7 @@ from ..chat.errors import DomainError, NotFound, Unavailable
 from ..chat.sessions import authenticate_session
 from .deps import SESSION_COOKIE, chat_of
 from .static import IMMUTABLE, REVALIDATE, bytes_asset, respond, send_file
+from .registry import page
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "web" / "dashboard"
 TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml",
@@ -124,14 +125,17 @@ async def _page(request: Request, name: str, page_module: str | None = None) -> 
     return respond(request, asset, REVALIDATE)
 
 
+@page("/login")
 async def login_page(request: Request) -> Response:
     return await _page(request, "login.html")
 
 
+@page("/reset-password")
 async def reset_page(request: Request) -> Response:
     return await _page(request, "reset.html")
 
 
+@page("/", "/chat/{visitorId}", "/agents", "/visitors", "/settings", "/reports", "/articles")
 async def app_page(request: Request) -> Response:
     try:
         await authenticate_session(chat_of(request), request.cookies.get(SESSION_COOKIE))
@@ -146,6 +150,7 @@ async def app_page(request: Request) -> Response:
 VERSIONED = re.compile(r"v/([0-9a-f]{12})/(.+)")
 
 
+@page("/dashboard/assets/{path:path}")
 async def asset(request: Request) -> Response:
     """/dashboard/assets/<file> (revalidated) and /dashboard/assets/v/<version>/<file> (immutable
     while <version> is the current one; an older version gets today's file, revalidated)."""
@@ -166,12 +171,14 @@ async def asset(request: Request) -> Response:
     return await send_file(request, path, TYPES.get(path.suffix, "application/octet-stream"), cache)
 
 
+@page("/sw.js")
 async def service_worker(request: Request) -> Response:
     """Served from the root so that its scope is the whole dashboard (/, /chat/..., /settings)."""
     return await send_file(request, DASHBOARD / "sw.js", "text/javascript", REVALIDATE,
                            {"Service-Worker-Allowed": "/"})
 
 
+@page("/manifest.webmanifest")
 async def manifest(request: Request) -> Response:
     return await send_file(request, DASHBOARD / "manifest.webmanifest",
                            "application/manifest+json", REVALIDATE)

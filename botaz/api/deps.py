@@ -14,7 +14,7 @@ from ..chat.errors import Forbidden, Unauthenticated
 from ..chat.sessions import authenticate_session
 from ..chat.visitors import authenticate_visitor
 from ..store.db import Row
-from .http import ApiError, bearer_token
+from .http import ApiError
 
 SESSION_COOKIE = "botaz_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -22,10 +22,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def chat_of(request: HTTPConnection) -> Chat:
     return request.app.state.chat
-
-
-async def limit(request: HTTPConnection, kind: str, key: str) -> None:
-    await count_call(request.app.state, request.scope, kind, key)
 
 
 async def count_call(state: Any, scope: Any, kind: str, key: str) -> None:
@@ -41,17 +37,18 @@ async def count_call(state: Any, scope: Any, kind: str, key: str) -> None:
                        {"Retry-After": str(verdict.reset)})
 
 
-async def agent(request: Request) -> Principal:
-    """An API token wins; otherwise the dashboard's session cookie, with CSRF on state changes."""
-    chat = request.app.state.chat
-    token = bearer_token(request)
-    if token is not None or SESSION_COOKIE not in request.cookies:
+async def authenticate_agent(state: Any, call: Request, token: str | None) -> Principal:
+    """An API token wins; otherwise the dashboard's session cookie, with CSRF on state changes.
+    Called by the dispatcher for endpoints declared auth="agent"."""
+    chat = state.chat
+    if token is not None or SESSION_COOKIE not in call.cookies:
         principal = await authenticate_token(chat, token)
-        await limit(request, "token", principal.token_id or principal.agent_id)
+        if state.limiter is not None:
+            await count_call(state, call.scope, "token", principal.token_id or principal.agent_id)
         return principal
-    principal = await authenticate_session(chat, request.cookies[SESSION_COOKIE])
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get("x-csrf-token", "")
+    principal = await authenticate_session(chat, call.cookies[SESSION_COOKIE])
+    if call.method not in SAFE_METHODS:
+        sent = call.headers.get("x-csrf-token", "")
         if not hmac.compare_digest(sent.encode(), (principal.csrf or "").encode()):
             raise Forbidden("CSRF token missing or wrong; reload the page.")
     return principal
@@ -80,8 +77,9 @@ def widget_origin(conn: HTTPConnection) -> str | None:
     return origin
 
 
-async def visitor(request: Request) -> Row:
-    row = await authenticate_visitor(request.app.state.chat, bearer_token(request),
-                                     widget_origin(request))
-    await limit(request, "visitor", row["id"])
+async def authenticate_visitor_call(state: Any, call: Request, token: str | None) -> Row:
+    """The visitor of a visitor token, from an allowed origin; for auth="visitor"."""
+    row = await authenticate_visitor(state.chat, token, widget_origin(call))
+    if state.limiter is not None:
+        await count_call(state, call.scope, "visitor", row["id"])
     return row

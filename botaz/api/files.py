@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from ..chat import attachments
-from ..chat.accounts import API_TOKEN_PREFIX
 from ..chat.errors import NotFound
-from .deps import agent, chat_of, visitor
-from .http import bearer_token
-from .registry import Param, endpoint
+from .deps import chat_of
+from .registry import Call, Param, endpoint, page
 from .static import bytes_asset, respond, send_file
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -24,16 +24,13 @@ WEB = Path(__file__).resolve().parent.parent / "web"
           errors=(401, 403, 404),
           description="For the visitor of the conversation (visitor token) or an agent of its "
                       "account (API token or dashboard session).")
-async def download(request: Request) -> Response:
-    chat = chat_of(request)
-    token = bearer_token(request)
-    attachment_id = request.path_params["id"]
-    if token and not token.startswith(API_TOKEN_PREFIX):
-        row = await visitor(request)
-        found = await attachments.attachment_for(chat, attachment_id, visitor_id=row["id"])
+async def download(call: Call) -> Any:
+    attachment_id = call.path_params["id"]
+    if call.visitor is not None:  # a visitor token; else an API token or the session cookie
+        found = await attachments.attachment_for(call.chat, attachment_id, visitor_id=call.visitor["id"])
         return _file(found)
-    principal = await agent(request)  # an API token, or the dashboard's session cookie
-    return _file(await attachments.attachment_for(chat, attachment_id, account_id=principal.account_id))
+    return _file(await attachments.attachment_for(call.chat, attachment_id,
+                                                  account_id=call.principal.account_id))
 
 
 def _file(row) -> Response:
@@ -51,10 +48,12 @@ def _file(row) -> Response:
 WIDGET_CACHE = "public, max-age=300"
 
 
+@page("/widget.js")
 async def widget_js(request: Request) -> Response:
     return await send_file(request, WEB / "widget.js", "text/javascript", WIDGET_CACHE)
 
 
+@page("/widget/{name}")
 async def widget_module(request: Request) -> Response:
     name = request.path_params["name"]
     path = (WEB / "widget" / name).resolve()
@@ -64,6 +63,7 @@ async def widget_module(request: Request) -> Response:
     return await send_file(request, path, media, WIDGET_CACHE)
 
 
+@page("/demo")
 async def demo_page(request: Request) -> Response:
     chat = chat_of(request)
     site_key = request.query_params.get("siteKey")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -18,7 +17,8 @@ from starlette.responses import HTMLResponse, Response
 from ..chat import articles
 from ..chat.settings import settings_of
 from ..store.db import Row
-from .deps import chat_of, limit
+from .deps import chat_of
+from .registry import page
 
 UI: dict[str, dict[str, str]] = {
     "en": {"help": "Help centre", "search": "Search articles", "button": "Search",
@@ -146,10 +146,10 @@ def not_found(account: Row | None, lang: str) -> Response:
 
 
 async def _account(request: Request) -> Row | None:
-    await limit(request, "visitor", "help:" + (request.client.host if request.client else "unknown"))
     return await chat_of(request).store.get_account_by_site_key(request.path_params["siteKey"])
 
 
+@page("/help/{siteKey}", limit=("visitor", "help:"))
 async def home(request: Request) -> Response:
     lang = pick_lang(request)
     account = await _account(request)
@@ -189,6 +189,7 @@ async def home(request: Request) -> Response:
     return _page(account, lang, title, description, "".join(parts))
 
 
+@page("/help/{siteKey}/{slug}", limit=("visitor", "help:"))
 async def article(request: Request) -> Response:
     lang = pick_lang(request)
     account = await _account(request)
@@ -215,9 +216,3 @@ async def article(request: Request) -> Response:
     return _page(account, lang, f"{row['title']} · {account['name']}", description, body,
                  canonical=articles.article_url(chat, site_key, row["slug"]))
 
-
-def routes() -> list[Any]:
-    from starlette.routing import Route
-
-    return [Route("/help/{siteKey}", home, methods=["GET"]),
-            Route("/help/{siteKey}/{slug}", article, methods=["GET"])]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from typing import Any
+
 
 from ..chat import identity, proactive
 from ..schema import F, Obj
-from .deps import agent, chat_of, limit, visitor, widget_origin
-from .http import bearer_token, json_response, read_json
-from .registry import endpoint, schema
+from .deps import widget_origin
+from .http import bearer_token, json_response
+from .registry import Call, endpoint, schema
 from .visitors import VISITOR_ID
 
 schema(identity.IDENTITY_SECRET)
@@ -24,24 +24,23 @@ schema(Obj("WidgetAttributesSet", {
           tag="settings", auth="agent", response="IdentitySecret", errors=(401, 403),
           description="Owners only. Makes a new identity secret and answers it; hashes signed "
                       "with the old one are refused from now on (docs/widget.md).")
-async def rotate_identity_secret(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await identity.do_rotate_secret(chat_of(request), principal))
+async def rotate_identity_secret(call: Call) -> Any:
+    principal = call.principal
+    return await identity.do_rotate_secret(call.chat, principal)
 
 
 @endpoint("POST", "/widget/v1/identify", summary="Attach the widget to a known user",
           tag="widget", auth=None, body=identity.IDENTIFY, response="WidgetVisitorCreated",
-          errors=(400, 403, 404, 413, 415, 429),
+          errors=(400, 403, 404, 413, 415, 429), limit=("visitor_create", ""),
           description="Checks `hash` (hex HMAC-SHA256 of `id` with the account's identity "
                       "secret) and answers a new token of the user's visitor, the same on every "
                       "browser. The browser's current visitor token, if sent as the bearer token, "
                       "is merged into the user (docs/widget.md). 403: the hash does not match; "
                       "nothing changed.")
-async def identify(request: Request) -> Response:
-    await limit(request, "visitor_create", request.client.host if request.client else "unknown")
-    body = await read_json(request)
-    return json_response(await identity.do_identify(chat_of(request), body, bearer_token(request),
-                                                    widget_origin(request)))
+async def identify(call: Call) -> Any:
+    body = call.body
+    return await identity.do_identify(call.chat, body, bearer_token(call),
+                                      widget_origin(call))
 
 
 @endpoint("POST", "/widget/v1/attributes", summary="Set the visitor's custom attributes",
@@ -49,10 +48,10 @@ async def identify(request: Request) -> Response:
           errors=(400, 401, 403, 413, 415),
           description="Merges the keys given into the visitor's attributes; null removes a key. "
                       "Agents see them in the visitor panel and in `attributes` of the Visitor.")
-async def set_attributes(request: Request) -> Response:
-    me = await visitor(request)
-    body = await read_json(request)
-    return json_response(await identity.do_set_attributes(chat_of(request), me, body))
+async def set_attributes(call: Call) -> Any:
+    me = call.visitor
+    body = call.body
+    return await identity.do_set_attributes(call.chat, me, body)
 
 
 @endpoint("GET", "/api/visitors/{id}/attributes", summary="A visitor's identity and attributes",
@@ -61,10 +60,10 @@ async def set_attributes(request: Request) -> Response:
           description="The website's ID of the signed-in user (`externalId`, null when "
                       "anonymous) and the custom attributes its pages set; kept out of the seed's "
                       "visitor object, whose keys are fixed.")
-async def get_attributes(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await identity.visitor_attributes(chat_of(request), principal,
-                                                           request.path_params["id"]))
+async def get_attributes(call: Call) -> Any:
+    principal = call.principal
+    return await identity.visitor_attributes(call.chat, principal,
+                                             call.path_params["id"])
 
 
 @endpoint("POST", "/widget/v1/proactive", summary="Fire a proactive message", tag="widget",
@@ -73,8 +72,8 @@ async def get_attributes(request: Request) -> Response:
           description="The widget found the rule's conditions true: the rule's agent says its "
                       "text (201 with the message, also sent as `message.created`). At most once "
                       "per rule per visitor: afterwards 200 `null`. 404: no such enabled rule.")
-async def fire_proactive(request: Request) -> Response:
-    me = await visitor(request)
-    body = await read_json(request)
-    message = await proactive.do_fire(chat_of(request), me, body)
+async def fire_proactive(call: Call) -> Any:
+    me = call.visitor
+    body = call.body
+    message = await proactive.do_fire(call.chat, me, body)
     return json_response(message, 201 if message is not None else 200)

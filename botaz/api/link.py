@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import html
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ..chat import resume
 from ..chat.errors import DomainError
-from .deps import chat_of, limit, widget_origin
-from .http import json_response, read_json
-from .registry import endpoint
+from .deps import widget_origin
+from .registry import Call, endpoint, page
 
 PAGE = Path(__file__).resolve().parent.parent / "web" / "conversation.html"
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -40,20 +40,19 @@ TEXT = {
 
 @endpoint("POST", "/widget/v1/link", summary="Continue a conversation from a link", tag="widget",
           auth=None, body=resume.LINK_OPEN, response="WidgetVisitorCreated",
-          errors=(400, 403, 404, 410, 413, 415, 429),
+          errors=(400, 403, 404, 410, 413, 415, 429), limit=("visitor_create", ""),
           description="Exchanges a conversation link's token (from `/c/<token>` in an email) "
                       "for a new visitor token of that link's visitor, so this browser continues "
                       "the same conversation; tokens held by other browsers stay valid. The link "
                       "must belong to the account of `siteKey`. 404: not a valid link; 410: "
                       "expired, or the visitor was banned or erased.")
-async def open_link(request: Request) -> Response:
-    await limit(request, "visitor_create", request.client.host if request.client else "unknown")
-    body = await read_json(request)
-    return json_response(await resume.do_open_link(chat_of(request), body, widget_origin(request)))
+async def open_link(call: Call) -> Any:
+    body = call.body
+    return await resume.do_open_link(call.chat, body, widget_origin(call))
 
 
-def _lang(request: Request) -> str:
-    first = (request.headers.get("accept-language") or "").split(",")[0].strip().lower()
+def _lang(call: Call) -> str:
+    first = (call.headers.get("accept-language") or "").split(",")[0].strip().lower()
     return "az" if first.startswith("az") else "en"
 
 
@@ -64,14 +63,15 @@ def _page(lang: str, title: str, body: str, color: str | None, status: int) -> R
     return HTMLResponse(page, status, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
 
-async def conversation_page(request: Request) -> Response:
+@page("/c/{token}")
+async def conversation_page(call: Call) -> Any:
     """The whole conversation in a page of botaz, live, on any device; a kind page if the link
     does not open (404: not a link; 410: expired, banned or erased), which tells nothing more."""
-    lang = _lang(request)
+    lang = _lang(call)
     t = TEXT[lang]
-    token = request.path_params["token"]
+    token = call.path_params["token"]
     try:
-        page = await resume.link_page(chat_of(request), token)
+        page = await resume.link_page(call.chat, token)
     except DomainError as exc:
         gone = exc.kind == "gone"
         title = t["gone_title"] if gone else t["invalid_title"]

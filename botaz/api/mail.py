@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from typing import Any
+
 
 from ..chat import mail, password_reset
 from ..chat.settings import EMAIL_EDIT
 from ..chat.schemas import page_of
 from ..chat.views import for_visitor
 from ..schema import F, Obj
-from .deps import agent, chat_of, visitor
-from .http import json_response, read_json
-from .registry import CURSOR, LIMIT, endpoint, schema
+from .registry import Call, CURSOR, LIMIT, endpoint, schema
 
 schema(EMAIL_EDIT)
 schema(mail.EMAIL_LOG_ENTRY)
@@ -29,19 +27,18 @@ EMAIL_STATUS = schema(Obj("EmailStatus", {
 }))
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _client(call: Call) -> str:
+    return call.client.host if call.client else "unknown"
 
 
 @endpoint("GET", "/api/email/status", summary="Whether this server sends email", tag="email",
           auth="agent", response="EmailStatus", errors=(401,),
           description="The dashboard reads it to say when a feature needs BOTAZ_SMTP_URL.")
-async def email_status(request: Request) -> Response:
-    await agent(request)
-    settings = chat_of(request).settings
-    return json_response({"enabled": bool(settings.smtp_url), "from": settings.mail_from,
-                          "emailDelayS": settings.email_delay_s,
-                          "alertDelayS": settings.alert_delay_s})
+async def email_status(call: Call) -> Any:
+    settings = call.chat.settings
+    return {"enabled": bool(settings.smtp_url), "from": settings.mail_from,
+            "emailDelayS": settings.email_delay_s,
+            "alertDelayS": settings.alert_delay_s}
 
 
 @endpoint("GET", "/api/emails", summary="Email delivery log (owners)", tag="email", auth="agent",
@@ -49,11 +46,11 @@ async def email_status(request: Request) -> Response:
           description="Every email botaz queued for the account, newest first: recipient, "
                       "subject, kind, status (pending, sent, failed), attempts, the last error "
                       "and times. Entries are kept 30 days.")
-async def email_log(request: Request) -> Response:
-    principal = await agent(request)
-    q = request.query_params
-    page = await mail.list_email_log(chat_of(request), principal, q.get("cursor"), q.get("limit"))
-    return json_response(page.json())
+async def email_log(call: Call) -> Any:
+    principal = call.principal
+    q = call.query_params
+    page = await mail.list_email_log(call.chat, principal, q.get("cursor"), q.get("limit"))
+    return page.json()
 
 
 @endpoint("POST", "/widget/v1/transcript", summary="Email the conversation to the visitor",
@@ -62,21 +59,21 @@ async def email_log(request: Request) -> Response:
           description="Queues an email with every message of the conversation to `email`, or to "
                       "the visitor's email. A visitor without an email gets `email` saved. "
                       "At most 3 an hour per visitor and 20 per client address.")
-async def transcript(request: Request) -> Response:
-    me = await visitor(request)
-    body = await read_json(request)
-    return json_response(await mail.do_request_transcript(chat_of(request), me, body,
-                                                          _client(request)), 202)
+async def transcript(call: Call) -> Any:
+    me = call.visitor
+    body = call.body
+    return await mail.do_request_transcript(call.chat, me, body,
+                                            _client(call))
 
 
 @endpoint("POST", "/widget/v1/email", summary="Leave an email address for replies", tag="widget",
           auth="visitor", body=mail.VISITOR_EMAIL, response="Visitor", errors=(400, 401, 403, 415),
           description="The widget's offline form: saves the visitor's email (and the widget's "
                       "language, for the emails), so unseen replies reach the visitor by email.")
-async def leave_email(request: Request) -> Response:
-    me = await visitor(request)
-    body = await read_json(request)
-    return json_response(for_visitor(await mail.do_save_visitor_email(chat_of(request), me, body)))
+async def leave_email(call: Call) -> Any:
+    me = call.visitor
+    body = call.body
+    return for_visitor(await mail.do_save_visitor_email(call.chat, me, body))
 
 
 @endpoint("POST", "/auth/password-reset", summary="Ask for a password reset link", tag="auth",
@@ -86,10 +83,10 @@ async def leave_email(request: Request) -> Response:
                       "usable once, to choose a new password. The answer is the same whether or "
                       "not the email is known. At most 3 requests an hour per email and 20 per "
                       "client address.")
-async def request_reset(request: Request) -> Response:
-    body = await read_json(request)
-    return json_response(await password_reset.do_request_reset(chat_of(request), body,
-                                                               _client(request)), 202)
+async def request_reset(call: Call) -> Any:
+    body = call.body
+    return await password_reset.do_request_reset(call.chat, body,
+                                                 _client(call))
 
 
 @endpoint("POST", "/auth/password-reset/confirm", summary="Choose a new password with a reset link",
@@ -97,7 +94,7 @@ async def request_reset(request: Request) -> Response:
           errors=(400, 415),
           description="Spends the link's token, sets the password and signs the agent out of "
                       "every session.")
-async def confirm_reset(request: Request) -> Response:
-    body = await read_json(request)
-    await password_reset.do_confirm_reset(chat_of(request), body)
-    return Response(status_code=204)
+async def confirm_reset(call: Call) -> Any:
+    body = call.body
+    await password_reset.do_confirm_reset(call.chat, body)
+    return None

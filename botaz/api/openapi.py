@@ -17,7 +17,7 @@ from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS, page_of
 from ..schema import F, Obj
 from .http import JSONResponse
 from .deps import SAFE_METHODS, SESSION_COOKIE
-from .registry import ENDPOINTS, SCHEMAS, WEBSOCKETS, Endpoint, Param
+from .registry import ENDPOINTS, SCHEMAS, WEBSOCKETS, Endpoint, Param, page
 
 WIDGET_CONFIG = Obj("WidgetConfig", {
     "accountName": F("string", "The account's name"),
@@ -384,6 +384,8 @@ def _fill_array_items(node: Any) -> None:
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for ep in ENDPOINTS:
+        if ep.hidden:  # pages, assets, /healthz...
+            continue
         path = documented_path(ep)
         paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, path)
     schemas = {s.name: s.json_schema() for s in [*RESPONSE_SCHEMAS, *REQUEST_SCHEMAS]}
@@ -436,6 +438,7 @@ def served_document(base_url: str) -> dict[str, Any]:
                                                "description": "This botaz server"}]}
 
 
+@page("/api/openapi.json")
 async def openapi_json(request: Request) -> Response:
     settings = getattr(request.app.state, "settings", None)
     return JSONResponse(served_document(getattr(settings, "public_url", None) or str(request.base_url)))
@@ -526,5 +529,6 @@ def reference_html() -> str:
             + "</body></html>")
 
 
+@page("/api/docs")
 async def reference_page(request: Request) -> Response:
     return HTMLResponse(reference_html())

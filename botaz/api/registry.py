@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import Request, empty_send
 
 from ..chat.errors import Invalid
 from ..chat.pagination import decode_cursor
 from ..schema import Obj
 
-Handler = Callable[[Request], Awaitable[Response]]
+if TYPE_CHECKING:
+    from ..chat.accounts import Principal
+    from ..chat.context import Chat
+    from ..store.db import Row
+
+
+class Call(Request):
+    """What a handler gets: the request (it is a Starlette Request: headers, cookies,
+    query_params, path_params, client) with what the dispatcher resolved before calling it.
+
+    `principal` for auth="agent" (or an agent's "either"), `visitor` for auth="visitor" (or a
+    visitor's "either"), `body` the parsed body of an endpoint that declares `body=` (it replaces
+    Request.body(); `stream()` still gives the raw bytes). None where not resolved."""
+
+    principal: Principal = None  # type: ignore[assignment]
+    visitor: Row | None = None
+    body: Any = None
+    chat: Chat
+    path_params: dict[str, Any] = None  # type: ignore[assignment]  # set by the dispatcher
+
+    def __init__(self, scope: Any, receive: Any) -> None:
+        # Request.__init__, in one frame: this runs on every call.
+        self.scope = scope
+        self._receive = receive
+        self._send = empty_send
+        self._stream_consumed = False
+        self._is_disconnected = False
+        self._form = None
+
+
+# A handler returns plain data (serialised with orjson under the endpoint's declared `status`;
+# nothing at all for 204) or a Response of its own (files, pages, CSV, redirects, other statuses).
+Handler = Callable[[Call], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -66,13 +96,19 @@ class Endpoint:
     handler: Handler
     summary: str
     tag: str
-    auth: str | None  # "agent", "visitor" or None
+    auth: str | None  # "agent", "visitor", "either" (a visitor token, else an agent) or None
     body: Obj | None = None
     response: str | None = None
     status: int = 200
     params: tuple[Param, ...] = ()
     errors: tuple[int, ...] = ()
     description: str = ""
+    # Counted against this rate limit, keyed by the client's address after `prefix`, before
+    # the body is read: (kind, prefix). For calls without a principal to key them by.
+    limit: tuple[str, str] | None = None
+    # Pages, assets and operations' routes: dispatched like any endpoint, not in the OpenAPI
+    # document.
+    hidden: bool = False
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -92,42 +128,22 @@ CURSOR = Param("cursor", "The `next` value of the previous page.", {"type": "str
 
 
 def endpoint(method: str, *paths: str, **meta: Any) -> Callable[[Handler], Handler]:
+    """Declares an endpoint; the dispatcher (api/dispatch.py) serves it, the OpenAPI document
+    describes it. Only modules listed in api/__init__.py's ENDPOINT_MODULES are served."""
     def register(handler: Handler) -> Handler:
         params: tuple[Param, ...] = meta.get("params", ())
         if params and 400 not in meta.get("errors", ()):
             meta["errors"] = (400, *meta.get("errors", ()))  # bad parameters are 400s
-        ENDPOINTS.append(Endpoint(method, paths, checked(handler, params), **meta))
+        ENDPOINTS.append(Endpoint(method, paths, handler, **meta))
         return handler
 
     return register
 
 
-def checked(handler: Handler, params: tuple[Param, ...]) -> Handler:
-    """The handler behind one validation of its parameters: those declared (types, bounds,
-    cursors) and, for every parameter, no NUL (PostgreSQL cannot store one)."""
-    query = tuple(p for p in params if p.where == "query")
-    path = tuple(p for p in params if p.where == "path")
-
-    @functools.wraps(handler)
-    async def run(request: Request) -> Response:
-        scope = request.scope
-        if query or b"%00" in scope["query_string"]:
-            values = request.query_params
-            for param in query:
-                param.validate(values.get(param.name))
-            if b"%00" in scope["query_string"]:
-                for key, value in values.multi_items():
-                    if "\x00" in key or "\x00" in value:
-                        raise Invalid(f"The query parameter {key.replace(chr(0), '')!r} must not "
-                                      "contain NUL characters.")
-        if path or "\x00" in scope["path"]:
-            for param in path:
-                param.validate(request.path_params.get(param.name))
-            if "\x00" in scope["path"]:
-                raise Invalid("The path must not contain NUL characters.")
-        return await handler(request)
-
-    return run
+def page(*paths: str, method: str = "GET", **meta: Any) -> Callable[[Handler], Handler]:
+    """A page, asset or operations route: dispatched like an endpoint, left out of OpenAPI."""
+    return endpoint(method, *paths, **{"summary": "", "tag": "", "auth": None, **meta,
+                                       "hidden": True})
 
 
 @dataclass

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from typing import Any
+
+from starlette.responses import StreamingResponse
 
 from ..chat import episodes, labels, reports, settings
 from ..schema import F, Obj
-from .deps import agent, chat_of, visitor
-from .http import json_response, read_json
-from .registry import CURSOR, LIMIT, Param, endpoint, schema
+from .registry import Call, CURSOR, LIMIT, Param, endpoint, schema
 
 VISITOR_ID = Param("visitorId", "The visitor whose conversation it is", {"type": "string"},
                    where="path", required=True)
@@ -93,19 +92,19 @@ schema(Obj("ReportBreakdown", {
                       "from 1 to 5 with an optional comment; a new rating replaces the previous. "
                       "409 before the visitor's first message. Goes to webhooks as "
                       "`conversation.rated`.")
-async def rate(request: Request) -> Response:
-    me = await visitor(request)
-    body = await read_json(request)
-    return json_response(await episodes.do_rate(chat_of(request), me, body))
+async def rate(call: Call) -> Any:
+    me = call.visitor
+    body = call.body
+    return await episodes.do_rate(call.chat, me, body)
 
 
 @endpoint("GET", "/widget/v1/rating", summary="Whether to ask for a rating", tag="widget",
           auth="visitor", response="VisitorRating", errors=(401, 403),
           description="`ask` is true when the account asks for ratings and the visitor's last "
                       "conversation is resolved and not rated yet.")
-async def rating(request: Request) -> Response:
-    me = await visitor(request)
-    return json_response(await episodes.visitor_rating(chat_of(request), me))
+async def rating(call: Call) -> Any:
+    me = call.visitor
+    return await episodes.visitor_rating(call.chat, me)
 
 
 @endpoint("GET", "/api/conversations/{visitorId}/history", summary="A visitor's conversations",
@@ -113,47 +112,47 @@ async def rating(request: Request) -> Response:
           errors=(400, 401, 404),
           description="Every conversation of the visitor, newest first (the first is the current "
                       "one), with times, rating, labels and assignments.")
-async def history(request: Request) -> Response:
-    principal = await agent(request)
-    q = request.query_params
-    page = await episodes.list_history(chat_of(request), principal, request.path_params["visitorId"],
+async def history(call: Call) -> Any:
+    principal = call.principal
+    q = call.query_params
+    page = await episodes.list_history(call.chat, principal, call.path_params["visitorId"],
                                        q.get("cursor"), q.get("limit"))
-    return json_response(page.json())
+    return page.json()
 
 
 @endpoint("GET", "/api/labels", summary="Labels", tag="conversations", auth="agent",
           response="LabelList", errors=(401,))
-async def list_labels(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await labels.list_labels(chat_of(request), principal))
+async def list_labels(call: Call) -> Any:
+    principal = call.principal
+    return await labels.list_labels(call.chat, principal)
 
 
 @endpoint("POST", "/api/labels", summary="Add a label", tag="conversations", auth="agent",
           body=labels.LABEL_CREATE, response="Label", status=201, errors=(400, 401, 403, 409, 415),
           description="Owners only.")
-async def create_label(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await labels.do_create_label(chat_of(request), principal, body), 201)
+async def create_label(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await labels.do_create_label(call.chat, principal, body)
 
 
 @endpoint("PUT", "/api/labels/{id}", summary="Rename or recolour a label", tag="conversations",
           auth="agent", body=labels.LABEL_EDIT, response="Label", params=(ID,),
           errors=(400, 401, 403, 404, 409, 415), description="Owners only.")
-async def edit_label(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await labels.do_edit_label(chat_of(request), principal,
-                                                    request.path_params["id"], body))
+async def edit_label(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await labels.do_edit_label(call.chat, principal,
+                                      call.path_params["id"], body)
 
 
 @endpoint("DELETE", "/api/labels/{id}", summary="Delete a label", tag="conversations",
           auth="agent", params=(ID,), status=204, errors=(401, 403, 404),
           description="Owners only. Takes it off every conversation.")
-async def delete_label(request: Request) -> Response:
-    principal = await agent(request)
-    await labels.do_delete_label(chat_of(request), principal, request.path_params["id"])
-    return Response(status_code=204)
+async def delete_label(call: Call) -> Any:
+    principal = call.principal
+    await labels.do_delete_label(call.chat, principal, call.path_params["id"])
+    return None
 
 
 @endpoint("POST", "/api/conversations/{visitorId}/labels", summary="Label a conversation",
@@ -161,22 +160,22 @@ async def delete_label(request: Request) -> Response:
           params=(VISITOR_ID,), errors=(400, 401, 404, 409, 415),
           description="Puts the label on the visitor's current conversation; 409 before its first "
                       "message. Goes to webhooks as `conversation.labeled`.")
-async def add_label(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await labels.do_add_label(chat_of(request), principal,
-                                                   request.path_params["visitorId"], body))
+async def add_label(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await labels.do_add_label(call.chat, principal,
+                                     call.path_params["visitorId"], body)
 
 
 @endpoint("DELETE", "/api/conversations/{visitorId}/labels/{id}", summary="Unlabel a conversation",
           tag="conversations", auth="agent", response="Episode",
           params=(VISITOR_ID, Param("id", "Label ID", {"type": "string"}, where="path", required=True)),
           errors=(401, 404, 409))
-async def remove_label(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await labels.do_remove_label(chat_of(request), principal,
-                                                      request.path_params["visitorId"],
-                                                      request.path_params["id"]))
+async def remove_label(call: Call) -> Any:
+    principal = call.principal
+    return await labels.do_remove_label(call.chat, principal,
+                                        call.path_params["visitorId"],
+                                        call.path_params["id"])
 
 
 @endpoint("GET", "/api/reports/summary", summary="Response times, ratings and agents",
@@ -184,9 +183,9 @@ async def remove_label(request: Request) -> Response:
           description="Counted over the conversations opened in [from, to): median and p90 of "
                       "the first human response (conversations the visitor started) and of the "
                       "resolution time, in ms; the average rating; per agent who answered first.")
-async def summary(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await reports.summary(chat_of(request), principal, request.query_params))
+async def summary(call: Call) -> Any:
+    principal = call.principal
+    return await reports.summary(call.chat, principal, call.query_params)
 
 
 @endpoint("GET", "/api/reports/breakdown", summary="Reports per day and hour", tag="reports",
@@ -195,20 +194,20 @@ async def summary(request: Request) -> Response:
           errors=(400, 401),
           description="What the dashboard's reports page draws: the summary, and per day, per "
                       "weekday and hour, per rating score.")
-async def breakdown(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await reports.breakdown(chat_of(request), principal, request.query_params))
+async def breakdown(call: Call) -> Any:
+    principal = call.principal
+    return await reports.breakdown(call.chat, principal, call.query_params)
 
 
 @endpoint("GET", "/api/reports/conversations.csv", summary="Export conversations as CSV",
           tag="reports", auth="agent", params=WINDOW, errors=(400, 401),
           description="text/csv, one row a conversation opened in [from, to), oldest first: "
                       + ", ".join(reports.CSV_COLUMNS) + ".")
-async def export(request: Request) -> Response:
-    principal = await agent(request)
-    reports.check_window(request.query_params)  # a bad window is a JSON 400, not half a file
+async def export(call: Call) -> Any:
+    principal = call.principal
+    reports.check_window(call.query_params)  # a bad window is a JSON 400, not half a file
     return StreamingResponse(
-        reports.export_csv(chat_of(request), principal, dict(request.query_params)),
+        reports.export_csv(call.chat, principal, dict(call.query_params)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="conversations.csv"',
                  "Cache-Control": "no-store"})

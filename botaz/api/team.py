@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import replace
 
-from starlette.requests import Request
-from starlette.responses import Response
 
 from ..chat import team
-from .deps import agent, chat_of
-from .http import json_response, read_json
-from .registry import CURSOR, LIMIT, Param, endpoint
+from .registry import Call, CURSOR, LIMIT, Param, endpoint
 
 VISITOR_ID = Param("visitorId", "The visitor whose conversation it is", {"type": "string"},
                    where="path", required=True)
@@ -32,133 +30,133 @@ ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
                       "last message. Only conversations: a visitor is one from its first message "
                       "(its own, or a person's to it; a bot's alone does not count). Visitors "
                       "who are only browsing are in GET /api/visitors and /api/visitors/online.")
-async def list_conversations(request: Request) -> Response:
-    principal = await agent(request)
-    page = await team.list_conversations(chat_of(request), principal, request.query_params)
-    return json_response(page.json())
+async def list_conversations(call: Call) -> Any:
+    principal = call.principal
+    page = await team.list_conversations(call.chat, principal, call.query_params)
+    return page.json()
 
 
 @endpoint("GET", "/api/conversations/{visitorId}", summary="One conversation", tag="conversations",
           auth="agent", response="Conversation", params=(VISITOR_ID,), errors=(401, 404))
-async def get_conversation(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await team.get_conversation(chat_of(request), principal,
-                                                     request.path_params["visitorId"]))
+async def get_conversation(call: Call) -> Any:
+    principal = call.principal
+    return await team.get_conversation(call.chat, principal,
+                                       call.path_params["visitorId"])
 
 
 @endpoint("POST", "/api/conversations/{visitorId}/assign", summary="Assign or transfer",
           tag="conversations", auth="agent", body=team.ASSIGN, response="Conversation",
           params=(VISITOR_ID,), errors=(400, 401, 404, 415))
-async def assign(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await team.do_assign(chat_of(request), principal,
-                                              request.path_params["visitorId"], body))
+async def assign(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await team.do_assign(call.chat, principal,
+                                call.path_params["visitorId"], body)
 
 
 @endpoint("POST", "/api/conversations/{visitorId}/status", summary="Open or resolve",
           tag="conversations", auth="agent", body=team.STATUS, response="Conversation",
           params=(VISITOR_ID,), errors=(400, 401, 404, 415),
           description="A visitor writing to a resolved conversation reopens it.")
-async def status(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await team.do_change_status(chat_of(request), principal,
-                                                     request.path_params["visitorId"], body))
+async def status(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await team.do_change_status(call.chat, principal,
+                                       call.path_params["visitorId"], body)
 
 
 @endpoint("GET", "/api/conversations/{visitorId}/notes", summary="Private notes",
           tag="conversations", auth="agent", response="NoteList", params=(VISITOR_ID,),
           errors=(401, 404), description="Oldest first. Visitors never see notes.")
-async def list_notes(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await team.list_notes(chat_of(request), principal,
-                                               request.path_params["visitorId"]))
+async def list_notes(call: Call) -> Any:
+    principal = call.principal
+    return await team.list_notes(call.chat, principal,
+                                 call.path_params["visitorId"])
 
 
 @endpoint("POST", "/api/conversations/{visitorId}/notes", summary="Add a private note",
           tag="conversations", auth="agent", body=team.NOTE_CREATE, response="Note", status=201,
           params=(VISITOR_ID,), errors=(400, 401, 404, 415),
           description="Published to agents' sockets only, as `note.created`.")
-async def add_note(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await team.do_add_note(chat_of(request), principal,
-                                                request.path_params["visitorId"], body), 201)
+async def add_note(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await team.do_add_note(call.chat, principal,
+                                  call.path_params["visitorId"], body)
 
 
 @endpoint("GET", "/api/canned", summary="Canned responses", tag="conversations", auth="agent",
           response="CannedList", errors=(401,))
-async def list_canned(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await team.list_canned(chat_of(request), principal))
+async def list_canned(call: Call) -> Any:
+    principal = call.principal
+    return await team.list_canned(call.chat, principal)
 
 
 @endpoint("POST", "/api/canned", summary="Add a canned response", tag="conversations",
           auth="agent", body=team.CANNED_CREATE, response="Canned", status=201,
           errors=(400, 401, 409, 415))
-async def add_canned(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await team.do_add_canned(chat_of(request), principal, body), 201)
+async def add_canned(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await team.do_add_canned(call.chat, principal, body)
 
 
 @endpoint("PUT", "/api/canned/{id}", summary="Edit a canned response", tag="conversations",
           auth="agent", body=team.CANNED_EDIT, response="Canned", params=(ID,),
           errors=(400, 401, 404, 409, 415))
-async def edit_canned(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await team.do_edit_canned(chat_of(request), principal,
-                                                   request.path_params["id"], body))
+async def edit_canned(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await team.do_edit_canned(call.chat, principal,
+                                     call.path_params["id"], body)
 
 
 @endpoint("DELETE", "/api/canned/{id}", summary="Delete a canned response", tag="conversations",
           auth="agent", params=(ID,), status=204, errors=(401, 404))
-async def delete_canned(request: Request) -> Response:
-    principal = await agent(request)
-    await team.do_delete_canned(chat_of(request), principal, request.path_params["id"])
-    return Response(status_code=204)
+async def delete_canned(call: Call) -> Any:
+    principal = call.principal
+    await team.do_delete_canned(call.chat, principal, call.path_params["id"])
+    return None
 
 
 @endpoint("POST", "/api/agents", summary="Add an agent (owners)", tag="agents", auth="agent",
           body=team.AGENT_CREATE, response="AgentCreated", status=201,
           errors=(400, 401, 403, 409, 415),
           description="Returns the agent and its first API token, shown once.")
-async def add_agent(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await team.do_add_agent(chat_of(request), principal, body), 201)
+async def add_agent(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await team.do_add_agent(call.chat, principal, body)
 
 
 @endpoint("DELETE", "/api/agents/{id}", summary="Remove an agent (owners)", tag="agents",
           auth="agent", params=(ID,), status=204, errors=(401, 403, 404),
           description="Its tokens are revoked and its sessions end; its messages stay.")
-async def remove_agent(request: Request) -> Response:
-    principal = await agent(request)
-    await team.do_remove_agent(chat_of(request), principal, request.path_params["id"])
-    return Response(status_code=204)
+async def remove_agent(call: Call) -> Any:
+    principal = call.principal
+    await team.do_remove_agent(call.chat, principal, call.path_params["id"])
+    return None
 
 
 @endpoint("GET", "/api/tokens", summary="API tokens (owners)", tag="tokens", auth="agent",
           response="TokenList", errors=(401, 403))
-async def list_tokens(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await team.list_tokens(chat_of(request), principal))
+async def list_tokens(call: Call) -> Any:
+    principal = call.principal
+    return await team.list_tokens(call.chat, principal)
 
 
 @endpoint("POST", "/api/tokens", summary="Create an API token (owners)", tag="tokens",
           auth="agent", body=team.TOKEN_CREATE, response="TokenCreated", status=201,
           errors=(400, 401, 403, 415), description="The token is in this response only.")
-async def create_token(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await team.do_create_token(chat_of(request), principal, body), 201)
+async def create_token(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await team.do_create_token(call.chat, principal, body)
 
 
 @endpoint("DELETE", "/api/tokens/{id}", summary="Revoke an API token (owners)", tag="tokens",
           auth="agent", params=(ID,), status=204, errors=(401, 403, 404))
-async def revoke_token(request: Request) -> Response:
-    principal = await agent(request)
-    await team.do_revoke_token(chat_of(request), principal, request.path_params["id"])
-    return Response(status_code=204)
+async def revoke_token(call: Call) -> Any:
+    principal = call.principal
+    await team.do_revoke_token(call.chat, principal, call.path_params["id"])
+    return None

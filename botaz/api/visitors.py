@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from typing import Any
+
 
 from ..chat import activity, attachments, audit, messages, onsite, privacy, visitors
 from ..chat.schemas import VISITOR_EDIT
-from .deps import agent, chat_of
-from .http import json_response, read_json, read_raw, upload_name
-from .registry import CURSOR, LIMIT, Param, endpoint, schema
+from .http import read_raw, upload_name
+from .registry import Call, CURSOR, LIMIT, Param, endpoint, schema
 
 VISITOR_ID = Param("id", "Visitor's ID, as in the dashboard's address bar (/chat/:id)",
                    {"type": "string"}, where="path", required=True)
@@ -25,12 +24,11 @@ ATTRIBUTE = Param("attribute", "Only visitors whose custom attribute (Botaz.setA
           response="VisitorPage", params=(LIMIT, CURSOR, ATTRIBUTE), errors=(400, 401),
           description="Newest first, cursor-paginated; `attribute=plan:pro` filters by a custom "
                       "attribute.")
-async def list_visitors(request: Request) -> Response:
-    principal = await agent(request)
-    q = request.query_params
-    page = await visitors.list_visitors(chat_of(request), principal, q.get("cursor"), q.get("limit"),
+async def list_visitors(call: Call) -> Any:
+    q = call.query_params
+    page = await visitors.list_visitors(call.chat, call.principal, q.get("cursor"), q.get("limit"),
                                         q.getlist("attribute"))
-    return json_response(page.json())
+    return page.json()
 
 
 schema(visitors.ATTRIBUTE_KEY)
@@ -42,9 +40,8 @@ schema(visitors.ATTRIBUTE_KEYS)
           auth="agent", response="AttributeKeyList", errors=(401,),
           description="The keys of the custom attributes your visitors have, A to Z, each with how "
                       "many visitors have it (for a filter's choices).")
-async def attribute_keys(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await visitors.attribute_keys(chat_of(request), principal))
+async def attribute_keys(call: Call) -> Any:
+    return await visitors.attribute_keys(call.chat, call.principal)
 
 
 schema(onsite.ONLINE_VISITOR)
@@ -60,18 +57,18 @@ schema(onsite.ONLINE_LIST)
           description="Every visitor whose widget is connected right now, to any node, whether "
                       "or not it has written: the page it is on, since when, and when its visit "
                       "began. The latest arrivals first; `total` counts them all.")
-async def online_visitors(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await onsite.list_online_visitors(chat_of(request), principal,
-                                                           request.query_params.get("limit")))
+async def online_visitors(call: Call) -> Any:
+    principal = call.principal
+    return await onsite.list_online_visitors(call.chat, principal,
+                                             call.query_params.get("limit"))
 
 
 @endpoint("GET", "/api/visitors/{id}", summary="Receive a visitor's information", tag="visitors",
           auth="agent", response="Visitor", params=(VISITOR_ID,), errors=(401, 404))
-async def get_visitor(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await visitors.get_visitor(chat_of(request), principal,
-                                                    request.path_params["id"]))
+async def get_visitor(call: Call) -> Any:
+    principal = call.principal
+    return await visitors.get_visitor(call.chat, principal,
+                                      call.path_params["id"])
 
 
 @endpoint("PUT", "/api/visitors/{id}", summary="Edit a visitor's basic information",
@@ -79,74 +76,74 @@ async def get_visitor(request: Request) -> Response:
           params=(VISITOR_ID,), errors=(400, 401, 404, 413, 415),
           description="Accepts only name, email, phone and notes; null removes a value. "
                       "The full updated visitor is returned.")
-async def edit_visitor(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await visitors.do_update_visitor(chat_of(request), principal,
-                                                          request.path_params["id"], body))
+async def edit_visitor(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await visitors.do_update_visitor(call.chat, principal,
+                                            call.path_params["id"], body)
 
 
 @endpoint("GET", "/api/visitors/{id}/messages", summary="List a visitor's messages",
           tag="visitors", auth="agent", response="MessagePage",
           params=(VISITOR_ID, LIMIT, CURSOR), errors=(400, 401, 404),
           description="The conversation, newest first, cursor-paginated.")
-async def list_messages(request: Request) -> Response:
-    principal = await agent(request)
-    q = request.query_params
-    page = await messages.list_visitor_messages(chat_of(request), principal,
-                                                request.path_params["id"], q.get("cursor"),
+async def list_messages(call: Call) -> Any:
+    principal = call.principal
+    q = call.query_params
+    page = await messages.list_visitor_messages(call.chat, principal,
+                                                call.path_params["id"], q.get("cursor"),
                                                 q.get("limit"))
-    return json_response(page.json())
+    return page.json()
 
 
 @endpoint("POST", "/api/visitors/{id}/seen", summary="Mark a visitor's messages as seen",
           tag="visitors", auth="agent", body=activity.SEEN, response="SeenResult",
           params=(VISITOR_ID,), errors=(400, 401, 404, 415))
-async def seen(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    return json_response(await activity.do_agent_seen(chat_of(request), principal,
-                                                      request.path_params["id"], body))
+async def seen(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    return await activity.do_agent_seen(call.chat, principal,
+                                        call.path_params["id"], body)
 
 
 @endpoint("POST", "/api/visitors/{id}/ban", summary="Ban a visitor", tag="visitors", auth="agent",
           response="Visitor", params=(VISITOR_ID,), errors=(401, 404),
           description="The visitor's sockets are closed (code 4403) and every visitor call "
                       "answers 403 until unbanned.")
-async def ban(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await activity.do_set_banned(chat_of(request), principal,
-                                                      request.path_params["id"], True))
+async def ban(call: Call) -> Any:
+    principal = call.principal
+    return await activity.do_set_banned(call.chat, principal,
+                                        call.path_params["id"], True)
 
 
 @endpoint("POST", "/api/visitors/{id}/unban", summary="Unban a visitor", tag="visitors",
           auth="agent", response="Visitor", params=(VISITOR_ID,), errors=(401, 404))
-async def unban(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await activity.do_set_banned(chat_of(request), principal,
-                                                      request.path_params["id"], False))
+async def unban(call: Call) -> Any:
+    principal = call.principal
+    return await activity.do_set_banned(call.chat, principal,
+                                        call.path_params["id"], False)
 
 
 @endpoint("GET", "/api/visitors/{id}/pages", summary="Pages the visitor has visited",
           tag="visitors", auth="agent", response="PagePage", params=(VISITOR_ID, LIMIT, CURSOR),
           errors=(400, 401, 404), description="Newest first, as reported by the widget.")
-async def pages(request: Request) -> Response:
-    principal = await agent(request)
-    q = request.query_params
-    page = await activity.list_pages(chat_of(request), principal, request.path_params["id"],
+async def pages(call: Call) -> Any:
+    principal = call.principal
+    q = call.query_params
+    page = await activity.list_pages(call.chat, principal, call.path_params["id"],
                                      q.get("cursor"), q.get("limit"))
-    return json_response(page.json())
+    return page.json()
 
 
 @endpoint("POST", "/api/visitors/{id}/typing", summary="Tell the visitor an agent is typing",
           tag="visitors", auth="agent", body=activity.TYPING, params=(VISITOR_ID,),
           errors=(400, 401, 404, 415), status=204)
-async def typing(request: Request) -> Response:
-    principal = await agent(request)
-    body = await read_json(request)
-    await activity.do_agent_typing(chat_of(request), principal,
-                                   body | {"visitorId": request.path_params["id"]})
-    return Response(status_code=204)
+async def typing(call: Call) -> Any:
+    principal = call.principal
+    body = call.body
+    await activity.do_agent_typing(call.chat, principal,
+                                   body | {"visitorId": call.path_params["id"]})
+    return None
 
 
 @endpoint("POST", "/api/visitors/{id}/attachments", summary="Send a file as an agent",
@@ -156,14 +153,14 @@ async def typing(request: Request) -> Response:
           errors=(400, 401, 403, 404, 413, 415),
           description="Raw file body with its Content-Type and `X-Filename`; same limits as "
                       "the widget's upload.")
-async def upload(request: Request) -> Response:
-    principal = await agent(request)
-    chat = chat_of(request)
-    data = await read_raw(request, chat.settings.max_attachment_bytes)
+async def upload(call: Call) -> Any:
+    principal = call.principal
+    chat = call.chat
+    data = await read_raw(call, chat.settings.max_attachment_bytes)
     message = await attachments.do_agent_upload(
-        chat, principal, request.path_params["id"], request.query_params.get("userId"),
-        upload_name(request), request.headers.get("content-type", ""), data)
-    return json_response(message, 201)
+        chat, principal, call.path_params["id"], call.query_params.get("userId"),
+        upload_name(call), call.headers.get("content-type", ""), data)
+    return message
 
 
 @endpoint("DELETE", "/api/visitors/{id}", summary="Erase a visitor and everything about them",
@@ -171,28 +168,28 @@ async def upload(request: Request) -> Response:
           description="Deletes the visitor, its messages, pages, notes, files and queued webhook "
                       "deliveries, closes its sockets, and publishes `visitor.deleted` "
                       "(data: {\"_id\"}). Returns the visitor as it was.")
-async def erase(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await privacy.do_erase_visitor(chat_of(request), principal,
-                                                        request.path_params["id"]))
+async def erase(call: Call) -> Any:
+    principal = call.principal
+    return await privacy.do_erase_visitor(call.chat, principal,
+                                          call.path_params["id"])
 
 
 @endpoint("GET", "/api/visitors/{id}/export", summary="Everything stored about a visitor",
           tag="visitors", auth="agent", response="VisitorExport", params=(VISITOR_ID,),
           errors=(401, 404), description="The visitor, its messages (oldest first), pages, "
                                          "private notes and files, as one JSON document.")
-async def export(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await privacy.export_visitor(chat_of(request), principal,
-                                                      request.path_params["id"]))
+async def export(call: Call) -> Any:
+    principal = call.principal
+    return await privacy.export_visitor(call.chat, principal,
+                                        call.path_params["id"])
 
 
 @endpoint("GET", "/api/audit", summary="Audit log (owners)", tag="agents", auth="agent",
           response="AuditEntryPage", params=(LIMIT, CURSOR), errors=(400, 401, 403),
           description="Who edited or deleted messages, changed, banned or erased visitors, and "
                       "managed agents, tokens, settings, webhooks and the bot; newest first.")
-async def audit_log(request: Request) -> Response:
-    principal = await agent(request)
-    q = request.query_params
-    page = await audit.list_audit(chat_of(request), principal, q.get("cursor"), q.get("limit"))
-    return json_response(page.json())
+async def audit_log(call: Call) -> Any:
+    principal = call.principal
+    q = call.query_params
+    page = await audit.list_audit(call.chat, principal, q.get("cursor"), q.get("limit"))
+    return page.json()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from typing import Any
+
 from starlette.responses import Response
+
 
 from ..chat import activity, attachments, images, mail, messages, visitors
 from ..chat.availability import site_online
@@ -13,9 +15,9 @@ from ..chat.settings import CUSTOM_FIELD, check_origin, settings_of
 from ..chat.views import for_visitor
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
 from ..schema import F, Obj
-from .deps import agent, chat_of, limit, visitor, widget_origin
-from .http import _read_body, json_response, read_json, read_raw, upload_name
-from .registry import Param, endpoint, schema
+from .deps import widget_origin
+from .http import read_raw, upload_name
+from .registry import Call, Param, endpoint, schema
 
 schema(CUSTOM_FIELD)
 schema(Obj("ImageUrl", {"url": F("string", "The picture's address on this server; null once "
@@ -26,23 +28,22 @@ schema(Obj("Images", {"logoUrl": F("string", "The account's logo", nullable=True
 
 @endpoint("POST", "/widget/v1/visitors", summary="Start a visitor", tag="widget", auth=None,
           body=WIDGET_VISITOR_CREATE, response="WidgetVisitorCreated", status=201,
-          errors=(400, 404, 413, 415, 429),
+          errors=(400, 404, 413, 415, 429), limit=("visitor_create", ""),
           description="Creates a visitor of the account that owns `siteKey` and returns its "
                       "token, which authorises the visitor's other calls.")
-async def create_visitor(request: Request) -> Response:
-    await limit(request, "visitor_create", request.client.host if request.client else "unknown")
-    body = await read_json(request)
-    created = await visitors.do_create_visitor(chat_of(request), body, widget_origin(request))
-    return json_response(created | {"visitor": for_visitor(created["visitor"])}, 201)
+async def create_visitor(call: Call) -> Any:
+    body = call.body
+    created = await visitors.do_create_visitor(call.chat, body, widget_origin(call))
+    return created | {"visitor": for_visitor(created["visitor"])}
 
 
 @endpoint("POST", "/widget/v1/messages", summary="Send a message as the visitor", tag="widget",
           auth="visitor", body=WIDGET_MESSAGE_CREATE, response="Message", status=201,
           errors=(400, 401, 403, 413, 415))
-async def send_message(request: Request) -> Response:
-    me = await visitor(request)
-    body = await read_json(request)
-    return json_response(await messages.do_send_visitor_message(chat_of(request), me, body), 201)
+async def send_message(call: Call) -> Any:
+    me = call.visitor
+    body = call.body
+    return await messages.do_send_visitor_message(call.chat, me, body)
 
 
 @endpoint("GET", "/widget/v1/messages", summary="The visitor's conversation", tag="widget",
@@ -52,11 +53,11 @@ async def send_message(request: Request) -> Response:
                         {"type": "integer", "minimum": 1, "maximum": 500})),
           description="A JSON array of messages, oldest first: the latest 500, or those after "
                       "`after`.")
-async def list_messages(request: Request) -> Response:
-    me = await visitor(request)
-    q = request.query_params
-    return json_response(await messages.conversation(chat_of(request), me, q.get("after"),
-                                                     q.get("limit")))
+async def list_messages(call: Call) -> Any:
+    me = call.visitor
+    q = call.query_params
+    return await messages.conversation(call.chat, me, q.get("after"),
+                                       q.get("limit"))
 
 
 @endpoint("GET", "/widget/v1/config", summary="The widget's settings for a site", tag="widget",
@@ -68,28 +69,28 @@ async def list_messages(request: Request) -> Response:
                       "within them. Connected widgets hear changes as `availability` frames. "
                       "`logoUrl` (or null) and `avatars` (agent ID -> picture URL, for agents "
                       "who uploaded one) are paths on this server.")
-async def config(request: Request) -> Response:
-    chat = chat_of(request)
-    site_key = request.query_params.get("siteKey")
+async def config(call: Call) -> Any:
+    chat = call.chat
+    site_key = call.query_params.get("siteKey")
     if not site_key:
         raise Invalid("siteKey is required.")
     account = await chat.store.get_account_by_site_key(site_key)
     if account is None:
         raise NotFound("There is no site with this siteKey.")
-    await check_origin(chat_of(request), account, widget_origin(request))
+    await check_origin(call.chat, account, widget_origin(call))
     s = settings_of(account)
-    return json_response({"accountName": account["name"], "preform": s["preform"],
-                          "widget": s["widget"], "email": mail.widget_config(chat, s),
-                          "proactive": proactive_rules(s),
-                          "online": await site_online(chat, account),
-                          **await images.for_widget(chat, account["id"])})
+    return {"accountName": account["name"], "preform": s["preform"],
+            "widget": s["widget"], "email": mail.widget_config(chat, s),
+            "proactive": proactive_rules(s),
+            "online": await site_online(chat, account),
+            **await images.for_widget(chat, account["id"])}
 
 
 @endpoint("GET", "/widget/v1/me", summary="The visitor's own object", tag="widget",
           auth="visitor", response="Visitor", errors=(401, 403))
-async def me(request: Request) -> Response:
-    row = await visitor(request)
-    return json_response(for_visitor(await visitors.visitor_object(chat_of(request), row)))
+async def me(call: Call) -> Any:
+    row = call.visitor
+    return for_visitor(await visitors.visitor_object(call.chat, row))
 
 
 @endpoint("POST", "/widget/v1/preform", summary="Fill in the pre-chat form", tag="widget",
@@ -99,29 +100,27 @@ async def me(request: Request) -> Response:
                       "custom fields (`preform.customFields` of the config) are answered with "
                       "their keys, beside these (text or select: a string; checkbox: a boolean), "
                       "and stored as the visitor's custom attributes; any other key is refused.")
-async def preform(request: Request) -> Response:
-    row = await visitor(request)
-    body = await read_json(request)
-    return json_response(for_visitor(await activity.do_preform(chat_of(request), row, body)))
+async def preform(call: Call) -> Any:
+    return for_visitor(await activity.do_preform(call.chat, call.visitor, call.body))
 
 
 @endpoint("POST", "/widget/v1/seen", summary="Mark agents' messages as seen", tag="widget",
           auth="visitor", body=activity.SEEN, response="SeenResult", errors=(400, 401, 403, 404, 415),
           description="Marks every agent message up to and including `messageId` as seen; each "
                       "one that changes goes out as `message.updated`.")
-async def seen(request: Request) -> Response:
-    row = await visitor(request)
-    body = await read_json(request)
-    return json_response(await activity.do_visitor_seen(chat_of(request), row, body))
+async def seen(call: Call) -> Any:
+    row = call.visitor
+    body = call.body
+    return await activity.do_visitor_seen(call.chat, row, body)
 
 
 @endpoint("POST", "/widget/v1/pages", summary="Report the page the visitor is on", tag="widget",
           auth="visitor", body=activity.PAGE_VISIT, response="Page", status=201,
           errors=(400, 401, 403, 415))
-async def page(request: Request) -> Response:
-    row = await visitor(request)
-    body = await read_json(request)
-    return json_response(await activity.do_page_visit(chat_of(request), row, body), 201)
+async def page(call: Call) -> Any:
+    row = call.visitor
+    body = call.body
+    return await activity.do_page_visit(call.chat, row, body)
 
 
 @endpoint("POST", "/widget/v1/attachments", summary="Send a file as the visitor", tag="widget",
@@ -129,13 +128,13 @@ async def page(request: Request) -> Response:
           description="The raw file is the body, with its own Content-Type and the name in "
                       "`X-Filename` (URL-encoded). Images, PDF, text, office documents and zip "
                       "archives up to 10 MB. Returns the message, whose `attachment` has the URL.")
-async def upload(request: Request) -> Response:
-    row = await visitor(request)
-    chat = chat_of(request)
-    data = await read_raw(request, chat.settings.max_attachment_bytes)
-    message = await attachments.do_visitor_upload(chat, row, upload_name(request),
-                                                  request.headers.get("content-type", ""), data)
-    return json_response(message, 201)
+async def upload(call: Call) -> Any:
+    row = call.visitor
+    chat = call.chat
+    data = await read_raw(call, chat.settings.max_attachment_bytes)
+    message = await attachments.do_visitor_upload(chat, row, upload_name(call),
+                                                  call.headers.get("content-type", ""), data)
+    return message
 
 
 # -------------------------------------------------------------------------------------------------
@@ -146,10 +145,10 @@ IMAGE_UPLOAD = ("The raw image is the body, with its Content-Type: PNG, JPEG or 
                 "256 KB (SVG is refused). Answers `{\"url\"}`, the picture's new address.")
 
 
-async def read_image(request: Request) -> bytes:
+async def read_image(call: Call) -> bytes:
     """The upload, refused with 413 as soon as it passes the images' limit."""
-    return await _read_body(request, images.MAX_IMAGE_BYTES,
-                            f"Images can be at most {images.MAX_IMAGE_BYTES // 1024} KB.")
+    return await read_raw(call, images.MAX_IMAGE_BYTES,
+                          f"Images can be at most {images.MAX_IMAGE_BYTES // 1024} KB.")
 
 
 @endpoint("GET", "/images/{id}", summary="A logo or an agent's avatar", tag="widget", auth=None,
@@ -157,8 +156,8 @@ async def read_image(request: Request) -> bytes:
           errors=(404,),
           description="Public (the widget shows it on any website). Each upload gets a new ID, so "
                       "the bytes at an address never change and are cached for a year.")
-async def image(request: Request) -> Response:
-    content_type, data = await images.image_bytes(chat_of(request), request.path_params["id"])
+async def image(call: Call) -> Response:
+    content_type, data = await images.image_bytes(call.chat, call.path_params["id"])
     return Response(data, media_type=content_type, headers={
         "Cache-Control": "public, max-age=31536000, immutable",
         "Content-Security-Policy": "default-src 'none'",
@@ -167,40 +166,35 @@ async def image(request: Request) -> Response:
 
 @endpoint("GET", "/api/settings/images", summary="The logo and your avatar", tag="settings",
           auth="agent", response="Images", errors=(401,))
-async def my_images(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await images.my_images(chat_of(request), principal))
+async def my_images(call: Call) -> Any:
+    return await images.my_images(call.chat, call.principal)
 
 
 @endpoint("PUT", "/api/settings/logo", summary="Upload the account's logo (owners)",
           tag="settings", auth="agent", response="ImageUrl", errors=(400, 401, 403, 413, 415),
           description="Shown in the widget's header instead of the title's initial. " + IMAGE_UPLOAD)
-async def put_logo(request: Request) -> Response:
-    principal = await agent(request)
-    data = await read_image(request)
-    return json_response(await images.do_set_logo(chat_of(request), principal,
-                                                  request.headers.get("content-type", ""), data))
+async def put_logo(call: Call) -> Any:
+    data = await read_image(call)
+    return await images.do_set_logo(call.chat, call.principal,
+                                    call.headers.get("content-type", ""), data)
 
 
 @endpoint("DELETE", "/api/settings/logo", summary="Remove the account's logo (owners)",
           tag="settings", auth="agent", response="ImageUrl", errors=(401, 403))
-async def delete_logo(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await images.do_remove_logo(chat_of(request), principal))
+async def delete_logo(call: Call) -> Any:
+    return await images.do_remove_logo(call.chat, call.principal)
 
 
 @endpoint("PUT", "/auth/me/avatar", summary="Upload your avatar", tag="auth", auth="agent",
           response="ImageUrl", errors=(400, 401, 413, 415),
           description="Shown beside your messages in the widget. " + IMAGE_UPLOAD)
-async def put_avatar(request: Request) -> Response:
-    principal = await agent(request)
-    data = await read_image(request)
-    return json_response(await images.do_set_avatar(chat_of(request), principal,
-                                                    request.headers.get("content-type", ""), data))
+async def put_avatar(call: Call) -> Any:
+    data = await read_image(call)
+    return await images.do_set_avatar(call.chat, call.principal,
+                                      call.headers.get("content-type", ""), data)
 
 
 @endpoint("DELETE", "/auth/me/avatar", summary="Remove your avatar", tag="auth", auth="agent",
           response="ImageUrl", errors=(401,))
-async def delete_avatar(request: Request) -> Response:
-    principal = await agent(request)
-    return json_response(await images.do_remove_avatar(chat_of(request), principal))
+async def delete_avatar(call: Call) -> Any:
+    return await images.do_remove_avatar(call.chat, call.principal)
