@@ -107,6 +107,7 @@ TAGS = {
     "auth": "The dashboard's session sign-in (cookie + CSRF token) and the signed-in agent.",
     "widget": "The visitor's side, used by widget.js (`/widget/v1`), with a visitor token.",
     "attachments": "Files sent in conversations.",
+    "images": "The account's logo and agents' avatars, public for the widget.",
 }
 # The path's first word names the tag, but for these.
 TAG_OF_WORD = {"bot": "bots", "emails": "email"}
