@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..chat import activity, attachments, mail, messages, visitors
 from ..chat.availability import site_online
+from ..chat.context import Chat
 from ..chat.proactive import for_widget as proactive_rules
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import check_origin, settings_of
 from ..chat.views import for_visitor
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
 from .deps import chat_of, limit, visitor, widget_origin
+from ..store.db import Row
 from .http import json_response, read_json, read_raw, upload_name
 from .registry import Param, endpoint
 
@@ -68,11 +72,15 @@ async def config(request: Request) -> Response:
     if account is None:
         raise NotFound("There is no site with this siteKey.")
     await check_origin(chat_of(request), account, widget_origin(request))
+    return json_response(await site_config(chat, account))
+
+
+async def site_config(chat: Chat, account: Row) -> dict[str, Any]:
+    """What the widget needs of its site: GET /widget/v1/config, and the widget.ready frame."""
     s = settings_of(account)
-    return json_response({"accountName": account["name"], "preform": s["preform"],
-                          "widget": s["widget"], "email": mail.widget_config(chat, s),
-                          "proactive": proactive_rules(s),
-                          "online": await site_online(chat, account)})
+    return {"accountName": account["name"], "preform": s["preform"], "widget": s["widget"],
+            "email": mail.widget_config(chat, s), "proactive": proactive_rules(s),
+            "online": await site_online(chat, account)}
 
 
 @endpoint("GET", "/widget/v1/me", summary="The visitor's own object", tag="widget",
