@@ -134,7 +134,7 @@ def test_a_new_browser_identifies_without_an_anonymous_visitor(botaz, widget, ho
         "<body><h1>Signed in</h1><script>window.Botaz = window.Botaz || { q: [] };"
         "['identify', 'open'].forEach(function (m) { Botaz[m] = Botaz[m] || function () {"
         " Botaz.q.push([m, [].slice.call(arguments)]); }; });"
-        f"Botaz.identify({json.dumps(user)});</script>"
+        f"Botaz.identify({json.dumps(user)}); Botaz.open();</script>"
         f'<script src="{botaz.url}/widget.js" data-site-key="{acme.site_key}" async></script>'
         "</body></html>")
     w = widget(acme)
@@ -147,7 +147,7 @@ def test_a_new_browser_identifies_without_an_anonymous_visitor(botaz, widget, ho
     assert all("siteKey=" not in url for url in net.sockets), net.sockets
     listed = botaz.client.get("/api/visitors", headers=acme.headers).json()["items"]
     assert [v["_id"] for v in listed] == [w.visitor_id]  # the user's visitor only
-    w.open()
+    expect(w.dialog).to_be_visible()  # the queued open() waited for the user's visitor
     w.say("Hello as a known user")
     r = botaz.client.get(f"/api/visitors/{w.visitor_id}/attributes", headers=acme.headers)
     assert r.json()["externalId"] == "user-7"

@@ -1413,6 +1413,9 @@
       });
     }
     if (session) return Promise.resolve();
+    if (identifyCalls && !loadSaved()) { // the user's visitor is coming: no anonymous one first
+      return identifying.catch(function () { /* refused */ }).then(startSession);
+    }
     if (socketFailed) return httpSession();
     return new Promise(function (resolve, reject) {
       sessionWaiters.push({ resolve: resolve, reject: reject });
