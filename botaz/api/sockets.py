@@ -272,7 +272,8 @@ async def _session(chat: Chat, hub: Hub, conn: Connection, receive: Receive,
     `first` sends the socket's first frame (widget.ready) once it is registered: live events
     wait behind it, and the wait for a resume frame starts after it. `more` handles further
     client frame types."""
-    timer: asyncio.TimerHandle | None = None
+    loop = asyncio.get_running_loop()
+    timer = None if first is not None else loop.call_later(RESUME_WAIT, conn.release)
     own = Budget(*parse_rate(chat.settings.ws_frames_socket, "ws_frames_socket"))
     if hub.connect(conn, is_bot=is_bot):
         await on_presence(True)
@@ -280,11 +281,12 @@ async def _session(chat: Chat, hub: Hub, conn: Connection, receive: Receive,
         if first is not None:
             await first()
             first = None
-        timer = asyncio.get_running_loop().call_later(RESUME_WAIT, conn.release)
+            timer = loop.call_later(RESUME_WAIT, conn.release)
         async for frame in _frames(receive, own, shared):
             kind = frame.get("type")
             if kind == "resume":
-                timer.cancel()
+                if timer is not None:
+                    timer.cancel()
                 await _resume(chat, conn, frame.get("after"))
             elif kind == "typing":
                 await on_typing(frame)
