@@ -330,3 +330,174 @@ def test_missed_messages_is_the_resume_rule(botaz, monkeypatch) -> None:
                               (w["visitorId"], first["_id"])):
         with pytest.raises(NotFound):
             pages(visitor_id, after)
+# -------------------------------------------------------------------------------------------------
+# The widget's first load: /widget/v1/ws?siteKey= makes the visitor; widget.ready comes first
+# -------------------------------------------------------------------------------------------------
+
+def site_socket(botaz, site_key: str, **kw):
+    return connect(botaz.url.replace("http://", "ws://") + f"/widget/v1/ws?siteKey={site_key}",
+                   open_timeout=5, **kw)
+
+
+def first_frame(ws) -> dict:
+    return json.loads(ws.recv(timeout=5))
+
+
+def eventually(check, what: str, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_site_key_socket_makes_a_visitor_and_says_widget_ready_first(botaz) -> None:
+    acme = botaz.account()
+    config = botaz.client.get(f"/widget/v1/config?siteKey={acme.site_key}").json()
+    agent = Socket(botaz, "/api/ws", acme.token, resume=None)
+    ws = site_socket(botaz, acme.site_key, user_agent_header="Mozilla/5.0 (BotazTest)")
+    try:
+        ready = first_frame(ws)
+        assert ready["event"] == "widget.ready"
+        data = ready["data"]
+        assert set(data) == {"config", "visitorId", "visitorToken", "visitor", "unread",
+                             "lastMessageId"}
+        assert data["config"] == config
+        assert data["unread"] == 0 and data["lastMessageId"] is None
+        vid, token = data["visitorId"], data["visitorToken"]
+        assert token.startswith("btzv_")
+        # The visitor object is what POST /widget/v1/visitors answers (its keys, notes hidden).
+        by_http = botaz.visitor(acme)["visitor"]
+        assert set(data["visitor"]) == set(by_http)
+        assert data["visitor"]["_id"] == vid and data["visitor"]["notes"] is None
+        assert data["visitor"]["userAgent"] == "Mozilla/5.0 (BotazTest)"
+        assert agent.next("visitor.created")["data"]["_id"] == vid
+        me = botaz.client.get("/widget/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200 and me.json()["_id"] == vid
+
+        # The page frame records the page view (as POST /widget/v1/pages): Visitors now shows it.
+        ws.send(json.dumps({"type": "page", "url": "https://shop.example/beans",
+                            "title": "Beans", "referrer": "https://search.example/"}))
+        page = agent.next("visitor.page")["data"]
+        assert page["visitorId"] == vid and page["url"] == "https://shop.example/beans"
+        online = botaz.client.get("/api/visitors/online", headers=acme.headers).json()
+        mine = [i for i in online["items"] if i["visitor"]["_id"] == vid]
+        assert mine and mine[0]["page"]["title"] == "Beans"
+        assert mine[0]["conversationStartedAt"] is None
+        ws.send(json.dumps({"type": "page", "title": "no url"}))  # fails its checks: dropped
+        ws.send(json.dumps({"type": "page", "url": "https://shop.example/cart", "title": None}))
+        eventually(lambda: len(botaz.client.get(f"/api/visitors/{vid}/pages",
+                                                headers=acme.headers).json()["items"]) == 2,
+                   "the second page view")
+
+        # A visitor on the site, not a conversation.
+        listed = botaz.client.get("/api/visitors?limit=100", headers=acme.headers).json()["items"]
+        assert vid in [v["_id"] for v in listed]
+        convs = botaz.client.get("/api/conversations", headers=acme.headers).json()["items"]
+        assert vid not in [c["visitor"]["_id"] for c in convs]
+
+        # An agent starts the chat: the visitor's socket hears it live.
+        sent = botaz.send(acme, vid, "Hello! Can I help?")
+        got = json.loads(ws.recv(timeout=5))
+        while got["event"] != "message.created":
+            got = json.loads(ws.recv(timeout=5))
+        assert got["data"] == sent
+    finally:
+        ws.close()
+        agent.close()
+
+    # The next page: ?token=&ready=1 says widget.ready first, with no new token, the unread count
+    # and where to resume; resuming there sends nothing twice.
+    later = botaz.send(acme, vid, "Still there?")
+    ws = connect(ws_url(botaz, "/widget/v1/ws", token) + "&ready=1", open_timeout=5)
+    try:
+        ready = first_frame(ws)
+        assert ready["event"] == "widget.ready"
+        assert set(ready["data"]) == {"config", "visitorId", "visitor", "unread", "lastMessageId"}
+        assert ready["data"]["config"] == config and ready["data"]["visitorId"] == vid
+        assert ready["data"]["unread"] == 2 and ready["data"]["lastMessageId"] == later["_id"]
+        ws.send(json.dumps({"type": "resume", "after": ready["data"]["lastMessageId"]}))
+        live = botaz.send(acme, vid, "Live now")
+        got = json.loads(ws.recv(timeout=5))
+        while got["event"] != "message.created":
+            got = json.loads(ws.recv(timeout=5))
+        assert got["data"]["_id"] == live["_id"]
+    finally:
+        ws.close()
+    botaz.client.post("/widget/v1/seen", headers={"Authorization": f"Bearer {token}"},
+                      json={"messageId": live["_id"]})
+    # Without ready=1 a token's socket is as before: no widget.ready, resume first.
+    s = Socket(botaz, "/widget/v1/ws", token, resume=None)
+    try:
+        assert s.next()["event"] == "message.created"
+    finally:
+        s.close()
+    ws = connect(ws_url(botaz, "/widget/v1/ws", token) + "&ready=1", open_timeout=5)
+    try:
+        assert first_frame(ws)["data"]["unread"] == 0  # all seen now
+    finally:
+        ws.close()
+
+
+def test_a_site_key_socket_is_refused_like_post_visitors(botaz) -> None:
+    acme = botaz.account()
+    for key, status, message in (("nope", 404, "There is no site with this siteKey."),
+                                 ("", 400, None)):
+        with pytest.raises(InvalidStatus) as info:
+            site_socket(botaz, key)
+        assert info.value.response.status_code == status
+        body = json.loads(info.value.response.body)
+        assert body["status"] == "error" and (message is None or body["message"] == message)
+
+    assert botaz.client.put("/api/settings", headers=acme.headers, json={
+        "allowedOrigins": ["https://shop.example"]}).status_code == 200
+    with pytest.raises(InvalidStatus) as info:
+        site_socket(botaz, acme.site_key, origin="https://evil.example")
+    assert info.value.response.status_code == 403
+    assert botaz.client.get("/api/visitors", headers=acme.headers).json()["items"] == []
+    ws = site_socket(botaz, acme.site_key, origin="https://shop.example")
+    try:
+        ready = first_frame(ws)
+        assert ready["event"] == "widget.ready"
+        token = ready["data"]["visitorToken"]
+    finally:
+        ws.close()
+
+    # A banned visitor's token is refused (403), with or without ready=1.
+    vid = ready["data"]["visitorId"]
+    assert botaz.client.post(f"/api/visitors/{vid}/ban", headers=acme.headers).status_code == 200
+    for extra in ("", "&ready=1"):
+        with pytest.raises(InvalidStatus) as info:
+            connect(ws_url(botaz, "/widget/v1/ws", token) + extra, origin="https://shop.example",
+                    open_timeout=5)
+        assert info.value.response.status_code == 403
+        assert json.loads(info.value.response.body)["message"] == "You have been blocked from this chat."
+
+
+def test_site_key_sockets_share_the_visitor_creation_limit(tmp_path) -> None:
+    import httpx
+
+    from botaz.config import Settings
+    from tests.conftest import Botaz, ServerThread
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/rl.db", rate_limits=True,
+                        data_dir=str(tmp_path), rate_limit_visitor_create="3/60")
+    with ServerThread(settings) as server, httpx.Client(base_url=server.url) as client:
+        limited = Botaz(server.url, settings.database_url, client, server)
+        acme = limited.account()
+        assert limited.client.post("/widget/v1/visitors",
+                                   json={"siteKey": acme.site_key}).status_code == 201
+        opened = [site_socket(limited, acme.site_key) for _ in range(2)]
+        try:
+            assert [first_frame(ws)["event"] for ws in opened] == ["widget.ready"] * 2
+            with pytest.raises(InvalidStatus) as info:
+                site_socket(limited, acme.site_key)
+            assert info.value.response.status_code == 429
+            assert int(info.value.response.headers["retry-after"]) >= 1
+            assert json.loads(info.value.response.body)["status"] == "error"
+        finally:
+            for ws in opened:
+                ws.close()
+        assert len(limited.client.get("/api/visitors", headers=acme.headers).json()["items"]) == 3

@@ -6,6 +6,7 @@ Same rules as tests/test_dashboard_browser.py, whose fixtures and helpers this m
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -30,15 +31,13 @@ def test_agent_sees_a_browsing_visitor_and_starts_the_conversation(botaz, dashbo
     expect(page.get_by_role("heading", name="Visitors now")).to_be_visible()
     expect(page.get_by_text("Nobody is on your website right now.")).to_be_visible()
 
-    # A visitor opens the demo site and the chat, closes it without writing: the row appears,
-    # live. (A page view alone makes no visitor: the widget's first load costs one request.)
+    # A visitor opens the demo site (the widget stays closed): the row appears, live. The
+    # widget's socket made the visitor (its first frame, widget.ready, says which).
     site = dashboard()
     created: list[dict[str, Any]] = []
-    site.page.on("response", lambda r: created.append(r.json())
-                 if r.url.endswith("/widget/v1/visitors") and r.request.method == "POST" else None)
+    site.page.on("websocket", lambda ws: ws.on("framereceived", lambda f: created.append(
+        json.loads(f)["data"]) if '"widget.ready"' in f else None))
     site.page.goto(f"{botaz.url}/demo?siteKey={acme.site_key}")
-    site.page.get_by_role("button", name="Open chat").click()
-    site.page.keyboard.press("Escape")
     visitor = eventually(page, lambda: created and created[0], "the widget's visitor")
     vid = visitor["visitorId"]
     row = visitors_table(board).locator(f'tr[data-visitor-id="{vid}"]')

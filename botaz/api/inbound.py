@@ -19,7 +19,7 @@ CLOSE_POLICY = 1008
 STRIKES = 5
 TYPING_EVERY = 0.5
 # A resume reads the database and may send a thousand messages: it costs more than a typing frame.
-COST = {"resume": 10}
+COST = {"resume": 10, "page": 10}  # a page frame writes a row, as POST /widget/v1/pages does
 
 
 class Budget:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ..chat import activity, attachments, images, mail, messages, visitors
 from ..chat.availability import site_online
+from ..chat.context import Chat
 from ..chat.proactive import for_widget as proactive_rules
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import CUSTOM_FIELD, check_origin, settings_of
@@ -16,6 +17,7 @@ from ..chat.views import for_visitor
 from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
 from ..schema import F, Obj
 from .deps import widget_origin
+from ..store.db import Row
 from .http import read_raw, upload_name
 from .registry import Call, Param, endpoint, schema
 
@@ -78,10 +80,14 @@ async def config(call: Call) -> Any:
     if account is None:
         raise NotFound("There is no site with this siteKey.")
     await check_origin(call.chat, account, widget_origin(call))
+    return await site_config(chat, account)
+
+
+async def site_config(chat: Chat, account: Row) -> dict[str, Any]:
+    """What the widget needs of its site: GET /widget/v1/config, and the widget.ready frame."""
     s = settings_of(account)
-    return {"accountName": account["name"], "preform": s["preform"],
-            "widget": s["widget"], "email": mail.widget_config(chat, s),
-            "proactive": proactive_rules(s),
+    return {"accountName": account["name"], "preform": s["preform"], "widget": s["widget"],
+            "email": mail.widget_config(chat, s), "proactive": proactive_rules(s),
             "online": await site_online(chat, account),
             **await images.for_widget(chat, account["id"])}
 

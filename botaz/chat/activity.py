@@ -11,6 +11,7 @@ from ..store.db import Row
 from .accounts import Principal
 from .context import Chat
 from .errors import Invalid, NotFound
+from .messages import visible_to_visitor
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .settings import check_custom_answers, get_settings
 from .views import message_json
@@ -145,6 +146,19 @@ async def do_page_visit(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
     chat.send_event(Event("visitor.page", visitor["account_id"], visitor["id"],
                           {"visitorId": visitor["id"], **page}, agents_only=True))
     return page
+
+
+UNREAD_MAX = 100  # the widget's badge says 99+ beyond 99
+
+
+async def widget_state(chat: Chat, visitor: Row) -> dict[str, Any]:
+    """Where the widget of a page that starts stands in the conversation: how many agents'
+    messages the visitor has not seen (counted among its latest UNREAD_MAX messages) and the
+    newest message it can see (its socket resumes after it, so history waits for the panel)."""
+    rows = await chat.store.list_messages_desc(visitor["id"], None, UNREAD_MAX)
+    visible = [r for r in rows if visible_to_visitor(visitor, r)]
+    unread = sum(1 for r in visible if r["user_id"] is not None and not r["seen"])
+    return {"unread": unread, "lastMessageId": visible[0]["id"] if visible else None}
 
 
 async def list_pages(chat: Chat, principal: Principal, visitor_id: str, cursor: str | None,

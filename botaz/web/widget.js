@@ -1303,10 +1303,10 @@
     updateLauncherLabel();
     focusPanel();
     scrollToBottom(true);
-    // A first open is what makes a new visitor (see "Startup" below); the rating form of a
-    // conversation resolved while the visitor was away is asked for on the first open too.
-    ensureSession().then(checkRatingOnce, function () { /* shown when sending */ });
-    loadConfig(); // refresh "online"
+    // The history is loaded on the first open (see "Startup" below); so is the rating form of a
+    // conversation resolved while the visitor was away.
+    ensureSession().then(ensureHistory).then(checkRatingOnce, function () { /* shown when sending */ });
+    if (!socketLive()) loadConfig(); // refresh "online" (a live socket hears it as it changes)
     maybeSeen();
     emit("open");
   }
@@ -1648,7 +1648,7 @@
       });
   }
 
-  /** Restores the saved visitor or creates one; loads history; connects. Retries on failure. */
+  /** A visitor for this browser: the socket's (widget.ready), else over HTTP. Retries on failure. */
   function startSession() {
     if (LINK) {
       return takeLink().then(function (v) {
@@ -1656,13 +1656,26 @@
         return afterSession(v);
       });
     }
-    var saved = loadSaved();
+    if (session) return Promise.resolve();
+    if (identifyCalls && !loadSaved()) { // the user's visitor is coming: no anonymous one first
+      return identifying.catch(function () { /* refused */ }).then(startSession);
+    }
+    if (socketFailed) return httpSession();
+    return new Promise(function (resolve, reject) {
+      sessionWaiters.push({ resolve: resolve, reject: reject });
+      connect();
+    }).catch(function () { return httpSession(); }); // the socket is blocked: as before it
+  }
+
+  /** Without a socket: the saved visitor (GET /widget/v1/me), or a new one (POST). */
+  function httpSession() {
+    var saved = session || loadSaved();
     var step;
     if (saved) {
       step = request("GET", "/widget/v1/me", { token: saved.visitorToken }).then(function (r) {
         if (r.status === 200) { session = saved; return r.data; }
         if (r.status === 403) { session = saved; return { banned: true }; }
-        if (r.status === 401 || r.status === 404) { forget(); return createVisitor(); }
+        if (r.status === 401 || r.status === 404) { forget(); session = null; return createVisitor(); }
         var err = new Error(errorMessage(r));
         err.status = r.status;
         throw err;
@@ -1673,16 +1686,25 @@
     return step.then(afterSession);
   }
 
+  /** A visitor got over HTTP (a link, identify, the fallback): its socket, page, history. */
   function afterSession(v) {
-    if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
+    if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); settleWaiters(); return; }
     setVisitor(v);
     ratingChecked = freshVisitor; // a visitor made just now has no conversation to rate
     freshVisitor = false;
-    return loadHistory().then(function () {
-      connect();
-      trackPage();
-      if (isOpen) checkRatingOnce();
-    });
+    settleWaiters();
+    connect();
+    trackPage();
+    if (!isOpen && !PAGE_MODE) return;
+    return ensureHistory().then(function () { if (isOpen) checkRatingOnce(); });
+  }
+
+  // Callers of ensureSession() waiting for the socket's widget.ready (or for identify).
+  var sessionWaiters = [];
+  function settleWaiters(err) {
+    var waiting = sessionWaiters;
+    sessionWaiters = [];
+    waiting.forEach(function (w) { if (err) w.reject(err); else w.resolve(); });
   }
 
   var freshVisitor = false;
@@ -1715,12 +1737,21 @@
     return sessionPromise;
   }
 
+  // The history is loaded when it is first shown (the panel opens), not on every page.
+  var historyLoaded = null; // the promise of the load, once started
+  function ensureHistory() {
+    if (!historyLoaded) {
+      historyLoaded = loadHistory().catch(function (err) { historyLoaded = null; throw err; });
+    }
+    return historyLoaded;
+  }
+
   var loadingHistory = false;
   function loadHistory() {
     return request("GET", "/widget/v1/messages").then(function (r) {
       if (r.status === 403) return setBanned();
       if (r.status === 401) throw Object.assign(new Error("token"), { status: 401 });
-      if (!r.ok || !Array.isArray(r.data)) return;
+      if (!r.ok || !Array.isArray(r.data)) throw new Error("history");
       loadingHistory = true;
       try { r.data.forEach(function (m) { upsert(m); }); } finally { loadingHistory = false; }
       scrollToBottom(true);
@@ -1739,6 +1770,7 @@
     if (ws) { var s = ws; ws = null; try { s.close(1000); } catch (e) { /* ignore */ } }
     clearTimeout(reconnectTimer);
     clearMessages();
+    historyLoaded = null;
     session = null;
     visitor = null;
     sessionPromise = null;
@@ -1817,18 +1849,30 @@
     ui.status.hidden = !down || banned;
   }
 
+  var socketFailed = false; // no socket came up on this page: HTTP does its work instead
+  var wsReady = false; // the current socket has said widget.ready
+  var hadReady = false; // some socket of this page has
+  function socketLive() { return !!ws && wsReady; }
+
+  /** Opens the socket: the visitor's (token), or, for a browser without one, ?siteKey=, which
+   * makes the visitor; either way its first frame, widget.ready, brings config and state. */
   function connect() {
-    if (!session || banned || ws) return;
+    if (banned || ws) return;
+    if (!session) session = loadSaved(); // verified by the socket's handshake
     clearTimeout(reconnectTimer);
     var opened = false;
+    var boot = !session;
     var sock;
     try {
-      sock = new WebSocket(WS_BASE + "widget/v1/ws?token=" + encodeURIComponent(session.visitorToken));
+      sock = new WebSocket(WS_BASE + "widget/v1/ws?" + (boot ? "siteKey=" + encodeURIComponent(SITE_KEY)
+        : "token=" + encodeURIComponent(session.visitorToken) + "&ready=1"));
     } catch (e) {
+      if (boot || !hadReady) return socketDown(boot);
       scheduleReconnect();
       return;
     }
     ws = sock;
+    wsReady = false;
     sock.onopen = function () {
       if (ws !== sock) return;
       opened = true;
@@ -1836,35 +1880,82 @@
       // drops us at once must not make us hammer it every half second).
       stableTimer = setTimeout(function () { attempts = 0; }, 5000);
       setDown(false);
-      sock.send(JSON.stringify({ type: "resume", after: lastMessageId() }));
     };
     sock.onmessage = function (e) {
       if (ws !== sock) return;
       var frame;
       try { frame = JSON.parse(e.data); } catch (err) { return; }
-      if (frame && typeof frame.event === "string") handleEvent(frame.event, frame.data);
+      if (!frame || typeof frame.event !== "string") return;
+      if (frame.event === "widget.ready") onReady(frame.data || {});
+      else handleEvent(frame.event, frame.data);
     };
     sock.onerror = function () { /* a close event follows */ };
     sock.onclose = function (e) {
       if (ws !== sock) return;
       clearTimeout(stableTimer);
+      var wasReady = wsReady;
       ws = null;
+      wsReady = false;
       typingSent = false;
       showAgentTyping(false);
       if (e.code === 4403) return setBanned();
       if (e.code === 4401) return renewVisitor();
+      if (boot && !wasReady) return socketDown(true); // no visitor came of it: HTTP from here
       setDown(true);
       if (!opened) {
         // The upgrade was refused (or the server is down): ask why before retrying.
         request("GET", "/widget/v1/me").then(function (r) {
-          if (r.status === 403) return setBanned();
+          if (r.status === 403) {
+            setBanned();
+            if (!hadReady) socketDown(false); // the look still comes from the config
+            return;
+          }
           if (r.status === 401) return renewVisitor();
+          if (!hadReady) {
+            if (r.status === 200) setVisitor(r.data);
+            socketDown(false);
+          }
           scheduleReconnect();
-        }).catch(scheduleReconnect);
+        }).catch(function () {
+          if (!hadReady) socketDown(false);
+          scheduleReconnect();
+        });
       } else {
         scheduleReconnect();
       }
     };
+  }
+
+  /** The first socket of the page did not come up (blocked, or the server refused it): the
+   * widget works over HTTP as it did before sockets started it, config first. */
+  function socketDown(boot) {
+    if (socketFailed) return;
+    socketFailed = true;
+    if (boot) session = null;
+    loadConfig().then(markReady);
+    if (boot) settleWaiters(new Error("socket")); // ensureSession() goes on over HTTP
+    else { settleWaiters(); trackPage(); }
+  }
+
+  /** widget.ready: the site's config, the visitor (a new one's token), the unread count. */
+  function onReady(data) {
+    wsReady = true;
+    hadReady = true;
+    if (data.config && typeof data.config === "object") { config = data.config; applyConfig(); }
+    if (typeof data.visitorToken === "string" && typeof data.visitorId === "string") {
+      session = { visitorId: data.visitorId, visitorToken: data.visitorToken };
+      save(session);
+      ratingChecked = true; // a visitor made just now has nothing to rate
+    }
+    if (data.visitor) setVisitor(data.visitor);
+    if (!isOpen && typeof data.unread === "number") { unread = data.unread; updateLauncherLabel(); }
+    // Resume where this page stands; before it has loaded anything, after the newest message
+    // (the history comes when the panel opens), so nothing arrives twice or is lost.
+    var after = historyLoaded || lastMessageId() ? lastMessageId() : (data.lastMessageId || null);
+    wsSend({ type: "resume", after: after });
+    trackPage();
+    settleWaiters();
+    markReady();
   }
 
   function scheduleReconnect() {
@@ -2127,10 +2218,15 @@
     if (!session || banned || PAGE_MODE) return; // botaz's own page is not a page of the site
     var url = location.href;
     if (url === lastTrackedUrl) return;
+    var page = { url: url, title: document.title || "", referrer: document.referrer || "" };
+    if (socketLive()) {
+      wsSend({ type: "page", url: page.url, title: page.title, referrer: page.referrer });
+    } else if (socketFailed) {
+      request("POST", "/widget/v1/pages", { json: page }).catch(function () { /* ignored */ });
+    } else {
+      return; // sent by the socket's widget.ready
+    }
     lastTrackedUrl = url;
-    request("POST", "/widget/v1/pages", {
-      json: { url: url, title: document.title || "", referrer: document.referrer || "" }
-    }).catch(function () { /* ignored */ });
   }
 
   function scheduleTrack() {
@@ -2330,6 +2426,7 @@
     if (ws) { var s = ws; ws = null; try { s.close(1000); } catch (e) { /* ignore */ } }
     clearTimeout(reconnectTimer);
     clearMessages();
+    historyLoaded = null;
     session = { visitorId: data.visitorId, visitorToken: data.visitorToken, userId: userId };
     save(session);
     visitor = null;
@@ -2347,10 +2444,15 @@
       if (window.console) console.warn("botaz: identify needs {id, hash} (docs/widget.md)");
       return Promise.resolve(false);
     }
+    identifyCalls++;
     identifying = identifying.then(function () {
       // Only a visitor this browser already has is merged: a new browser identifies directly,
-      // without making an anonymous visitor first.
-      if (!sessionPromise && !loadSaved() && !LINK) return null;
+      // without making an anonymous visitor first (a socket still connecting to make one is
+      // dropped; should the server have made it already, it stays a silent, unlisted visitor).
+      if (!session && !loadSaved() && !LINK) {
+        if (ws && !wsReady) { var s = ws; ws = null; try { s.close(1000); } catch (e) { /* ignore */ } }
+        return null;
+      }
       return ensureSession().catch(function () { /* identify can start a session itself */ });
     }).then(function () {
       if (session && session.userId === user.id) return true; // already this user's visitor
@@ -2370,8 +2472,14 @@
           return false;
         });
     });
-    return identifying.catch(function () { return false; });
+    var done = identifying.catch(function () { return false; });
+    done.then(function () {
+      // A refused identify leaves an anonymous browser: it starts as any other would.
+      if (--identifyCalls === 0 && !session && !ws && !banned && started) connect();
+    });
+    return done;
   }
+  var identifyCalls = 0;
 
   /** The signed-in user left: forget their conversation in this browser, start anonymous. */
   function logout() {
@@ -2465,6 +2573,7 @@
   };
 
   function mount() {
+    var viaLink = !!LINK; // (the page mode's open() below takes it at once)
     var container = PAGE_MODE && document.getElementById(script.getAttribute("data-container") || "");
     (container || document.body).appendChild(host);
     if (PAGE_MODE) {
@@ -2474,21 +2583,30 @@
     }
     applyConfig();
     updateLauncherLabel();
-    var ready = function () { host.setAttribute("data-botaz-ready", "1"); };
-    // Startup (docs/widget.md, "What the widget loads"): one small request, the site's config.
-    // A new visitor is made only when needed (the panel opens, a message is sent, a proactive
-    // rule fires, the page calls identify or setAttributes); a browser that already has one (or
-    // a conversation link) resumes it at once, so that its live replies reach it.
-    var resume = PAGE_MODE || !!LINK || !!loadSaved();
-    Promise.all([
-      loadConfig(),
-      resume ? ensureSession().catch(function () { /* retried in the background */ }) : null
-    ]).then(ready, ready).then(startProactive);
     QUEUED.forEach(function (call) { // [method, args] from the snippet's stub
       var fn = call && window.Botaz[call[0]];
       if (typeof fn === "function" && call[0] !== "__botaz") fn.apply(null, call[1] || []);
     });
     QUEUED = [];
+    // Startup (docs/widget.md, "What the widget loads"): one WebSocket and no HTTP request. Its
+    // first frame, widget.ready, brings the site's config, the visitor (made by the socket for a
+    // new browser) and the unread count; the page view goes back over it; the history waits for
+    // the panel. A conversation link is taken over first (HTTP). Opening waits a turn, so that
+    // an identify() the page calls as the widget loads makes no anonymous visitor first.
+    if (viaLink) ensureSession().catch(function () { socketDown(false); });
+    setTimeout(function () {
+      started = true;
+      if (!identifyCalls && !viaLink) connect();
+    }, 0);
+  }
+  var started = false;
+
+  var marked = false;
+  function markReady() {
+    if (marked) return;
+    marked = true;
+    host.setAttribute("data-botaz-ready", "1");
+    startProactive();
   }
 
   if (document.body) mount();
