@@ -11,7 +11,7 @@ from botaz.chat import textsearch
 from botaz.store import Store, repo
 from botaz.store.db import open_database
 from botaz.store.repo import SearchWords
-from tests.conftest import schema_before
+from tests.conftest import _run, schema_before
 from tests.test_sockets import vheaders
 
 TEXTS = {
@@ -241,3 +241,50 @@ def test_the_migration_indexes_existing_messages(database_url, tmp_path) -> None
     finally:
         if drop:
             drop(url)
+
+
+def test_messages_are_indexed_with_their_batch_and_a_rollback_leaves_no_word(botaz) -> None:
+    """SQLite indexes a batch's messages at its COMMIT (store/db.py): concurrent writes, one of
+    them rolled back, and a message edited and another deleted before the batch commits."""
+    acme = botaz.account()
+    v = botaz.visitor(acme)
+    agent = acme.agent_id
+    botaz.client.post("/widget/v1/messages", headers=vheaders(v), json={"text": "salam"})
+
+    async def batch(chat) -> None:
+        from botaz.ids import new_id, now_ms
+
+        async def write(text: str, fail: bool = False, edit: str | None = None,
+                        delete: bool = False) -> None:
+            async with chat.change() as change:
+                mid = new_id()
+                await chat.store.insert_message(
+                    {"id": mid, "account_id": acme.id, "visitor_id": v["visitorId"],
+                     "user_id": agent, "text": text, "sent_at": now_ms(),
+                     "search": textsearch.index_text(text)}, conn=change.tx)
+                if edit is not None:
+                    await chat.store.edit_message(mid, edit, textsearch.index_text(edit), now_ms(),
+                                                  conn=change.tx)
+                if delete:
+                    await chat.store.delete_message(mid, now_ms(), conn=change.tx)
+                if fail:
+                    raise RuntimeError("rolled back")
+
+        # Started in one pass of the loop, the five share one batch (one COMMIT).
+        results = await asyncio.gather(
+            write("birinci qutu"), write("ikinci qutu"), write("silinən qutu", fail=True),
+            write("köhnə söz", edit="yeni söz"), write("itən söz", delete=True),
+            return_exceptions=True)
+        assert [type(r).__name__ for r in results] == ["NoneType"] * 2 + ["RuntimeError"] + ["NoneType"] * 2
+        if chat.store.dialect == "sqlite":
+            await chat.store.db.execute(
+                "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
+
+    asyncio.run(_run(botaz.database_url, batch))
+    assert search(botaz, acme, "qutu") == {v["visitorId"]}
+    assert search(botaz, acme, "silinen") == set()
+    assert search(botaz, acme, "yeni") == {v["visitorId"]}
+    assert search(botaz, acme, "kohne") == set() and search(botaz, acme, "iten") == set()
+    r = botaz.client.get(f"/api/visitors/{v['visitorId']}/messages", headers=acme.headers)
+    assert sorted(m["text"] for m in r.json()["items"]) == ["birinci qutu", "ikinci qutu", "salam",
+                                                            "yeni söz"]  # the deleted one is hidden

@@ -145,6 +145,12 @@ class SqliteDatabase:
         # to SQLite, and a new name per request would defeat (and flush) the statement cache.
         self._free_names: list[str] = []
         self._names = 0
+        self._open: list[str] = []  # savepoints of the batch not yet released, oldest first
+        # Messages whose words the full-text index takes at the batch's COMMIT (seq -> the
+        # savepoint that wrote them; "" once released). FTS5 writes a new index segment at every
+        # savepoint release it saw a change in: one per message made a message's indexing cost
+        # more than the rest of its insert; one per batch costs a fraction.
+        self._index_due: dict[int, str] = {}
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         try:
@@ -176,6 +182,25 @@ class SqliteDatabase:
             self._failed(exc)
             raise
 
+    def index_later(self, seq: int) -> None:
+        """Index message `seq` (its `search` words as they are then) when the batch commits."""
+        if self._open:
+            self._index_due[seq] = self._open[-1]
+        else:  # outside a batch: now
+            self._index_now([seq])
+
+    def forget_index(self, seqs: Sequence[int]) -> list[int]:
+        """Of `seqs`, those already in the index; the others are no longer due."""
+        indexed = []
+        for seq in seqs:
+            if self._index_due.pop(seq, None) is None:
+                indexed.append(seq)
+        return indexed
+
+    def _index_now(self, seqs: Sequence[int]) -> None:
+        self._conn.executemany("INSERT INTO messages_fts (rowid, search) SELECT seq, search "
+                               "FROM messages WHERE seq = ?", [(seq,) for seq in seqs])
+
     def transaction(self) -> "_Savepoint":
         """A savepoint inside a shared transaction that commits once per event-loop pass.
 
@@ -199,6 +224,8 @@ class SqliteDatabase:
         batch = self._batch
         if batch is not None and not self._conn.in_transaction:
             self._batch = None
+            self._index_due.clear()
+            self._open.clear()
             try:
                 sqlite_unavailable(exc)
                 failure: BaseException = exc
@@ -221,6 +248,7 @@ class SqliteDatabase:
             self._names += 1
             name = f"sp{self._names}"
         self._conn.execute(f"SAVEPOINT {name}")
+        self._open.append(name)
         return self._batch, name
 
     def _commit(self, batch: asyncio.Future[None] | None = None) -> None:
@@ -229,7 +257,11 @@ class SqliteDatabase:
         if batch is None or batch is not self._batch:
             return  # failed already (see _failed)
         self._batch = None
+        due, self._index_due = self._index_due, {}
+        self._open.clear()
         try:
+            if due:
+                self._index_now(list(due))
             self._conn.execute("COMMIT")
         except Exception as exc:  # every request in the batch fails; none was acknowledged
             try:
@@ -245,6 +277,20 @@ class SqliteDatabase:
             batch.exception()  # retrieved: the waiters raise it themselves
             return
         batch.set_result(None)
+
+    def _released(self, name: str, rolled_back: bool) -> None:
+        """A request's savepoint ended: what it (and savepoints inside it) left to index is the
+        batch's now, or, rolled back, never was."""
+        if name not in self._open:
+            return
+        inner = set(self._open[self._open.index(name):])
+        del self._open[self._open.index(name):]
+        for seq, owner in list(self._index_due.items()):
+            if owner in inner:
+                if rolled_back:
+                    del self._index_due[seq]
+                else:
+                    self._index_due[seq] = ""
 
     async def executescript(self, sql: str) -> None:
         self._conn.executescript(sql)
@@ -277,6 +323,7 @@ class _Savepoint:
                     if kind is not None:
                         db._conn.execute(f"ROLLBACK TO {self.name}")
                     db._conn.execute(f"RELEASE {self.name}")
+                    db._released(self.name, kind is not None)
                 except sqlite3.OperationalError as err:
                     db._failed(err)
                     raise

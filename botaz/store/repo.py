@@ -378,15 +378,22 @@ class Store(ArticleRepo, ImageRepo):
              int(row.get("by_bot", False)), row.get("search", "")),
         )
         if self.dialect == "sqlite":
-            await db.execute("INSERT INTO messages_fts (rowid, search) VALUES (?, ?)",
-                             (seq, row.get("search", "")))
+            self._sqlite().index_later(seq)  # at the batch's COMMIT (store/db.py)
         return seq
 
+    def _sqlite(self) -> Any:
+        """The SQLite database, whose index of messages' words follows its batches."""
+        return self.db
+
     async def _unindex_messages(self, db: Conn | Database, where: str, param: str) -> None:
-        # An external-content FTS5 index forgets a row only when told the words it indexed.
+        # An external-content FTS5 index forgets a row only when told the words it indexed;
+        # a message still waiting for the batch's COMMIT is simply no longer due.
         if self.dialect == "sqlite":
-            await db.execute("INSERT INTO messages_fts (messages_fts, rowid, search) "
-                             f"SELECT 'delete', seq, search FROM messages WHERE {where} = ?", (param,))
+            rows = await db.fetchall(f"SELECT seq FROM messages WHERE {where} = ?", (param,))
+            indexed = self._sqlite().forget_index([r["seq"] for r in rows])
+            for seq in indexed:
+                await db.execute("INSERT INTO messages_fts (messages_fts, rowid, search) "
+                                 "SELECT 'delete', seq, search FROM messages WHERE seq = ?", (seq,))
 
     async def get_message(self, account_id: str, message_id: str,
                           conn: Conn | None = None) -> Row | None:
@@ -409,8 +416,9 @@ class Store(ArticleRepo, ImageRepo):
         await db.execute("UPDATE messages SET text = ?, search = ?, edited_at = ? WHERE id = ?",
                          (text, search, at, message_id))
         if self.dialect == "sqlite":
-            await db.execute("INSERT INTO messages_fts (rowid, search) SELECT seq, search "
-                             "FROM messages WHERE id = ?", (message_id,))
+            row = await db.fetchone("SELECT seq FROM messages WHERE id = ?", (message_id,))
+            if row is not None:
+                self._sqlite().index_later(row["seq"])
 
     async def delete_message(self, message_id: str, at: int, conn: Conn | None = None) -> None:
         # The row stays, text erased, so that clients resuming after it still find their place.
