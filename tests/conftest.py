@@ -111,6 +111,14 @@ def database_url(request: pytest.FixtureRequest, tmp_root) -> Iterator[str]:
     yield from _database(request.param, tmp_root)
 
 
+def scratch_database(database_url: str, tmp_path: Any, name: str) -> tuple[str, Any]:
+    """A second, empty database of the same kind as `database_url` (a migration test builds an
+    old schema in it), and how to drop it afterwards (None for SQLite's file)."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path}/{name}.db", None
+    return create_pg_database(), drop_pg_database
+
+
 async def schema_before(tx: Any, version: int) -> None:
     """A database as migrations before `version` left it (to test that migration on old data)."""
     from botaz.store.migrations import MIGRATIONS, render

@@ -181,12 +181,9 @@ def test_edit_delete_and_erase_keep_the_index_in_step(botaz) -> None:
 def test_the_migration_indexes_existing_messages(database_url, tmp_path) -> None:
     """Migration 19 on a database made before it: existing messages become searchable, in
     batches, deleted ones not."""
-    if database_url.startswith("sqlite"):
-        url, drop = f"sqlite:///{tmp_path}/premigration.db", None
-    else:
-        from tests.conftest import create_pg_database, drop_pg_database
+    from tests.conftest import scratch_database
 
-        url, drop = create_pg_database(), drop_pg_database
+    url, drop = scratch_database(database_url, tmp_path, "premigration")
 
     async def run() -> None:
         db = await open_database(url)

@@ -123,12 +123,9 @@ def test_migration_21_indexes_existing_attributes(database_url, tmp_path) -> Non
     from botaz.store.db import open_database
     from tests.conftest import schema_before
 
-    if database_url.startswith("sqlite"):
-        url, drop = f"sqlite:///{tmp_path}/before21.db", None
-    else:
-        from tests.conftest import create_pg_database, drop_pg_database
+    from tests.conftest import scratch_database
 
-        url, drop = create_pg_database(), drop_pg_database
+    url, drop = scratch_database(database_url, tmp_path, "before21")
 
     async def run() -> None:
         db = await open_database(url)
