@@ -10,7 +10,7 @@ from ..chat.errors import Invalid, NotFound
 from ..chat.schemas import page_of
 from ..schema import F, Obj
 from .deps import agent, chat_of, limit
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import CURSOR, LIMIT, Param, endpoint, schema
 
 ID = Param("id", "Article ID", {"type": "string"}, where="path", required=True)
@@ -52,7 +52,7 @@ schema(Obj("HelpArticle", {
                       "-2, -3... added when taken. `url` is the article's help-centre page.")
 async def create(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, articles.ARTICLE_CREATE)
     return json_response(await articles.do_create_article(chat_of(request), principal, body), 201)
 
 
@@ -77,7 +77,7 @@ async def list_(request: Request) -> Response:
           errors=(400, 401, 403, 415))
 async def preview(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, articles.ARTICLE_PREVIEW)
     return json_response(await articles.do_preview(principal, body))
 
 
@@ -95,7 +95,7 @@ async def get(request: Request) -> Response:
           description="The slug (and so the url) changes only when `slug` is sent.")
 async def update(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, articles.ARTICLE_EDIT)
     return json_response(await articles.do_update_article(chat_of(request), principal,
                                                           request.path_params["id"], body))
 

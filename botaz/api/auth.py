@@ -10,7 +10,7 @@ from starlette.responses import Response
 from ..chat import prefs, sessions
 from ..chat.views import agent_json
 from .deps import SESSION_COOKIE, agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import endpoint, schema
 
 schema(prefs.PREFERENCES)
@@ -31,7 +31,7 @@ async def _me(request: Request, agent_id: str, account_id: str, csrf: str | None
                       "on every state-changing call. Failed attempts are throttled per email "
                       "(10 in 15 minutes) and per client address (50).")
 async def login(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_body(request, sessions.LOGIN)
     client = request.client.host if request.client else "unknown"
     token, session = await sessions.do_login(chat_of(request), body, client)
     row = session["agent"]
@@ -65,7 +65,7 @@ async def logout(request: Request) -> Response:
           description="Other sessions of the agent are signed out.")
 async def change_password(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, sessions.PASSWORD_CHANGE)
     await sessions.do_change_password(chat_of(request), principal, body,
                                       request.cookies.get(SESSION_COOKIE))
     return Response(status_code=204)
@@ -83,5 +83,5 @@ async def get_preferences(request: Request) -> Response:
           errors=(400, 401, 403, 415), description="Keys left out stay unchanged.")
 async def put_preferences(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, prefs.PREFERENCES_EDIT)
     return json_response(await prefs.do_update_prefs(chat_of(request), principal.agent_id, body))

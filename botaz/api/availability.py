@@ -14,7 +14,7 @@ from ..chat.context import Chat
 from ..chat.settings import SETTINGS_CHANGED
 from ..events import Event
 from .deps import agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .hub import Hub
 from .registry import Param, endpoint, schema
 
@@ -40,7 +40,7 @@ async def get_availability(request: Request) -> Response:
                       "choice made by hand stays. Every dashboard hears `agent.availability`.")
 async def put_availability(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, availability.AVAILABILITY_EDIT)
     return json_response(await availability.do_set_availability(chat_of(request), principal, body))
 
 
@@ -52,7 +52,7 @@ async def put_availability(request: Request) -> Response:
                       "the agent no more open conversations than this; null: no limit.")
 async def put_agent(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, availability.CAPACITY_EDIT)
     return json_response(await availability.do_set_capacity(chat_of(request), principal,
                                                             request.path_params["id"], body))
 

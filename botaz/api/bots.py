@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from ..chat import bots
 from .deps import agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import Param, endpoint
 
 
@@ -26,7 +26,7 @@ async def get_bot(request: Request) -> Response:
                       "answering; your bot replies through POST /api/messages/ with its token.")
 async def put_bot(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, bots.BOT_EDIT)
     return json_response(await bots.do_update_bot(chat_of(request), principal, body))
 
 
@@ -38,6 +38,6 @@ async def put_bot(request: Request) -> Response:
                       "widget shows no bot messages.")
 async def show_bot_messages(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, bots.SHOW_BOT)
     return json_response(await bots.do_show_bot_messages(chat_of(request), principal,
                                                          request.path_params["id"], body))

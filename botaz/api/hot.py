@@ -22,7 +22,8 @@ from ..chat.accounts import authenticate_token
 from ..chat.errors import DomainError
 from ..observability import LATENCY, REQUESTS
 from .deps import count_call
-from .http import STATUS_BY_KIND, ApiError, check_json_type, parse_json, too_large
+from ..chat.schemas import MessageCreate
+from .http import STATUS_BY_KIND, ApiError, check_json_type, parse_body, too_large
 
 log = logging.getLogger("botaz")
 
@@ -107,7 +108,7 @@ class HotPath:
 
     @staticmethod
     async def _body(receive: Receive, settings: Any, content_type: bytes | None,
-                    length: bytes | None) -> dict[str, Any]:
+                    length: bytes | None) -> MessageCreate:
         check_json_type((content_type or b"").decode("latin-1"))
         limit = settings.max_body_bytes
         if length is not None:
@@ -128,7 +129,7 @@ class HotPath:
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        return parse_json(b"".join(chunks), settings)
+        return parse_body(MessageCreate, b"".join(chunks), settings)
 
     def _observe(self, route: str, method: str, status: int, elapsed: float) -> None:
         key = (route, method, status)

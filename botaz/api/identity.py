@@ -8,7 +8,7 @@ from starlette.responses import Response
 from ..chat import identity, proactive
 from ..schema import F, Obj
 from .deps import agent, chat_of, limit, visitor, widget_origin
-from .http import bearer_token, json_response, read_json
+from .http import bearer_token, json_response, read_body
 from .registry import endpoint, schema
 from .visitors import VISITOR_ID
 
@@ -39,7 +39,7 @@ async def rotate_identity_secret(request: Request) -> Response:
                       "nothing changed.")
 async def identify(request: Request) -> Response:
     await limit(request, "visitor_create", request.client.host if request.client else "unknown")
-    body = await read_json(request)
+    body = await read_body(request, identity.IDENTIFY)
     return json_response(await identity.do_identify(chat_of(request), body, bearer_token(request),
                                                     widget_origin(request)))
 
@@ -51,7 +51,7 @@ async def identify(request: Request) -> Response:
                       "Agents see them in the visitor panel and in `attributes` of the Visitor.")
 async def set_attributes(request: Request) -> Response:
     me = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, identity.ATTRIBUTES)
     return json_response(await identity.do_set_attributes(chat_of(request), me, body))
 
 
@@ -75,6 +75,6 @@ async def get_attributes(request: Request) -> Response:
                       "per rule per visitor: afterwards 200 `null`. 404: no such enabled rule.")
 async def fire_proactive(request: Request) -> Response:
     me = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, proactive.FIRE)
     message = await proactive.do_fire(chat_of(request), me, body)
     return json_response(message, 201 if message is not None else 200)

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 from ..chat import resume
 from ..chat.errors import DomainError
 from .deps import chat_of, limit, widget_origin
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import endpoint
 
 PAGE = Path(__file__).resolve().parent.parent / "web" / "conversation.html"
@@ -48,7 +48,7 @@ TEXT = {
                       "expired, or the visitor was banned or erased.")
 async def open_link(request: Request) -> Response:
     await limit(request, "visitor_create", request.client.host if request.client else "unknown")
-    body = await read_json(request)
+    body = await read_body(request, resume.LINK_OPEN)
     return json_response(await resume.do_open_link(chat_of(request), body, widget_origin(request)))
 
 

@@ -11,7 +11,7 @@ from ..chat.schemas import page_of
 from ..chat.views import for_visitor
 from ..schema import F, Obj
 from .deps import agent, chat_of, visitor
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import CURSOR, LIMIT, endpoint, schema
 
 schema(EMAIL_EDIT)
@@ -64,7 +64,7 @@ async def email_log(request: Request) -> Response:
                       "At most 3 an hour per visitor and 20 per client address.")
 async def transcript(request: Request) -> Response:
     me = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, mail.TRANSCRIPT_REQUEST)
     return json_response(await mail.do_request_transcript(chat_of(request), me, body,
                                                           _client(request)), 202)
 
@@ -75,7 +75,7 @@ async def transcript(request: Request) -> Response:
                       "language, for the emails), so unseen replies reach the visitor by email.")
 async def leave_email(request: Request) -> Response:
     me = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, mail.VISITOR_EMAIL)
     return json_response(for_visitor(await mail.do_save_visitor_email(chat_of(request), me, body)))
 
 
@@ -87,7 +87,7 @@ async def leave_email(request: Request) -> Response:
                       "not the email is known. At most 3 requests an hour per email and 20 per "
                       "client address.")
 async def request_reset(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_body(request, password_reset.RESET_REQUEST)
     return json_response(await password_reset.do_request_reset(chat_of(request), body,
                                                                _client(request)), 202)
 
@@ -98,6 +98,6 @@ async def request_reset(request: Request) -> Response:
           description="Spends the link's token, sets the password and signs the agent out of "
                       "every session.")
 async def confirm_reset(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_body(request, password_reset.RESET_CONFIRM)
     await password_reset.do_confirm_reset(chat_of(request), body)
     return Response(status_code=204)

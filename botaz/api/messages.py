@@ -6,22 +6,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..chat import messages
-from ..chat.schemas import MESSAGE_CREATE, MESSAGE_EDIT
+from ..chat.schemas import MessageCreate, MessageEdit
 from .deps import agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import Param, endpoint
 
 MESSAGE_ID = Param("id", "ID of the message", {"type": "string"}, where="path", required=True)
 
 
 @endpoint("POST", "/api/messages/", "/api/messages", summary="Send a message as an agent",
-          tag="messages", auth="agent", body=MESSAGE_CREATE, response="Message", status=201,
+          tag="messages", auth="agent", body=MessageCreate, response="Message", status=201,
           errors=(400, 401, 403, 404, 413, 415),
           description="The newly created message is returned. `userId` must be an agent of the "
                       "token's account; the visitor must exist in that account and not be banned.")
 async def send_message(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, MessageCreate)
     return json_response(await messages.do_send_agent_message(chat_of(request), principal, body), 201)
 
 
@@ -34,13 +34,13 @@ async def get_message(request: Request) -> Response:
 
 
 @endpoint("PUT", "/api/messages/{id}", summary="Edit an agent's message", tag="messages",
-          auth="agent", body=MESSAGE_EDIT, response="Message", params=(MESSAGE_ID,),
+          auth="agent", body=MessageEdit, response="Message", params=(MESSAGE_ID,),
           errors=(400, 401, 403, 404, 413, 415),
           description="Only agents' messages can be edited (403 for a visitor's message). "
                       "The updated message is returned.")
 async def edit_message(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, MessageEdit)
     return json_response(await messages.do_edit_message(chat_of(request), principal,
                                                         request.path_params["id"], body))
 

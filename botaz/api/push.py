@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from ..chat import alerts, push
 from .deps import agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import Param, endpoint, schema
 
 schema(push.PUSH_KEYS)
@@ -37,7 +37,7 @@ async def key(request: Request) -> Response:
                       "BOTAZ_WEBHOOKS_ALLOW_PRIVATE=1.")
 async def subscribe(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, push.SUBSCRIPTION_CREATE)
     return json_response(await push.do_subscribe(chat_of(request), principal, body,
                                                  request.headers.get("user-agent")), 201)
 

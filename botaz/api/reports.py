@@ -8,7 +8,7 @@ from starlette.responses import Response, StreamingResponse
 from ..chat import episodes, labels, reports, settings
 from ..schema import F, Obj
 from .deps import agent, chat_of, visitor
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import CURSOR, LIMIT, Param, endpoint, schema
 
 VISITOR_ID = Param("visitorId", "The visitor whose conversation it is", {"type": "string"},
@@ -95,7 +95,7 @@ schema(Obj("ReportBreakdown", {
                       "`conversation.rated`.")
 async def rate(request: Request) -> Response:
     me = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, episodes.RATING)
     return json_response(await episodes.do_rate(chat_of(request), me, body))
 
 
@@ -133,7 +133,7 @@ async def list_labels(request: Request) -> Response:
           description="Owners only.")
 async def create_label(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, labels.LABEL_CREATE)
     return json_response(await labels.do_create_label(chat_of(request), principal, body), 201)
 
 
@@ -142,7 +142,7 @@ async def create_label(request: Request) -> Response:
           errors=(400, 401, 403, 404, 409, 415), description="Owners only.")
 async def edit_label(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, labels.LABEL_EDIT)
     return json_response(await labels.do_edit_label(chat_of(request), principal,
                                                     request.path_params["id"], body))
 
@@ -163,7 +163,7 @@ async def delete_label(request: Request) -> Response:
                       "message. Goes to webhooks as `conversation.labeled`.")
 async def add_label(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, labels.LABEL_ADD)
     return json_response(await labels.do_add_label(chat_of(request), principal,
                                                    request.path_params["visitorId"], body))
 

@@ -9,7 +9,7 @@ from ..chat import settings
 from ..chat.accounts import Principal
 from ..chat.identity import identity_secret
 from .deps import agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import endpoint, schema
 
 schema(settings.BUSINESS_HOURS)
@@ -35,6 +35,6 @@ async def _with_secret(request: Request, principal: Principal, current: dict) ->
           errors=(400, 401, 403, 415), description="Owners only.")
 async def put_settings(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, settings.SETTINGS_EDIT)
     changed = await settings.do_update_settings(chat_of(request), principal, body)
     return json_response(await _with_secret(request, principal, changed))

@@ -19,7 +19,7 @@ from ..chat.views import message_json
 from ..chat.visitors import authenticate_visitor
 from .deps import widget_origin
 from ..config import parse_rate
-from .http import domain_error_response, error_response
+from .http import convert, domain_error_response, error_response
 from .hub import Connection, Hub
 from .inbound import CLOSE_POLICY, COST, Budget, VisitorInbound
 from .registry import WEBSOCKETS, Websocket
@@ -191,8 +191,8 @@ async def agent_socket(scope: Scope, receive: Receive, send: Send) -> None:
 
     async def on_typing(frame: dict[str, Any]) -> None:
         try:
-            await activity.do_agent_typing(chat, principal, {
-                "visitorId": frame.get("visitorId"), "typing": bool(frame.get("typing"))})
+            await activity.do_agent_typing(chat, principal, convert(activity.Typing, {
+                "visitorId": frame.get("visitorId"), "typing": bool(frame.get("typing"))}))
         except DomainError:
             pass  # a typing frame for a stranger's visitor is simply not relayed
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ..chat import team
 from .deps import agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import CURSOR, LIMIT, Param, endpoint
 
 VISITOR_ID = Param("visitorId", "The visitor whose conversation it is", {"type": "string"},
@@ -51,7 +51,7 @@ async def get_conversation(request: Request) -> Response:
           params=(VISITOR_ID,), errors=(400, 401, 404, 415))
 async def assign(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, team.ASSIGN)
     return json_response(await team.do_assign(chat_of(request), principal,
                                               request.path_params["visitorId"], body))
 
@@ -62,7 +62,7 @@ async def assign(request: Request) -> Response:
           description="A visitor writing to a resolved conversation reopens it.")
 async def status(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, team.STATUS)
     return json_response(await team.do_change_status(chat_of(request), principal,
                                                      request.path_params["visitorId"], body))
 
@@ -82,7 +82,7 @@ async def list_notes(request: Request) -> Response:
           description="Published to agents' sockets only, as `note.created`.")
 async def add_note(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, team.NOTE_CREATE)
     return json_response(await team.do_add_note(chat_of(request), principal,
                                                 request.path_params["visitorId"], body), 201)
 
@@ -99,7 +99,7 @@ async def list_canned(request: Request) -> Response:
           errors=(400, 401, 409, 415))
 async def add_canned(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, team.CANNED_CREATE)
     return json_response(await team.do_add_canned(chat_of(request), principal, body), 201)
 
 
@@ -108,7 +108,7 @@ async def add_canned(request: Request) -> Response:
           errors=(400, 401, 404, 409, 415))
 async def edit_canned(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, team.CANNED_EDIT)
     return json_response(await team.do_edit_canned(chat_of(request), principal,
                                                    request.path_params["id"], body))
 
@@ -127,7 +127,7 @@ async def delete_canned(request: Request) -> Response:
           description="Returns the agent and its first API token, shown once.")
 async def add_agent(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, team.AGENT_CREATE)
     return json_response(await team.do_add_agent(chat_of(request), principal, body), 201)
 
 
@@ -152,7 +152,7 @@ async def list_tokens(request: Request) -> Response:
           errors=(400, 401, 403, 415), description="The token is in this response only.")
 async def create_token(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, team.TOKEN_CREATE)
     return json_response(await team.do_create_token(chat_of(request), principal, body), 201)
 
 

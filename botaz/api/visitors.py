@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..chat import activity, attachments, audit, messages, onsite, privacy, visitors
-from ..chat.schemas import VISITOR_EDIT
+from ..chat.schemas import VisitorEdit
 from .deps import agent, chat_of
-from .http import json_response, read_json, read_raw, upload_name
+from .http import json_response, read_body, read_raw, upload_name
 from .registry import CURSOR, LIMIT, Param, endpoint, schema
 
 VISITOR_ID = Param("id", "Visitor's ID, as in the dashboard's address bar (/chat/:id)",
@@ -53,13 +54,13 @@ async def get_visitor(request: Request) -> Response:
 
 
 @endpoint("PUT", "/api/visitors/{id}", summary="Edit a visitor's basic information",
-          tag="visitors", auth="agent", body=VISITOR_EDIT, response="Visitor",
+          tag="visitors", auth="agent", body=VisitorEdit, response="Visitor",
           params=(VISITOR_ID,), errors=(400, 401, 404, 413, 415),
           description="Accepts only name, email, phone and notes; null removes a value. "
                       "The full updated visitor is returned.")
 async def edit_visitor(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, VisitorEdit)
     return json_response(await visitors.do_update_visitor(chat_of(request), principal,
                                                           request.path_params["id"], body))
 
@@ -82,7 +83,7 @@ async def list_messages(request: Request) -> Response:
           params=(VISITOR_ID,), errors=(400, 401, 404, 415))
 async def seen(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, activity.SEEN)
     return json_response(await activity.do_agent_seen(chat_of(request), principal,
                                                       request.path_params["id"], body))
 
@@ -121,9 +122,9 @@ async def pages(request: Request) -> Response:
           errors=(400, 401, 404, 415), status=204)
 async def typing(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, activity.TYPING)
     await activity.do_agent_typing(chat_of(request), principal,
-                                   body | {"visitorId": request.path_params["id"]})
+                                   msgspec.structs.replace(body, visitorId=request.path_params["id"]))
     return Response(status_code=204)
 
 

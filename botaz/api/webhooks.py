@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from ..chat import webhooks
 from .deps import agent, chat_of
-from .http import json_response, read_json
+from .http import json_response, read_body
 from .registry import CURSOR, LIMIT, Param, endpoint
 
 ID = Param("id", "Webhook ID", {"type": "string"}, where="path", required=True)
@@ -21,7 +21,7 @@ DELIVERY_ID = Param("deliveryId", "Delivery ID", {"type": "string"}, where="path
                       "link-local addresses are refused unless BOTAZ_WEBHOOKS_ALLOW_PRIVATE=1.")
 async def create(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, webhooks.WEBHOOK_CREATE)
     return json_response(await webhooks.do_create_webhook(chat_of(request), principal, body), 201)
 
 
@@ -45,7 +45,7 @@ async def get(request: Request) -> Response:
           errors=(400, 401, 403, 404, 415))
 async def update(request: Request) -> Response:
     principal = await agent(request)
-    body = await read_json(request)
+    body = await read_body(request, webhooks.WEBHOOK_EDIT)
     return json_response(await webhooks.do_update_webhook(chat_of(request), principal,
                                                           request.path_params["id"], body))
 

@@ -11,30 +11,30 @@ from ..chat.proactive import for_widget as proactive_rules
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import check_origin, settings_of
 from ..chat.views import for_visitor
-from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
+from ..chat.schemas import WidgetMessageCreate, WidgetVisitorCreate
 from .deps import chat_of, limit, visitor, widget_origin
-from .http import json_response, read_json, read_raw, upload_name
+from .http import json_response, read_body, read_raw, upload_name
 from .registry import Param, endpoint
 
 
 @endpoint("POST", "/widget/v1/visitors", summary="Start a visitor", tag="widget", auth=None,
-          body=WIDGET_VISITOR_CREATE, response="WidgetVisitorCreated", status=201,
+          body=WidgetVisitorCreate, response="WidgetVisitorCreated", status=201,
           errors=(400, 404, 413, 415, 429),
           description="Creates a visitor of the account that owns `siteKey` and returns its "
                       "token, which authorises the visitor's other calls.")
 async def create_visitor(request: Request) -> Response:
     await limit(request, "visitor_create", request.client.host if request.client else "unknown")
-    body = await read_json(request)
+    body = await read_body(request, WidgetVisitorCreate)
     created = await visitors.do_create_visitor(chat_of(request), body, widget_origin(request))
     return json_response(created | {"visitor": for_visitor(created["visitor"])}, 201)
 
 
 @endpoint("POST", "/widget/v1/messages", summary="Send a message as the visitor", tag="widget",
-          auth="visitor", body=WIDGET_MESSAGE_CREATE, response="Message", status=201,
+          auth="visitor", body=WidgetMessageCreate, response="Message", status=201,
           errors=(400, 401, 403, 413, 415))
 async def send_message(request: Request) -> Response:
     me = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, WidgetMessageCreate)
     return json_response(await messages.do_send_visitor_message(chat_of(request), me, body), 201)
 
 
@@ -88,7 +88,7 @@ async def me(request: Request) -> Response:
                       "required) and `preformFilled: true`; returns the visitor.")
 async def preform(request: Request) -> Response:
     row = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, activity.PREFORM)
     return json_response(for_visitor(await activity.do_preform(chat_of(request), row, body)))
 
 
@@ -98,7 +98,7 @@ async def preform(request: Request) -> Response:
                       "one that changes goes out as `message.updated`.")
 async def seen(request: Request) -> Response:
     row = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, activity.SEEN)
     return json_response(await activity.do_visitor_seen(chat_of(request), row, body))
 
 
@@ -107,7 +107,7 @@ async def seen(request: Request) -> Response:
           errors=(400, 401, 403, 415))
 async def page(request: Request) -> Response:
     row = await visitor(request)
-    body = await read_json(request)
+    body = await read_body(request, activity.PAGE_VISIT)
     return json_response(await activity.do_page_visit(chat_of(request), row, body), 201)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..events import Event
 from ..ids import is_id, now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, F, Obj, Str, UnsetType
 from ..store.db import Row
 from .accounts import Principal
 from .context import Chat
@@ -14,28 +14,34 @@ from .errors import Invalid, NotFound
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .settings import get_settings
 from .views import message_json
-from .visitors import check_contact_fields, do_set_visitor_state, get_visitor_row, visitor_object
+from .visitors import contact_changes, do_set_visitor_state, get_visitor_row, visitor_object
 from ..ids import iso_ms
 
-SEEN = Obj("Seen", {
-    "messageId": F("string", "Mark the other side's messages up to and including this one as seen",
-                   required=True),
-})
-PREFORM = Obj("Preform", {
-    "name": F("string", "Visitor's name", nullable=True, max_length=200),
-    "email": F("string", "Visitor's email", nullable=True, max_length=254, format="email"),
-    "phone": F("string", "Visitor's phone", nullable=True, max_length=50),
-})
-PAGE_VISIT = Obj("PageVisit", {
-    "url": F("string", "The page's address", required=True, min_length=1, max_length=2000),
-    "title": F("string", "The page's title", nullable=True, max_length=500),
-    "referrer": F("string", "document.referrer", nullable=True, max_length=2000),
-})
-TYPING = Obj("Typing", {
-    "visitorId": F("string", "The conversation"),
-    "typing": F("boolean", "true while typing, false when stopped", required=True),
-    "type": F("string", "typing"),
-})
+
+
+class Seen(Body):
+    messageId: Str("Mark the other side's messages up to and including this one as seen")
+
+
+class Preform(Body):
+    name: Str("Visitor's name", nullable=True, max_length=200) | UnsetType = UNSET
+    email: Str("Visitor's email", nullable=True, max_length=254, email=True) | UnsetType = UNSET
+    phone: Str("Visitor's phone", nullable=True, max_length=50) | UnsetType = UNSET
+
+
+class PageVisit(Body):
+    url: Str("The page's address", min_length=1, max_length=2000)
+    title: Str("The page's title", nullable=True, max_length=500) | UnsetType = UNSET
+    referrer: Str("document.referrer", nullable=True, max_length=2000) | UnsetType = UNSET
+
+
+class Typing(Body):
+    typing: bool  # true while typing, false when stopped
+    visitorId: Str("The conversation (in the path of the REST call)") | UnsetType = UNSET
+    type: Str("typing (websocket frames)") | UnsetType = UNSET
+
+
+SEEN, PREFORM, PAGE_VISIT, TYPING = Seen, Preform, PageVisit, Typing
 SEEN_RESULT = Obj("SeenResult", {
     "seen": F("array", "IDs of the messages that became seen", items={"type": "string"}),
 })
@@ -61,14 +67,14 @@ async def _mark_seen(chat: Chat, visitor: Row, message_id: Any, by_visitor: bool
     return {"seen": [row["id"] for row in rows]}
 
 
-async def do_visitor_seen(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
+async def do_visitor_seen(chat: Chat, visitor: Row, body: Seen) -> dict[str, Any]:
     """The visitor has seen agents' messages up to `messageId`."""
-    return await _mark_seen(chat, visitor, SEEN.validate(body)["messageId"], by_visitor=True)
+    return await _mark_seen(chat, visitor, body.messageId, by_visitor=True)
 
 
-async def do_agent_seen(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
+async def do_agent_seen(chat: Chat, principal: Principal, visitor_id: str, body: Seen) -> dict[str, Any]:
     """An agent has seen the visitor's messages up to `messageId`."""
-    message_id = SEEN.validate(body)["messageId"]
+    message_id = body.messageId
     visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
     return await _mark_seen(chat, visitor, message_id, by_visitor=False)
 
@@ -79,13 +85,11 @@ def do_typing(chat: Chat, visitor: Row, user_id: str | None, typing: bool) -> No
                           {"visitorId": visitor["id"], "userId": user_id, "typing": bool(typing)}))
 
 
-async def do_agent_typing(chat: Chat, principal: Principal, body: Any) -> None:
-    data = TYPING.validate(body)
-    visitor_id = data.get("visitorId")
-    if not visitor_id:
+async def do_agent_typing(chat: Chat, principal: Principal, body: Typing) -> None:
+    if not body.visitorId:
         raise Invalid("visitorId is required.")
-    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
-    do_typing(chat, visitor, principal.agent_id, data["typing"])
+    visitor = await get_visitor_row(chat, principal.account_id, body.visitorId)
+    do_typing(chat, visitor, principal.agent_id, body.typing)
 
 
 async def do_visitor_presence(chat: Chat, visitor: Row, online: bool) -> None:
@@ -106,8 +110,8 @@ async def do_agent_presence(chat: Chat, agent_id: str) -> None:
     await chat.store.set_agent_last_online(agent_id, now_ms())
 
 
-async def do_preform(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
-    changes = check_contact_fields(body, PREFORM)
+async def do_preform(chat: Chat, visitor: Row, body: Preform) -> dict[str, Any]:
+    changes = contact_changes(body)
     settings = await get_settings(chat, visitor["account_id"])
     asked = settings["preform"]["fields"] if settings["preform"]["enabled"] else []
     for field in asked:
@@ -126,12 +130,12 @@ async def do_set_banned(chat: Chat, principal: Principal, visitor_id: str, banne
                                       banned=int(banned))
 
 
-async def do_page_visit(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
-    data = PAGE_VISIT.validate(body)
+async def do_page_visit(chat: Chat, visitor: Row, body: PageVisit) -> dict[str, Any]:
+    title = None if body.title is UNSET else body.title
+    referrer = None if body.referrer is UNSET else body.referrer
     now = now_ms()
-    await chat.store.insert_page(visitor["id"], data["url"], data.get("title"), data.get("referrer"), now)
-    page = {"url": data["url"], "title": data.get("title"), "referrer": data.get("referrer"),
-            "visitedAt": iso_ms(now)}
+    await chat.store.insert_page(visitor["id"], body.url, title, referrer, now)
+    page = {"url": body.url, "title": title, "referrer": referrer, "visitedAt": iso_ms(now)}
     # For the agents' "Visitors now" view; not stored as an event, never sent to the visitor.
     chat.send_event(Event("visitor.page", visitor["account_id"], visitor["id"],
                           {"visitorId": visitor["id"], **page}, agents_only=True))
