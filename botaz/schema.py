@@ -226,6 +226,11 @@ def Str(description: str = "", *, max_length: int | None = None, min_length: int
     return typing.Annotated[inner, meta]
 
 
+def D(kind: Any, description: str) -> Any:
+    """Any other field's type with its description: `enabled: D(bool, "Whether ...")`."""
+    return typing.Annotated[kind, Meta(description=description)]
+
+
 def _plan(cls: type) -> tuple[tuple[str, str, int | None, bool], ...]:
     hints = typing.get_type_hints(cls, include_extras=True)
     plan = []

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..events import Event
 from ..ids import is_id, now_ms
-from ..schema import UNSET, Body, F, Obj, Str, UnsetType
+from ..schema import UNSET, Body, D, F, Obj, Str, UnsetType
 from ..store.db import Row
 from .accounts import Principal
 from .context import Chat
@@ -36,7 +36,7 @@ class PageVisit(Body):
 
 
 class Typing(Body):
-    typing: bool  # true while typing, false when stopped
+    typing: D(bool, "true while typing, false when stopped")
     visitorId: Str("The conversation (in the path of the REST call)") | UnsetType = UNSET
     type: Str("typing (websocket frames)") | UnsetType = UNSET
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from ..ids import ID_ALPHABET, ID_LENGTH
-from ..schema import UNSET, Body, F, Meta, Obj, Reply, Str, UnsetType
+from ..schema import UNSET, Body, D, F, Meta, Obj, Reply, Str, UnsetType
 
 ID_PATTERN = f"^[{ID_ALPHABET}]{{{ID_LENGTH}}}$"
 TIME_TEXT = "ISO 8601 UTC time with milliseconds, e.g. 2019-01-03T07:14:07.438Z"
@@ -60,7 +60,7 @@ class WidgetVisitorCreate(Body):
     appName: Str("navigator.appName", nullable=True, max_length=1000) | UnsetType = UNSET
     appVersion: Str("navigator.appVersion", nullable=True, max_length=1000) | UnsetType = UNSET
     platform: Str("navigator.platform", nullable=True, max_length=1000) | UnsetType = UNSET
-    cookieEnabled: bool | None | UnsetType = UNSET
+    cookieEnabled: D(bool | None, "navigator.cookieEnabled") | UnsetType = UNSET
 
 
 class WidgetMessageCreate(Body):
@@ -74,7 +74,7 @@ class Attachment(Reply):
     id: Str("Attachment ID")
     name: Str("File name as uploaded")
     type: Str("Media type, e.g. image/png")
-    size: int
+    size: D(int, "Bytes")
     url: Str("Where to download it: /attachments/:id")
 
 
@@ -86,10 +86,10 @@ class Message(Reply):
     userId: _id("Agent who wrote it; null for a visitor's message", nullable=True)
     visitorId: _id("The visitor whose conversation it belongs to")
     text: Str("Message text")
-    seen: bool
+    seen: D(bool, "Whether the other side has seen it")
     sentAt: Time
-    bot: bool | UnsetType = UNSET  # present (true) only on messages written by a bot agent
-    attachment: Attachment | None | UnsetType = UNSET  # present only on file messages
+    bot: D(bool, "Present (true) only on messages written by a bot agent") | UnsetType = UNSET
+    attachment: D(Attachment | None, "Present only on file messages") | UnsetType = UNSET
     __example__: ClassVar = {"_id": "qZkS5QLZSBLKzYAwm", "userId": "MvSzqx36KksKNxHmK",
                              "visitorId": "BtR7qAyvZfTWoaC7a", "text": "Good morning! Can I help you?",
                              "seen": False, "sentAt": "2019-01-03T07:14:07.438Z"}
@@ -101,36 +101,36 @@ class Visitor(Reply):
     appName: Str("navigator.appName", nullable=True)
     appVersion: Str("navigator.appVersion", nullable=True)
     platform: Str("navigator.platform", nullable=True)
-    cookieEnabled: bool | None
-    banned: bool
+    cookieEnabled: D(bool | None, "navigator.cookieEnabled")
+    banned: D(bool, "Whether the visitor is banned")
     addedAt: Time
-    agents: list[str]  # IDs of agents who have written to the visitor, first contact first
+    agents: D(list[str], "IDs of agents who have written to the visitor, first contact first")
     name: Str("Name", nullable=True)
     email: Str("Email", nullable=True)
     phone: Str("Phone", nullable=True)
     notes: Str("Agents' notes (null on the visitor's own side)", nullable=True)
-    preformFilled: bool
+    preformFilled: D(bool, "Whether the visitor filled in the pre-chat form")
     lastOnline: TimeOrNull
-    showBotMessages: bool
+    showBotMessages: D(bool, "Whether bots answer this visitor")
 
 
 class Agent(Reply):
     id_: _id("Agent ID: the userId of POST /api/messages/") = ID
     name: Str("Name")
     email: Str("Email")
-    role: Literal["owner", "agent"]
-    bot: bool
+    role: D(Literal["owner", "agent"], "owner or agent")
+    bot: D(bool, "Whether this agent is a bot")
     addedAt: Time
     lastOnline: TimeOrNull
-    online: bool | UnsetType = UNSET  # whether the agent has a socket open now (lists)
-    # online: a human signed in to the dashboard and set to Online, who can take conversations
-    availability: Literal["online", "away"] | UnsetType = UNSET
-    maxConversations: int | None | UnsetType = UNSET  # capacity for automatic assignment; null: none
-    openConversations: int | UnsetType = UNSET  # open conversations assigned to the agent now
+    online: D(bool, "Whether the agent has a socket open now") | UnsetType = UNSET
+    availability: D(Literal["online", "away"], "online: a human signed in to the dashboard and set "
+                    "to Online, who can take conversations; away otherwise") | UnsetType = UNSET
+    maxConversations: D(int | None, "Capacity for automatic assignment; null: no limit") | UnsetType = UNSET
+    openConversations: D(int, "Open conversations assigned to the agent now") | UnsetType = UNSET
 
 
 class Error(Reply):
-    status: Literal["error"]
+    status: D(Literal["error"], "Always error")
     message: Str("A sentence saying what went wrong, naming the field if one is at fault")
     __example__: ClassVar = {"status": "error", "message": "You must be logged in to do this."}
 
@@ -138,7 +138,7 @@ class Error(Reply):
 class WidgetVisitorCreated(Reply):
     visitorId: _id("The new visitor's ID")
     visitorToken: Str("Bearer token for the visitor's calls; keep it in the browser")
-    visitor: Visitor
+    visitor: D(Visitor, "The new visitor")
 
 
 def page_of(item: str) -> Obj:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import orjson
 
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Reply, Str, UnsetType, present
 from .accounts import DEFAULT_ACCOUNT_SETTINGS, Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
 from .hours import DEFAULT_HOURS, check_hours
+from .proactive import ProactiveRule
 
 PREFORM_FIELDS = ("name", "email", "phone")
 # Internal (never reaches a socket or webhook), on every node: caches of account settings go.
@@ -21,72 +22,81 @@ COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
 
-SETTINGS_EDIT = Obj("SettingsEdit", {
-    "allowedOrigins": F("array", "Websites (scheme://host[:port]) whose pages may use the widget; "
-                                 "empty: any", items={"type": "string"}),
-    "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, phone}"),
-    "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str, "
-                          "\"position\": \"right\"|\"left\"}"),
-    "businessHours": F("object", "Business hours: {\"enabled\": bool, \"timezone\": IANA name, "
-                                 "\"days\": {\"mon\": [[\"09:00\", \"18:00\"]], ...}}; replaced "
-                                 "whole; null switches them off", nullable=True),
-    "autoAssign": F("boolean", "Assign each new conversation to an available agent, round robin"),
-    "email": F("object", "Email: {\"transcriptOnResolve\": bool, \"locale\": \"az\"|\"en\", "
-                         "\"offlineMessage\": {\"en\": str, \"az\": str}}"),
-    "satisfaction": F("object", "Rating: {\"enabled\": bool}: the widget asks for a rating when a "
-                                "conversation is resolved"),
-    "targets": F("object", "Goals the reports measure: {\"firstResponseSeconds\": int}"),
-    "proactive": F("array", "Proactive messages: rules by which the widget speaks first, "
-                            "replaced whole (ProactiveRule objects, at most 20)",
-                   items={"type": "object"}),
-}, description="Keys left out stay unchanged; inside each object too.",
-   example={"preform": {"enabled": True, "fields": ["name", "email"]},
-            "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}})
-PREFORM_EDIT = Obj("PreformEdit", {
-    "enabled": F("boolean", "Whether the widget asks for contact details before the chat"),
-    "fields": F("array", "Which fields it asks for", items={"type": "string", "enum": list(PREFORM_FIELDS)}),
-})
-WIDGET_EDIT = Obj("WidgetEdit", {
-    "greeting": F("string", "First bubble the visitor sees", max_length=500),
-    "color": F("string", "Accent colour, #rrggbb", max_length=7),
-    "title": F("string", "Panel title", min_length=1, max_length=80),
-    "position": F("string", "Where the launcher sits: right (default) or left",
-                  enum=("right", "left")),
-})
-EMAIL_EDIT = Obj("EmailSettingsEdit", {
-    "transcriptOnResolve": F("boolean", "Email the visitor the transcript when a conversation is "
-                                        "resolved (if the visitor gave an email)"),
-    "locale": F("string", "Language of emails to agents, and to visitors whose widget language "
-                          "is not known", enum=("en", "az")),
-    "offlineMessage": F("object", "What the widget's offline form says, per language "
-                                  "({\"en\": str, \"az\": str}; empty: the default wording)"),
-})
-SATISFACTION_EDIT = Obj("SatisfactionEdit", {
-    "enabled": F("boolean", "Whether the widget asks for a rating when a conversation is resolved"),
-})
-TARGETS_EDIT = Obj("TargetsEdit", {
-    "firstResponseSeconds": F("integer", "First-response target in seconds (10 to 86400)"),
-})
-SETTINGS = Obj("Settings", {
-    "allowedOrigins": F("array", "Websites allowed to use the widget; empty: any",
-                        items={"type": "string"}),
-    "preform": F("object", "Pre-chat form", ref="PreformEdit"),
-    "widget": F("object", "Widget look", ref="WidgetEdit"),
-    "businessHours": F("object", "When the team is in; off: always", ref="BusinessHours"),
-    "autoAssign": F("boolean", "Whether new conversations are assigned round robin"),
-    "email": F("object", "Email", ref="EmailSettingsEdit"),
-    "satisfaction": F("object", "Rating after resolution", ref="SatisfactionEdit"),
-    "targets": F("object", "Goals the reports measure", ref="TargetsEdit"),
-    "proactive": F("array", "Proactive message rules", items={"$ref": "#/components/schemas/ProactiveRule"}),
-    "identitySecret": F("string", "Owners only: the key that signs known users' IDs "
-                                  "(Botaz.identify); rotate with POST /api/settings/identity-secret"),
-})
-BUSINESS_HOURS = Obj("BusinessHours", {
-    "enabled": F("boolean", "Whether the hours apply; false: always open"),
-    "timezone": F("string", "IANA time zone, e.g. Asia/Baku"),
-    "days": F("object", "mon..sun -> list of [\"HH:MM\", \"HH:MM\"] intervals; a day left out "
-                        "is closed; \"24:00\" ends a day"),
-})
+
+
+class PreformEdit(Body):
+    enabled: D(bool, "Whether the widget asks for contact details before the chat") | UnsetType = UNSET
+    fields: D(list[Literal["name", "email", "phone"]], "Which fields it asks for") | UnsetType = UNSET
+
+
+class WidgetEdit(Body):
+    greeting: Str("First bubble the visitor sees", max_length=500) | UnsetType = UNSET
+    color: Str("Accent colour, #rrggbb", max_length=7) | UnsetType = UNSET
+    title: Str("Panel title", min_length=1, max_length=80) | UnsetType = UNSET
+    position: D(Literal["right", "left"], "Where the launcher sits: right (default) or left") | UnsetType = UNSET
+
+
+class EmailSettingsEdit(Body):
+    transcriptOnResolve: D(bool, "Email the visitor the transcript when a conversation is resolved "
+                                 "(if the visitor gave an email)") | UnsetType = UNSET
+    locale: D(Literal["en", "az"], "Language of emails to agents, and to visitors whose widget "
+                                   "language is not known") | UnsetType = UNSET
+    offlineMessage: D(dict[str, Any], "What the widget's offline form says, per language "
+                                      '({"en": str, "az": str}; empty: the default wording)') | UnsetType = UNSET
+
+
+class SatisfactionEdit(Body):
+    enabled: D(bool, "Whether the widget asks for a rating when a conversation is resolved") | UnsetType = UNSET
+
+
+class TargetsEdit(Body):
+    firstResponseSeconds: D(int, "First-response target in seconds (10 to 86400)") | UnsetType = UNSET
+
+
+class SettingsEdit(Body):
+    """Keys left out stay unchanged; inside each object too."""
+    allowedOrigins: D(list[str], "Websites (scheme://host[:port]) whose pages may use the widget; "
+                                 "empty: any") | UnsetType = UNSET
+    preform: PreformEdit | UnsetType = UNSET
+    widget: WidgetEdit | UnsetType = UNSET
+    businessHours: D(dict[str, Any] | None, 'Business hours: {"enabled": bool, "timezone": IANA name, '
+                     '"days": {"mon": [["09:00", "18:00"]], ...}}; replaced whole; null switches '
+                     "them off") | UnsetType = UNSET
+    autoAssign: D(bool, "Assign each new conversation to an available agent, round robin") | UnsetType = UNSET
+    email: EmailSettingsEdit | UnsetType = UNSET
+    satisfaction: SatisfactionEdit | UnsetType = UNSET
+    targets: TargetsEdit | UnsetType = UNSET
+    proactive: D(list[ProactiveRule], "Proactive messages: rules by which the widget speaks first, "
+                                      "replaced whole (at most 20)") | UnsetType = UNSET
+    __example__: ClassVar = {
+        "preform": {"enabled": True, "fields": ["name", "email"]},
+        "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}}
+
+
+SETTINGS_EDIT, PREFORM_EDIT, WIDGET_EDIT, EMAIL_EDIT, SATISFACTION_EDIT, TARGETS_EDIT = (
+    SettingsEdit, PreformEdit, WidgetEdit, EmailSettingsEdit, SatisfactionEdit, TargetsEdit)
+class BusinessHours(Reply):
+    enabled: D(bool, "Whether the hours apply; false: always open")
+    timezone: Str("IANA time zone, e.g. Asia/Baku")
+    days: D(dict[str, Any], 'mon..sun -> list of ["HH:MM", "HH:MM"] intervals; a day left out is '
+                            'closed; "24:00" ends a day')
+
+
+class Settings(Reply):
+    allowedOrigins: D(list[str], "Websites allowed to use the widget; empty: any")
+    preform: PreformEdit
+    widget: WidgetEdit
+    businessHours: BusinessHours
+    autoAssign: D(bool, "Whether new conversations are assigned round robin")
+    email: EmailSettingsEdit
+    satisfaction: SatisfactionEdit
+    targets: TargetsEdit
+    proactive: list[ProactiveRule]
+    identitySecret: Str("Owners only: the key that signs known users' IDs (Botaz.identify); "
+                        "rotate with POST /api/settings/identity-secret") | UnsetType = UNSET
+
+
+SETTINGS, BUSINESS_HOURS = Settings, BusinessHours
 
 
 def settings_of(account: Any) -> dict[str, Any]:
@@ -107,13 +117,13 @@ async def get_settings(chat: Chat, account_id: str) -> dict[str, Any]:
     return settings_of(account)
 
 
-async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+async def do_update_settings(chat: Chat, principal: Principal, edit: SettingsEdit) -> dict[str, Any]:
     if principal.role != "owner":
         raise Forbidden("Only owners can change settings.")
-    body = SETTINGS_EDIT.validate(body)
+    body = present(edit)
     current = await get_settings(chat, principal.account_id)
     if "preform" in body:
-        preform = PREFORM_EDIT.validate(body["preform"])
+        preform = present(body["preform"])
         if "fields" in preform:
             fields = preform["fields"]
             if not fields or any(f not in PREFORM_FIELDS for f in fields) or len(set(fields)) != len(fields):
@@ -122,7 +132,7 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
     if "allowedOrigins" in body:
         origins = []
         for origin in body["allowedOrigins"]:
-            if not isinstance(origin, str) or not ORIGIN_RE.match(origin.strip().lower().rstrip("/")):
+            if not ORIGIN_RE.match(origin.strip().lower().rstrip("/")):
                 raise Invalid("allowedOrigins must list origins like https://shop.example.com.")
             origins.append(origin.strip().lower().rstrip("/"))
         current["allowedOrigins"] = list(dict.fromkeys(origins))
@@ -132,12 +142,12 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
     if "autoAssign" in body:
         current["autoAssign"] = body["autoAssign"]
     if "widget" in body:
-        widget = WIDGET_EDIT.validate(body["widget"])
+        widget = present(body["widget"])
         if "color" in widget and not COLOR_RE.match(widget["color"]):
             raise Invalid("widget.color must be a colour like #2563eb.")
         current["widget"].update(widget)
     if "email" in body:
-        email = EMAIL_EDIT.validate(body["email"])
+        email = present(body["email"])
         if "offlineMessage" in email:
             texts = email["offlineMessage"]
             if (not isinstance(texts, dict) or set(texts) - {"en", "az"}
@@ -148,9 +158,9 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
                                        **{k: v.strip() for k, v in texts.items()}}
         current["email"].update(email)
     if "satisfaction" in body:
-        current["satisfaction"].update(SATISFACTION_EDIT.validate(body["satisfaction"]))
+        current["satisfaction"].update(present(body["satisfaction"]))
     if "targets" in body:
-        targets = TARGETS_EDIT.validate(body["targets"])
+        targets = present(body["targets"])
         seconds = targets.get("firstResponseSeconds", 300)
         if not 10 <= seconds <= 86_400:
             raise Invalid("targets.firstResponseSeconds must be from 10 to 86400.")
