@@ -315,7 +315,9 @@ def error_sentence(spec: type[Any], error: str) -> str:
         accepted = ", ".join(_accepted(_type_at(spec, path)))
         return f"{_join(name, m[1])} is not an accepted field here; accepted fields: {accepted}."
     if m := re.fullmatch(r"Object missing required field `(.+)`", what):
-        return f"{_join(name, m[1])} is required."
+        info = _type_at(spec, path)
+        hints = getattr(getattr(info, "cls", None), "required_hints", {})
+        return hints.get(m[1]) or f"{_join(name, m[1])} is required."
     if not name and what.startswith("Expected `object`"):
         return "The request body must be a JSON object."
     if m := re.fullmatch(r"Expected `([^`]+)`, got `([^`]+)`", what):
