@@ -334,7 +334,7 @@ def error_sentence(spec: type[Any], error: str) -> str:
         words = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}[m[1]]
         return f"{name} must be {words} {m[2]}."
     if what.startswith("Invalid enum value"):
-        allowed = _literals(_type_at(spec, path))
+        allowed = _declared_literals(spec, path) or _literals(_type_at(spec, path))
         if allowed:
             return f"{name} must be one of: {', '.join(map(str, allowed))}."
     return f"{name or 'The request body'} is not valid: {what}."
@@ -377,6 +377,26 @@ def _unwrap(info: Any) -> Any:
 
 def _accepted(info: Any) -> list[str]:
     return [f.encode_name for f in info.fields] if isinstance(info, msgspec.inspect.StructType) else []
+
+
+def _declared_literals(spec: type[Any], path: str) -> list[Any]:
+    """The allowed values at `path` in their declared order (msgspec's type info sorts them)."""
+    keys = re.findall(r"\.([^.\[]+)", path)
+    if not keys:
+        return []
+    parent = _type_at(spec, path[:path.rindex("." + keys[-1])])
+    if not isinstance(parent, msgspec.inspect.StructType):
+        return []
+    field = next((f for f in parent.fields if f.encode_name == keys[-1]), None)
+    if field is None:
+        return []
+    stack = [typing.get_type_hints(parent.cls, include_extras=True)[field.name]]
+    while stack:
+        hint = stack.pop(0)
+        if typing.get_origin(hint) is typing.Literal:
+            return list(typing.get_args(hint))
+        stack.extend(typing.get_args(hint))
+    return []
 
 
 def _literals(info: Any) -> list[Any]:
