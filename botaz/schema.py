@@ -159,7 +159,7 @@ from collections.abc import Iterable  # noqa: E402
 import msgspec  # noqa: E402
 from msgspec import UNSET, Meta, UnsetType  # noqa: E402,F401  (re-exported for the declarations)
 
-_PLANS: dict[type, tuple[tuple[str, str, int | None, bool], ...]] = {}
+_PLANS: dict[type, tuple[tuple[str, str, int | None, Any], ...]] = {}
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -181,7 +181,9 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 if min_length is not None and len(value.strip()) < min_length:
                     raise Invalid(f"{name} must not be empty." if min_length == 1
                                   else f"{name} must be at least {min_length} characters.")
-                if email and value.strip() and not _EMAIL_RE.match(value.strip()):
+                # A blank value of a nullable email field removes it, as null does (contact fields).
+                if email and not (email == "blank-ok" and not value.strip()) \
+                        and not _EMAIL_RE.match(value.strip()):
                     raise Invalid(f"{name} must be a valid email address.")
             elif isinstance(value, list):
                 for i, item in enumerate(value):
@@ -220,7 +222,7 @@ def Str(description: str = "", *, max_length: int | None = None, min_length: int
     inner: Any = typing.Annotated[str, Meta(max_length=max_length)] if max_length is not None else str
     meta = Meta(description=description or None, examples=examples,
                 extra_json_schema=extra or None,
-                extra={"min_length": min_length, "email": email})
+                extra={"min_length": min_length, "email": email and ("blank-ok" if nullable else True)})
     if nullable:
         return typing.Annotated[inner | None, meta]
     return typing.Annotated[inner, meta]
@@ -231,7 +233,7 @@ def D(kind: Any, description: str) -> Any:
     return typing.Annotated[kind, Meta(description=description)]
 
 
-def _plan(cls: type) -> tuple[tuple[str, str, int | None, bool], ...]:
+def _plan(cls: type) -> tuple[tuple[str, str, int | None, Any], ...]:
     hints = typing.get_type_hints(cls, include_extras=True)
     plan = []
     for spec in msgspec.structs.fields(cls):
@@ -243,7 +245,7 @@ def _plan(cls: type) -> tuple[tuple[str, str, int | None, bool], ...]:
             if kind is str or kind is list:
                 textual = True
         if textual:
-            plan.append((spec.name, spec.encode_name, min_length, bool(email)))
+            plan.append((spec.name, spec.encode_name, min_length, email))
     return tuple(plan)
 
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from ..events import Event
 from ..ids import is_id, now_ms
-from ..schema import UNSET, Body, D, F, Obj, Str, UnsetType
+from ..schema import UNSET, Body, D, Reply, Str, UnsetType
 from ..store.db import Row
 from .accounts import Principal
 from .context import Chat
 from .errors import Invalid, NotFound
-from .pagination import Page, check_limit, decode_cursor, make_page
+from .pagination import Page as ListPage, check_limit, decode_cursor, make_page
 from .settings import get_settings
 from .views import message_json
 from .visitors import contact_changes, do_set_visitor_state, get_visitor_row, visitor_object
@@ -42,15 +42,20 @@ class Typing(Body):
 
 
 SEEN, PREFORM, PAGE_VISIT, TYPING = Seen, Preform, PageVisit, Typing
-SEEN_RESULT = Obj("SeenResult", {
-    "seen": F("array", "IDs of the messages that became seen", items={"type": "string"}),
-})
+class SeenResult(Reply):
+    seen: D(list[str], "IDs of the messages that became seen")
+
+
+SEEN_RESULT = SeenResult
 VISIT_GAP_MS = 30 * 60 * 1000
-PAGE = Obj("Page", {
-    "url": F("string", "Address"), "title": F("string", "Title", nullable=True),
-    "referrer": F("string", "Referrer", nullable=True),
-    "visitedAt": F("string", "When", format="date-time"),
-})
+class Page(Reply):
+    url: Str("Address")
+    title: Str("Title", nullable=True)
+    referrer: Str("Referrer", nullable=True)
+    visitedAt: Str("When", fmt="date-time")
+
+
+PAGE = Page
 
 
 async def _mark_seen(chat: Chat, visitor: Row, message_id: Any, by_visitor: bool) -> dict[str, Any]:
@@ -143,7 +148,7 @@ async def do_page_visit(chat: Chat, visitor: Row, body: PageVisit) -> dict[str, 
 
 
 async def list_pages(chat: Chat, principal: Principal, visitor_id: str, cursor: str | None,
-                     limit: Any) -> Page:
+                     limit: Any) -> ListPage:
     size = check_limit(limit)
     visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
     rows = await chat.store.list_pages(visitor["id"], decode_cursor(cursor), size + 1)

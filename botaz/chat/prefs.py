@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import msgspec
-
 import orjson
 
 from ..schema import UNSET, Body, D, Reply, UnsetType, present
