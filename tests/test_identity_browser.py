@@ -122,8 +122,12 @@ def test_the_page_api_events_attributes_send_hide(botaz, widget, host_site) -> N
     w = widget(acme)
     w.page.goto(page_for(botaz, host_site, acme, None))
     w.wait_ready()
+    # The first open makes the visitor (a page view alone does not); on the next page the
+    # widget resumes it at once, socket included.
+    w.open()
     visitor_id = w.visitor_id
-    w.page.wait_for_timeout(300)  # the socket connects
+    w.reload()
+    w.wait_connected(resumes=2)  # the socket of this page is up
     botaz.send(acme, visitor_id, "An answer while closed")
     eventually(w.page, lambda: ["unread", 1] in w.page.evaluate("events"), "the unread event")
     assert ["message", "An answer while closed"] in w.page.evaluate("events")

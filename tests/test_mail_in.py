@@ -336,3 +336,44 @@ def test_botaz_serve_smtp_port_receives_and_stops_gracefully(tmp_path, workers) 
     assert "mail for visitor" in err and token not in err + out  # logged, without the secret
     with pytest.raises((smtplib.SMTPServerDisconnected, OSError)):
         idle.noop()
+
+
+def test_reply_addresses_of_a_merged_visitor_lead_to_the_known_user(mail) -> None:
+    """Botaz.identify merges an anonymous visitor into the user: emails it was sent before keep
+    working, and what it told us (its email) is not lost."""
+    import hashlib
+    import hmac
+
+    acme = mail.account()
+    secret = mail.client.get("/api/settings", headers=acme.headers).json()["identitySecret"]
+
+    def identify(visitor: dict) -> dict:
+        r = mail.client.post("/widget/v1/identify", headers=vheaders(visitor), json={
+            "siteKey": acme.site_key, "id": "user-9",
+            "hash": hmac.new(secret.encode(), b"user-9", hashlib.sha256).hexdigest()})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    laptop, phone, tablet = mail.visitor(acme), mail.visitor(acme), mail.visitor(acme)
+    laptop_address = mail.reply_address(laptop["visitorId"])
+    phone_address = mail.reply_address(phone["visitorId"])
+    assert mail.client.post("/widget/v1/preform", headers=vheaders(phone), json={
+        "name": "Vusal", "email": "vusal@example.org", "phone": ""}).status_code == 200
+    user = identify(laptop)  # the user's visitor is the laptop's, with its own reply address
+    assert user["visitorId"] == laptop["visitorId"]
+    merged = identify(phone)
+    assert merged["visitorId"] == laptop["visitorId"]
+    assert merged["visitor"]["name"] == "Vusal" and merged["visitor"]["email"] == "vusal@example.org"
+    tablet_address = mail.reply_address(tablet["visitorId"])
+    identify(tablet)  # an alias moves along too when its visitor is merged again
+    for address, text in [(phone_address, "From the phone's email"),
+                          (laptop_address, "From the laptop's email"),
+                          (tablet_address, "From the tablet's email")]:
+        assert mail.mail(address, reply(text)) == {}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        texts = [m["text"] for m in mail.messages_of(merged)]
+        if len(texts) == 3:
+            break
+        time.sleep(0.05)
+    assert texts == ["From the phone's email", "From the laptop's email", "From the tablet's email"]

@@ -30,12 +30,15 @@ def test_agent_sees_a_browsing_visitor_and_starts_the_conversation(botaz, dashbo
     expect(page.get_by_role("heading", name="Visitors now")).to_be_visible()
     expect(page.get_by_text("Nobody is on your website right now.")).to_be_visible()
 
-    # A visitor opens the demo site (the widget stays closed): the row appears, live.
+    # A visitor opens the demo site and the chat, closes it without writing: the row appears,
+    # live. (A page view alone makes no visitor: the widget's first load costs one request.)
     site = dashboard()
     created: list[dict[str, Any]] = []
     site.page.on("response", lambda r: created.append(r.json())
                  if r.url.endswith("/widget/v1/visitors") and r.request.method == "POST" else None)
     site.page.goto(f"{botaz.url}/demo?siteKey={acme.site_key}")
+    site.page.get_by_role("button", name="Open chat").click()
+    site.page.keyboard.press("Escape")
     visitor = eventually(page, lambda: created and created[0], "the widget's visitor")
     vid = visitor["visitorId"]
     row = visitors_table(board).locator(f'tr[data-visitor-id="{vid}"]')

@@ -430,10 +430,16 @@ def test_messages_are_text_never_html(botaz, widget) -> None:
 
 
 def test_unread_badge_and_seen(botaz, widget) -> None:
+    """A returning visitor (one who opened the chat on an earlier page) is connected on every
+    page, panel closed: replies arrive live and count as unread."""
     acme = new_account(botaz)
     w = widget(acme).goto()
+    w.open()
     w.wait_connected()
     visitor_id = w.visitor_id
+    w.reload()
+    w.wait_connected(resumes=2)
+    expect(w.dialog).to_be_hidden()
     first = botaz.send(acme, visitor_id, "Hi there, can I help?")
     second = botaz.send(acme, visitor_id, "We have a sale today.")
     expect(w.launcher("Open chat (2 unread messages)")).to_be_visible()
@@ -579,6 +585,8 @@ def test_unknown_token_starts_a_new_visitor(botaz, widget) -> None:
 def test_page_tracking_and_host_api(botaz, widget) -> None:
     acme = new_account(botaz)
     w = widget(acme).goto()
+    w.open()  # the first open makes the visitor, which then reports its pages
+    w.page.keyboard.press("Escape")
 
     def pages() -> list[str]:
         r = botaz.client.get(f"/api/visitors/{w.visitor_id}/pages", headers=acme.headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, Response
 
 from ..chat import attachments
 from ..chat.accounts import API_TOKEN_PREFIX
@@ -13,6 +13,7 @@ from ..chat.errors import NotFound
 from .deps import agent, chat_of, visitor
 from .http import bearer_token
 from .registry import Param, endpoint
+from .static import bytes_asset, respond, send_file
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -45,9 +46,13 @@ def _file(row) -> Response:
                         headers={"Cache-Control": "private, max-age=3600"})
 
 
+# widget.js's URL is fixed by the embed tag, so it cannot carry a content hash: browsers keep it
+# five minutes, then revalidate it (If-None-Match: a 304 of a few hundred bytes).
+WIDGET_CACHE = "public, max-age=300"
+
+
 async def widget_js(request: Request) -> Response:
-    return FileResponse(WEB / "widget.js", media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=300"})
+    return await send_file(request, WEB / "widget.js", "text/javascript", WIDGET_CACHE)
 
 
 async def widget_module(request: Request) -> Response:
@@ -56,7 +61,7 @@ async def widget_module(request: Request) -> Response:
     if not path.is_file() or (WEB / "widget").resolve() not in path.parents:
         raise NotFound("Not found.")
     media = "text/javascript" if name.endswith(".js") else "text/css"
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "public, max-age=300"})
+    return await send_file(request, path, media, WIDGET_CACHE)
 
 
 async def demo_page(request: Request) -> Response:
@@ -72,4 +77,5 @@ async def demo_page(request: Request) -> Response:
     base = str(request.base_url).rstrip("/")
     html = (WEB / "demo.html").read_text()
     html = html.replace("{{SITE_KEY}}", site_key).replace("{{BASE_URL}}", base)
-    return HTMLResponse(html)
+    asset = await bytes_asset(f"demo {site_key} {base}", html.encode(), "text/html")
+    return respond(request, asset, "no-cache")

@@ -30,6 +30,15 @@ ALLOWED_TYPES = {
     "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
+# For application/octet-stream uploads (docs/api.md): the same on every machine, unlike mimetypes.
+TYPE_OF_EXTENSION = {
+    "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+    "webp": "image/webp", "pdf": "application/pdf", "txt": "text/plain", "csv": "text/csv",
+    "zip": "application/zip", "doc": "application/msword", "xls": "application/vnd.ms-excel",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
 
 class TooLarge(Invalid):
     kind = "too_large"
@@ -45,6 +54,9 @@ def check_upload(chat: Chat, name: str | None, content_type: str, size: int) -> 
     if size == 0:
         raise Invalid("The file is empty.")
     content_type = content_type.split(";", 1)[0].strip().lower()
+    if content_type == "application/octet-stream" and name and "." in name:
+        # Generated API clients can send only this type: the real one is the name's extension's.
+        content_type = TYPE_OF_EXTENSION.get(name.rsplit(".", 1)[1].strip().lower(), content_type)
     if content_type not in ALLOWED_TYPES:
         raise UnsupportedType("This type of file cannot be sent; images, PDF, text, office "
                               "documents and zip archives can.")

@@ -8,8 +8,9 @@ continues the same conversation.
 
 The merge rule, when a browser identifies while holding an anonymous visitor:
 - the user has no visitor yet: the anonymous visitor becomes the user's (it keeps everything);
-- the user has one: the anonymous visitor's messages, page views, notes, files and conversations
-  move to it and the anonymous visitor is deleted (dashboards hear visitor.deleted), all in one
+- the user has one: the anonymous visitor's messages, page views, notes, files, conversations,
+  reply address and the name/email/phone the user's visitor lacks move to it, and the anonymous
+  visitor is deleted (dashboards hear visitor.deleted), all in one
   transaction; if both had an open conversation, the anonymous one is resolved, the user's stays;
 - the browser's visitor is already another user's (a shared computer): it is left alone.
 Each identify answers a new token for the user's visitor; the tokens other browsers hold stay valid.
@@ -27,7 +28,7 @@ import orjson
 
 from ..events import Event
 from ..ids import hash_token, new_id, new_token, now_ms
-from ..schema import UNSET, Body, Reply, Str, UnsetType
+from ..schema import UNSET, Body, D, Reply, Str, UnsetType
 from ..store.db import Row
 from .accounts import Principal
 from .cache import EPISODE
@@ -57,8 +58,9 @@ class WidgetIdentify(Body):
     name: Str("The user's name, set on the visitor", nullable=True, max_length=200) | UnsetType = UNSET
     email: Str("The user's email address, set on the visitor", nullable=True, max_length=254,
                email=True) | UnsetType = UNSET
-    __example__: ClassVar = {"siteKey": "sk_…", "id": "user-42", "name": "Anar",
-                             "email": "anar@example.com", "hash": "5f0c…(64 hex digits)"}
+    __example__: ClassVar = {
+        "siteKey": "sk_…", "id": "user-42", "name": "Anar", "email": "anar@example.com",
+        "hash": "617b47b3eb112452ab21efe610737a2471b6a346ccb730773fb370ec42829758"}
 
 
 class IdentitySecret(Reply):
@@ -68,13 +70,13 @@ class IdentitySecret(Reply):
 class VisitorAttributes(Reply):
     externalId: Str("The website's ID of the signed-in user (Botaz.identify); null: anonymous",
                     nullable=True)
-    attributes: dict[str, Any]  # custom attributes the website set (Botaz.setAttributes)
+    attributes: D(dict[str, Any], "Custom attributes the website set (Botaz.setAttributes)")
 
 
 class WidgetAttributes(Body):
-    # Custom attributes: at most 50 keys of at most 50 characters; values are strings
-    # (at most 1000 characters), numbers, booleans, or null, which removes the key.
-    attributes: dict[str, Any]
+    attributes: D(dict[str, Any], "Custom attributes: at most 50 keys of at most 50 characters; "
+                                  "values are strings (at most 1000 characters), numbers, "
+                                  "booleans, or null, which removes the key")
     __example__: ClassVar = {"attributes": {"plan": "pro", "seats": 12, "trial": False}}
 
 
@@ -139,6 +141,7 @@ async def do_identify(chat: Chat, body: WidgetIdentify, token: str | None,
         current_owner = (await chat.store.visitor_identity(current["id"], conn=tx)
                          if current is not None else None)
         created = False
+        carried: dict[str, Any] = {}  # what the merged-away visitor had told us, unless known
         if known is not None and known["banned"]:
             raise Forbidden("You have been blocked from this chat.")
         if known is None:
@@ -156,6 +159,7 @@ async def do_identify(chat: Chat, body: WidgetIdentify, token: str | None,
             target_id = known["id"]
             if (current is not None and current["id"] != target_id and current_owner is None
                     and not current["banned"]):
+                carried = {k: current[k] for k in ("name", "email", "phone") if current[k]}
                 await chat.store.merge_visitor(current["id"], target_id, now, conn=tx)
                 change.emit(Event("visitor.deleted", account["id"], current["id"],
                                   {"_id": current["id"], "mergedInto": target_id}))
@@ -164,7 +168,8 @@ async def do_identify(chat: Chat, body: WidgetIdentify, token: str | None,
                 change.emit(Event(EPISODE, account["id"], target_id, {"state": None}))
         row = await chat.store.get_visitor(account["id"], target_id, conn=tx)
         assert row is not None
-        changes = {k: v for k, v in contact.items() if v is not None and row[k] != v}
+        changes = {k: v for k, v in carried.items() if not row[k]}
+        changes.update({k: v for k, v in contact.items() if v is not None and row[k] != v})
         if changes:
             await chat.store.update_visitor(target_id, with_search_words(row, changes), conn=tx)
         await chat.store.add_visitor_token_tx(target_id, hash_token(new_visitor_token), now,

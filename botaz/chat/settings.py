@@ -91,7 +91,7 @@ class Settings(Reply):
     email: EmailSettingsEdit
     satisfaction: SatisfactionEdit
     targets: TargetsEdit
-    proactive: list[ProactiveRule]
+    proactive: list[ProactiveRule] | UnsetType = UNSET
     identitySecret: Str("Owners only: the key that signs known users' IDs (Botaz.identify); "
                         "rotate with POST /api/settings/identity-secret") | UnsetType = UNSET
 

@@ -515,6 +515,16 @@ CREATE INDEX messages_search ON messages USING GIN (array_to_tsvector(string_to_
 CREATE INDEX visitors_search ON visitors USING GIN (array_to_tsvector(string_to_array(search, ' ')))
 """,
         "then": _index_messages}),
+    # A visitor merged into a known user (Botaz.identify) keeps answering by email: the reply
+    # addresses of the emails it was sent lead to the visitor it became.
+    (22, "reply addresses of merged visitors", """
+CREATE TABLE visitor_reply_aliases (
+    token TEXT PRIMARY KEY,
+    visitor_id TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    added_at BIGINT NOT NULL
+);
+CREATE INDEX visitor_reply_aliases_visitor ON visitor_reply_aliases (visitor_id)
+"""),
 ]
 
 LATEST = max(version for version, _, _ in MIGRATIONS)

@@ -251,8 +251,13 @@ class Store(ArticleRepo):
             (token, visitor_id))
 
     async def get_visitor_by_reply_token(self, token: str) -> Row | None:
-        return await self.db.fetchone(
+        row = await self.db.fetchone(
             f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE reply_token = ?", (token,))
+        if row is None:  # the address of a visitor since merged into another
+            row = await self.db.fetchone(
+                f"SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = "
+                "(SELECT visitor_id FROM visitor_reply_aliases WHERE token = ?)", (token,))
+        return row
 
     async def agent_prefs(self, agent_id: str) -> str:
         row = await self.db.fetchone("SELECT prefs FROM agents WHERE id = ?", (agent_id,))
@@ -1132,8 +1137,24 @@ class Store(ArticleRepo):
             await conn.execute(
                 "UPDATE visitors SET conversation_at = ?, last_activity_at = ? WHERE id = ?",
                 (min(started) if started else None, max(active) if active else None, into_id))
+        await self._move_reply_address(conn, from_id, into_id, now)
         await self._unindex_visitor(conn, from_id)
         await conn.execute("DELETE FROM visitors WHERE id = ?", (from_id,))
+
+    async def _move_reply_address(self, conn: Conn, from_id: str, into_id: str, now: int) -> None:
+        """The merged visitor's reply address (and those it inherited) lead to `into_id`: the
+        address itself when `into_id` has none yet, an alias otherwise."""
+        await conn.execute("UPDATE visitor_reply_aliases SET visitor_id = ? WHERE visitor_id = ?",
+                           (into_id, from_id))
+        source = await conn.fetchone("SELECT reply_token FROM visitors WHERE id = ?", (from_id,))
+        token = source["reply_token"] if source is not None else None
+        if token is None:
+            return
+        await conn.execute("UPDATE visitors SET reply_token = NULL WHERE id = ?", (from_id,))
+        if await conn.execute("UPDATE visitors SET reply_token = ? WHERE id = ? AND reply_token IS NULL",
+                              (token, into_id)) == 0:
+            await conn.execute("INSERT INTO visitor_reply_aliases (token, visitor_id, added_at) "
+                               "VALUES (?, ?, ?)", (token, into_id, now))
 
     async def set_visitor_attributes(self, visitor_id: str, attributes: str | None,
                                      conn: Conn | None = None) -> None:

@@ -1070,7 +1070,9 @@
     updateLauncherLabel();
     focusPanel();
     scrollToBottom(true);
-    ensureSession().catch(function () { /* shown when sending */ });
+    // A first open is what makes a new visitor (see "Startup" below); the rating form of a
+    // conversation resolved while the visitor was away is asked for on the first open too.
+    ensureSession().then(checkRatingOnce, function () { /* shown when sending */ });
     loadConfig(); // refresh "online"
     maybeSeen();
     emit("open");
@@ -1375,6 +1377,7 @@
         }
         session = { visitorId: r.data.visitorId, visitorToken: r.data.visitorToken };
         save(session);
+        freshVisitor = true;
         return r.data.visitor || null;
       });
   }
@@ -1429,11 +1432,21 @@
   function afterSession(v) {
     if (v && v.banned) { visitor = v._id ? v : visitor; setBanned(); return; }
     setVisitor(v);
+    ratingChecked = freshVisitor; // a visitor made just now has no conversation to rate
+    freshVisitor = false;
     return loadHistory().then(function () {
       connect();
       trackPage();
-      checkRating();
+      if (isOpen) checkRatingOnce();
     });
+  }
+
+  var freshVisitor = false;
+  var ratingChecked = false; // per visitor: asked on the first open, not on every page
+  function checkRatingOnce() {
+    if (ratingChecked || !session || banned) return;
+    ratingChecked = true;
+    checkRating();
   }
 
   var sessionRetry = 0;
@@ -2045,6 +2058,9 @@
       return Promise.resolve(false);
     }
     identifying = identifying.then(function () {
+      // Only a visitor this browser already has is merged: a new browser identifies directly,
+      // without making an anonymous visitor first.
+      if (!sessionPromise && !loadSaved() && !LINK) return null;
       return ensureSession().catch(function () { /* identify can start a session itself */ });
     }).then(function () {
       if (session && session.userId === user.id) return true; // already this user's visitor
@@ -2169,9 +2185,14 @@
     applyConfig();
     updateLauncherLabel();
     var ready = function () { host.setAttribute("data-botaz-ready", "1"); };
+    // Startup (docs/widget.md, "What the widget loads"): one small request, the site's config.
+    // A new visitor is made only when needed (the panel opens, a message is sent, a proactive
+    // rule fires, the page calls identify or setAttributes); a browser that already has one (or
+    // a conversation link) resumes it at once, so that its live replies reach it.
+    var resume = PAGE_MODE || !!LINK || !!loadSaved();
     Promise.all([
       loadConfig(),
-      ensureSession().catch(function () { /* retried in the background */ })
+      resume ? ensureSession().catch(function () { /* retried in the background */ }) : null
     ]).then(ready, ready).then(startProactive);
     QUEUED.forEach(function (call) { // [method, args] from the snippet's stub
       var fn = call && window.Botaz[call[0]];

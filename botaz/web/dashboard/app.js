@@ -1,18 +1,24 @@
 // The dashboard shell: signs the agent in from the session cookie, draws the header and routes
 // /, /chat/:visitorId, /visitors, /agents and /settings (with #section anchors, e.g. /settings#audit for the
-// audit log) on the client with history.pushState.
+// audit log) on the client with history.pushState. Each page's module is imported when its route is
+// first shown (the server preloads the current route's: botaz/api/dashboard.py), so / loads no
+// settings, reports or articles code.
 
 import { post } from "./api.js";
 import { h, clear, avatar, toast, icon } from "./dom.js";
 import * as notify from "./notify.js";
 import { session, realtime, loadSession, loadAgents, nav, agentName } from "./state.js";
-import { mountInbox } from "./inbox.js";
-import { mountAgents } from "./agents.js";
-import { mountSettings } from "./settings.js";
-import { mountVisitors } from "./visitors.js";
 import { availabilitySwitch, startAvailability } from "./availability.js";
-import { mountReports } from "./reports.js";
-import { mountArticles } from "./articles.js";
+
+// view -> () => Promise<mount(container, route)>
+const PAGES = {
+  inbox: () => import("./inbox.js").then((m) => m.mountInbox),
+  agents: () => import("./agents.js").then((m) => m.mountAgents),
+  visitors: () => import("./visitors.js").then((m) => m.mountVisitors),
+  settings: () => import("./settings.js").then((m) => m.mountSettings),
+  reports: () => import("./reports.js").then((m) => m.mountReports),
+  articles: () => import("./articles.js").then((m) => m.mountArticles),
+};
 
 const main = document.getElementById("main");
 const topbar = document.getElementById("topbar");
@@ -42,6 +48,7 @@ function parseRoute(pathname) {
 }
 
 let current = null; // {view, instance}
+let rendering = 0; // bumped on every render: a page module arriving late for an old route is dropped
 
 function render() {
   const route = parseRoute(location.pathname);
@@ -51,21 +58,34 @@ function render() {
   updateNav();
   if (nav.openVisitorId && !document.hidden) notify.reset();
 
+  const seq = ++rendering;
   if (current && current.view === route.view && current.instance.update) {
     current.instance.update(route);
     return;
   }
+  const load = PAGES[route.view];
+  if (!load) {
+    mountPage(route, mountNotFound);
+    return;
+  }
+  load().then((mount) => {
+    if (seq === rendering) mountPage(route, mount);
+  }, (err) => {
+    if (seq === rendering) mountPage(route, (container) => mountLoadError(container, err));
+  });
+}
+
+function mountPage(route, mount) {
   if (current) current.instance.destroy?.();
   clear(main);
-  let instance;
-  if (route.view === "inbox") instance = mountInbox(main, route);
-  else if (route.view === "agents") instance = mountAgents(main);
-  else if (route.view === "visitors") instance = mountVisitors(main);
-  else if (route.view === "settings") instance = mountSettings(main);
-  else if (route.view === "reports") instance = mountReports(main);
-  else if (route.view === "articles") instance = mountArticles(main);
-  else instance = mountNotFound(main);
-  current = { view: route.view, instance };
+  current = { view: route.view, instance: mount(main, route) };
+}
+
+function mountLoadError(container, err) {
+  container.append(h("section", { class: "page narrow-page empty-page" },
+    h("h1", null, "Cannot load this page"), h("p", null, err.message),
+    h("button", { type: "button", class: "btn btn-primary", onClick: () => location.reload() }, "Try again")));
+  return { destroy() {} };
 }
 
 function mountNotFound(container) {

@@ -27,6 +27,18 @@ export function duration(ms) {
   return `${Math.round(hours / 24)} days`;
 }
 
+/** The inbox's label filter: a <select> that calls onChange(labelId or ""). Here, not in
+ * reports.js, so that the inbox loads no report code. */
+export function labelFilter(onChange) {
+  const id = nextId("lf");
+  const select = h("select", { id, class: "inbox-label-filter" }, h("option", { value: "" }, "Any label"));
+  select.addEventListener("change", () => onChange(select.value));
+  accountLabels().then((labels) => {
+    for (const l of labels) select.append(h("option", { value: l._id }, l.name));
+  }).catch(() => {});
+  return h("div", { class: "label-filter" }, h("label", { for: id, class: "sr-only" }, "Filter by label"), select);
+}
+
 export function labelChip(label, onRemove) {
   const chip = h("span", { class: "label-chip" },
     h("span", { class: "label-swatch", style: `background:${/^#[0-9a-f]{6}$/i.test(label.color) ? label.color : "#9ca3af"}`, "aria-hidden": "true" }),

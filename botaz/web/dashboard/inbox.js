@@ -4,7 +4,7 @@ import { get, withQuery, enc } from "./api.js";
 import { h, clear, avatar, visitorName, shortWhen, nextId } from "./dom.js";
 import { session, realtime, agentName, ensureAgent, nav } from "./state.js";
 import { mountChat } from "./chat.js";
-import { labelFilter } from "./reports.js";
+import { labelFilter } from "./episode-panel.js";
 
 const FILTER_KEY = "botaz.filters";
 const PAGE = 30;

@@ -10,17 +10,6 @@ import { barChart, lineChart, heatmap, hbarChart } from "./charts.js";
 const DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
-/** The inbox's label filter: a <select> that calls onChange(labelId or ""). */
-export function labelFilter(onChange) {
-  const id = nextId("lf");
-  const select = h("select", { id, class: "inbox-label-filter" }, h("option", { value: "" }, "Any label"));
-  select.addEventListener("change", () => onChange(select.value));
-  accountLabels().then((labels) => {
-    for (const l of labels) select.append(h("option", { value: l._id }, l.name));
-  }).catch(() => {});
-  return h("div", { class: "label-filter" }, h("label", { for: id, class: "sr-only" }, "Filter by label"), select);
-}
-
 function isoDay(d) {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
