@@ -120,3 +120,16 @@ def test_openapi_schemas_come_from_the_types(botaz) -> None:
     assert create["properties"]["text"]["maxLength"] == 10_000
     edit = schemas["VisitorEdit"]
     assert "required" not in edit and edit["properties"]["email"]["type"] == ["string", "null"]
+
+
+def test_conversation_assignee_filter_is_a_word_or_an_id(botaz) -> None:
+    acme = botaz.account()
+    for value in ("me", "none", "all", acme.agent_id):
+        r = botaz.client.get(f"/api/conversations?assignee={value}", headers=acme.headers)
+        assert r.status_code == 200, value
+    r = botaz.client.get("/api/conversations?assignee=everyone", headers=acme.headers)
+    assert r.status_code == 400 and r.json()["message"] == "assignee must be me, none, all or an agent ID."
+    doc = botaz.client.get("/api/openapi.json").json()
+    params = doc["paths"]["/api/conversations"]["get"]["parameters"]
+    schema = next(p["schema"] for p in params if p["name"] == "assignee")
+    assert schema["anyOf"][0] == {"enum": ["me", "none", "all"]}

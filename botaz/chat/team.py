@@ -63,6 +63,15 @@ AGENT_CREATE, TOKEN_CREATE, ASSIGN, STATUS, NOTE_CREATE, CANNED_CREATE, CANNED_E
     AgentCreate, TokenCreate, Assign, Status, NoteCreate, CannedCreate, CannedEdit)
 
 
+ASSIGNEE_WORDS = ("me", "none", "all")
+
+
+def check_assignee(value: str) -> None:
+    """The conversation list's `assignee` filter: a word, or an agent's ID."""
+    if value not in ASSIGNEE_WORDS and not is_id(value):
+        raise Invalid("assignee must be me, none, all or an agent ID.")
+
+
 def require_owner(principal: Principal) -> None:
     if principal.role != "owner":
         raise Forbidden("Only owners can do this.")
