@@ -11,9 +11,16 @@ Choice and measurement: docs/design.md, docs/benchmarks.md.
 
 from __future__ import annotations
 
+import functools
 import re
+import types
+import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType  # noqa: F401  (re-exported for the declarations)
 
 from .chat.errors import Invalid
 
@@ -152,13 +159,6 @@ def ref(name: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Structs: request bodies (Body) and documented responses (Reply).
 
-import functools  # noqa: E402
-import typing  # noqa: E402
-from collections.abc import Iterable  # noqa: E402
-
-import msgspec  # noqa: E402
-from msgspec import UNSET, Meta, UnsetType  # noqa: E402,F401  (re-exported for the declarations)
-
 _PLANS: dict[type, tuple[tuple[str, str, int | None, Any], ...]] = {}
 
 
@@ -257,7 +257,7 @@ def _walk(hint: Any) -> Iterable[tuple[Any, Any]]:
         for meta in metas:
             yield meta, None
         yield from _walk(base)
-    elif origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+    elif origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(hint):
             yield from _walk(arg)
     elif origin is list:
