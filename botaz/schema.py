@@ -311,6 +311,7 @@ _KIND_WORDS = {"str": "a string", "int": "an integer", "bool": "true or false", 
 def error_sentence(spec: type[Any], error: str) -> str:
     """msgspec's ValidationError text as the API's one sentence naming the field."""
     match = _MESSAGE.match(error)
+    assert match is not None  # the pattern matches any text
     what, path = match["what"], (match["path"] or "")
     name = path.lstrip(".")
     if m := re.fullmatch(r"Object contains unknown field `(.+)`", what):
@@ -363,13 +364,17 @@ def _type_at(spec: type[Any], path: str) -> Any:
     return _unwrap(info)
 
 
+# type_info leaves UNSET out of unions; older msgspec versions may name it (not in the stubs).
+_UNSET_INFO: Any = getattr(msgspec.inspect, "UnsetType", msgspec.inspect.NoneType)
+
+
 def _unwrap(info: Any) -> Any:
     mi = msgspec.inspect
     while True:
         if isinstance(info, mi.Metadata):
             info = info.type
         elif isinstance(info, mi.UnionType):
-            useful = [t for t in info.types if not isinstance(t, (mi.NoneType, mi.UnsetType))]
+            useful = [t for t in info.types if not isinstance(t, (mi.NoneType, _UNSET_INFO))]
             if len(useful) != 1:
                 return info
             info = useful[0]

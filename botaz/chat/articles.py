@@ -4,6 +4,8 @@ Any human agent of the account may write, change and delete articles (help conte
 written by the people who answer the chats); bot agents' tokens may only read them.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import re

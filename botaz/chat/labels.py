@@ -1,5 +1,7 @@
 """Account labels with colours, put on conversations (the visitor's current episode)."""
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 from typing import Any, ClassVar

@@ -5,6 +5,8 @@ The key pair (P-256, RFC 8292) is made once per installation, at the first start
 Delivery is in botaz/push/sender.py.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import base64
@@ -43,7 +45,7 @@ class PushSubscriptionCreate(Body):
 
 
 PUSH_KEYS, SUBSCRIPTION_CREATE = PushKeys, PushSubscriptionCreate
-class PushSubscription(Reply):
+class PushSubscription(Reply, kw_only=True):
     id_: Str("Subscription ID") = msgspec.field(name="_id")
     endpoint: Str("The push service URL")
     userAgent: Str("The browser that subscribed", nullable=True)

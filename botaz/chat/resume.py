@@ -6,6 +6,8 @@ it stays valid, so both devices keep the conversation. Each visitor keeps its ne
 `MAX_ADDED_TOKENS` such tokens; a ban refuses every token at once, an erase deletes them.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import re

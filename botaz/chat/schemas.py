@@ -1,5 +1,7 @@
 """The shapes of the API: request bodies (checked here) and responses (documented here)."""
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
@@ -81,7 +83,7 @@ class Attachment(Reply):
 ID = msgspec.field(name="_id")
 
 
-class Message(Reply):
+class Message(Reply, kw_only=True):
     id_: _id("Message ID") = ID
     userId: _id("Agent who wrote it; null for a visitor's message", nullable=True)
     visitorId: _id("The visitor whose conversation it belongs to")
@@ -95,7 +97,7 @@ class Message(Reply):
                              "seen": False, "sentAt": "2019-01-03T07:14:07.438Z"}
 
 
-class Visitor(Reply):
+class Visitor(Reply, kw_only=True):
     id_: _id("Visitor ID") = ID
     userAgent: Str("Browser's user agent", nullable=True)
     appName: Str("navigator.appName", nullable=True)
@@ -114,7 +116,7 @@ class Visitor(Reply):
     showBotMessages: D(bool, "Whether bots answer this visitor")
 
 
-class Agent(Reply):
+class Agent(Reply, kw_only=True):
     id_: _id("Agent ID: the userId of POST /api/messages/") = ID
     name: Str("Name")
     email: Str("Email")
