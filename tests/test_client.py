@@ -66,6 +66,29 @@ def test_messages_send_get_edit_delete(botaz, acme, api) -> None:
     assert caught.value.status == 404
 
 
+def test_logo_and_avatar_through_the_client(botaz, acme, api) -> None:
+    from test_widget_features import PNG
+
+    assert api.images() == {"logoUrl": None, "avatarUrl": None}
+    logo = api.set_logo(PNG, "image/png")["url"]
+    avatar = api.set_avatar(PNG, "image/png")["url"]
+    assert api.images() == {"logoUrl": logo, "avatarUrl": avatar}
+    assert api.download_image(logo.rsplit("/", 1)[1]) == PNG
+    with pytest.raises(BadRequest):
+        api.set_logo(b"<svg/>", "image/png")  # the bytes decide, not the header
+    assert api.remove_logo()["url"] is None and api.remove_avatar()["url"] is None
+    assert api.images() == {"logoUrl": None, "avatarUrl": None}
+
+    async def run() -> None:
+        async with AsyncClient(botaz.url, acme.token) as client:
+            url = (await client.set_avatar(PNG, "image/png"))["url"]
+            assert (await client.images())["avatarUrl"] == url
+            assert await client.download_image(url.rsplit("/", 1)[1]) == PNG
+            await client.remove_avatar()
+
+    asyncio.run(run())
+
+
 def test_visitor_messages_cannot_be_edited_or_deleted(botaz, acme, api) -> None:
     with VisitorClient(botaz.url) as visitor:
         visitor.create_visitor(acme.site_key)
@@ -690,6 +713,9 @@ COVERED = {
     "GET /api/visitors": "list_visitors iter_visitors",
     "GET /api/visitors/online": "online_visitors",
     "GET /api/visitors/attribute-keys": "visitor_attribute_keys",
+    "GET /api/settings/images": "images", "PUT /api/settings/logo": "set_logo",
+    "DELETE /api/settings/logo": "remove_logo", "PUT /auth/me/avatar": "set_avatar",
+    "DELETE /auth/me/avatar": "remove_avatar", "GET /images/{id}": "download_image",
     "GET /api/visitors/{id}": "get_visitor", "PUT /api/visitors/{id}": "update_visitor",
     "GET /api/visitors/{id}/messages": "visitor_messages iter_visitor_messages",
     "POST /api/visitors/{id}/seen": "seen", "POST /api/visitors/{id}/ban": "ban_visitor",

@@ -14,7 +14,17 @@ from playwright.sync_api import expect
 
 from test_dashboard_browser import dashboard  # noqa: F401  (fixture)
 from test_widget_browser import (  # noqa: F401  (fixtures)
-    browser, database_url, eventually, host_site, new_account, widget)
+    browser, eventually, host_site, new_account, widget)
+
+import pytest
+
+from conftest import _database
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_root):
+    """Issue 17's items are checked in Chromium on both databases (unlike most browser tests)."""
+    yield from _database(request.param, tmp_root)
 
 # The stub of docs/widget.md: calls made before widget.js arrives wait in Botaz.q.
 STUB = ("window.Botaz=window.Botaz||{q:[]};['open','close','toggle','hide','show','send',"

@@ -1,7 +1,6 @@
 """A widget each site makes its own, in Chromium (docs/widget.md): custom pre-chat fields, the
 emoji picker, the reply sound, the unread badge across page loads, and the widget settings'
-contrast check. SQLite only, like the other browser tests (the API side runs on both databases
-in test_widget_custom.py)."""
+contrast check. On SQLite and PostgreSQL (the API side also in test_widget_custom.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,17 @@ from playwright.sync_api import expect
 
 from test_dashboard_browser import dashboard, owner_email  # noqa: F401  (fixture)
 from test_widget_browser import (  # noqa: F401  (fixtures)
-    PNG, browser, database_url, eventually, new_account, put_settings, widget)
+    PNG, browser, eventually, new_account, put_settings, widget)
+
+import pytest
+
+from conftest import _database
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_root):
+    """Issue 17's items are checked in Chromium on both databases (unlike most browser tests)."""
+    yield from _database(request.param, tmp_root)
 from test_widget_custom import FIELDS
 
 

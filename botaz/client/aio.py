@@ -224,6 +224,31 @@ class AsyncClient(_AsyncTransport):
     async def download_attachment(self, attachment_id: str) -> bytes:
         return await self._call(Call("GET", f"/attachments/{seg(attachment_id)}", raw=True))
 
+    # pictures the widget shows (docs/widget.md)
+
+    async def images(self) -> dict[str, Any]:
+        """{"logoUrl", "avatarUrl"}: the account's logo and this agent's avatar, or None."""
+        return await self._get("/api/settings/images")
+
+    async def set_logo(self, data: bytes, content_type: str) -> dict[str, Any]:
+        """Owners: PNG, JPEG or WebP up to 256 KB; answers {"url"}."""
+        return await self._call(Call("PUT", "/api/settings/logo", content=data,
+                                     headers={"Content-Type": content_type}))
+
+    async def remove_logo(self) -> dict[str, Any]:
+        return await self._call(Call("DELETE", "/api/settings/logo"))
+
+    async def set_avatar(self, data: bytes, content_type: str) -> dict[str, Any]:
+        """This agent's picture beside their messages in the widget; answers {"url"}."""
+        return await self._call(Call("PUT", "/auth/me/avatar", content=data,
+                                     headers={"Content-Type": content_type}))
+
+    async def remove_avatar(self) -> dict[str, Any]:
+        return await self._call(Call("DELETE", "/auth/me/avatar"))
+
+    async def download_image(self, image_id: str) -> bytes:
+        return await self._call(Call("GET", f"/images/{seg(image_id)}", raw=True))
+
     # agents
 
     async def me(self) -> Me:

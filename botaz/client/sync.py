@@ -214,6 +214,31 @@ class Client(_SyncTransport):
     def download_attachment(self, attachment_id: str) -> bytes:
         return self._call(Call("GET", f"/attachments/{seg(attachment_id)}", raw=True))
 
+    # pictures the widget shows (docs/widget.md)
+
+    def images(self) -> dict[str, Any]:
+        """{"logoUrl", "avatarUrl"}: the account's logo and this agent's avatar, or None."""
+        return self._get("/api/settings/images")
+
+    def set_logo(self, data: bytes, content_type: str) -> dict[str, Any]:
+        """Owners: PNG, JPEG or WebP up to 256 KB; answers {"url"}."""
+        return self._call(Call("PUT", "/api/settings/logo", content=data,
+                               headers={"Content-Type": content_type}))
+
+    def remove_logo(self) -> dict[str, Any]:
+        return self._call(Call("DELETE", "/api/settings/logo"))
+
+    def set_avatar(self, data: bytes, content_type: str) -> dict[str, Any]:
+        """This agent's picture beside their messages in the widget; answers {"url"}."""
+        return self._call(Call("PUT", "/auth/me/avatar", content=data,
+                               headers={"Content-Type": content_type}))
+
+    def remove_avatar(self) -> dict[str, Any]:
+        return self._call(Call("DELETE", "/auth/me/avatar"))
+
+    def download_image(self, image_id: str) -> bytes:
+        return self._call(Call("GET", f"/images/{seg(image_id)}", raw=True))
+
     # agents
 
     def me(self) -> Me:
