@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from botaz.chat import messages, textsearch  # noqa: E402
 from botaz.chat.accounts import Principal, do_create_account  # noqa: E402
 from botaz.chat.context import Chat  # noqa: E402
+from botaz.chat.schemas import MessageCreate, WidgetVisitorCreate  # noqa: E402
 from botaz.chat.visitors import do_create_visitor  # noqa: E402
 from botaz.config import Settings  # noqa: E402
 from botaz.events import EventBus  # noqa: E402
@@ -45,8 +46,8 @@ async def main(args: argparse.Namespace) -> None:
                                    agent_email=f"a{time.time_ns()}@example.com", agent_password=None)
     me = Principal(account_id=acct["accountId"], agent_id=acct["agentId"], role="owner",
                    is_bot=False, token_id=None)
-    visitor = (await do_create_visitor(chat, {"siteKey": acct["siteKey"]}, None))["visitorId"]
-    body = {"userId": acct["agentId"], "visitorId": visitor, "text": TEXT}
+    visitor = (await do_create_visitor(chat, WidgetVisitorCreate(siteKey=acct["siteKey"]), None))["visitorId"]
+    body = MessageCreate(userId=acct["agentId"], visitorId=visitor, text=TEXT)
     await messages.do_send_agent_message(chat, me, body)
     fold, insert = textsearch.index_text, store.insert_message
 

@@ -569,7 +569,9 @@ def role_seed(argv: list[str]) -> int:
     import asyncio
 
     from botaz.chat.context import Chat
+    from botaz.chat.schemas import WidgetVisitorCreate
     from botaz.chat.visitors import do_create_visitor
+    from botaz.schema import convert
     from botaz.config import Settings
     from botaz.events import EventBus
     from botaz.store import Store
@@ -583,7 +585,7 @@ def role_seed(argv: list[str]) -> int:
         out = []
         try:
             for _ in range(a.count):
-                made = await do_create_visitor(chat, dict(body))
+                made = await do_create_visitor(chat, convert(WidgetVisitorCreate, body))
                 out.append([made["visitorId"], made["visitorToken"]])
         finally:
             await store.close()

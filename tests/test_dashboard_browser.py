@@ -7,6 +7,7 @@ is a failure. BOTAZ_SCREENSHOTS=1 also writes docs/screenshots/dashboard-*.png.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -235,6 +236,13 @@ def test_widget_conversation_reply_edit_visitor_and_ban(botaz, dashboard) -> Non
     created: list[dict[str, Any]] = []
     site.page.on("response", lambda r: created.append(r.json())
                  if r.url.endswith("/widget/v1/visitors") and r.request.method == "POST" else None)
+
+    def on_frame(payload: str | bytes) -> None:  # the widget made its visitor on its socket
+        frame = json.loads(payload)
+        if frame.get("event") == "widget.ready" and frame["data"].get("visitorToken"):
+            created.append(frame["data"])
+
+    site.page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
     site.page.goto(f"{botaz.url}/demo?siteKey={acme.site_key}")
     site.page.get_by_role("button", name="Open chat").click()
     site.page.get_by_role("textbox", name="Message").fill("Do you ship to Baku?")

@@ -14,6 +14,7 @@ from conftest import _run
 
 from botaz.chat import messages, team
 from botaz.chat.accounts import Principal, do_create_account
+from botaz.chat.schemas import WidgetMessageCreate, WidgetVisitorCreate
 from botaz.chat.visitors import do_create_visitor
 
 
@@ -29,9 +30,9 @@ async def _conversation(chat: Any) -> tuple[Principal, dict[str, Any]]:
     chat.cache.remember_webhooks(acct["accountId"], True)  # as if a webhook listened
     me = Principal(account_id=acct["accountId"], agent_id=acct["agentId"], role="owner",
                    is_bot=False, token_id=None)
-    created = await do_create_visitor(chat, {"siteKey": acct["siteKey"]}, None)
+    created = await do_create_visitor(chat, WidgetVisitorCreate(siteKey=acct["siteKey"]), None)
     visitor = await chat.store.get_visitor(acct["accountId"], created["visitorId"])
-    await messages.do_send_visitor_message(chat, visitor, {"text": "hello"})
+    await messages.do_send_visitor_message(chat, visitor, WidgetMessageCreate(text="hello"))
     return me, await chat.store.get_visitor(acct["accountId"], created["visitorId"])
 
 
@@ -82,12 +83,12 @@ def test_a_failed_assignment_writes_no_history(database_url) -> None:
 
         chat.store.update_visitor = fails_on_assignee
         with pytest.raises(Injected):
-            await team.do_assign(chat, me, visitor["id"], {"agentId": me.agent_id})
+            await team.do_assign(chat, me, visitor["id"], team.Assign(agentId=me.agent_id))
         chat.store.update_visitor = update_visitor
         assert (await chat.store.get_visitor(me.account_id, visitor["id"]))["assignee_id"] is None
         assert (await chat.store.episode_assignments([episode_id]))[episode_id] == []
 
-        await team.do_assign(chat, me, visitor["id"], {"agentId": me.agent_id})
+        await team.do_assign(chat, me, visitor["id"], team.Assign(agentId=me.agent_id))
         history = (await chat.store.episode_assignments([episode_id]))[episode_id]
         assert [(h["agent_id"], h["assigned_by"]) for h in history] == [(me.agent_id, me.agent_id)]
         assert (await chat.store.get_visitor(me.account_id, visitor["id"]))["assignee_id"] == me.agent_id

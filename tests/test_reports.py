@@ -360,6 +360,7 @@ def test_message_path_runs_no_episode_statement_in_an_ongoing_conversation(datab
     """The cost on POST /api/messages/: statements on episodes, counted per message."""
     from botaz.chat import messages, team
     from botaz.chat.accounts import Principal, do_create_account, do_create_agent
+    from botaz.chat.schemas import MessageCreate, WidgetMessageCreate, WidgetVisitorCreate
     from botaz.chat.visitors import do_create_visitor
 
     calls: list[str] = []
@@ -379,17 +380,17 @@ def test_message_path_runs_no_episode_statement_in_an_ongoing_conversation(datab
         me = Principal(account_id=acct["accountId"], agent_id=acct["agentId"], role="owner",
                        is_bot=False, token_id=None)
         bot = await do_create_agent(chat, account_id=acct["accountId"], name="Bot", email="b@example.com", bot=True)
-        created = await do_create_visitor(chat, {"siteKey": acct["siteKey"]}, None)
+        created = await do_create_visitor(chat, WidgetVisitorCreate(siteKey=acct["siteKey"]), None)
         visitor = await chat.store.get_visitor(acct["accountId"], created["visitorId"])
 
         async def step(who: str) -> list[str]:
             calls.clear()
             if who == "visitor":
-                await messages.do_send_visitor_message(chat, visitor, {"text": "hi"})
+                await messages.do_send_visitor_message(chat, visitor, WidgetMessageCreate(text="hi"))
             else:
                 user = acct["agentId"] if who == "agent" else bot["agentId"]
-                await messages.do_send_agent_message(chat, me, {"userId": user, "visitorId": visitor["id"],
-                                                                 "text": "hello"})
+                await messages.do_send_agent_message(chat, me, MessageCreate(
+                    userId=user, visitorId=visitor["id"], text="hello"))
             await asyncio.sleep(0)
             return list(calls)
 

@@ -6,14 +6,14 @@ from typing import Any
 
 
 from ..chat import messages
-from ..chat.schemas import MESSAGE_CREATE, MESSAGE_EDIT
+from ..chat.schemas import MessageCreate, MessageEdit
 from .registry import Call, Param, endpoint
 
 MESSAGE_ID = Param("id", "ID of the message", {"type": "string"}, where="path", required=True)
 
 
 @endpoint("POST", "/api/messages/", "/api/messages", summary="Send a message as an agent",
-          tag="messages", auth="agent", body=MESSAGE_CREATE, response="Message", status=201,
+          tag="messages", auth="agent", body=MessageCreate, response="Message", status=201,
           errors=(400, 401, 403, 404, 413, 415),
           description="The newly created message is returned. `userId` must be an agent of the "
                       "token's account; the visitor must exist in that account and not be banned.")
@@ -32,7 +32,7 @@ async def get_message(call: Call) -> Any:
 
 
 @endpoint("PUT", "/api/messages/{id}", summary="Edit an agent's message", tag="messages",
-          auth="agent", body=MESSAGE_EDIT, response="Message", params=(MESSAGE_ID,),
+          auth="agent", body=MessageEdit, response="Message", params=(MESSAGE_ID,),
           errors=(400, 401, 403, 404, 413, 415),
           description="Only agents' messages can be edited (403 for a visitor's message). "
                       "The updated message is returned.")

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, Response
 from .. import __version__
 from ..chat import activity, attachments, audit, bots, sessions, settings, team, webhooks
 from ..chat.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS, page_of
-from ..schema import F, Obj
+from ..schema import F, Obj, components, schema_name
 from .http import JSONResponse
 from .deps import SAFE_METHODS, SESSION_COOKIE
 from .registry import ENDPOINTS, SCHEMAS, WEBSOCKETS, Endpoint, Param, page
@@ -347,7 +347,7 @@ def _operation(ep: Endpoint, path: str) -> dict[str, Any]:
         op["parameters"] = [_parameter(p) for p in ep.params]
     if ep.body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{ep.body.name}"}}}}
+            "schema": {"$ref": f"#/components/schemas/{schema_name(ep.body)}"}}}}
     if (ep.method, path) in UPLOADS:
         _upload(op)
     ok: dict[str, Any] = {"description": "Success"}
@@ -389,7 +389,6 @@ def openapi_document() -> dict[str, Any]:
             continue
         path = documented_path(ep)
         paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, path)
-    schemas = {s.name: s.json_schema() for s in [*RESPONSE_SCHEMAS, *REQUEST_SCHEMAS]}
     extra = [activity.SEEN, activity.PREFORM, activity.PAGE_VISIT, activity.TYPING,
              activity.SEEN_RESULT, activity.PAGE, page_of("Page"), settings.SETTINGS_EDIT,
              settings.PREFORM_EDIT, settings.WIDGET_EDIT, settings.SETTINGS, WIDGET_CONFIG,
@@ -399,9 +398,8 @@ def openapi_document() -> dict[str, Any]:
              page_of("Webhook"), page_of("Delivery"), bots.BOT_EDIT, bots.BOT, bots.SHOW_BOT,
              audit.AUDIT_ENTRY, page_of("AuditEntry"), VISITOR_EXPORT,
              *DASHBOARD_SCHEMAS]
-    schemas.update({s.name: s.json_schema() for s in extra})
-    schemas.update({ep.body.name: ep.body.json_schema() for ep in ENDPOINTS if ep.body is not None})
-    schemas.update({s.name: s.json_schema() for s in SCHEMAS})
+    bodies = [ep.body for ep in ENDPOINTS if ep.body is not None]
+    schemas = components([*RESPONSE_SCHEMAS, *REQUEST_SCHEMAS, *extra, *bodies, *SCHEMAS])
     schemas["MessageList"] = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
     doc: dict[str, Any] = {
         "openapi": "3.1.0",

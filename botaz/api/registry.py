@@ -10,7 +10,7 @@ from starlette.requests import Request, empty_send
 
 from ..chat.errors import Invalid
 from ..chat.pagination import decode_cursor
-from ..schema import Obj
+
 
 if TYPE_CHECKING:
     from ..chat.accounts import Principal
@@ -97,7 +97,7 @@ class Endpoint:
     summary: str
     tag: str
     auth: str | None  # "agent", "visitor", "either" (a visitor token, else an agent) or None
-    body: Obj | None = None
+    body: Any = None  # a Body Struct type (botaz/schema.py)
     response: str | None = None
     status: int = 200
     params: tuple[Param, ...] = ()
@@ -114,10 +114,10 @@ class Endpoint:
 ENDPOINTS: list[Endpoint] = []
 # Response and nested schemas named by `response=` or `ref=`; request bodies (`body=`) reach the
 # OpenAPI document from ENDPOINTS without being listed here.
-SCHEMAS: list[Obj] = []
+SCHEMAS: list[Any] = []
 
 
-def schema(obj: Obj) -> Obj:
+def schema(obj: Any) -> Any:
     """Declares a schema for the OpenAPI document: `NAME = schema(Obj("Name", {...}))`."""
     SCHEMAS.append(obj)
     return obj

@@ -15,12 +15,13 @@ from ..chat.accounts import Principal
 from ..chat.context import Chat
 from ..chat.errors import DomainError, NotFound
 from ..chat.messages import missed_messages
+from ..chat.schemas import WidgetVisitorCreate
 from ..chat.views import for_visitor
 from ..chat.visitors import authenticate_visitor
 from ..store.db import Row
 from .deps import count_call, widget_origin
 from ..config import parse_rate
-from .http import ApiError, domain_error_response, error_response
+from .http import ApiError, convert, domain_error_response, error_response
 from .hub import Connection, Hub
 from .inbound import CLOSE_POLICY, COST, Budget, VisitorInbound
 from .registry import WEBSOCKETS, Websocket
@@ -69,7 +70,9 @@ async def _widget_visitor(chat: Chat, ws: WebSocket) -> tuple[Row, dict[str, Any
                      ws.client.host if ws.client else "unknown")
     agent = ws.headers.get("user-agent")
     created = await visitors.do_create_visitor(
-        chat, {"siteKey": site_key, "userAgent": agent[:1000] if agent else None}, widget_origin(ws))
+        chat, convert(WidgetVisitorCreate, {"siteKey": site_key,
+                                            "userAgent": agent[:1000] if agent else None}),
+        widget_origin(ws))
     return await authenticate_visitor(chat, created["visitorToken"]), created
 
 
@@ -190,8 +193,8 @@ async def visitor_socket(scope: Scope, receive: Receive, send: Send) -> None:
 
     async def on_page(frame: dict[str, Any]) -> None:
         try:  # as POST /widget/v1/pages; a frame that fails its checks is dropped
-            await activity.do_page_visit(chat, visitor, {k: v for k, v in frame.items()
-                                                         if k != "type"})
+            await activity.do_page_visit(chat, visitor, convert(activity.PageVisit, {
+                k: v for k, v in frame.items() if k != "type"}))
         except DomainError:
             pass
 
@@ -227,8 +230,8 @@ async def agent_socket(scope: Scope, receive: Receive, send: Send) -> None:
 
     async def on_typing(frame: dict[str, Any]) -> None:
         try:
-            await activity.do_agent_typing(chat, principal, {
-                "visitorId": frame.get("visitorId"), "typing": bool(frame.get("typing"))})
+            await activity.do_agent_typing(chat, principal, convert(activity.Typing, {
+                "visitorId": frame.get("visitorId"), "typing": bool(frame.get("typing"))}))
         except DomainError:
             pass  # a typing frame for a stranger's visitor is simply not relayed
 

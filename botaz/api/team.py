@@ -8,8 +8,13 @@ from dataclasses import replace
 
 
 from ..chat import team
+from ..chat.schemas import ID_PATTERN
 from .registry import Call, CURSOR, LIMIT, Param, endpoint
 
+ASSIGNEE = Param("assignee", "me, none, all (default) or an agent ID",
+                 {"type": "string", "anyOf": [{"enum": list(team.ASSIGNEE_WORDS)},
+                                              {"pattern": ID_PATTERN}]},
+                 check=team.check_assignee)
 VISITOR_ID = Param("visitorId", "The visitor whose conversation it is", {"type": "string"},
                    where="path", required=True)
 ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
@@ -19,7 +24,7 @@ ID = Param("id", "ID", {"type": "string"}, where="path", required=True)
           auth="agent", response="ConversationPage", errors=(400, 401),
           params=(Param("status", "open, resolved or all (default)",
                         {"type": "string", "enum": ["open", "resolved", "all"]}),
-                  Param("assignee", "me, none, all (default) or an agent ID", {"type": "string"}),
+                  ASSIGNEE,
                   Param("q", "Words of the name and email, or of one message: whole words, the last one "
                         "a prefix; case and accents folded; punctuation is never syntax",
                         {"type": "string"}),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 
 from ..chat import activity, attachments, audit, messages, onsite, privacy, visitors
-from ..chat.schemas import VISITOR_EDIT
+from ..chat.schemas import VisitorEdit
 from .http import read_raw, upload_name
 from .registry import Call, CURSOR, LIMIT, Param, endpoint, schema
 
@@ -72,7 +74,7 @@ async def get_visitor(call: Call) -> Any:
 
 
 @endpoint("PUT", "/api/visitors/{id}", summary="Edit a visitor's basic information",
-          tag="visitors", auth="agent", body=VISITOR_EDIT, response="Visitor",
+          tag="visitors", auth="agent", body=VisitorEdit, response="Visitor",
           params=(VISITOR_ID,), errors=(400, 401, 404, 413, 415),
           description="Accepts only name, email, phone and notes; null removes a value. "
                       "The full updated visitor is returned.")
@@ -142,7 +144,7 @@ async def typing(call: Call) -> Any:
     principal = call.principal
     body = call.body
     await activity.do_agent_typing(call.chat, principal,
-                                   body | {"visitorId": call.path_params["id"]})
+                                   msgspec.structs.replace(body, visitorId=call.path_params["id"]))
     return None
 
 

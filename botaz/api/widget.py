@@ -14,7 +14,7 @@ from ..chat.proactive import for_widget as proactive_rules
 from ..chat.errors import Invalid, NotFound
 from ..chat.settings import CUSTOM_FIELD, check_origin, settings_of
 from ..chat.views import for_visitor
-from ..chat.schemas import WIDGET_MESSAGE_CREATE, WIDGET_VISITOR_CREATE
+from ..chat.schemas import WidgetMessageCreate, WidgetVisitorCreate
 from ..schema import F, Obj
 from .deps import widget_origin
 from ..store.db import Row
@@ -29,7 +29,7 @@ schema(Obj("Images", {"logoUrl": F("string", "The account's logo", nullable=True
 
 
 @endpoint("POST", "/widget/v1/visitors", summary="Start a visitor", tag="widget", auth=None,
-          body=WIDGET_VISITOR_CREATE, response="WidgetVisitorCreated", status=201,
+          body=WidgetVisitorCreate, response="WidgetVisitorCreated", status=201,
           errors=(400, 404, 413, 415, 429), limit=("visitor_create", ""),
           description="Creates a visitor of the account that owns `siteKey` and returns its "
                       "token, which authorises the visitor's other calls.")
@@ -40,7 +40,7 @@ async def create_visitor(call: Call) -> Any:
 
 
 @endpoint("POST", "/widget/v1/messages", summary="Send a message as the visitor", tag="widget",
-          auth="visitor", body=WIDGET_MESSAGE_CREATE, response="Message", status=201,
+          auth="visitor", body=WidgetMessageCreate, response="Message", status=201,
           errors=(400, 401, 403, 413, 415))
 async def send_message(call: Call) -> Any:
     me = call.visitor

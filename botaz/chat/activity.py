@@ -1,51 +1,68 @@
 """What happens around messages: seen marks, typing, presence, pages, the pre-chat form, bans."""
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..events import Event
 from ..ids import is_id, now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Reply, Str, UnsetType
 from ..store.db import Row
 from .accounts import Principal
 from .context import Chat
 from .errors import Invalid, NotFound
 from .messages import visible_to_visitor
-from .pagination import Page, check_limit, decode_cursor, make_page
+from .pagination import Page as ListPage, check_limit, decode_cursor, make_page
 from .settings import check_custom_answers, get_settings
 from .views import message_json
-from .visitors import check_contact_fields, do_set_visitor_state, get_visitor_row, visitor_object
+from .visitors import contact_changes, do_set_visitor_state, get_visitor_row, visitor_object
 from ..ids import iso_ms
 
-SEEN = Obj("Seen", {
-    "messageId": F("string", "Mark the other side's messages up to and including this one as seen",
-                   required=True),
-})
-PREFORM = Obj("Preform", {
-    "name": F("string", "Visitor's name", nullable=True, max_length=200),
-    "email": F("string", "Visitor's email", nullable=True, max_length=254, format="email"),
-    "phone": F("string", "Visitor's phone", nullable=True, max_length=50),
-})
-PAGE_VISIT = Obj("PageVisit", {
-    "url": F("string", "The page's address", required=True, min_length=1, max_length=2000),
-    "title": F("string", "The page's title", nullable=True, max_length=500),
-    "referrer": F("string", "document.referrer", nullable=True, max_length=2000),
-})
-TYPING = Obj("Typing", {
-    "visitorId": F("string", "The conversation"),
-    "typing": F("boolean", "true while typing, false when stopped", required=True),
-    "type": F("string", "typing"),
-})
-SEEN_RESULT = Obj("SeenResult", {
-    "seen": F("array", "IDs of the messages that became seen", items={"type": "string"}),
-})
+
+
+class Seen(Body):
+    messageId: Str("Mark the other side's messages up to and including this one as seen")
+
+
+class Preform(Body):
+    name: Str("Visitor's name", nullable=True, max_length=200) | UnsetType = UNSET
+    email: Str("Visitor's email", nullable=True, max_length=254, email=True) | UnsetType = UNSET
+    phone: Str("Visitor's phone", nullable=True, max_length=50) | UnsetType = UNSET
+    # The answers to the account's custom fields: every other key sent (schema.convert), checked
+    # against the account's settings by do_preform; documented as additionalProperties.
+    customAnswers: dict[str, Any] | UnsetType = UNSET
+    __extra__: ClassVar = "customAnswers"
+
+
+class PageVisit(Body):
+    url: Str("The page's address", min_length=1, max_length=2000)
+    title: Str("The page's title", nullable=True, max_length=500) | UnsetType = UNSET
+    referrer: Str("document.referrer", nullable=True, max_length=2000) | UnsetType = UNSET
+
+
+class Typing(Body):
+    typing: D(bool, "true while typing, false when stopped")
+    visitorId: Str("The conversation (in the path of the REST call)") | UnsetType = UNSET
+    type: Str("typing (websocket frames)") | UnsetType = UNSET
+
+
+SEEN, PREFORM, PAGE_VISIT, TYPING = Seen, Preform, PageVisit, Typing
+class SeenResult(Reply):
+    seen: D(list[str], "IDs of the messages that became seen")
+
+
+SEEN_RESULT = SeenResult
 VISIT_GAP_MS = 30 * 60 * 1000
-PAGE = Obj("Page", {
-    "url": F("string", "Address"), "title": F("string", "Title", nullable=True),
-    "referrer": F("string", "Referrer", nullable=True),
-    "visitedAt": F("string", "When", format="date-time"),
-})
+class Page(Reply):
+    url: Str("Address")
+    title: Str("Title", nullable=True)
+    referrer: Str("Referrer", nullable=True)
+    visitedAt: Str("When", fmt="date-time")
+
+
+PAGE = Page
 
 
 async def _mark_seen(chat: Chat, visitor: Row, message_id: Any, by_visitor: bool) -> dict[str, Any]:
@@ -62,14 +79,14 @@ async def _mark_seen(chat: Chat, visitor: Row, message_id: Any, by_visitor: bool
     return {"seen": [row["id"] for row in rows]}
 
 
-async def do_visitor_seen(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
+async def do_visitor_seen(chat: Chat, visitor: Row, body: Seen) -> dict[str, Any]:
     """The visitor has seen agents' messages up to `messageId`."""
-    return await _mark_seen(chat, visitor, SEEN.validate(body)["messageId"], by_visitor=True)
+    return await _mark_seen(chat, visitor, body.messageId, by_visitor=True)
 
 
-async def do_agent_seen(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
+async def do_agent_seen(chat: Chat, principal: Principal, visitor_id: str, body: Seen) -> dict[str, Any]:
     """An agent has seen the visitor's messages up to `messageId`."""
-    message_id = SEEN.validate(body)["messageId"]
+    message_id = body.messageId
     visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
     return await _mark_seen(chat, visitor, message_id, by_visitor=False)
 
@@ -80,13 +97,11 @@ def do_typing(chat: Chat, visitor: Row, user_id: str | None, typing: bool) -> No
                           {"visitorId": visitor["id"], "userId": user_id, "typing": bool(typing)}))
 
 
-async def do_agent_typing(chat: Chat, principal: Principal, body: Any) -> None:
-    data = TYPING.validate(body)
-    visitor_id = data.get("visitorId")
-    if not visitor_id:
+async def do_agent_typing(chat: Chat, principal: Principal, body: Typing) -> None:
+    if not body.visitorId:
         raise Invalid("visitorId is required.")
-    visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
-    do_typing(chat, visitor, principal.agent_id, data["typing"])
+    visitor = await get_visitor_row(chat, principal.account_id, body.visitorId)
+    do_typing(chat, visitor, principal.agent_id, body.typing)
 
 
 async def do_visitor_presence(chat: Chat, visitor: Row, online: bool) -> None:
@@ -107,22 +122,20 @@ async def do_agent_presence(chat: Chat, agent_id: str) -> None:
     await chat.store.set_agent_last_online(agent_id, now_ms())
 
 
-async def do_preform(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
+async def do_preform(chat: Chat, visitor: Row, body: Preform) -> dict[str, Any]:
     settings = await get_settings(chat, visitor["account_id"])
-    custom = {}
-    if isinstance(body, dict):  # the account's own fields (docs/widget.md), kept as attributes
-        custom = {k: v for k, v in body.items() if k not in PREFORM.fields}
-        body = {k: v for k, v in body.items() if k in PREFORM.fields}
-    changes = check_contact_fields(body, PREFORM)
+    changes = contact_changes(body)
     asked = settings["preform"]["fields"] if settings["preform"]["enabled"] else []
     for field in asked:
         if not changes.get(field):
             raise Invalid(f"{field} is required.")
-    answers = check_custom_answers(settings["preform"], custom)
+    # The account's own fields (docs/widget.md), kept as attributes.
+    answers = check_custom_answers(settings["preform"],
+                                   {} if body.customAnswers is UNSET else body.customAnswers)
     if answers:
-        from .identity import do_set_attributes
+        from .identity import WidgetAttributes, do_set_attributes
 
-        await do_set_attributes(chat, visitor, {"attributes": answers})
+        await do_set_attributes(chat, visitor, WidgetAttributes(attributes=answers))
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes and not asked:
         raise Invalid("Send at least one of name, email, phone.")
@@ -136,12 +149,12 @@ async def do_set_banned(chat: Chat, principal: Principal, visitor_id: str, banne
                                       banned=int(banned))
 
 
-async def do_page_visit(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
-    data = PAGE_VISIT.validate(body)
+async def do_page_visit(chat: Chat, visitor: Row, body: PageVisit) -> dict[str, Any]:
+    title = None if body.title is UNSET else body.title
+    referrer = None if body.referrer is UNSET else body.referrer
     now = now_ms()
-    await chat.store.insert_page(visitor["id"], data["url"], data.get("title"), data.get("referrer"), now)
-    page = {"url": data["url"], "title": data.get("title"), "referrer": data.get("referrer"),
-            "visitedAt": iso_ms(now)}
+    await chat.store.insert_page(visitor["id"], body.url, title, referrer, now)
+    page = {"url": body.url, "title": title, "referrer": referrer, "visitedAt": iso_ms(now)}
     # For the agents' "Visitors now" view; not stored as an event, never sent to the visitor.
     chat.send_event(Event("visitor.page", visitor["account_id"], visitor["id"],
                           {"visitorId": visitor["id"], **page}, agents_only=True))
@@ -162,7 +175,7 @@ async def widget_state(chat: Chat, visitor: Row) -> dict[str, Any]:
 
 
 async def list_pages(chat: Chat, principal: Principal, visitor_id: str, cursor: str | None,
-                     limit: Any) -> Page:
+                     limit: Any) -> ListPage:
     size = check_limit(limit)
     visitor = await get_visitor_row(chat, principal.account_id, visitor_id)
     rows = await chat.store.list_pages(visitor["id"], decode_cursor(cursor), size + 1)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..schema import convert, present
 from . import articles
 from .context import Chat
 from .errors import DomainError, Invalid, NotFound
@@ -69,9 +70,8 @@ async def import_folder(chat: Chat, account_id: str, folder: str) -> dict[str, A
     for path in sorted(root.rglob("*.md")):
         name = str(path.relative_to(root))
         try:
-            data = articles.ARTICLE_CREATE.validate(
-                parse(path.read_text(encoding="utf-8"), path.stem.replace("-", " ").replace("_", " ")))
-            data = articles.check_article(data)
+            data = articles.check_article(present(convert(articles.ArticleCreate, parse(
+                path.read_text(encoding="utf-8"), path.stem.replace("-", " ").replace("_", " ")))))
             slug = data.get("slug") or articles.slugify(data["title"])
             existing = await chat.store.get_article_by_slug(account_id, slug)
             if existing is None:

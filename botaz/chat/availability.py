@@ -12,15 +12,17 @@ A site is online (`GET /widget/v1/config` `online`) while one of its agents is a
 where business hours are set, now is inside them.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import orjson
 
 from ..events import Event
 from ..ids import is_id, now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Reply, UnsetType
 from ..store.db import Row
 from . import audit
 from .accounts import Principal, require_owner
@@ -33,22 +35,29 @@ from .views import agent_json
 STATUSES = ("online", "away")
 MAX_CAPACITY = 1000
 
-AVAILABILITY_EDIT = Obj("AvailabilityEdit", {
-    "status": F("string", "online or away", required=True, enum=STATUSES),
-    "auto": F("boolean", "Set by the dashboard's idle timer rather than by hand: an automatic "
-                         "away only replaces online, and an automatic online only ends an "
-                         "automatic away (default false)"),
-})
-AVAILABILITY = Obj("Availability", {
-    "status": F("string", "What the agent chose (or the idle timer set)", enum=STATUSES),
-    "auto": F("boolean", "Whether an away was set by the idle timer"),
-    "available": F("boolean", "Whether the agent can take conversations now: a human, set to "
-                              "online, with a dashboard tab open"),
-})
-CAPACITY_EDIT = Obj("AgentEdit", {
-    "maxConversations": F("integer", "Most open conversations automatic assignment gives this "
-                                     "agent (0 to 1000); null: no limit", nullable=True),
-}, extra={"required": ["maxConversations"]})
+
+
+class AvailabilityEdit(Body):
+    status: D(Literal["online", "away"], "online or away")
+    auto: D(bool, "Set by the dashboard's idle timer rather than by hand: an automatic away only "
+                  "replaces online, and an automatic online only ends an automatic away "
+                  "(default false)") | UnsetType = UNSET
+
+
+class Availability(Reply):
+    status: D(Literal["online", "away"], "What the agent chose (or the idle timer set)")
+    auto: D(bool, "Whether an away was set by the idle timer")
+    available: D(bool, "Whether the agent can take conversations now: a human, set to online, "
+                       "with a dashboard tab open")
+
+
+class AgentEdit(Body):
+    maxConversations: D(int | None, "Most open conversations automatic assignment gives this "
+                                    "agent (0 to 1000); null: no limit")
+    required_hints: ClassVar = {"maxConversations": "maxConversations is required (null: no limit)."}
+
+
+AVAILABILITY_EDIT, AVAILABILITY, CAPACITY_EDIT = AvailabilityEdit, Availability, AgentEdit
 
 
 def is_available(chat: Chat, row: Row) -> bool:
@@ -97,9 +106,8 @@ async def get_availability(chat: Chat, principal: Principal) -> dict[str, Any]:
     return availability_json(chat, row)
 
 
-async def do_set_availability(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
-    data = AVAILABILITY_EDIT.validate(body)
-    status, auto = data["status"], data.get("auto", False)
+async def do_set_availability(chat: Chat, principal: Principal, body: AvailabilityEdit) -> dict[str, Any]:
+    status, auto = body.status, body.auto is True
     if auto:
         # The idle timer never overrides a choice made by hand.
         await chat.store.set_availability(principal.agent_id, status, status == "away",
@@ -122,11 +130,9 @@ async def announce(chat: Chat, account_id: str, agent_id: str) -> dict[str, Any]
     return state
 
 
-async def do_set_capacity(chat: Chat, principal: Principal, agent_id: str, body: Any) -> dict[str, Any]:
+async def do_set_capacity(chat: Chat, principal: Principal, agent_id: str, body: AgentEdit) -> dict[str, Any]:
     require_owner(principal)
-    value = CAPACITY_EDIT.validate(body).get("maxConversations")
-    if "maxConversations" not in body:
-        raise Invalid("maxConversations is required (null: no limit).")
+    value = body.maxConversations
     if value is not None and not 0 <= value <= MAX_CAPACITY:
         raise Invalid(f"maxConversations must be from 0 to {MAX_CAPACITY}, or null.")
     row = await chat.store.get_agent(principal.account_id, agent_id) if is_id(agent_id) else None

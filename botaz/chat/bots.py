@@ -5,6 +5,8 @@ domain path as every other message. The bot runner listens on the event bus for 
 messages and decides in a task of its own, so a slow or failing bot never delays a request.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +22,7 @@ import re2
 
 from ..events import Event
 from ..ids import iso_ms, new_id, now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Reply, Str, UnsetType, present
 from ..store.db import Row
 from ..webhooks.signing import signature_header
 from ..webhooks.targets import TargetRefused, check_target
@@ -107,37 +109,76 @@ def email_in(text: str) -> str | None:
     return None
 
 
-BOT_EDIT = Obj("BotEdit", {
-    "enabled": F("boolean", "Whether the bot answers visitors"),
-    "greeting": F("string", "First reply to a visitor's first message; empty for none",
-                  max_length=2000, nullable=True),
-    "faq": F("array", "Answers: each {keywords: [words], pattern: regex or null, answer}",
-             items={"type": "object"}),
-    "offlineReply": F("string", "Reply outside business hours or with no human online",
-                      max_length=2000, nullable=True),
-    "businessHours": F("object", "{timezone, days: {mon: [[\"09:00\", \"18:00\"]], ...}}; null: always",
-                       nullable=True),
-    "askContact": F("boolean", "Ask for an email or phone when the visitor left none"),
-    "askContactText": F("string", "How to ask", max_length=2000),
-    "handoffKeywords": F("array", "Words that ask for a human", items={"type": "string"}),
-    "handoffReply": F("string", "Reply when handing off with a human online", max_length=2000),
-    "handoffOfflineReply": F("string", "Reply when handing off with nobody online", max_length=2000),
-    "idleMinutes": F("integer", "Silent this long after a human agent wrote"),
-    "externalUrl": F("string", "Your bot's URL: visitors' messages are POSTed there, signed; "
-                               "null for the built-in rule bot", nullable=True, max_length=2000),
-    "agentId": F("string", "Bot agent that writes the answers (default: one made for you)"),
-    "answerBot": F("boolean", "Answer visitors from the knowledge base's published articles "
-                              "(docs/knowledge-base.md), with or without the rule bot"),
-    "answerThreshold": F("integer", "How sure the answer bot must be, 1 to 100 (default 50): "
-                                    "higher answers less often and more surely"),
-})
-BOT = Obj("Bot", {**BOT_EDIT.fields,
-                  "agentId": F("string", "Bot agent that writes the answers; null until the bot is "
-                                         "first switched on", nullable=True),
-                  "externalSecret": F("string", "Signing secret for externalUrl: shown when set"),
-                  "status": F("object", "lastError, lastErrorAt, lastSuccessAt of the external bot")})
-SHOW_BOT = Obj("ShowBotMessages", {"showBotMessages": F("boolean", "Whether bots answer this "
-                                                                   "visitor", required=True)})
+Greeting = Str("First reply to a visitor's first message; empty for none", max_length=2000,
+               nullable=True)
+Faq = D(list[dict[str, Any]], "Answers: each {keywords: [words], pattern: regex or null, answer}")
+OfflineReply = Str("Reply outside business hours or with no human online", max_length=2000,
+                   nullable=True)
+Hours = D(dict[str, Any] | None, 'Business hours: {timezone, days: {mon: [["09:00", "18:00"]], '
+                                 "...}}; null: always")
+AskContactText = Str("How to ask", max_length=2000)
+HandoffKeywords = D(list[str], "Words that ask for a human")
+HandoffReply = Str("Reply when handing off with a human online", max_length=2000)
+HandoffOfflineReply = Str("Reply when handing off with nobody online", max_length=2000)
+IdleMinutes = D(int, "Silent this long after a human agent wrote")
+ExternalUrl = Str("Your bot's URL: visitors' messages are POSTed there, signed; null for the "
+                  "built-in rule bot", nullable=True, max_length=2000)
+AnswerBot = D(bool, "Answer visitors from the knowledge base's published articles "
+                    "(docs/knowledge-base.md), with or without the rule bot")
+AnswerThreshold = D(int, "How sure the answer bot must be, 1 to 100 (default 50): higher answers "
+                         "less often and more surely")
+
+
+class BotEdit(Body):
+    enabled: D(bool, "Whether the bot answers visitors") | UnsetType = UNSET
+    greeting: Greeting | UnsetType = UNSET
+    faq: Faq | UnsetType = UNSET
+    offlineReply: OfflineReply | UnsetType = UNSET
+    businessHours: Hours | UnsetType = UNSET
+    askContact: D(bool, "Ask for an email or phone when the visitor left none") | UnsetType = UNSET
+    askContactText: AskContactText | UnsetType = UNSET
+    handoffKeywords: HandoffKeywords | UnsetType = UNSET
+    handoffReply: HandoffReply | UnsetType = UNSET
+    handoffOfflineReply: HandoffOfflineReply | UnsetType = UNSET
+    idleMinutes: IdleMinutes | UnsetType = UNSET
+    externalUrl: ExternalUrl | UnsetType = UNSET
+    agentId: Str("Bot agent that writes the answers (default: one made for you)") | UnsetType = UNSET
+    answerBot: AnswerBot | UnsetType = UNSET
+    answerThreshold: AnswerThreshold | UnsetType = UNSET
+
+
+class BotStatus(Reply):
+    lastError: Str("The external bot's last error", nullable=True)
+    lastErrorAt: Str("When", fmt="date-time", nullable=True)
+    lastSuccessAt: Str("The external bot's last answer", fmt="date-time", nullable=True)
+
+
+class Bot(Reply):
+    enabled: D(bool, "Whether the bot answers visitors")
+    greeting: Greeting
+    faq: Faq
+    offlineReply: OfflineReply
+    businessHours: Hours
+    askContact: D(bool, "Ask for an email or phone when the visitor left none")
+    askContactText: AskContactText
+    handoffKeywords: HandoffKeywords
+    handoffReply: HandoffReply
+    handoffOfflineReply: HandoffOfflineReply
+    idleMinutes: IdleMinutes
+    externalUrl: ExternalUrl
+    agentId: Str("Bot agent that writes the answers; null until the bot is first switched on",
+                 nullable=True)
+    answerBot: AnswerBot
+    answerThreshold: AnswerThreshold
+    status: BotStatus
+    externalSecret: Str("Signing secret for externalUrl: shown when set") | UnsetType = UNSET
+
+
+class ShowBotMessages(Body):
+    showBotMessages: D(bool, "Whether bots answer this visitor")
+
+
+BOT_EDIT, BOT, SHOW_BOT = BotEdit, Bot, ShowBotMessages
 
 
 def _config(row: Row | None) -> dict[str, Any]:
@@ -192,9 +233,9 @@ def _check_faq(faq: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+async def do_update_bot(chat: Chat, principal: Principal, body: BotEdit) -> dict[str, Any]:
     require_owner(principal)
-    data = BOT_EDIT.validate(body)
+    data = present(body)
     row = await chat.store.get_bot(principal.account_id)
     config = _config(row)
     secret = row["external_secret"] if row else None
@@ -245,8 +286,8 @@ async def do_update_bot(chat: Chat, principal: Principal, body: Any) -> dict[str
 
 
 async def do_show_bot_messages(chat: Chat, principal: Principal, visitor_id: str,
-                               body: Any) -> dict[str, Any]:
-    show = SHOW_BOT.validate(body)["showBotMessages"]
+                               body: ShowBotMessages) -> dict[str, Any]:
+    show = body.showBotMessages
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     return await do_set_visitor_state(chat, row, by=principal, show_bot_messages=int(show))
 

@@ -9,13 +9,15 @@ extra statement, its first message one insert and its first human answer one upd
 message's own transaction.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..events import Event
 from ..ids import iso_ms, new_id, now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Str, UnsetType
 from ..store.db import Conn, Row
 from .accounts import Principal
 from .cache import EPISODE
@@ -25,10 +27,15 @@ from .pagination import Page, check_limit, decode_cursor, make_page
 from .settings import get_settings, settings_of
 from .visitors import get_visitor_row
 
-RATING = Obj("Rating", {
-    "score": F("integer", "1 (very unhappy) to 5 (very happy)", required=True),
-    "comment": F("string", "What the visitor wants to add", nullable=True, max_length=1000),
-}, example={"score": 5, "comment": "Quick and kind, thank you!"})
+
+
+class Rating(Body):
+    score: D(int, "1 (very unhappy) to 5 (very happy)")
+    comment: Str("What the visitor wants to add", nullable=True, max_length=1000) | UnsetType = UNSET
+    __example__: ClassVar = {"score": 5, "comment": "Quick and kind, thank you!"}
+
+
+RATING = Rating
 
 
 async def on_message(chat: Chat, change: Change, visitor: Row, user_id: str | None, by_bot: bool,
@@ -168,12 +175,11 @@ async def list_history(chat: Chat, principal: Principal, visitor_id: str, cursor
 
 # satisfaction
 
-def check_rating(body: Any) -> tuple[int, str | None]:
-    data = RATING.validate(body)
-    score = data["score"]
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+def check_rating(body: Rating) -> tuple[int, str | None]:
+    score = body.score
+    if not 1 <= score <= 5:
         raise Invalid("score must be an integer from 1 to 5.")
-    comment = data.get("comment")
+    comment = None if body.comment is UNSET else body.comment
     if comment is not None:
         comment = comment.strip() or None
     return score, comment
@@ -195,7 +201,7 @@ async def visitor_rating(chat: Chat, visitor: Row) -> dict[str, Any]:
     return _rating_json(row, ask)
 
 
-async def do_rate(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
+async def do_rate(chat: Chat, visitor: Row, body: Rating) -> dict[str, Any]:
     """Rates the visitor's current conversation (open or just resolved); a new rating replaces
     the previous one."""
     score, comment = check_rating(body)

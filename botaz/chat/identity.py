@@ -16,19 +16,21 @@ The merge rule, when a browser identifies while holding an anonymous visitor:
 Each identify answers a new token for the user's visitor; the tokens other browsers hold stay valid.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
 import secrets
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
 from ..events import Event
 from ..ids import hash_token, new_id, new_token, now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Reply, Str, UnsetType
 from ..store.db import Row
 from . import audit
 from .accounts import Principal
@@ -36,10 +38,9 @@ from .cache import EPISODE
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound, Unauthenticated
 from .resume import MAX_ADDED_TOKENS
-from .schemas import VISITOR_EDIT
 from .settings import check_origin, settings_changed
 from .views import for_visitor
-from .visitors import (VISITOR_TOKEN_PREFIX, authenticate_visitor, check_contact_fields,
+from .visitors import (VISITOR_TOKEN_PREFIX, authenticate_visitor, contact_changes,
                        get_visitor_row, visitor_object, with_search_words)
 
 HASH_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -47,33 +48,42 @@ MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_KEY = 50
 MAX_ATTRIBUTE_TEXT = 1000
 
-IDENTIFY = Obj("WidgetIdentify", {
-    "siteKey": F("string", "The account's site key", required=True, min_length=1, max_length=100),
-    "id": F("string", "The website's own ID of the signed-in user", required=True, min_length=1,
-            max_length=200),
-    "hash": F("string", "Hex HMAC-SHA256 of `id`, keyed with the account's identity secret, "
-                        "computed by the website's server", required=True, min_length=64,
-              max_length=64),
-    "name": F("string", "The user's name, set on the visitor", nullable=True, max_length=200),
-    "email": F("string", "The user's email address, set on the visitor", nullable=True,
-               max_length=254, format="email"),
-}, description="Send the browser's current visitor token (if any) as the bearer token: an "
-               "anonymous visitor is merged into the known user.",
-   example={"siteKey": "sk_…", "id": "user-42", "name": "Anar", "email": "anar@example.com",
-            "hash": "617b47b3eb112452ab21efe610737a2471b6a346ccb730773fb370ec42829758"})
-IDENTITY_SECRET = Obj("IdentitySecret", {
-    "identitySecret": F("string", "The key of the HMAC-SHA256 that signs users' IDs"),
-})
-VISITOR_ATTRIBUTES = Obj("VisitorAttributes", {
-    "externalId": F("string", "The website's ID of the signed-in user (Botaz.identify); null: "
-                              "anonymous", nullable=True),
-    "attributes": F("object", "Custom attributes the website set (Botaz.setAttributes)"),
-})
-ATTRIBUTES = Obj("WidgetAttributes", {
-    "attributes": F("object", "Custom attributes: at most 50 keys of at most 50 characters; "
-                              "values are strings (≤ 1000 characters), numbers, booleans, or "
-                              "null, which removes the key", required=True),
-}, example={"attributes": {"plan": "pro", "seats": 12, "trial": False}})
+
+
+class WidgetIdentify(Body):
+    """Send the browser's current visitor token (if any) as the bearer token: an anonymous
+    visitor is merged into the known user."""
+    siteKey: Str("The account's site key", min_length=1, max_length=100)
+    id: Str("The website's own ID of the signed-in user", min_length=1, max_length=200)
+    hash: Str("Hex HMAC-SHA256 of `id`, keyed with the account's identity secret, computed by "
+              "the website's server", min_length=64, max_length=64)
+    name: Str("The user's name, set on the visitor", nullable=True, max_length=200) | UnsetType = UNSET
+    email: Str("The user's email address, set on the visitor", nullable=True, max_length=254,
+               email=True) | UnsetType = UNSET
+    __example__: ClassVar = {
+        "siteKey": "sk_…", "id": "user-42", "name": "Anar", "email": "anar@example.com",
+        "hash": "617b47b3eb112452ab21efe610737a2471b6a346ccb730773fb370ec42829758"}
+
+
+class IdentitySecret(Reply):
+    identitySecret: Str("The key of the HMAC-SHA256 that signs users' IDs")
+
+
+class VisitorAttributes(Reply):
+    externalId: Str("The website's ID of the signed-in user (Botaz.identify); null: anonymous",
+                    nullable=True)
+    attributes: D(dict[str, Any], "Custom attributes the website set (Botaz.setAttributes)")
+
+
+class WidgetAttributes(Body):
+    attributes: D(dict[str, Any], "Custom attributes: at most 50 keys of at most 50 characters; "
+                                  "values are strings (at most 1000 characters), numbers, "
+                                  "booleans, or null, which removes the key")
+    __example__: ClassVar = {"attributes": {"plan": "pro", "seats": 12, "trial": False}}
+
+
+IDENTIFY, IDENTITY_SECRET, VISITOR_ATTRIBUTES, ATTRIBUTES = (
+    WidgetIdentify, IdentitySecret, VisitorAttributes, WidgetAttributes)
 
 
 def _secret_name(account_id: str) -> str:
@@ -101,20 +111,18 @@ def sign(secret: str, user_id: str) -> str:
     return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
 
 
-async def do_identify(chat: Chat, body: Any, token: str | None,
+async def do_identify(chat: Chat, body: WidgetIdentify, token: str | None,
                       origin: str | None) -> dict[str, Any]:
-    data = IDENTIFY.validate(body)
-    if not HASH_RE.match(data["hash"]):
+    if not HASH_RE.match(body.hash):
         raise Invalid("hash must be 64 hexadecimal digits: the HMAC-SHA256 of id.")
-    contact = check_contact_fields({k: data[k] for k in ("name", "email") if k in data},
-                                   VISITOR_EDIT)
-    account = await chat.store.get_account_by_site_key(data["siteKey"])
+    contact = contact_changes(body)
+    account = await chat.store.get_account_by_site_key(body.siteKey)
     if account is None:
         raise NotFound("There is no site with this siteKey.")
     await check_origin(chat, account, origin)
-    user_id = data["id"]
+    user_id = body.id
     expected = sign(await identity_secret(chat, account["id"]), user_id)
-    if not hmac.compare_digest(expected, data["hash"].lower()):
+    if not hmac.compare_digest(expected, body.hash.lower()):
         raise Forbidden("hash does not match id: sign the user's id with the account's "
                         "identity secret (HMAC-SHA256, hex).")
     current: Row | None = None
@@ -174,11 +182,8 @@ async def do_identify(chat: Chat, body: Any, token: str | None,
             "visitor": for_visitor(visitor)}
 
 
-def check_attributes(body: Any) -> dict[str, Any]:
-    data = ATTRIBUTES.validate(body)
-    attributes = data["attributes"]
-    if not isinstance(attributes, dict):
-        raise Invalid("attributes must be an object.")
+def check_attributes(body: WidgetAttributes) -> dict[str, Any]:
+    attributes = body.attributes
     for key, value in attributes.items():
         if not key.strip() or len(key) > MAX_ATTRIBUTE_KEY:
             raise Invalid(f"attributes keys must have 1 to {MAX_ATTRIBUTE_KEY} characters.")
@@ -201,7 +206,7 @@ async def visitor_attributes(chat: Chat, principal: Principal, visitor_id: str) 
             "attributes": attributes_of(await chat.store.visitor_attributes(row["id"]))}
 
 
-async def do_set_attributes(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
+async def do_set_attributes(chat: Chat, visitor: Row, body: WidgetAttributes) -> dict[str, Any]:
     """Merge the page's custom attributes into the visitor's; null removes a key."""
     changes = check_attributes(body)
     async with chat.change() as change:

@@ -20,6 +20,7 @@ from .context import Chat
 from .errors import Invalid
 from .mailtext import File, attached_files, body_text, is_automatic
 from .replies import visitor_for_reply
+from .schemas import WidgetMessageCreate
 
 log = logging.getLogger("botaz.mail")
 
@@ -88,7 +89,7 @@ async def do_receive_email(chat: Chat, address: str, message: EmailMessage,
         text = text[:limit - 1].rstrip() + "…"
     delivered = []
     if text:
-        delivered.append(await messages.do_send_visitor_message(chat, visitor, {"text": text}))
+        delivered.append(await messages.do_send_visitor_message(chat, visitor, WidgetMessageCreate(text=text)))
     for file in files:
         delivered.append(await attachments.do_visitor_upload(chat, visitor, file.name,
                                                              file.content_type, file.data))

@@ -1,12 +1,14 @@
 """Account labels with colours, put on conversations (the visitor's current episode)."""
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..events import Event
 from ..ids import iso_ms, is_id, new_id, now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, Str, UnsetType
 from ..store.db import Row
 from . import audit
 from .accounts import Principal, require_owner
@@ -16,16 +18,24 @@ from .errors import Conflict, Invalid, NotFound
 from .settings import COLOR_RE
 from .visitors import get_visitor_row
 
-LABEL_CREATE = Obj("LabelCreate", {
-    "name": F("string", "Name, unique in the account", required=True, min_length=1, max_length=50),
-    "color": F("string", "Colour, #rrggbb", required=True, max_length=7),
-}, example={"name": "billing", "color": "#d97706"})
-LABEL_EDIT = Obj("LabelEdit", {
-    "name": F("string", "New name", min_length=1, max_length=50),
-    "color": F("string", "New colour, #rrggbb", max_length=7),
-})
-LABEL_ADD = Obj("LabelAdd", {"labelId": F("string", "The label to put on the conversation",
-                                          required=True)})
+
+
+class LabelCreate(Body):
+    name: Str("Name, unique in the account", min_length=1, max_length=50)
+    color: Str("Colour, #rrggbb", max_length=7)
+    __example__: ClassVar = {"name": "billing", "color": "#d97706"}
+
+
+class LabelEdit(Body):
+    name: Str("New name", min_length=1, max_length=50) | UnsetType = UNSET
+    color: Str("New colour, #rrggbb", max_length=7) | UnsetType = UNSET
+
+
+class LabelAdd(Body):
+    labelId: Str("The label to put on the conversation")
+
+
+LABEL_CREATE, LABEL_EDIT, LABEL_ADD = LabelCreate, LabelEdit, LabelAdd
 
 
 def label_json(row: Row | dict[str, Any]) -> dict[str, Any]:
@@ -51,10 +61,9 @@ async def list_labels(chat: Chat, principal: Principal) -> dict[str, Any]:
     return {"items": [label_json(r) for r in await chat.store.list_labels(principal.account_id)]}
 
 
-async def do_create_label(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+async def do_create_label(chat: Chat, principal: Principal, body: LabelCreate) -> dict[str, Any]:
     require_owner(principal)
-    data = LABEL_CREATE.validate(body)
-    name, color = data["name"].strip(), data["color"]
+    name, color = body.name.strip(), body.color
     _check(name, color)
     if await chat.store.label_name_taken(principal.account_id, name):
         raise Conflict("A label with this name exists.")
@@ -65,12 +74,11 @@ async def do_create_label(chat: Chat, principal: Principal, body: Any) -> dict[s
     return label_json(row)
 
 
-async def do_edit_label(chat: Chat, principal: Principal, label_id: str, body: Any) -> dict[str, Any]:
+async def do_edit_label(chat: Chat, principal: Principal, label_id: str, body: LabelEdit) -> dict[str, Any]:
     require_owner(principal)
-    data = LABEL_EDIT.validate(body)
     row = await _get(chat, principal.account_id, label_id)
-    name = data["name"].strip() if "name" in data else row["name"]
-    color = data.get("color", row["color"])
+    name = row["name"] if body.name is UNSET else body.name.strip()
+    color = row["color"] if body.color is UNSET else body.color
     _check(name, color)
     if await chat.store.label_name_taken(principal.account_id, name, except_id=row["id"]):
         raise Conflict("A label with this name exists.")
@@ -107,8 +115,8 @@ async def _relabel(chat: Chat, principal: Principal, visitor_id: str, label_id: 
     return data
 
 
-async def do_add_label(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
-    return await _relabel(chat, principal, visitor_id, LABEL_ADD.validate(body)["labelId"], True)
+async def do_add_label(chat: Chat, principal: Principal, visitor_id: str, body: LabelAdd) -> dict[str, Any]:
+    return await _relabel(chat, principal, visitor_id, body.labelId, True)
 
 
 async def do_remove_label(chat: Chat, principal: Principal, visitor_id: str,

@@ -15,17 +15,20 @@ Each message has `mail_at`: NULL while it may still cause an email, set once it 
 with (emailed, or found not to need one), so no message is ever in two emails of its kind.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Literal
 
+import msgspec
 import orjson
 
 from ..ids import iso_ms, new_id, now_ms
 from ..mail import compose
 from ..mail.compose import Email, Entry
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Reply, Str, UnsetType, present
 from ..store.db import Conn, Row
 from .accounts import Principal, require_owner
 from .context import Chat
@@ -49,35 +52,43 @@ TRANSCRIPTS_PER_ADDRESS = 20  # an hour, per client IP
 HOUR_MS = 3600 * 1000
 BATCH = 200
 
-EMAIL_LOG_ENTRY = Obj("EmailLogEntry", {
-    "_id": F("string", "Email ID"),
-    "kind": F("string", "reply, alert, transcript or password-reset",
-              enum=("reply", "alert", "transcript", "password-reset")),
-    "recipient": F("string", "To"),
-    "subject": F("string", "Subject"),
-    "visitorId": F("string", "The conversation it is about", nullable=True),
-    "status": F("string", "pending, sent or failed (given up)", enum=("pending", "sent", "failed")),
-    "attempts": F("integer", "SMTP attempts so far"),
-    "lastError": F("string", "The last attempt's error", nullable=True),
-    "createdAt": F("string", "Queued", format="date-time"),
-    "lastAttemptAt": F("string", "Last attempt", format="date-time", nullable=True),
-    "nextAttemptAt": F("string", "Next attempt (pending only)", format="date-time", nullable=True),
-    "sentAt": F("string", "Accepted by the SMTP server", format="date-time", nullable=True),
-})
-TRANSCRIPT_REQUEST = Obj("TranscriptRequest", {
-    "email": F("string", "Where to send it; default the visitor's email (saved on the visitor "
-                         "if it had none)", format="email", max_length=254),
-    "locale": F("string", "The widget's language: az or en", enum=compose.LOCALES),
-})
-VISITOR_EMAIL = Obj("VisitorEmail", {
-    "email": F("string", "Where replies should go", required=True, format="email",
-               max_length=254),
-    "locale": F("string", "The widget's language: az or en", enum=compose.LOCALES),
-})
-TRANSCRIPT_QUEUED = Obj("TranscriptQueued", {
-    "email": F("string", "Where the transcript goes"),
-    "status": F("string", "queued"),
-})
+class EmailLogEntry(Reply, kw_only=True):
+    id_: Str("Email ID") = msgspec.field(name="_id")
+    kind: D(Literal["reply", "alert", "transcript", "password-reset"],
+            "reply, alert, transcript or password-reset")
+    recipient: Str("To")
+    subject: Str("Subject")
+    visitorId: Str("The conversation it is about", nullable=True)
+    status: D(Literal["pending", "sent", "failed"], "pending, sent or failed (given up)")
+    attempts: D(int, "SMTP attempts so far")
+    lastError: Str("The last attempt's error", nullable=True)
+    createdAt: Str("Queued", fmt="date-time")
+    lastAttemptAt: Str("Last attempt", fmt="date-time", nullable=True)
+    nextAttemptAt: Str("Next attempt (pending only)", fmt="date-time", nullable=True)
+    sentAt: Str("Accepted by the SMTP server", fmt="date-time", nullable=True)
+
+
+EMAIL_LOG_ENTRY = EmailLogEntry
+Locale = D(Literal[compose.LOCALES], "The widget's language: az or en")
+
+
+class TranscriptRequest(Body):
+    email: Str("Where to send it; default the visitor's email (saved on the visitor if it had "
+               "none)", email=True, max_length=254) | UnsetType = UNSET
+    locale: Locale | UnsetType = UNSET
+
+
+class VisitorEmail(Body):
+    email: Str("Where replies should go", email=True, max_length=254)
+    locale: Locale | UnsetType = UNSET
+
+
+class TranscriptQueued(Reply):
+    email: Str("Where the transcript goes")
+    status: D(Literal["queued"], "queued")
+
+
+TRANSCRIPT_REQUEST, VISITOR_EMAIL, TRANSCRIPT_QUEUED = TranscriptRequest, VisitorEmail, TranscriptQueued
 
 
 def enabled(chat: Chat) -> bool:
@@ -295,9 +306,10 @@ async def throttle(chat: Chat, limits: list[tuple[str, int]], window_ms: int,
         await chat.store.throttle_hit(key, window_ms, now)
 
 
-async def do_request_transcript(chat: Chat, visitor: Row, body: Any, client: str) -> dict[str, Any]:
+async def do_request_transcript(chat: Chat, visitor: Row, body: TranscriptRequest,
+                                client: str) -> dict[str, Any]:
     """The visitor asked for the conversation by email (the widget's menu)."""
-    data = TRANSCRIPT_REQUEST.validate(body if body is not None else {})
+    data = present(body)
     require_mail(chat)
     recipient = (data.get("email") or visitor["email"] or "").strip()
     if not recipient:
@@ -344,11 +356,10 @@ async def transcript_on_resolve(chat: Chat, visitor: Row) -> Callable[[Conn], Aw
 
 # the visitor's email (the widget's offline form)
 
-async def do_save_visitor_email(chat: Chat, visitor: Row, body: Any) -> dict[str, Any]:
-    data = VISITOR_EMAIL.validate(body)
-    email = data["email"].strip()
-    if data.get("locale"):
-        await chat.store.set_visitor_locale(visitor["id"], data["locale"])
+async def do_save_visitor_email(chat: Chat, visitor: Row, body: VisitorEmail) -> dict[str, Any]:
+    email = body.email.strip()
+    if body.locale is not UNSET:
+        await chat.store.set_visitor_locale(visitor["id"], body.locale)
     return await do_set_visitor_state(chat, visitor, email=email)
 
 

@@ -11,7 +11,7 @@ from . import audit, episodes, textsearch
 from .accounts import Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
-from .schemas import MESSAGE_CREATE, MESSAGE_EDIT, WIDGET_MESSAGE_CREATE
+from .schemas import MessageCreate, MessageEdit, WidgetMessageCreate
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .views import message_json
 from .visitors import get_visitor_row, visitor_object
@@ -29,16 +29,15 @@ def check_text(chat: Chat, text: Any) -> str:
     return text
 
 
-async def do_send_agent_message(chat: Chat, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    body = MESSAGE_CREATE.validate(body)
-    user_id, visitor_id = body["userId"], body["visitorId"]
-    text = check_text(chat, body["text"])
+async def do_send_agent_message(chat: Chat, principal: Principal, body: MessageCreate) -> dict[str, Any]:
+    user_id, visitor_id = body.userId, body.visitorId
+    text = check_text(chat, body.text)
     visitor, by_bot = await check_sender(chat, principal, user_id, visitor_id)
     return await store_message(chat, visitor, user_id, text, by_bot=by_bot)
 
 
-async def do_send_visitor_message(chat: Chat, visitor: Row, body: dict[str, Any]) -> dict[str, Any]:
-    text = check_text(chat, WIDGET_MESSAGE_CREATE.validate(body)["text"])
+async def do_send_visitor_message(chat: Chat, visitor: Row, body: WidgetMessageCreate) -> dict[str, Any]:
+    text = check_text(chat, body.text)
     return await store_message(chat, visitor, None, text)
 
 
@@ -124,8 +123,8 @@ async def get_message(chat: Chat, principal: Principal, message_id: str) -> dict
 
 
 async def do_edit_message(chat: Chat, principal: Principal, message_id: str,
-                          body: dict[str, Any]) -> dict[str, Any]:
-    text = check_text(chat, MESSAGE_EDIT.validate(body)["text"])
+                          body: MessageEdit) -> dict[str, Any]:
+    text = check_text(chat, body.text)
     row = await _get_row(chat, principal.account_id, message_id)
     if row["user_id"] is None:
         raise Forbidden("Only agents' messages can be edited.")

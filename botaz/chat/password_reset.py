@@ -5,16 +5,18 @@ to learn who has an account. Only a hash of each link's token is stored; using a
 and every other link of that agent, and signs the agent out everywhere.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from ..ids import hash_token, now_ms
 from ..mail import compose
 from ..mail.compose import Email
-from ..schema import F, Obj
+from ..schema import Body, D, Reply, Str
 from .accounts import EMAIL_RE, hash_password, new_password
 from .context import Chat
 from .errors import Invalid, NotFound
@@ -26,24 +28,30 @@ WINDOW_MS = 3600 * 1000
 PER_EMAIL = 3  # requests an hour per email address
 PER_ADDRESS = 20  # an hour per client IP
 
-RESET_REQUEST = Obj("PasswordResetRequest", {
-    "email": F("string", "The email you sign in with", required=True, max_length=254),
-})
-RESET_CONFIRM = Obj("PasswordResetConfirm", {
-    "token": F("string", "The token from the emailed link", required=True, max_length=200),
-    "password": F("string", "The new password, at least 8 characters", required=True,
-                  max_length=1024),
-})
-RESET_REQUESTED = Obj("PasswordResetRequested", {
-    "status": F("string", "ok"),
-    "message": F("string", "The same sentence whether or not the email is known"),
-})
+
+
+class PasswordResetRequest(Body):
+    email: Str("The email you sign in with", max_length=254)
+
+
+class PasswordResetConfirm(Body):
+    token: Str("The token from the emailed link", max_length=200)
+    password: Str("The new password, at least 8 characters", max_length=1024)
+
+
+class PasswordResetRequested(Reply):
+    status: D(Literal["ok"], "ok")
+    message: Str("The same sentence whether or not the email is known")
+
+
+RESET_REQUEST, RESET_CONFIRM, RESET_REQUESTED = (
+    PasswordResetRequest, PasswordResetConfirm, PasswordResetRequested)
 ANSWER = {"status": "ok", "message": "If an agent signs in with this email, we have sent it a "
                                      "link to choose a new password. The link works for one hour."}
 
 
-async def do_request_reset(chat: Chat, body: Any, client: str) -> dict[str, str]:
-    email = RESET_REQUEST.validate(body)["email"].strip().lower()
+async def do_request_reset(chat: Chat, body: PasswordResetRequest, client: str) -> dict[str, str]:
+    email = body.email.strip().lower()
     if not EMAIL_RE.match(email):
         raise Invalid("email must be a valid email address.")
     require_mail(chat)
@@ -75,13 +83,12 @@ async def do_request_reset(chat: Chat, body: Any, client: str) -> dict[str, str]
     return dict(ANSWER)
 
 
-async def do_confirm_reset(chat: Chat, body: Any) -> None:
-    data = RESET_CONFIRM.validate(body)
-    if len(data["password"]) < 8:
+async def do_confirm_reset(chat: Chat, body: PasswordResetConfirm) -> None:
+    if len(body.password) < 8:
         raise Invalid("password must be at least 8 characters.")
-    password_hash = await asyncio.to_thread(hash_password, data["password"])
+    password_hash = await asyncio.to_thread(hash_password, body.password)
     async with chat.store.transaction() as tx:
-        agent = await chat.store.use_password_reset(hash_token(data["token"].strip()), now_ms(), tx)
+        agent = await chat.store.use_password_reset(hash_token(body.token.strip()), now_ms(), tx)
         if agent is None:
             raise Invalid("token is not valid: the link was used already, has expired or was "
                           "mistyped. Ask for a new one.")

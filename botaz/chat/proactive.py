@@ -8,13 +8,15 @@ Proactive messages count as automatic ones (`by_bot`): a greeting nobody answere
 make the visitor a conversation.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import re
 from typing import Any
 
 from ..ids import now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Str, UnsetType, present
 from ..store.db import Row
 from .context import Chat
 from .errors import Invalid, NotFound
@@ -22,33 +24,36 @@ from .errors import Invalid, NotFound
 MAX_RULES = 20
 RULE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
-RULE = Obj("ProactiveRule", {
-    "id": F("string", "The rule's own name: letters, digits, - and _ (at most 40)", required=True,
-            min_length=1, max_length=40),
-    "text": F("string", "What the message says", required=True, min_length=1, max_length=1000),
-    "agentId": F("string", "The agent (or bot) who says it", required=True, min_length=1,
-                 max_length=40),
-    "enabled": F("boolean", "Off: the rule never fires (default on)"),
-    "urlContains": F("string", "Only on pages whose URL contains this text; null: any page",
-                     nullable=True, max_length=200),
-    "afterSeconds": F("integer", "Seconds on the page before it fires (0 to 3600, default 0)"),
-    "minVisits": F("integer", "Only from this visit on (1 to 1000, default 1); the widget counts "
-                              "a new visit after 30 minutes away"),
-    "attribute": F("object", "Only for visitors whose custom attributes hold all these "
-                             "key/value pairs", nullable=True),
-})
-FIRE = Obj("ProactiveFire", {
-    "ruleId": F("string", "The rule whose conditions hold", required=True, min_length=1,
-                max_length=40),
-})
 
 
-async def check_rules(chat: Chat, account_id: str, rules: Any) -> list[dict[str, Any]]:
-    if not isinstance(rules, list) or len(rules) > MAX_RULES:
+class ProactiveRule(Body):
+    id: Str("The rule's own name: letters, digits, - and _ (at most 40)", min_length=1, max_length=40)
+    text: Str("What the message says", min_length=1, max_length=1000)
+    agentId: Str("The agent (or bot) who says it", min_length=1, max_length=40)
+    enabled: D(bool, "Off: the rule never fires (default on)") | UnsetType = UNSET
+    urlContains: Str("Only on pages whose URL contains this text; null: any page", nullable=True,
+                     max_length=200) | UnsetType = UNSET
+    afterSeconds: D(int, "Seconds on the page before it fires (0 to 3600, default 0)") | UnsetType = UNSET
+    minVisits: D(int, "Only from this visit on (1 to 1000, default 1); the widget counts a new "
+                      "visit after 30 minutes away") | UnsetType = UNSET
+    attribute: D(dict[str, Any] | None, "Only for visitors whose custom attributes hold all these "
+                                        "key/value pairs") | UnsetType = UNSET
+
+
+class ProactiveFire(Body):
+    ruleId: Str("The rule whose conditions hold", min_length=1, max_length=40)
+
+
+RULE, FIRE = ProactiveRule, ProactiveFire
+
+
+async def check_rules(chat: Chat, account_id: str,
+                      rules: list[ProactiveRule]) -> list[dict[str, Any]]:
+    if len(rules) > MAX_RULES:
         raise Invalid(f"proactive must be a list of at most {MAX_RULES} rules.")
     checked: list[dict[str, Any]] = []
     for rule in rules:
-        r = RULE.validate(rule)
+        r = present(rule)
         if not RULE_ID_RE.match(r["id"]):
             raise Invalid("proactive[].id must be letters, digits, - and _ (at most 40).")
         if any(c["id"] == r["id"] for c in checked):
@@ -78,13 +83,13 @@ def for_widget(settings: dict[str, Any]) -> list[dict[str, Any]]:
             for r in settings.get("proactive") or [] if r.get("enabled", True)]
 
 
-async def do_fire(chat: Chat, visitor: Row, body: Any) -> dict[str, Any] | None:
+async def do_fire(chat: Chat, visitor: Row, body: ProactiveFire) -> dict[str, Any] | None:
     """The rule's message, sent now; None when this visitor already had it."""
     from .identity import attributes_of
     from .messages import store_message
     from .settings import get_settings
 
-    rule_id = FIRE.validate(body)["ruleId"]
+    rule_id = body.ruleId
     settings = await get_settings(chat, visitor["account_id"])
     rule = next((r for r in settings.get("proactive") or []
                  if r["id"] == rule_id and r.get("enabled", True)), None)

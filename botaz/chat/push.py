@@ -5,6 +5,8 @@ The key pair (P-256, RFC 8292) is made once per installation, at the first start
 Delivery is in botaz/push/sender.py.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import base64
@@ -12,12 +14,13 @@ import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
 from ..ids import iso_ms, new_id, now_ms
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Reply, Str, UnsetType
 from ..store import Store
 from ..store.db import Row
 from ..webhooks.targets import TargetRefused, check_target
@@ -27,37 +30,47 @@ from .errors import Invalid, NotFound
 
 VAPID_SECRET = "vapid-private-key"
 
-PUSH_KEYS = Obj("PushKeys", {
-    "p256dh": F("string", "The browser's P-256 public key, base64url (65 bytes decoded)",
-                required=True, max_length=200),
-    "auth": F("string", "The browser's authentication secret, base64url (16 bytes decoded)",
-              required=True, max_length=100),
-})
-SUBSCRIPTION_CREATE = Obj("PushSubscriptionCreate", {
-    "endpoint": F("string", "The push service URL (PushSubscription.endpoint)", required=True,
-                  min_length=1, max_length=2000),
-    "keys": F("object", "PushSubscription.toJSON().keys", required=True, ref="PushKeys"),
-    "expirationTime": F("integer", "Ignored; browsers renew subscriptions themselves",
-                        nullable=True),
-}, description="The browser's PushSubscription, as PushSubscription.toJSON() gives it.")
-SUBSCRIPTION = Obj("PushSubscription", {
-    "_id": F("string", "Subscription ID"),
-    "endpoint": F("string", "The push service URL"),
-    "userAgent": F("string", "The browser that subscribed", nullable=True),
-    "createdAt": F("string", "Subscribed", format="date-time"),
-    "lastSuccessAt": F("string", "Last push accepted by the push service", format="date-time",
-                       nullable=True),
-    "lastError": F("string", "Why the last push failed, if it did", nullable=True),
-})
-SUBSCRIPTION_LIST = Obj("PushSubscriptionList", {
-    "items": F("array", "Your subscribed browsers, oldest first",
-               items={"$ref": "#/components/schemas/PushSubscription"}),
-})
-PUBLIC_KEY = Obj("PushKey", {
-    "publicKey": F("string", "The VAPID public key (uncompressed P-256 point, base64url): the "
-                             "applicationServerKey for pushManager.subscribe()"),
-})
-TEST_RESULT = Obj("PushTest", {"queued": F("integer", "Pushes queued, one per subscribed browser")})
+
+
+class PushKeys(Body, forbid_unknown_fields=False):
+    p256dh: Str("The browser's P-256 public key, base64url (65 bytes decoded)", max_length=200)
+    auth: Str("The browser's authentication secret, base64url (16 bytes decoded)", max_length=100)
+
+
+class PushSubscriptionCreate(Body):
+    """The browser's PushSubscription, as PushSubscription.toJSON() gives it."""
+    endpoint: Str("The push service URL (PushSubscription.endpoint)", min_length=1, max_length=2000)
+    keys: D(PushKeys, "PushSubscription.toJSON().keys")
+    expirationTime: D(int | None, "Ignored; browsers renew subscriptions themselves") | UnsetType = UNSET
+
+
+PUSH_KEYS, SUBSCRIPTION_CREATE = PushKeys, PushSubscriptionCreate
+class PushSubscription(Reply, kw_only=True):
+    id_: Str("Subscription ID") = msgspec.field(name="_id")
+    endpoint: Str("The push service URL")
+    userAgent: Str("The browser that subscribed", nullable=True)
+    createdAt: Str("Subscribed", fmt="date-time")
+    lastSuccessAt: Str("Last push accepted by the push service", fmt="date-time", nullable=True)
+    lastError: Str("Why the last push failed, if it did", nullable=True)
+
+
+SUBSCRIPTION = PushSubscription
+class PushSubscriptionList(Reply):
+    items: D(list[PushSubscription], "Your subscribed browsers, oldest first")
+
+
+SUBSCRIPTION_LIST = PushSubscriptionList
+class PushKey(Reply):
+    publicKey: Str("The VAPID public key (uncompressed P-256 point, base64url): the "
+                   "applicationServerKey for pushManager.subscribe()")
+
+
+PUBLIC_KEY = PushKey
+class PushTest(Reply):
+    queued: D(int, "Pushes queued, one per subscribed browser")
+
+
+TEST_RESULT = PushTest
 
 _keys: "weakref.WeakKeyDictionary[Store, Vapid02]" = weakref.WeakKeyDictionary()
 
@@ -136,11 +149,10 @@ async def check_endpoint(chat: Chat, endpoint: str) -> str:
     return endpoint
 
 
-async def do_subscribe(chat: Chat, principal: Principal, body: Any,
+async def do_subscribe(chat: Chat, principal: Principal, body: PushSubscriptionCreate,
                        user_agent: str | None) -> dict[str, Any]:
-    data = SUBSCRIPTION_CREATE.validate(body)
-    endpoint = await check_endpoint(chat, data["endpoint"].strip())
-    p256dh, auth = _check_keys(data["keys"])
+    endpoint = await check_endpoint(chat, body.endpoint.strip())
+    p256dh, auth = _check_keys({"p256dh": body.keys.p256dh, "auth": body.keys.auth})
     row = await chat.store.save_push_subscription({
         "id": new_id(), "account_id": principal.account_id, "agent_id": principal.agent_id,
         "endpoint": endpoint, "p256dh": p256dh, "auth": auth,

@@ -6,14 +6,16 @@ it stays valid, so both devices keep the conversation. Each visitor keeps its ne
 `MAX_ADDED_TOKENS` such tokens; a ban refuses every token at once, an erase deletes them.
 """
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from ..ids import hash_token, new_token, now_ms
-from ..schema import F, Obj
+from ..schema import Body, Str
 from ..store.db import Row
 from .context import Chat
 from .errors import DomainError, NotFound
@@ -25,12 +27,17 @@ from .visitors import VISITOR_TOKEN_PREFIX, visitor_object
 MAX_ADDED_TOKENS = 20
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,200}$")
 
-LINK_OPEN = Obj("ConversationLinkOpen", {
-    "token": F("string", "The token of a conversation link: the part after /c/ (or after "
-                         "#botaz-link= in a page's URL)", required=True, min_length=1, max_length=200),
-    "siteKey": F("string", "The site key of the widget asking; the link must belong to its account",
-                 required=True, min_length=1, max_length=100),
-}, example={"token": "t3QfM0xL…", "siteKey": "sk_…"})
+
+
+class ConversationLinkOpen(Body):
+    token: Str("The token of a conversation link: the part after /c/ (or after #botaz-link= in a "
+               "page's URL)", min_length=1, max_length=200)
+    siteKey: Str("The site key of the widget asking; the link must belong to its account",
+                 min_length=1, max_length=100)
+    __example__: ClassVar = {"token": "t3QfM0xL…", "siteKey": "sk_…"}
+
+
+LINK_OPEN = ConversationLinkOpen
 
 
 class Gone(DomainError):
@@ -55,11 +62,10 @@ async def link_visitor(chat: Chat, token: str) -> Row:
     return visitor
 
 
-async def do_open_link(chat: Chat, body: Any, origin: str | None) -> dict[str, Any]:
+async def do_open_link(chat: Chat, body: ConversationLinkOpen, origin: str | None) -> dict[str, Any]:
     """A new visitor token for the link's visitor, for the widget of the link's own account."""
-    data = LINK_OPEN.validate(body)
-    visitor = await link_visitor(chat, data["token"])
-    account = await chat.store.get_account_by_site_key(data["siteKey"])
+    visitor = await link_visitor(chat, body.token)
+    account = await chat.store.get_account_by_site_key(body.siteKey)
     if account is None or account["id"] != visitor["account_id"]:
         raise NotFound(NOT_VALID)  # another site's widget learns nothing about this link
     await check_origin(chat, account, origin)

@@ -1,132 +1,158 @@
-"""The shapes of the API: request bodies (validated here) and responses (documented here)."""
+"""The shapes of the API: request bodies (checked here) and responses (documented here)."""
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+import msgspec
 
 from ..ids import ID_ALPHABET, ID_LENGTH
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, F, Meta, Obj, Reply, Str, UnsetType
 
 ID_PATTERN = f"^[{ID_ALPHABET}]{{{ID_LENGTH}}}$"
-TIME = F("string", "ISO 8601 UTC time with milliseconds, e.g. 2019-01-03T07:14:07.438Z",
-         format="date-time")
-TIME_OR_NULL = F("string", TIME.description, format="date-time", nullable=True)
+TIME_TEXT = "ISO 8601 UTC time with milliseconds, e.g. 2019-01-03T07:14:07.438Z"
+Time = Str(TIME_TEXT, fmt="date-time")
+TimeOrNull = Str(TIME_TEXT, fmt="date-time", nullable=True)
+Status = Literal["open", "resolved"]
 
 
-def _id(description: str, nullable: bool = False) -> F:
-    return F("string", description + " (17 characters, Meteor style)", nullable=nullable,
-             min_length=ID_LENGTH, max_length=ID_LENGTH)
+def _id(description: str, nullable: bool = False) -> Any:
+    import typing
+
+    meta = Meta(description=description + " (17 characters, Meteor style)", min_length=ID_LENGTH,
+                max_length=ID_LENGTH)
+    return typing.Annotated[str, meta] | None if nullable else typing.Annotated[str, meta]
 
 
-MESSAGE_CREATE = Obj("MessageCreate", {
-    "userId": F("string", "Agent's ID, shown on the agents page; must be an agent of your account.",
-                required=True, example="MvSzqx36KksKNxHmK"),
-    "visitorId": F("string", "Visitor's ID, as in the dashboard's address bar (/chat/:id).",
-                   required=True, example="BtR7qAyvZfTWoaC7a"),
-    "text": F("string", "Message text.", required=True, min_length=1, max_length=10_000,
-              example="Good morning! Can I help you?"),
-}, example={"userId": "MvSzqx36KksKNxHmK", "visitorId": "BtR7qAyvZfTWoaC7a",
-            "text": "Good morning! Can I help you?"})
+# Request bodies -------------------------------------------------------------------------------
 
-MESSAGE_EDIT = Obj("MessageEdit", {
-    "text": F("string", "New message text.", required=True, min_length=1, max_length=10_000),
-}, example={"text": "Good evening! Can I help you?"})
+class MessageCreate(Body):
+    userId: Str("Agent's ID, shown on the agents page; must be an agent of your account.",
+                examples=["MvSzqx36KksKNxHmK"])
+    visitorId: Str("Visitor's ID, as in the dashboard's address bar (/chat/:id).",
+                   examples=["BtR7qAyvZfTWoaC7a"])
+    text: Str("Message text.", min_length=1, max_length=10_000,
+              examples=["Good morning! Can I help you?"])
+    __example__: ClassVar = {"userId": "MvSzqx36KksKNxHmK", "visitorId": "BtR7qAyvZfTWoaC7a",
+                             "text": "Good morning! Can I help you?"}
 
-VISITOR_EDIT = Obj("VisitorEdit", {
-    "name": F("string", "Visitor's name; null removes it.", nullable=True, max_length=200),
-    "email": F("string", "Email address; null removes it.", nullable=True, max_length=254,
-               format="email"),
-    "phone": F("string", "Phone number; null removes it.", nullable=True, max_length=50),
-    "notes": F("string", "Agents' notes about the visitor; null removes them.", nullable=True,
-               max_length=5000),
-}, description="Only these four keys; a key left out is left unchanged, null removes the value.",
-   example={"email": "anar@example.com", "name": "Anar Hasanzade", "phone": "+994124801574",
-            "notes": "Asked about new functionality"})
 
-WIDGET_VISITOR_CREATE = Obj("WidgetVisitorCreate", {
-    "siteKey": F("string", "The account's site key, from the embed snippet.", required=True,
-                 min_length=1, max_length=100),
-    "userAgent": F("string", "navigator.userAgent", nullable=True, max_length=1000),
-    "appName": F("string", "navigator.appName", nullable=True, max_length=1000),
-    "appVersion": F("string", "navigator.appVersion", nullable=True, max_length=1000),
-    "platform": F("string", "navigator.platform", nullable=True, max_length=1000),
-    "cookieEnabled": F("boolean", "navigator.cookieEnabled", nullable=True),
-}, additional=False)
+class MessageEdit(Body):
+    text: Str("New message text.", min_length=1, max_length=10_000)
+    __example__: ClassVar = {"text": "Good evening! Can I help you?"}
 
-WIDGET_MESSAGE_CREATE = Obj("WidgetMessageCreate", {
-    "text": F("string", "Message text.", required=True, min_length=1, max_length=10_000),
-})
 
-MESSAGE = Obj("Message", {
-    "_id": _id("Message ID"),
-    "userId": _id("Agent who wrote it; null for a visitor's message", nullable=True),
-    "visitorId": _id("The visitor whose conversation it belongs to"),
-    "text": F("string", "Message text"),
-    "seen": F("boolean", "Whether the other side has seen it"),
-    "sentAt": TIME,
-    "bot": F("boolean", "Present (true) only on messages written by a bot agent"),
-    "attachment": F("object", "Present only on file messages: {id, name, type, size, url}"),
-}, example={"_id": "qZkS5QLZSBLKzYAwm", "userId": "MvSzqx36KksKNxHmK",
-            "visitorId": "BtR7qAyvZfTWoaC7a", "text": "Good morning! Can I help you?",
-            "seen": False, "sentAt": "2019-01-03T07:14:07.438Z"})
+class VisitorEdit(Body):
+    """Only these four keys; a key left out is left unchanged, null removes the value."""
+    name: Str("Visitor's name; null removes it.", nullable=True, max_length=200) | UnsetType = UNSET
+    email: Str("Email address; null removes it.", nullable=True, max_length=254,
+               email=True) | UnsetType = UNSET
+    phone: Str("Phone number; null removes it.", nullable=True, max_length=50) | UnsetType = UNSET
+    notes: Str("Agents' notes about the visitor; null removes them.", nullable=True,
+               max_length=5000) | UnsetType = UNSET
+    __example__: ClassVar = {"email": "anar@example.com", "name": "Anar Hasanzade",
+                             "phone": "+994124801574", "notes": "Asked about new functionality"}
 
-_NULLABLE_TEXT: dict[str, Any] = {"nullable": True}
-VISITOR = Obj("Visitor", {
-    "_id": _id("Visitor ID"),
-    "userAgent": F("string", "Browser's user agent", **_NULLABLE_TEXT),
-    "appName": F("string", "navigator.appName", **_NULLABLE_TEXT),
-    "appVersion": F("string", "navigator.appVersion", **_NULLABLE_TEXT),
-    "platform": F("string", "navigator.platform", **_NULLABLE_TEXT),
-    "cookieEnabled": F("boolean", "navigator.cookieEnabled", nullable=True),
-    "banned": F("boolean", "Whether the visitor is banned"),
-    "addedAt": TIME,
-    "agents": F("array", "IDs of agents who have written to the visitor, first contact first",
-                items={"type": "string"}),
-    "name": F("string", "Name", **_NULLABLE_TEXT),
-    "email": F("string", "Email", **_NULLABLE_TEXT),
-    "phone": F("string", "Phone", **_NULLABLE_TEXT),
-    "notes": F("string", "Agents' notes", **_NULLABLE_TEXT),
-    "preformFilled": F("boolean", "Whether the visitor filled in the pre-chat form"),
-    "lastOnline": TIME_OR_NULL,
-    "showBotMessages": F("boolean", "Whether bots answer this visitor"),
-})
 
-AGENT = Obj("Agent", {
-    "_id": _id("Agent ID: the userId of POST /api/messages/"),
-    "name": F("string", "Name"),
-    "email": F("string", "Email"),
-    "role": F("string", "owner or agent", enum=("owner", "agent")),
-    "bot": F("boolean", "Whether this agent is a bot"),
-    "addedAt": TIME,
-    "lastOnline": TIME_OR_NULL,
-    "online": F("boolean", "Whether the agent has a socket open now"),
-    "availability": F("string", "online: a human signed in to the dashboard and set to Online, "
-                                "who can take conversations; away otherwise", enum=("online", "away")),
-    "maxConversations": F("integer", "Capacity for automatic assignment; null: no limit",
-                          nullable=True),
-    "openConversations": F("integer", "Open conversations assigned to the agent now"),
-})
+class WidgetVisitorCreate(Body):
+    siteKey: Str("The account's site key, from the embed snippet.", min_length=1, max_length=100)
+    userAgent: Str("navigator.userAgent", nullable=True, max_length=1000) | UnsetType = UNSET
+    appName: Str("navigator.appName", nullable=True, max_length=1000) | UnsetType = UNSET
+    appVersion: Str("navigator.appVersion", nullable=True, max_length=1000) | UnsetType = UNSET
+    platform: Str("navigator.platform", nullable=True, max_length=1000) | UnsetType = UNSET
+    cookieEnabled: D(bool | None, "navigator.cookieEnabled") | UnsetType = UNSET
 
-ERROR = Obj("Error", {
-    "status": F("string", "Always error", enum=("error",)),
-    "message": F("string", "A sentence saying what went wrong, naming the field if one is at fault"),
-}, example={"status": "error", "message": "You must be logged in to do this."})
 
-WIDGET_VISITOR_CREATED = Obj("WidgetVisitorCreated", {
-    "visitorId": _id("The new visitor's ID"),
-    "visitorToken": F("string", "Bearer token for the visitor's calls; keep it in the browser"),
-    "visitor": F("object", ref="Visitor"),
-})
+class WidgetMessageCreate(Body):
+    text: Str("Message text.", min_length=1, max_length=10_000)
+
+
+# Responses ------------------------------------------------------------------------------------
+
+class Attachment(Reply):
+    """The file of a file message."""
+    id: Str("Attachment ID")
+    name: Str("File name as uploaded")
+    type: Str("Media type, e.g. image/png")
+    size: D(int, "Bytes")
+    url: Str("Where to download it: /attachments/:id")
+
+
+ID = msgspec.field(name="_id")
+
+
+class Message(Reply, kw_only=True):
+    id_: _id("Message ID") = ID
+    userId: _id("Agent who wrote it; null for a visitor's message", nullable=True)
+    visitorId: _id("The visitor whose conversation it belongs to")
+    text: Str("Message text")
+    seen: D(bool, "Whether the other side has seen it")
+    sentAt: Time
+    bot: D(bool, "Present (true) only on messages written by a bot agent") | UnsetType = UNSET
+    attachment: D(Attachment | None, "Present only on file messages") | UnsetType = UNSET
+    __example__: ClassVar = {"_id": "qZkS5QLZSBLKzYAwm", "userId": "MvSzqx36KksKNxHmK",
+                             "visitorId": "BtR7qAyvZfTWoaC7a", "text": "Good morning! Can I help you?",
+                             "seen": False, "sentAt": "2019-01-03T07:14:07.438Z"}
+
+
+class Visitor(Reply, kw_only=True):
+    id_: _id("Visitor ID") = ID
+    userAgent: Str("Browser's user agent", nullable=True)
+    appName: Str("navigator.appName", nullable=True)
+    appVersion: Str("navigator.appVersion", nullable=True)
+    platform: Str("navigator.platform", nullable=True)
+    cookieEnabled: D(bool | None, "navigator.cookieEnabled")
+    banned: D(bool, "Whether the visitor is banned")
+    addedAt: Time
+    agents: D(list[str], "IDs of agents who have written to the visitor, first contact first")
+    name: Str("Name", nullable=True)
+    email: Str("Email", nullable=True)
+    phone: Str("Phone", nullable=True)
+    notes: Str("Agents' notes (null on the visitor's own side)", nullable=True)
+    preformFilled: D(bool, "Whether the visitor filled in the pre-chat form")
+    lastOnline: TimeOrNull
+    showBotMessages: D(bool, "Whether bots answer this visitor")
+
+
+class Agent(Reply, kw_only=True):
+    id_: _id("Agent ID: the userId of POST /api/messages/") = ID
+    name: Str("Name")
+    email: Str("Email")
+    role: D(Literal["owner", "agent"], "owner or agent")
+    bot: D(bool, "Whether this agent is a bot")
+    addedAt: Time
+    lastOnline: TimeOrNull
+    online: D(bool, "Whether the agent has a socket open now") | UnsetType = UNSET
+    availability: D(Literal["online", "away"], "online: a human signed in to the dashboard and set "
+                    "to Online, who can take conversations; away otherwise") | UnsetType = UNSET
+    maxConversations: D(int | None, "Capacity for automatic assignment; null: no limit") | UnsetType = UNSET
+    openConversations: D(int, "Open conversations assigned to the agent now") | UnsetType = UNSET
+
+
+class Error(Reply):
+    status: D(Literal["error"], "Always error")
+    message: Str("A sentence saying what went wrong, naming the field if one is at fault")
+    __example__: ClassVar = {"status": "error", "message": "You must be logged in to do this."}
+
+
+class WidgetVisitorCreated(Reply):
+    visitorId: _id("The new visitor's ID")
+    visitorToken: Str("Bearer token for the visitor's calls; keep it in the browser")
+    visitor: D(Visitor, "The new visitor")
 
 
 def page_of(item: str) -> Obj:
     return Obj(f"{item}Page", {
-        "items": F("array", f"{item} objects, newest first", items={"$ref": f"#/components/schemas/{item}"}),
-        "next": F("string", "Cursor for the next page; null on the last page", nullable=True),
+        "items": F("array", f"{item} objects, newest first", required=True,
+                   items={"$ref": f"#/components/schemas/{item}"}),
+        "next": F("string", "Cursor for the next page; null on the last page", nullable=True,
+                  required=True),
     })
 
 
-RESPONSE_SCHEMAS = [MESSAGE, VISITOR, AGENT, ERROR, WIDGET_VISITOR_CREATED,
-                    page_of("Message"), page_of("Visitor"), page_of("Agent")]
-REQUEST_SCHEMAS = [MESSAGE_CREATE, MESSAGE_EDIT, VISITOR_EDIT, WIDGET_VISITOR_CREATE,
-                   WIDGET_MESSAGE_CREATE]
+RESPONSE_SCHEMAS: list[Any] = [Message, Attachment, Visitor, Agent, Error, WidgetVisitorCreated,
+                               page_of("Message"), page_of("Visitor"), page_of("Agent")]
+REQUEST_SCHEMAS: list[Any] = [MessageCreate, MessageEdit, VisitorEdit, WidgetVisitorCreate,
+                              WidgetMessageCreate]

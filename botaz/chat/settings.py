@@ -1,20 +1,23 @@
 """Per-account settings: the pre-chat form and the widget's look. Owners change them."""
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import orjson
 
 from ..events import Event
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, F, Obj, Reply, Str, UnsetType, present
 from . import audit
 from .accounts import DEFAULT_ACCOUNT_SETTINGS, Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
 from .hours import DEFAULT_HOURS, check_hours
+from .proactive import ProactiveRule
 
 PREFORM_FIELDS = ("name", "email", "phone")
 # Internal (never reaches a socket or webhook), on every node: caches of account settings go.
@@ -32,35 +35,6 @@ MAX_CUSTOM_ANSWER = 500
 DARK_TEXT = "#111827"
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
 
-SETTINGS_EDIT = Obj("SettingsEdit", {
-    "allowedOrigins": F("array", "Websites (scheme://host[:port]) whose pages may use the widget; "
-                                 "empty: any", items={"type": "string"}),
-    "preform": F("object", "Pre-chat form: {\"enabled\": bool, \"fields\": subset of name, email, "
-                           "phone, \"customFields\": [CustomField, ...]}"),
-    "widget": F("object", "Widget look: {\"greeting\": str, \"color\": \"#rrggbb\", \"title\": str, "
-                          "\"position\": \"right\"|\"left\", \"sound\": bool}"),
-    "businessHours": F("object", "Business hours: {\"enabled\": bool, \"timezone\": IANA name, "
-                                 "\"days\": {\"mon\": [[\"09:00\", \"18:00\"]], ...}}; replaced "
-                                 "whole; null switches them off", nullable=True),
-    "autoAssign": F("boolean", "Assign each new conversation to an available agent, round robin"),
-    "email": F("object", "Email: {\"transcriptOnResolve\": bool, \"locale\": \"az\"|\"en\", "
-                         "\"offlineMessage\": {\"en\": str, \"az\": str}}"),
-    "satisfaction": F("object", "Rating: {\"enabled\": bool}: the widget asks for a rating when a "
-                                "conversation is resolved"),
-    "targets": F("object", "Goals the reports measure: {\"firstResponseSeconds\": int}"),
-    "proactive": F("array", "Proactive messages: rules by which the widget speaks first, "
-                            "replaced whole (ProactiveRule objects, at most 20)",
-                   items={"type": "object"}),
-}, description="Keys left out stay unchanged; inside each object too.",
-   example={"preform": {"enabled": True, "fields": ["name", "email"]},
-            "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}})
-PREFORM_EDIT = Obj("PreformEdit", {
-    "enabled": F("boolean", "Whether the widget asks for contact details before the chat"),
-    "fields": F("array", "Which fields it asks for", items={"type": "string", "enum": list(PREFORM_FIELDS)}),
-    "customFields": F("array", "The account's own fields, asked after those (at most 10; left out "
-                               "of the settings while there are none)",
-                      items={"$ref": "#/components/schemas/CustomField"}),
-})
 CUSTOM_FIELD = Obj("CustomField", {
     "key": F("string", "Name of the visitor attribute the answer is stored in: lower-case "
                        "letters, digits, - and _, unique, not name/email/phone", required=True,
@@ -76,49 +50,87 @@ CUSTOM_FIELD = Obj("CustomField", {
                               "from the label (a consent box)", nullable=True, max_length=2000),
 }, example={"key": "consent", "label": "I agree to the privacy policy", "type": "checkbox",
             "required": True, "privacyUrl": "https://shop.example.com/privacy"})
-WIDGET_EDIT = Obj("WidgetEdit", {
-    "greeting": F("string", "First bubble the visitor sees", max_length=500),
-    "color": F("string", "Accent colour, #rrggbb", max_length=7),
-    "title": F("string", "Panel title", min_length=1, max_length=80),
-    "position": F("string", "Where the launcher sits: right (default) or left",
-                  enum=("right", "left")),
-    "sound": F("boolean", "A short sound when an agent replies while the widget is closed or "
-                          "the tab hidden (default true; each visitor can switch it off)"),
-})
-EMAIL_EDIT = Obj("EmailSettingsEdit", {
-    "transcriptOnResolve": F("boolean", "Email the visitor the transcript when a conversation is "
-                                        "resolved (if the visitor gave an email)"),
-    "locale": F("string", "Language of emails to agents, and to visitors whose widget language "
-                          "is not known", enum=("en", "az")),
-    "offlineMessage": F("object", "What the widget's offline form says, per language "
-                                  "({\"en\": str, \"az\": str}; empty: the default wording)"),
-})
-SATISFACTION_EDIT = Obj("SatisfactionEdit", {
-    "enabled": F("boolean", "Whether the widget asks for a rating when a conversation is resolved"),
-})
-TARGETS_EDIT = Obj("TargetsEdit", {
-    "firstResponseSeconds": F("integer", "First-response target in seconds (10 to 86400)"),
-})
-SETTINGS = Obj("Settings", {
-    "allowedOrigins": F("array", "Websites allowed to use the widget; empty: any",
-                        items={"type": "string"}),
-    "preform": F("object", "Pre-chat form", ref="PreformEdit"),
-    "widget": F("object", "Widget look", ref="WidgetEdit"),
-    "businessHours": F("object", "When the team is in; off: always", ref="BusinessHours"),
-    "autoAssign": F("boolean", "Whether new conversations are assigned round robin"),
-    "email": F("object", "Email", ref="EmailSettingsEdit"),
-    "satisfaction": F("object", "Rating after resolution", ref="SatisfactionEdit"),
-    "targets": F("object", "Goals the reports measure", ref="TargetsEdit"),
-    "proactive": F("array", "Proactive message rules", items={"$ref": "#/components/schemas/ProactiveRule"}),
-    "identitySecret": F("string", "Owners only: the key that signs known users' IDs "
-                                  "(Botaz.identify); rotate with POST /api/settings/identity-secret"),
-})
-BUSINESS_HOURS = Obj("BusinessHours", {
-    "enabled": F("boolean", "Whether the hours apply; false: always open"),
-    "timezone": F("string", "IANA time zone, e.g. Asia/Baku"),
-    "days": F("object", "mon..sun -> list of [\"HH:MM\", \"HH:MM\"] intervals; a day left out "
-                        "is closed; \"24:00\" ends a day"),
-})
+
+
+class PreformEdit(Body):
+    enabled: D(bool, "Whether the widget asks for contact details before the chat") | UnsetType = UNSET
+    fields: D(list[Literal["name", "email", "phone"]], "Which fields it asks for") | UnsetType = UNSET
+    customFields: D(list[dict[str, Any]], "The account's own fields, asked after those (at most 10; "
+                    "left out of the settings while there are none): CustomField objects") | UnsetType = UNSET
+
+
+class WidgetEdit(Body):
+    greeting: Str("First bubble the visitor sees", max_length=500) | UnsetType = UNSET
+    color: Str("Accent colour, #rrggbb", max_length=7) | UnsetType = UNSET
+    title: Str("Panel title", min_length=1, max_length=80) | UnsetType = UNSET
+    position: D(Literal["right", "left"], "Where the launcher sits: right (default) or left") | UnsetType = UNSET
+    sound: D(bool, "A short sound when an agent replies while the widget is closed or the tab "
+                   "hidden (default true; each visitor can switch it off)") | UnsetType = UNSET
+
+
+class EmailSettingsEdit(Body):
+    transcriptOnResolve: D(bool, "Email the visitor the transcript when a conversation is resolved "
+                                 "(if the visitor gave an email)") | UnsetType = UNSET
+    locale: D(Literal["en", "az"], "Language of emails to agents, and to visitors whose widget "
+                                   "language is not known") | UnsetType = UNSET
+    offlineMessage: D(dict[str, Any], "What the widget's offline form says, per language "
+                                      '({"en": str, "az": str}; empty: the default wording)') | UnsetType = UNSET
+
+
+class SatisfactionEdit(Body):
+    enabled: D(bool, "Whether the widget asks for a rating when a conversation is resolved") | UnsetType = UNSET
+
+
+class TargetsEdit(Body):
+    firstResponseSeconds: D(int, "First-response target in seconds (10 to 86400)") | UnsetType = UNSET
+
+
+class SettingsEdit(Body):
+    """Keys left out stay unchanged; inside each object too."""
+    allowedOrigins: D(list[str], "Websites (scheme://host[:port]) whose pages may use the widget; "
+                                 "empty: any") | UnsetType = UNSET
+    preform: PreformEdit | UnsetType = UNSET
+    widget: WidgetEdit | UnsetType = UNSET
+    businessHours: D(dict[str, Any] | None, 'Business hours: {"enabled": bool, "timezone": IANA name, '
+                     '"days": {"mon": [["09:00", "18:00"]], ...}}; replaced whole; null switches '
+                     "them off") | UnsetType = UNSET
+    autoAssign: D(bool, "Assign each new conversation to an available agent, round robin") | UnsetType = UNSET
+    email: EmailSettingsEdit | UnsetType = UNSET
+    satisfaction: SatisfactionEdit | UnsetType = UNSET
+    targets: TargetsEdit | UnsetType = UNSET
+    proactive: D(list[ProactiveRule], "Proactive messages: rules by which the widget speaks first, "
+                                      "replaced whole (at most 20)") | UnsetType = UNSET
+    __example__: ClassVar = {
+        "preform": {"enabled": True, "fields": ["name", "email"]},
+        "widget": {"greeting": "Hi! How can we help?", "color": "#2563eb", "title": "Chat with us"}}
+
+
+SETTINGS_EDIT, PREFORM_EDIT, WIDGET_EDIT, EMAIL_EDIT, SATISFACTION_EDIT, TARGETS_EDIT = (
+    SettingsEdit, PreformEdit, WidgetEdit, EmailSettingsEdit, SatisfactionEdit, TargetsEdit)
+
+
+class BusinessHours(Reply):
+    enabled: D(bool, "Whether the hours apply; false: always open")
+    timezone: Str("IANA time zone, e.g. Asia/Baku")
+    days: D(dict[str, Any], 'mon..sun -> list of ["HH:MM", "HH:MM"] intervals; a day left out is '
+                            'closed; "24:00" ends a day')
+
+
+class Settings(Reply):
+    allowedOrigins: D(list[str], "Websites allowed to use the widget; empty: any")
+    preform: PreformEdit
+    widget: WidgetEdit
+    businessHours: BusinessHours
+    autoAssign: D(bool, "Whether new conversations are assigned round robin")
+    email: EmailSettingsEdit
+    satisfaction: SatisfactionEdit
+    targets: TargetsEdit
+    proactive: list[ProactiveRule] | UnsetType = UNSET
+    identitySecret: Str("Owners only: the key that signs known users' IDs (Botaz.identify); "
+                        "rotate with POST /api/settings/identity-secret") | UnsetType = UNSET
+
+
+SETTINGS, BUSINESS_HOURS = Settings, BusinessHours
 
 
 def settings_of(account: Any) -> dict[str, Any]:
@@ -139,13 +151,13 @@ async def get_settings(chat: Chat, account_id: str) -> dict[str, Any]:
     return settings_of(account)
 
 
-async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+async def do_update_settings(chat: Chat, principal: Principal, edit: SettingsEdit) -> dict[str, Any]:
     if principal.role != "owner":
         raise Forbidden("Only owners can change settings.")
-    body = SETTINGS_EDIT.validate(body)
+    body = present(edit)
     current = await get_settings(chat, principal.account_id)
     if "preform" in body:
-        preform = PREFORM_EDIT.validate(body["preform"])
+        preform = present(body["preform"])
         if "fields" in preform:
             fields = preform["fields"]
             if not fields or any(f not in PREFORM_FIELDS for f in fields) or len(set(fields)) != len(fields):
@@ -158,7 +170,7 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
     if "allowedOrigins" in body:
         origins = []
         for origin in body["allowedOrigins"]:
-            if not isinstance(origin, str) or not ORIGIN_RE.match(origin.strip().lower().rstrip("/")):
+            if not ORIGIN_RE.match(origin.strip().lower().rstrip("/")):
                 raise Invalid("allowedOrigins must list origins like https://shop.example.com.")
             origins.append(origin.strip().lower().rstrip("/"))
         current["allowedOrigins"] = list(dict.fromkeys(origins))
@@ -168,7 +180,7 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
     if "autoAssign" in body:
         current["autoAssign"] = body["autoAssign"]
     if "widget" in body:
-        widget = WIDGET_EDIT.validate(body["widget"])
+        widget = present(body["widget"])
         if "color" in widget and not COLOR_RE.match(widget["color"]):
             raise Invalid("widget.color must be a colour like #2563eb.")
         if "color" in widget and accent_contrast(widget["color"]) < MIN_CONTRAST:
@@ -177,7 +189,7 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
                           f"at least {MIN_CONTRAST}:1 needed): choose a lighter or darker colour.")
         current["widget"].update(widget)
     if "email" in body:
-        email = EMAIL_EDIT.validate(body["email"])
+        email = present(body["email"])
         if "offlineMessage" in email:
             texts = email["offlineMessage"]
             if (not isinstance(texts, dict) or set(texts) - {"en", "az"}
@@ -188,9 +200,9 @@ async def do_update_settings(chat: Chat, principal: Principal, body: Any) -> dic
                                        **{k: v.strip() for k, v in texts.items()}}
         current["email"].update(email)
     if "satisfaction" in body:
-        current["satisfaction"].update(SATISFACTION_EDIT.validate(body["satisfaction"]))
+        current["satisfaction"].update(present(body["satisfaction"]))
     if "targets" in body:
-        targets = TARGETS_EDIT.validate(body["targets"])
+        targets = present(body["targets"])
         seconds = targets.get("firstResponseSeconds", 300)
         if not 10 <= seconds <= 86_400:
             raise Invalid("targets.firstResponseSeconds must be from 10 to 86400.")

@@ -1,13 +1,15 @@
 """Team work: agents and tokens managed by owners, conversations, notes, canned responses."""
 
+# Struct fields are typed with Str()/D() (botaz/schema.py), calls mypy cannot read as types.
+# mypy: disable-error-code="valid-type"
 from __future__ import annotations
 
 import base64
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, ClassVar, Literal
 
 from ..events import Event
 from ..ids import is_id, iso_ms, new_id, new_token, now_ms, hash_token
-from ..schema import F, Obj
+from ..schema import UNSET, Body, D, Str, UnsetType, present
 from ..store.db import Conn, Row
 from ..store.repo import SearchWords
 from . import audit, episodes, textsearch
@@ -20,49 +22,73 @@ from .pagination import MAX_SEQ, Page, check_limit
 from .views import agent_json, message_json, visitor_json
 from .visitors import get_visitor_row
 
-AGENT_CREATE = Obj("AgentCreate", {
-    "name": F("string", "Name", required=True, min_length=1, max_length=200),
-    "email": F("string", "Email (sign-in name)", required=True, format="email", max_length=254),
-    "password": F("string", "Dashboard password (at least 8 characters); leave out for an API-only agent",
-                  nullable=True, max_length=1024),
-    "role": F("string", "owner or agent (default agent)", enum=("owner", "agent")),
-    "bot": F("boolean", "Whether the agent is a bot"),
-})
-TOKEN_CREATE = Obj("TokenCreate", {
-    "label": F("string", "What the token is for", required=True, min_length=1, max_length=100),
-    "agentId": F("string", "Agent the token acts as (default: you)"),
-})
-ASSIGN = Obj("Assign", {"agentId": F("string", "Agent to assign; null unassigns", nullable=True)},
-             extra={"required": ["agentId"]})
-STATUS = Obj("Status", {"status": F("string", "open or resolved", required=True,
-                                    enum=("open", "resolved"))})
-NOTE_CREATE = Obj("NoteCreate", {"text": F("string", "Note text", required=True, min_length=1,
-                                           max_length=10_000)})
-CANNED_CREATE = Obj("CannedCreate", {
-    "shortcut": F("string", "Typed after / in the composer: letters, digits, - and _",
-                  required=True, min_length=1, max_length=40),
-    "text": F("string", "Inserted text", required=True, min_length=1, max_length=5000),
-})
-CANNED_EDIT = Obj("CannedEdit", {
-    "shortcut": F("string", "New shortcut", min_length=1, max_length=40),
-    "text": F("string", "New text", min_length=1, max_length=5000),
-})
+
+
+class AgentCreate(Body):
+    name: Str("Name", min_length=1, max_length=200)
+    email: Str("Email (sign-in name)", email=True, max_length=254)
+    password: Str("Dashboard password (at least 8 characters); leave out for an API-only agent",
+                  nullable=True, max_length=1024) | UnsetType = UNSET
+    role: D(Literal["owner", "agent"], "owner or agent (default agent)") | UnsetType = UNSET
+    bot: D(bool, "Whether the agent is a bot") | UnsetType = UNSET
+
+
+class TokenCreate(Body):
+    label: Str("What the token is for", min_length=1, max_length=100)
+    agentId: Str("Agent the token acts as (default: you)") | UnsetType = UNSET
+
+
+class Assign(Body):
+    agentId: Str("Agent to assign; null unassigns", nullable=True)
+    required_hints: ClassVar = {"agentId": "agentId is required (null unassigns)."}
+
+
+class Status(Body):
+    status: D(Literal["open", "resolved"], "open or resolved")
+
+
+class NoteCreate(Body):
+    text: Str("Note text", min_length=1, max_length=10_000)
+
+
+class CannedCreate(Body):
+    shortcut: Str("Typed after / in the composer: letters, digits, - and _", min_length=1,
+                  max_length=40)
+    text: Str("Inserted text", min_length=1, max_length=5000)
+
+
+class CannedEdit(Body):
+    shortcut: Str("New shortcut", min_length=1, max_length=40) | UnsetType = UNSET
+    text: Str("New text", min_length=1, max_length=5000) | UnsetType = UNSET
+
+
+AGENT_CREATE, TOKEN_CREATE, ASSIGN, STATUS, NOTE_CREATE, CANNED_CREATE, CANNED_EDIT = (
+    AgentCreate, TokenCreate, Assign, Status, NoteCreate, CannedCreate, CannedEdit)
+
+
+ASSIGNEE_WORDS = ("me", "none", "all")
+
+
+def check_assignee(value: str) -> None:
+    """The conversation list's `assignee` filter: a word, or an agent's ID."""
+    if value not in ASSIGNEE_WORDS and not is_id(value):
+        raise Invalid("assignee must be me, none, all or an agent ID.")
 
 
 # agents and tokens
 
-async def do_add_agent(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+async def do_add_agent(chat: Chat, principal: Principal, body: AgentCreate) -> dict[str, Any]:
     require_owner(principal)
-    data = AGENT_CREATE.validate(body)
-    password = data.get("password")
+    password = None if body.password is UNSET else body.password
     if password is not None and len(password) < 8:
         raise Invalid("password must be at least 8 characters.")
-    created = await do_create_agent(chat, account_id=principal.account_id, name=data["name"],
-                                    email=data["email"], password=password,
-                                    bot=data.get("bot", False), role=data.get("role", "agent"))
+    role = "agent" if body.role is UNSET else body.role
+    bot = False if body.bot is UNSET else body.bot
+    created = await do_create_agent(chat, account_id=principal.account_id, name=body.name,
+                                    email=body.email, password=password, bot=bot, role=role)
     row = await chat.store.get_agent(principal.account_id, created["agentId"])
     await audit.record(chat, principal, "agent.add", "agent", created["agentId"],
-                       {"role": data.get("role", "agent"), "bot": data.get("bot", False)})
+                       {"role": role, "bot": bot})
     return {"agent": agent_json(row) | {"online": False}, "apiToken": created["apiToken"]}
 
 
@@ -88,15 +114,14 @@ async def list_tokens(chat: Chat, principal: Principal) -> dict[str, Any]:
     return {"items": [_token_json(r) for r in await chat.store.list_tokens(principal.account_id)]}
 
 
-async def do_create_token(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
+async def do_create_token(chat: Chat, principal: Principal, body: TokenCreate) -> dict[str, Any]:
     require_owner(principal)
-    data = TOKEN_CREATE.validate(body)
-    agent_id = data.get("agentId") or principal.agent_id
+    agent_id = body.agentId or principal.agent_id
     if not await chat.store.agent_exists(principal.account_id, agent_id):
         raise Invalid("agentId is not an agent of this account.")
     token = new_token(API_TOKEN_PREFIX)
     row = {"id": new_id(), "account_id": principal.account_id, "agent_id": agent_id,
-           "token_hash": hash_token(token), "label": data["label"].strip(), "created_at": now_ms()}
+           "token_hash": hash_token(token), "label": body.label.strip(), "created_at": now_ms()}
     await chat.store.insert_token(row)
     await audit.record(chat, principal, "token.create", "token", row["id"], {"label": row["label"]})
     return _token_json(row | {"last_used_at": None}) | {"token": token}
@@ -220,10 +245,8 @@ async def announce_conversation(chat: Chat, account_id: str, visitor_id: str) ->
                           agents_only=True))
 
 
-async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
-    agent_id = ASSIGN.validate(body).get("agentId")
-    if "agentId" not in body:
-        raise Invalid("agentId is required (null unassigns).")
+async def do_assign(chat: Chat, principal: Principal, visitor_id: str, body: Assign) -> dict[str, Any]:
+    agent_id = body.agentId
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     if agent_id is not None and not await chat.store.agent_exists(principal.account_id, agent_id):
         raise Invalid("agentId is not an agent of this account.")
@@ -245,8 +268,9 @@ async def do_set_status(chat: Chat, row: Row, status: str, by: str | None = None
                                        episode=close if status == "resolved" else None)
 
 
-async def do_change_status(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
-    status = STATUS.validate(body)["status"]
+async def do_change_status(chat: Chat, principal: Principal, visitor_id: str,
+                           body: Status) -> dict[str, Any]:
+    status = body.status
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     also = None
     if status == "resolved" and row["status"] != "resolved":
@@ -261,10 +285,8 @@ def _note_json(row: Row | dict[str, Any]) -> dict[str, Any]:
             "text": row["text"], "createdAt": iso_ms(row["created_at"])}
 
 
-async def do_add_note(chat: Chat, principal: Principal, visitor_id: str, body: Any) -> dict[str, Any]:
-    text = NOTE_CREATE.validate(body)["text"]
-    if not text.strip():
-        raise Invalid("text must not be empty.")
+async def do_add_note(chat: Chat, principal: Principal, visitor_id: str, body: NoteCreate) -> dict[str, Any]:
+    text = body.text
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     note = {"id": new_id(), "account_id": principal.account_id, "visitor_id": row["id"],
             "user_id": principal.agent_id, "text": text, "created_at": now_ms()}
@@ -296,19 +318,19 @@ async def list_canned(chat: Chat, principal: Principal) -> dict[str, Any]:
     return {"items": [_canned_json(r) for r in await chat.store.list_canned(principal.account_id)]}
 
 
-async def do_add_canned(chat: Chat, principal: Principal, body: Any) -> dict[str, Any]:
-    data = CANNED_CREATE.validate(body)
-    shortcut = _check_shortcut(data["shortcut"])
+async def do_add_canned(chat: Chat, principal: Principal, body: CannedCreate) -> dict[str, Any]:
+    shortcut = _check_shortcut(body.shortcut)
     if await chat.store.canned_shortcut_taken(principal.account_id, shortcut):
         raise Conflict("A canned response with this shortcut exists.")
     row = {"id": new_id(), "account_id": principal.account_id, "shortcut": shortcut,
-           "text": data["text"], "created_at": now_ms()}
+           "text": body.text, "created_at": now_ms()}
     await chat.store.insert_canned(row)
     return _canned_json(row)
 
 
-async def do_edit_canned(chat: Chat, principal: Principal, canned_id: str, body: Any) -> dict[str, Any]:
-    data = CANNED_EDIT.validate(body)
+async def do_edit_canned(chat: Chat, principal: Principal, canned_id: str,
+                         body: CannedEdit) -> dict[str, Any]:
+    data = present(body)
     row = await chat.store.get_canned(principal.account_id, canned_id)
     if row is None:
         raise NotFound("Canned response not found.")

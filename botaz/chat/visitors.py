@@ -7,17 +7,18 @@ from typing import Any
 from ..events import Event
 from ..ids import hash_token, is_id, new_id, new_token, now_ms
 from ..store.db import Conn, Row
-from ..schema import F, Obj
+from ..schema import Body, F, Obj, present
 from . import audit, textsearch
 from .accounts import Principal
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound, Unauthenticated
-from .schemas import VISITOR_EDIT, WIDGET_VISITOR_CREATE
+from .schemas import VisitorEdit, WidgetVisitorCreate
 from .pagination import Page, check_limit, decode_cursor, make_page
 from .settings import check_origin
 from .views import visitor_json
 
 VISITOR_TOKEN_PREFIX = "btzv_"
+CONTACT_FIELDS = frozenset({"name", "email", "phone", "notes"})
 PRESENCE_FIELDS = {"last_online", "visit_started_at"}
 BROWSER_FIELDS = {"userAgent": "user_agent", "appName": "app_name", "appVersion": "app_version",
                   "platform": "platform"}
@@ -43,12 +44,11 @@ async def get_visitor(chat: Chat, principal: Principal, visitor_id: str) -> dict
     return visitor_json(*found)
 
 
-def check_contact_fields(body: Any, schema: Obj = VISITOR_EDIT) -> dict[str, Any]:
-    """Name/email/phone/notes: a string sets the value, null (or an empty string) removes it."""
-    if isinstance(body, dict):  # a blank value removes, like null, before any format check
-        body = {k: None if isinstance(v, str) and not v.strip() else v for k, v in body.items()}
-    changes = schema.validate(body)
-    return {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
+def contact_changes(body: Body) -> dict[str, Any]:
+    """Name/email/phone/notes sent: a string sets the value (stripped), null or a blank string
+    removes it (a blank email is no bad address: Body skips it)."""
+    return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in present(body).items()
+            if k in CONTACT_FIELDS}
 
 
 def with_search_words(row: Row, changes: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +82,8 @@ async def _apply_visitor_changes(chat: Chat, row: Row, changes: dict[str, Any],
 
 
 async def do_update_visitor(chat: Chat, principal: Principal, visitor_id: str,
-                            body: dict[str, Any]) -> dict[str, Any]:
-    changes = check_contact_fields(body)
+                            body: VisitorEdit) -> dict[str, Any]:
+    changes = contact_changes(body)
     row = await get_visitor_row(chat, principal.account_id, visitor_id)
     return await _apply_visitor_changes(chat, row, changes, by=principal)
 
@@ -133,21 +133,21 @@ async def list_visitors(chat: Chat, principal: Principal, cursor: str | None, li
     return make_page(rows, size, lambda r: visitor_json(r, agents[r["id"]]))
 
 
-async def do_create_visitor(chat: Chat, body: dict[str, Any],
+async def do_create_visitor(chat: Chat, body: WidgetVisitorCreate,
                             origin: str | None = None) -> dict[str, Any]:
-    body = WIDGET_VISITOR_CREATE.validate(body)
-    account = await chat.store.get_account_by_site_key(body["siteKey"])
+    account = await chat.store.get_account_by_site_key(body.siteKey)
     if account is None:
         raise NotFound("There is no site with this siteKey.")
     await check_origin(chat, account, origin)
-    cookie_enabled = body.get("cookieEnabled")
+    sent = present(body)
+    cookie_enabled = sent.get("cookieEnabled")
     now = now_ms()
     token = new_token(VISITOR_TOKEN_PREFIX)
     row = {"id": new_id(), "account_id": account["id"], "token_hash": hash_token(token),
            "added_at": now, "last_online": now,
            "cookie_enabled": None if cookie_enabled is None else int(cookie_enabled)}
     for key, column in BROWSER_FIELDS.items():
-        row[column] = body.get(key)
+        row[column] = sent.get(key)
     async with chat.change() as change:
         await chat.store.insert_visitor(row, conn=change.tx)
         stored = await chat.store.get_visitor(account["id"], row["id"], conn=change.tx)
