@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
+
+from msgspec import Meta
 
 import orjson
 
@@ -55,8 +57,10 @@ CUSTOM_FIELD = Obj("CustomField", {
 class PreformEdit(Body):
     enabled: D(bool, "Whether the widget asks for contact details before the chat") | UnsetType = UNSET
     fields: D(list[Literal["name", "email", "phone"]], "Which fields it asks for") | UnsetType = UNSET
-    customFields: D(list[dict[str, Any]], "The account's own fields, asked after those (at most 10; "
-                    "left out of the settings while there are none): CustomField objects") | UnsetType = UNSET
+    customFields: Annotated[list[Any], Meta(
+        description="The account's own fields, asked after those (at most 10; left out of the "
+                    "settings while there are none)",
+        extra_json_schema={"items": {"$ref": "#/components/schemas/CustomField"}})] | UnsetType = UNSET
 
 
 class WidgetEdit(Body):
