@@ -45,6 +45,14 @@ export function fallbackMessage(status) {
  * api("POST", "/api/canned", {shortcut, text}) → parsed JSON (or null for 204).
  * options: {raw: Blob|File, type, headers, redirectOn401: true}
  */
+// The server's clock minus this browser's, from the first response's Date header (±1 s).
+let clockOffset = null;
+
+/** Now on the server's clock, as well as this page knows it. */
+export function serverNow() {
+  return Date.now() + (clockOffset || 0);
+}
+
 export async function api(method, path, body, options = {}) {
   const headers = { Accept: "application/json", ...(options.headers || {}) };
   const init = { method, headers, credentials: "same-origin", cache: "no-store" };
@@ -61,6 +69,10 @@ export async function api(method, path, body, options = {}) {
     response = await fetch(path, init);
   } catch (err) {
     throw new ApiError(t("Could not reach the server. Check your connection."), 0, null);
+  }
+  if (clockOffset === null) {
+    const date = Date.parse(response.headers.get("date") || "");
+    if (!Number.isNaN(date)) clockOffset = date - Date.now();
   }
   if (response.status === 401 && options.redirectOn401 !== false) {
     goToLogin();

@@ -5,7 +5,7 @@
 // alertPush. Nothing alerts for the conversation on screen while the tab has the focus.
 // Browsers may refuse to play sound before the first user gesture; that is fine.
 
-import { get, put, post, del, enc } from "./api.js";
+import { get, put, post, del, enc, serverNow } from "./api.js";
 import { t } from "./i18n.js";
 
 const BASE_TITLE = "botaz";
@@ -21,6 +21,10 @@ let prefs = { ...DEFAULT_PREFS, alertSound: soundFromStorage() };
 const listeners = new Set();
 const conversations = new Map(); // visitorId -> {assigneeId, label}
 let ctx = null; // {realtime, nav, session}
+// When alerts started, on the server's clock: what was written before is in the inbox already, so
+// a socket that resumes from an older message than the inbox shows does not alert for it.
+let alertsSince = null;
+const CLOCK_SLACK_MS = 2000;
 
 export function unreadBadge() {
   return count;
@@ -221,6 +225,8 @@ function fire(id, notification) {
 
 async function onMessage(m) {
   if (!m || m.userId !== null || looking(m.visitorId)) return;
+  const sent = Date.parse(m.sentAt || "");
+  if (alertsSince !== null && sent < alertsSince - CLOCK_SLACK_MS) return;
   const conv = await conversation(m.visitorId);
   if (!wants(conv.assigneeId) || looking(m.visitorId)) return;
   const body = snippet(m.text) || (m.attachment ? t("Sent a file: {name}", { name: m.attachment.name || t("attachment") }) : t("New message"));
@@ -244,6 +250,7 @@ async function onAssigned(a) {
 /** Starts alerting: call once the session is known and the socket is starting. */
 export function startAlerts({ realtime, nav, session, agentName }) {
   ctx = { realtime, nav, session, agentName };
+  alertsSince = serverNow();
   realtime.on("message.created", (m) => { onMessage(m).catch(() => {}); });
   realtime.on("conversation.updated", remember);
   realtime.on("conversation.assigned", (a) => { onAssigned(a).catch(() => {}); });
