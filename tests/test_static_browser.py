@@ -183,7 +183,7 @@ def test_the_inbox_loads_only_its_own_modules(botaz, dashboard) -> None:
     # Back to the inbox: nothing loads again.
     loaded.clear()
     page.go_back()
-    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+    expect(page.get_by_role("heading", name="Conversations", exact=True)).to_be_visible()
     page.wait_for_timeout(300)
     assert not [r.url for r in loaded if r.url.endswith(".js")]
     # Straight to /settings on a fresh load: its module is preloaded and the page works.
