@@ -88,11 +88,15 @@ export function createProactiveSection({ owner, readOnlyNote, isDestroyed }) {
     }
   });
 
+  // Until the saved rules are in, there is nothing to add to: a rule typed earlier would be
+  // replaced by them.
+  add.disabled = true;
+  empty.hidden = true;
   Promise.all([loadAgents(), get("/api/settings")]).then(([agents, s]) => {
     if (isDestroyed()) return;
     agentList = [...agents.values()];
     fill(s.proactive);
-  }).catch(() => {});
+  }).catch(() => { empty.hidden = rows.length > 0; }).finally(() => { add.disabled = false; });
 
   const el = section({ key: "proactive", title: t("Proactive messages"),
     description: t("Let the widget speak first: a message from an agent or the bot after some time on a page, once per visitor.") },
