@@ -393,6 +393,48 @@ def test_delivery_log_loads_more(botaz, dashboard, receiver) -> None:
     assert rows.evaluate_all("rows => rows.map(r => r.dataset.id)") == ids
 
 
+def test_settings_forms_wait_for_the_stored_values(botaz, dashboard) -> None:
+    """Typed or saved before GET /api/settings answered, a form lost the typing to the stored
+    values, or stored its blanks over them: the forms stay closed until the values are in."""
+    acme = new_account(botaz, "Acme Held")
+    api(botaz, acme, "PUT", "/api/settings", json={"widget": {"title": "Acme help", "color": "#123456"},
+                                                     "allowedOrigins": ["https://acme.example"]})
+    board = dashboard()
+    board.sign_in(owner_email(botaz, acme))
+    held: list[Any] = []
+    holding = [True]
+
+    def hold(route) -> None:
+        if holding[0] and route.request.method == "GET":
+            held.append(route)
+        else:
+            route.continue_()
+
+    board.page.route(re.compile(r".*/api/settings$"), hold)
+    board.page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    widget_card = board.page.locator("#widget")
+    expect(widget_card.get_by_label("Title")).to_be_disabled()
+    expect(widget_card.get_by_role("button", name="Save widget")).to_be_disabled()
+    websites = board.page.get_by_role("region", name="Allowed websites", exact=True)
+    expect(websites.get_by_role("button", name="Save allowed websites")).to_be_disabled()
+    expect(board.page.locator("#satisfaction").get_by_role("button", name="Save")).to_be_disabled()
+    eventually(board.page, lambda: bool(held), "GET /api/settings to be held")
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    expect(widget_card.get_by_label("Title")).to_be_enabled()
+    expect(widget_card.get_by_label("Title")).to_have_value("Acme help")
+    expect(widget_card.get_by_label("Colour")).to_have_value("#123456")
+    expect(websites.get_by_label("Allowed websites")).to_have_value("https://acme.example")
+    widget_card.get_by_label("Title").fill("Acme support")
+    widget_card.get_by_role("button", name="Save widget").click()
+    expect(widget_card.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    saved = api(botaz, acme, "GET", "/api/settings")
+    assert saved["widget"]["title"] == "Acme support"
+    assert saved["widget"]["color"] == "#123456"
+    assert saved["allowedOrigins"] == ["https://acme.example"]
+
+
 # -------------------------------------------------------------------------------------------------
 # Allowed websites and the audit log
 # -------------------------------------------------------------------------------------------------

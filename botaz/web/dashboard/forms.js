@@ -42,6 +42,27 @@ export function switchInput(props = {}) {
   return h("input", { type: "checkbox", role: "switch", class: "switch", ...props });
 }
 
+/**
+ * Closes a form that shows stored values until they have arrived: what is typed earlier would be
+ * replaced by them, and a Save before then would store the form's blanks over them. Returns the
+ * function that opens it again (once; later calls do nothing), to call first thing in fill().
+ */
+export function holdUntilLoaded(form) {
+  // the outermost fieldsets, and the controls outside any fieldset (a disabled fieldset covers
+  // the rest; their own states, set by fill(), are left alone)
+  const held = [...form.querySelectorAll("fieldset, button, input, select, textarea")]
+    .filter((el) => !el.disabled && !el.parentElement.closest("fieldset"));
+  for (const el of held) el.disabled = true;
+  form.setAttribute("aria-busy", "true");
+  let open = false;
+  return () => {
+    if (open) return;
+    open = true;
+    form.removeAttribute("aria-busy");
+    for (const el of held) el.disabled = false;
+  };
+}
+
 export function errorRegion() {
   return h("p", { class: "form-error", id: nextId("err"), role: "alert", hidden: true });
 }

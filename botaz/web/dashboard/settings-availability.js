@@ -5,7 +5,7 @@
 
 import { get, put } from "./api.js";
 import { h, nextId, showFormError, clearFormError, toast } from "./dom.js";
-import { section, field, checkField, switchInput, errorRegion, okRegion, flash } from "./forms.js";
+import { section, field, checkField, switchInput, errorRegion, okRegion, flash, holdUntilLoaded } from "./forms.js";
 import { setIdleMinutes } from "./availability.js";
 import { t } from "./i18n.js";
 
@@ -161,7 +161,10 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
     }
   });
 
+  const openForm = holdUntilLoaded(form);
+  const openIdle = holdUntilLoaded(idleForm);
   function fill(settings) {
+    openForm();
     autoAssign.checked = Boolean(settings.autoAssign);
     setHours(settings.businessHours || null);
   }
@@ -175,6 +178,7 @@ export function createAvailabilitySection({ owner, readOnlyNote, isDestroyed }) 
       const [settings, prefs] = await Promise.all([get("/api/settings"), get("/auth/me/preferences")]);
       if (isDestroyed()) return;
       fill(settings);
+      openIdle();
       idle.value = String(prefs.idleAwayMinutes ?? 10);
     } catch (error) {
       if (!isDestroyed()) toast(t("Could not load availability settings: {error}", { error: error.message }), "error");

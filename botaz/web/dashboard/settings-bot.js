@@ -6,7 +6,7 @@ import { get, put } from "./api.js";
 import { h, copyButton, fullDate, nextId, showFormError, clearFormError, toast } from "./dom.js";
 import { agents, loadAgents, realtime } from "./state.js";
 import {
-  section, field, checkField, switchInput, errorRegion, okRegion, flash, splitList,
+  section, field, checkField, switchInput, errorRegion, okRegion, flash, splitList, holdUntilLoaded,
 } from "./forms.js";
 import { t, tp } from "./i18n.js";
 
@@ -156,7 +156,9 @@ export function createBotSection({ owner, readOnlyNote, isDestroyed }) {
     fieldset, secretBox,
     owner ? h("div", { class: "sticky-actions" }, err, h("div", { class: "form-actions" }, save, ok)) : null);
 
+  const openForm = holdUntilLoaded(form);
   function fill(c) {
+    openForm();
     config = c;
     enabled.checked = Boolean(c.enabled);
     answerBot.checked = Boolean(c.answerBot);

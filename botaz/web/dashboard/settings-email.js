@@ -4,7 +4,7 @@
 
 import { get, put, withQuery } from "./api.js";
 import { h, fullDate, toast, showFormError, clearFormError } from "./dom.js";
-import { section, field, checkField, switchInput, errorRegion, okRegion, flash, loadMoreButton } from "./forms.js";
+import { section, field, checkField, switchInput, errorRegion, okRegion, flash, loadMoreButton, holdUntilLoaded } from "./forms.js";
 import { t, tn, tp, locale as activeLocale, LOCALES, LANGUAGE_NAMES } from "./i18n.js";
 
 const PAGE = 50;
@@ -51,7 +51,9 @@ export function createEmailSections({ owner, readOnlyNote, isDestroyed }) {
     field(t("Offline message (Azerbaijani)"), offlineAz));
   const form = h("form", { class: "settings-form", novalidate: true }, fieldset, err,
     owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Save email settings")), ok) : null);
+  const openForm = holdUntilLoaded(form);
   function fill(s) {
+    openForm();
     const e = s.email || {};
     onResolve.checked = Boolean(e.transcriptOnResolve);
     locale.value = e.locale === "az" ? "az" : "en";
@@ -108,6 +110,7 @@ export function createEmailSections({ owner, readOnlyNote, isDestroyed }) {
     }
   });
   let storedLanguage = "";
+  alerts.disabled = language.disabled = true; // until the stored choices are in
   const prefsSection = section({ key: "preferences", title: t("My preferences"),
     description: t("Your own choices; they do not change anyone else's.") },
   field(t("Language"), language, t("The dashboard's language. Now: {language}.", { language: LANGUAGE_NAMES[activeLocale()] })),
@@ -177,6 +180,7 @@ export function createEmailSections({ owner, readOnlyNote, isDestroyed }) {
     });
     get("/auth/me/preferences").then((p) => {
       if (isDestroyed()) return;
+      alerts.disabled = language.disabled = false;
       alerts.checked = Boolean(p.emailAlerts);
       storedLanguage = p.locale || "";
       language.value = storedLanguage;

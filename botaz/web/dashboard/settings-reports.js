@@ -2,7 +2,7 @@
 
 import { get, post, put, del, enc } from "./api.js";
 import { h, nextId, showFormError, clearFormError, toast, confirmDialog } from "./dom.js";
-import { section, field, errorRegion, okRegion, flash, switchInput, checkField } from "./forms.js";
+import { section, field, errorRegion, okRegion, flash, switchInput, checkField, holdUntilLoaded } from "./forms.js";
 import { accountLabels, labelChip } from "./episode-panel.js";
 import { t } from "./i18n.js";
 
@@ -20,7 +20,9 @@ export function createSatisfactionSection({ owner, readOnlyNote, isDestroyed }) 
         t("Reports show the share of conversations whose first human answer came within this time."))),
     err,
     owner ? h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, t("Save")), ok) : null);
+  const openForm = holdUntilLoaded(form);
   function fill(s) {
+    openForm();
     ask.checked = s.satisfaction?.enabled !== false;
     target.value = String(Math.round((s.targets?.firstResponseSeconds ?? 300) / 60));
   }

@@ -9,7 +9,7 @@ import {
   h, copyButton, fullDate, relativeAgo, confirmDialog, toast, nextId, showFormError, clearFormError,
 } from "./dom.js";
 import { session, agentName, setCanned, nav, realtime } from "./state.js";
-import { section, field, errorRegion, okRegion, flash } from "./forms.js";
+import { section, field, errorRegion, okRegion, flash, holdUntilLoaded } from "./forms.js";
 import { createBotSection } from "./settings-bot.js";
 import { createAvailabilitySection } from "./settings-availability.js";
 import { createWebhooksSection } from "./settings-webhooks.js";
@@ -184,8 +184,10 @@ export function mountSettings(container) {
     description: t("Only pages of these websites may use your chat widget. Pages elsewhere that embed your site key get an error.") },
   readOnlyNote(), originsForm);
 
+  const openForms = [widgetForm, preformForm, originsForm].map(holdUntilLoaded);
   function fillSettings(s) {
     if (!s) return;
+    for (const open of openForms) open();
     email.fill(s);
     const w = s.widget || {};
     greeting.value = w.greeting ?? "";
