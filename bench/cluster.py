@@ -8,7 +8,13 @@ the delivery delay between two nodes.
 1. Throughput: `POST /api/messages/` under `wrk -t1 -c50 -d10s` (bench/wrk.lua, as bench/run.py
    does) against `botaz serve --workers 1` and `--workers 2`, both with BOTAZ_REDIS_URL, on SQLite
    and on PostgreSQL; rounds interleaved, medians reported. Goal: workers 2 >= 1.7x workers 1.
-2. Cross-node delivery: two `botaz serve` nodes on different ports sharing PostgreSQL and Redis;
+2. CPU per request at a fixed rate: `POST /api/messages/` at the same steady rate (default 1,000 a
+   second, below what either saturates) to `--workers 1` and to `--workers 2` on PostgreSQL, and
+   the CPU time the botaz processes and the PostgreSQL backends spend per message. Issue 14's goal:
+   `--workers 2` within 10% of `--workers 1`. (Under wrk's closed loop the machine is saturated
+   with two workers and not with one, and every process on it, PostgreSQL's included, then spends
+   more CPU per unit of work: a comparison of load, not of what botaz does per request.)
+3. Cross-node delivery: two `botaz serve` nodes on different ports sharing PostgreSQL and Redis;
    visitor sockets on node A, `POST /api/messages/` at a steady rate to node B; latency from just
    before the POST is written to the `message.created` frame on the visitor's socket. Goal: p99
    under 30 ms at 500 messages per second.
@@ -50,6 +56,7 @@ from sockets import fmt_ms, percentile, tree_cpu_seconds  # noqa: E402
 DOC = ROOT / "docs" / "benchmarks.md"
 RATIO_GOAL = 1.7
 CROSS_P99_GOAL_MS = 30.0
+CPU_GOAL = 0.10  # --workers 2 within 10% of --workers 1, CPU per request at a fixed rate
 MESSAGE_TEXT = "Good morning! Can I help you?"
 
 
@@ -248,7 +255,141 @@ def throughput(args: argparse.Namespace, database: str, redis_url: str, redis: P
 
 
 # --------------------------------------------------------------------------------------------
-# part 2: cross-node delivery
+# part 2: CPU per request at a fixed rate, --workers 1 against --workers 2
+
+
+@dataclass
+class RateRun:
+    workers: int
+    sent: int
+    accepted: int
+    achieved_rate: float
+    server_cpu_us: float  # botaz processes (supervisor + workers), per message
+    db_cpu_us: float  # PostgreSQL backends of our database, per message
+    redis_cpu_us: float
+    machine_busy: float
+    http_p99_ns: float
+
+
+@dataclass
+class RatePair:
+    database: str
+    rate: float
+    runs: dict[int, list[RateRun]] = field(default_factory=dict)
+
+    def cpu(self, workers: int) -> float:
+        return statistics.median(r.server_cpu_us for r in self.runs[workers])
+
+    @property
+    def change(self) -> float:
+        return self.cpu(2) / self.cpu(1) - 1
+
+    @property
+    def met(self) -> bool:
+        return (abs(self.change) <= CPU_GOAL
+                and all(r.accepted == r.sent > 0 for w in (1, 2) for r in self.runs[w]))
+
+
+def measure_at_rate(args: argparse.Namespace, database: str, workers: int, env: dict[str, str],
+                    redis: PrivateRedis | None, pg: PgDatabase | None, account: dict[str, str],
+                    tmp: Path) -> RateRun:
+    server = serve(args, f"cluster-rate-{database}-w{workers}", workers, env)
+    try:
+        server.start(timeout=60)
+        assert server.proc is not None
+        time.sleep(1)  # every worker through its lifespan, not only the first to answer
+        targets = [httpbench.seed_data(server.base, account)[0] for _ in range(20)]
+        targets_file = tmp / "rate-targets.json"
+        targets_file.write_text(json.dumps(targets))
+
+        def send(seconds: float, out: str) -> dict[str, Any]:
+            return sockbench.run_sender(args.python, server.port, account["apiToken"], account["agentId"],
+                                        targets_file, args.cpu_rate, seconds, args.sender_connections,
+                                        args.seed, tmp / out, timeout=seconds + 120,
+                                        tag="cluster-rate-sender")
+
+        send(args.warmup + 1, "rate-warmup.json")  # pools, caches, prepared statements
+        pid = server.proc.pid
+        cpu0 = tree_cpu_seconds(pid)
+        redis0 = httpbench.cpu_seconds(redis.pid) if redis else 0.0
+        db_before = cpu_of(pg.backend_pids()) if pg else {}
+        jiffies0 = sockbench.cpu_jiffies()
+        sent = send(args.duration, "rate-sent.json")
+        busy = sockbench.busy_share(jiffies0, sockbench.cpu_jiffies())
+        cpu = tree_cpu_seconds(pid) - cpu0
+        redis_cpu = (httpbench.cpu_seconds(redis.pid) - redis0) if redis else 0.0
+        db_cpu = 0.0
+        if pg:
+            after = cpu_of(pg.backend_pids())
+            db_cpu = sum(v - db_before.get(p, 0.0) for p, v in after.items())
+    finally:
+        code = server.stop(timeout=60)
+        if code not in (0, None):
+            print(f"warning: {server.name} exited with {code} after SIGTERM (expected 0); see "
+                  f"{os.path.relpath(server.log_path, ROOT)}", file=sys.stderr)
+    rows = sent["sent"]  # [i, visitorId, status, send_ns, done_ns, due_ns]
+    n = max(len(rows), 1)
+    span = (max(r[4] for r in rows) - min(r[3] for r in rows)) / 1e9 if rows else 1.0
+    run = RateRun(workers, len(rows), sum(1 for r in rows if r[2] == 201), len(rows) / max(span, 1e-9),
+                  cpu * 1e6 / n, db_cpu * 1e6 / n, redis_cpu * 1e6 / n, busy,
+                  percentile(sorted(r[4] - r[3] for r in rows), 99))
+    print(f"  {database:10} --workers {workers} at {args.cpu_rate:g}/s: {run.sent} sent, {run.accepted} "
+          f"answered 201  CPU/message botaz {run.server_cpu_us:4.0f} us, db {run.db_cpu_us:4.0f} us, "
+          f"redis {run.redis_cpu_us:3.0f} us  POST p99 {fmt_ms(run.http_p99_ns)}  machine busy "
+          f"{run.machine_busy * 100:.0f}%", flush=True)
+    return run
+
+
+def cpu_at_rate(args: argparse.Namespace, database: str, redis_url: str, redis: PrivateRedis | None,
+                tmp: Path, cleanup: list[Any]) -> RatePair:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTAZ_")}
+    pg = None
+    if database == "sqlite":
+        db_url = f"sqlite:///{tmp / 'rate.db'}"
+    else:
+        pg = PgDatabase(args.pg_admin_url, "rate")
+        cleanup.append(pg)
+        db_url = pg.url
+    env |= {"BOTAZ_DATABASE_URL": db_url, "BOTAZ_REDIS_URL": redis_url, "BOTAZ_RATE_LIMITS": "off"}
+    account = httpbench.create_account(args.python, env)
+    pair = RatePair(database, args.cpu_rate, {1: [], 2: []})
+    for rnd in range(1, args.rounds + 1):
+        print(f"{database} at {args.cpu_rate:g} msg/s: round {rnd}/{args.rounds}", flush=True)
+        for workers in (1, 2):
+            pair.runs[workers].append(measure_at_rate(args, database, workers, env, redis, pg,
+                                                      account, tmp))
+    return pair
+
+
+def rate_table(pairs: list[RatePair]) -> str:
+    lines = ["| database | server | messages sent / answered 201 | CPU per message: botaz | "
+             "PostgreSQL | Redis | POST p99 | machine busy | botaz CPU vs `--workers 1` | goal |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for pair in pairs:
+        for workers in (1, 2):
+            runs = pair.runs[workers]
+            sent = sum(r.sent for r in runs)
+            ok = sum(r.accepted for r in runs)
+            if workers == 1:
+                change, goal = "reference", ""
+            else:
+                change = f"{pair.change * 100:+.0f}%"
+                goal = f"within ±{CPU_GOAL * 100:.0f}%: {'met' if pair.met else 'NOT met'}"
+            lines.append(
+                f"| {pair.database} | `--workers {workers}` | {sent:,} / {ok:,} | {pair.cpu(workers):.0f} µs | "
+                f"{statistics.median(r.db_cpu_us for r in runs):.0f} µs | "
+                f"{statistics.median(r.redis_cpu_us for r in runs):.0f} µs | "
+                f"{fmt_ms(statistics.median(r.http_p99_ns for r in runs))} | "
+                f"{statistics.median(r.machine_busy for r in runs) * 100:.0f}% | {change} | {goal} |")
+        lines.append("")
+        lines.append("Every round, botaz CPU per message (`--workers 1` / `--workers 2`): " + "; ".join(
+            f"{one.server_cpu_us:.0f} / {two.server_cpu_us:.0f} µs"
+            for one, two in zip(pair.runs[1], pair.runs[2])) + ".")
+    return "\n".join(lines).rstrip()
+
+
+# --------------------------------------------------------------------------------------------
+# part 3: cross-node delivery
 
 
 @dataclass
@@ -380,13 +521,15 @@ def cross_table(c: Cross, args: argparse.Namespace) -> str:
     return "\n".join(["| measure | result |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows]])
 
 
-def doc_text(args: argparse.Namespace, pairs: list[Pair], cross: Cross | None, date: str,
+def doc_text(args: argparse.Namespace, pairs: list[Pair], rate_pairs: list[RatePair],
+             cross: Cross | None, date: str,
              command: str, load: tuple[str, str], redis_note: str) -> str:
     parts = [f"""## Scale-out: `--workers 2` and two nodes with Redis
 
 Generated by `bench/cluster.py` (see [bench/README.md](../bench/README.md#scale-out-benchmark)).
 Goals: `POST /api/messages/` throughput of `botaz serve --workers 2` at ≥ {RATIO_GOAL:.1f}x that of
-`--workers 1` (both with `BOTAZ_REDIS_URL`), and cross-node delivery p99 under
+`--workers 1` (both with `BOTAZ_REDIS_URL`); at a fixed rate, CPU per message with `--workers 2`
+within {CPU_GOAL * 100:.0f}% of `--workers 1` (issue 14); and cross-node delivery p99 under
 {CROSS_P99_GOAL_MS:g} ms at {args.rate:g} messages per second.
 
 Date: {date}
@@ -420,6 +563,27 @@ Every round (req/s; for `--workers 2` the ratio and each worker's CPU seconds, w
 evenly the kernel spread the 50 connections):
 
 {rounds_table(pairs)}
+""")
+    if rate_pairs:
+        verdicts = "\n".join(
+            f"- {p.database}: CPU per message with `--workers 2` {p.change * 100:+.0f}% of `--workers 1` "
+            f"at {p.rate:g} messages a second (goal within ±{CPU_GOAL * 100:.0f}%): "
+            f"**{'met' if p.met else 'NOT met'}**." for p in rate_pairs)
+        parts.append(f"""### CPU per message at a fixed rate: `--workers 1` against `--workers 2`
+
+{rate_table(rate_pairs)}
+
+{verdicts}
+
+A sender process (bench/sockets.py's, {args.sender_connections} keep-alive connections) posts
+{args.cpu_rate:g} `POST /api/messages/` a second, spread over 20 visitors, to a fresh `botaz serve
+--workers N` ({args.warmup + 1:g} s of warm-up, then {args.duration:g} s measured), {args.rounds} rounds of
+`--workers 1` then `--workers 2`, medians. CPU per message: user + system CPU time of the botaz
+processes (supervisor and workers), of the PostgreSQL backends serving the benchmark's database and
+of Redis during the measured part, divided by the messages sent. The same load for both, below
+what either saturates: under wrk's closed loop (the table above) the machine is 100% busy with two
+workers and not with one, and then every process on it, PostgreSQL's included, spends more CPU
+per unit of work.
 """)
     if cross is not None:
         parts.append(f"""### Cross-node delivery: sockets on node A, messages posted to node B
@@ -473,7 +637,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--python", default=str(default_python) if default_python.exists() else sys.executable,
                    help="interpreter with botaz installed (default: .venv/bin/python)")
-    p.add_argument("--part", choices=["all", "throughput", "cross"], default="all")
+    p.add_argument("--part", choices=["all", "throughput", "cpu", "cross"], default="all")
     p.add_argument("--databases", default="sqlite,postgresql",
                    help="throughput part: comma-separated, from sqlite and postgresql (both)")
     p.add_argument("--pg-admin-url", default=os.environ.get("BENCH_PG_ADMIN_URL",
@@ -490,6 +654,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     p.add_argument("--sockets", type=int, default=200, help="cross-node: visitor sockets on node A (200)")
     p.add_argument("--compression", choices=["deflate", "none"], default="deflate")
+    p.add_argument("--cpu-rate", type=float, default=1000,
+                   help="CPU part: messages per second to each server (1000)")
+    p.add_argument("--cpu-databases", default="postgresql",
+                   help="CPU part: comma-separated, from sqlite and postgresql (postgresql)")
     p.add_argument("--rate", type=float, default=500, help="cross-node: messages per second (500)")
     p.add_argument("--send-duration", type=float, default=20,
                    help="cross-node: seconds of sending, measured (20)")
@@ -518,7 +686,13 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is not installed: `apt-get install wrk` (Debian/Ubuntu), then rerun.", file=sys.stderr)
         return 2
     sockbench.check_python(args.python, "botaz, uvicorn, uvloop, websockets, orjson, redis, psycopg")
-    needs_pg = args.part != "throughput" or "postgresql" in databases
+    cpu_databases = [d.strip() for d in args.cpu_databases.split(",") if d.strip()]
+    if set(cpu_databases) - {"sqlite", "postgresql"}:
+        print("--cpu-databases takes sqlite and/or postgresql", file=sys.stderr)
+        return 2
+    needs_pg = (args.part in ("all", "cross")
+                or (args.part == "throughput" and "postgresql" in databases)
+                or (args.part == "cpu" and "postgresql" in cpu_databases))
     if needs_pg and subprocess.run(["psql", args.pg_admin_url, "-Atc", "SELECT 1"],
                                    capture_output=True).returncode != 0:
         print(f"cannot reach PostgreSQL at {args.pg_admin_url} with psql (--pg-admin-url)", file=sys.stderr)
@@ -541,11 +715,15 @@ def main(argv: list[str] | None = None) -> int:
                       "the run (pub/sub channels are global to a Redis server: a shared one would mix "
                       "other botaz processes' events with the benchmark's)")
     pairs: list[Pair] = []
+    rate_pairs: list[RatePair] = []
     cross = None
     try:
         if args.part in ("all", "throughput"):
             for database in databases:
                 pairs.append(throughput(args, database, redis_url, redis, tmp, cleanup, raw_log))
+        if args.part in ("all", "cpu"):
+            for database in cpu_databases:
+                rate_pairs.append(cpu_at_rate(args, database, redis_url, redis, tmp, cleanup))
         if args.part in ("all", "cross"):
             print(f"cross-node: {args.sockets} sockets on node A, {args.rate:g} msg/s to node B", flush=True)
             cross = cross_node(args, redis_url, redis, tmp, cleanup)
@@ -573,6 +751,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(rounds_table(pairs))
         print()
+    if rate_pairs:
+        print(rate_table(rate_pairs))
+        print()
     if cross is not None:
         print(cross_table(cross, args))
         print()
@@ -582,13 +763,18 @@ def main(argv: list[str] | None = None) -> int:
         ok &= met
         print(f"- {pair.database}: --workers 2 / --workers 1 = {pair.ratio:.2f}x (goal >= {RATIO_GOAL}x): "
               f"{'met' if met else 'NOT met'}")
+    for rp in rate_pairs:
+        ok &= rp.met
+        print(f"- {rp.database} at {rp.rate:g} msg/s: CPU per message with --workers 2 "
+              f"{rp.change * 100:+.0f}% of --workers 1 (goal within ±{CPU_GOAL * 100:.0f}%): "
+              f"{'met' if rp.met else 'NOT met'}")
     if cross is not None:
         ok &= cross.met
         print(f"- cross-node delivery p99 {fmt_ms(cross.delivery.p99)}, {cross.delivery.lost} lost "
               f"(goal < {CROSS_P99_GOAL_MS:g} ms): {'met' if cross.met else 'NOT met'}")
     if not args.no_doc:
         sockbench.write_section(Path(args.doc), "bench/cluster.py",
-                                doc_text(args, pairs, cross, date, command, load, redis_note))
+                                doc_text(args, pairs, rate_pairs, cross, date, command, load, redis_note))
         print(f"\nupdated {os.path.relpath(args.doc, ROOT)}")
     return 0 if ok else 1
 

@@ -414,7 +414,7 @@ def test_a_redis_that_hangs_is_noticed_and_caught_up(redis_server, tmp_path) -> 
                 finally:
                     redis_server.proc.send_signal(signal.SIGCONT)
                 got = [s.next("message.created", timeout=15)["data"]["_id"] for _ in sent]
-                assert got == sent
+                assert got == sent, (got, sent)
                 assert s.quiet("message.created", 1.0)  # and none twice
                 assert b.app.state.hub.caught_up > 0
             finally:

@@ -17,9 +17,11 @@ import asyncio
 import logging
 from typing import Any
 
+import hiredis
 import orjson
 
 from .bus import Event, EventBus
+from .resp import Connection, RedisError
 
 log = logging.getLogger("botaz.events")
 
@@ -53,6 +55,7 @@ class RedisEventBus(EventBus):
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = asyncio.Event()
         self.dropped = 0
+        self._own = orjson.dumps({"node": self.node_id})[:-1]  # how this node's wires begin
         self._lost: list[int] = []  # seqs of messages dropped from a full outbox
 
     def publish(self, event: Event) -> None:
@@ -85,25 +88,36 @@ class RedisEventBus(EventBus):
         await self.redis.aclose()
 
     async def _publisher(self) -> None:
-        while True:
-            first = await self._outbox.get()
-            batch = [first]
-            while not self._outbox.empty() and len(batch) < 500:
-                batch.append(self._outbox.get_nowait())
+        # A connection of its own (botaz/events/resp.py): the batch goes out in one write and
+        # its replies come back in one read.
+        channel = self.channel.encode()
+        conn: Connection | None = None
+        try:
             while True:
-                try:
-                    async with self.redis.pipeline(transaction=False) as pipe:
-                        for wire in batch:
-                            pipe.publish(self.channel, wire)
-                        await pipe.execute()
-                    if self._lost and self._outbox.empty():
-                        await self._tell_lost()
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    log.warning("redis publish failed (%s); retrying", exc)
-                    await asyncio.sleep(0.5)
+                first = await self._outbox.get()
+                batch = [first]
+                while not self._outbox.empty() and len(batch) < 500:
+                    batch.append(self._outbox.get_nowait())
+                while True:
+                    try:
+                        if conn is None or conn.closed.done():
+                            conn = await Connection.open(self.url, timeout=3)
+                        await asyncio.wait_for(
+                            conn.request([[b"PUBLISH", channel, wire] for wire in batch]), 5)
+                        if self._lost and self._outbox.empty():
+                            await self._tell_lost()
+                        break
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:
+                        log.warning("redis publish failed (%s); retrying", exc)
+                        if conn is not None:
+                            conn.close()
+                            conn = None
+                        await asyncio.sleep(0.5)
+        finally:
+            if conn is not None:
+                conn.close()
 
     async def _tell_lost(self) -> None:
         """After an outbox overflow: the messages whose events were dropped, by seq, so that the
@@ -116,48 +130,66 @@ class RedisEventBus(EventBus):
     async def _subscriber(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            pubsub = self.redis.pubsub()
+            conn: Connection | None = None
+            confirmed: asyncio.Future[None] = loop.create_future()
+            # Messages that come with the confirmation (in the same read) wait until this task
+            # has told the gap listeners the gap is closed, as they would in a later read.
+            early: list[Any] | None = []
+
+            def on_push(reply: Any) -> None:
+                # Called from the connection's data_received: every message of a read, at once.
+                if type(reply) is list and len(reply) == 3:
+                    if reply[0] == b"message":
+                        self.heard_at = loop.time()
+                        if early is None:
+                            self._receive(reply[2])
+                        else:
+                            early.append(reply[2])
+                    elif reply[0] == b"subscribe" and not confirmed.done():
+                        confirmed.set_result(None)
+                elif isinstance(reply, hiredis.ReplyError) and not confirmed.done():
+                    confirmed.set_exception(RedisError(str(reply)))
+
             try:
-                await asyncio.wait_for(pubsub.subscribe(self.channel), 5.0)
+                conn = await Connection.open(self.url, timeout=3, on_push=on_push)
+                conn.send(b"SUBSCRIBE", self.channel.encode())
                 # Only once Redis confirms is every later publish sure to reach this node.
-                deadline = loop.time() + 5.0
-                while (await pubsub.get_message(timeout=1.0) or {}).get("type") != "subscribe":
-                    if loop.time() > deadline:
-                        raise ConnectionError("Redis did not confirm the subscription")
+                await asyncio.wait({confirmed, conn.closed}, timeout=5.0,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if not confirmed.done() or conn.closed.done():
+                    raise ConnectionError("Redis did not confirm the subscription")
+                confirmed.result()
                 self.heard_at = loop.time()
                 if self.broken:
                     self.broken = False
                     log.warning("redis subscription restored; sockets catch up from the store")
                     self._gap_closed()
                 self._ready.set()
+                waiting, early = early or [], None
+                for raw in waiting:
+                    self._receive(raw)
                 while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    now = loop.time()
-                    if message is not None:
-                        self.heard_at = now
-                        if message.get("type") == "message":
-                            self._receive(message["data"])
-                    elif now - self.heard_at > SILENCE:
+                    await asyncio.wait({conn.closed}, timeout=1.0)
+                    if conn.closed.done():
+                        raise ConnectionError("connection closed")
+                    if loop.time() - self.heard_at > SILENCE:
                         raise ConnectionError(f"nothing heard for {SILENCE:.0f} s")
             except asyncio.CancelledError:
-                await self._close_quietly(pubsub)
+                if conn is not None:
+                    conn.close()
                 raise
             except Exception as exc:
                 if not self.broken and self._ready.is_set():
                     self.broken = True
                     self._gap_opened(self.heard_at)
                 log.warning("redis subscription lost (%s); reconnecting", exc)
-                await self._close_quietly(pubsub)
+                if conn is not None:
+                    conn.close()
                 await asyncio.sleep(0.5)
 
-    @staticmethod
-    async def _close_quietly(pubsub: Any) -> None:
-        try:
-            await asyncio.wait_for(pubsub.aclose(), 2)
-        except (asyncio.CancelledError, Exception):
-            pass
-
     def _receive(self, raw: Any) -> None:
+        if raw.startswith(self._own):
+            return  # this node's own event, heard back: not parsed only to be dropped
         try:
             wire = orjson.loads(raw)
         except orjson.JSONDecodeError:
