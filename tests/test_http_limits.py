@@ -154,3 +154,86 @@ def test_an_idle_keep_alive_connection_is_closed(server) -> None:
     data, elapsed = read_all(sock, KEEP_ALIVE + 3)
     assert data.startswith(b"HTTP/1.1 200"), data[:200]
     assert elapsed < KEEP_ALIVE + 2
+
+
+# The one-write response path (OneWriteCycle): what goes on the wire, byte for byte where it
+# matters, for the cases it writes itself and those it leaves to uvicorn.
+
+def exchange(server: ServerThread, raw: bytes, timeout: float = 5) -> bytes:
+    """Send raw bytes; everything the server answers until it closes (or the timeout)."""
+    sock = connect(server)
+    try:
+        sock.sendall(raw)
+        data, _ = read_all(sock, timeout)
+        return data
+    finally:
+        sock.close()
+
+
+def responses(data: bytes) -> list[tuple[bytes, dict[bytes, bytes], bytes]]:
+    """Split keep-alive responses with Content-Length bodies: (status line, headers, body)."""
+    out = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        headers = {k.lower(): v for k, _, v in (line.partition(b": ") for line in lines[1:])}
+        length = int(headers.get(b"content-length", b"0"))
+        out.append((lines[0], headers, rest[:length]))
+        data = rest[length:]
+    return out
+
+
+def test_json_answers_are_whole_and_pipelined_ones_in_order(server) -> None:
+    data = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                            b"GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-ID: abc-1\r\n\r\n"
+                            b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    got = responses(data)
+    assert [status for status, _, _ in got] == [b"HTTP/1.1 200 OK", b"HTTP/1.1 404 Not Found",
+                                               b"HTTP/1.1 200 OK"]
+    assert got[0][2] == b'{"status":"ok"}'
+    assert got[1][2] == b'{"status":"error","message":"Not found."}'
+    assert got[1][1][b"x-request-id"] == b"abc-1"
+    assert got[1][1][b"content-type"] == b"application/json"
+    assert got[1][1][b"x-content-type-options"] == b"nosniff"
+    assert got[2][1][b"connection"] == b"close"  # asked to close: said so, and closed
+    assert b"transfer-encoding" not in got[0][1]
+
+
+def test_head_and_http_1_0_answers(server) -> None:
+    data = exchange(server, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"content-length: 15" in head  # the GET's length, no body
+    assert body == b""
+    data = exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and b"connection: close" in head
+    assert body == b'{"status":"ok"}'
+
+
+def test_a_preflight_is_204_without_a_body(server) -> None:
+    data = exchange(server, b"OPTIONS /widget/v1/visitors HTTP/1.1\r\nHost: x\r\n"
+                            b"Origin: https://shop.example\r\nConnection: close\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 204 No Content")
+    assert b"access-control-allow-origin: *" in head
+    assert b"content-length" not in head and b"transfer-encoding" not in head
+    assert body == b""
+
+
+def test_a_request_id_with_a_line_break_is_never_echoed_raw(server) -> None:
+    # httptools refuses the head itself; no header line of ours can be split by a client.
+    data = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-ID: a\rb\r\n\r\n")
+    assert not data.startswith(b"HTTP/1.1 200"), data[:200]
+
+
+def test_streamed_and_file_answers_still_take_uvicorns_path(server) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        r = client.get("/widget.js", headers={"Accept-Encoding": "identity"})
+        assert r.status_code == 200 and len(r.content) > 1000
+        assert r.headers["content-length"] == str(len(r.content))
+        assert r.content.startswith(b"/*") or b"Botaz" in r.content[:5000]
+        assert r.headers["etag"]
+        again = client.get("/widget.js", headers={"Accept-Encoding": "identity",
+                                                  "If-None-Match": r.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""

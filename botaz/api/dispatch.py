@@ -31,6 +31,7 @@ from ..chat.accounts import API_TOKEN_PREFIX
 from ..chat.errors import DomainError, Invalid
 from ..observability import Observer, request_id
 from .deps import authenticate_agent, authenticate_visitor_call, count_call
+from .http_guard import trust_headers
 from .http import STATUS_BY_KIND, ApiError, parse_body, parse_bearer, read_json_body
 from .registry import Call, Endpoint
 
@@ -63,6 +64,9 @@ PREFLIGHT = [(b"access-control-allow-origin", b"*"),
              (b"access-control-expose-headers", b"Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, "
                                                 b"X-RateLimit-Reset, X-Request-ID"),
              (b"access-control-max-age", b"86400")]
+trust_headers([*JSON_HEADERS, *HTML_EXTRA, HSTS, *CORS, *PREFLIGHT,
+               (b"content-security-policy", CSP_APP.encode()),
+               (b"content-security-policy", CSP_DEMO.encode())])
 CRASH = "Something went wrong on our side; it has been logged."
 
 

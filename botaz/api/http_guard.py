@@ -12,10 +12,12 @@ own. Idle keep-alive connections are uvicorn's own `timeout_keep_alive`.
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http import httptools_impl
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 TICK = 0.5
 
@@ -69,6 +71,88 @@ def _response(status: bytes, message: bytes) -> bytes:
     body = b'{"status":"error","message":"' + message + b'"}'
     return (b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\ncontent-length: "
             + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)
+
+
+# Header lines the dispatcher sends as constants (api/dispatch.py): checked once, here, instead of
+# by uvicorn's two regular expressions on every response.
+_checked: set[tuple[bytes, bytes]] = set()
+
+
+def trust_headers(headers: list[tuple[bytes, bytes]]) -> None:
+    for name, value in headers:
+        if (httptools_impl.HEADER_RE.search(name) or httptools_impl.HEADER_VALUE_RE.search(value)
+                or name != name.lower() or name in (b"content-length", b"transfer-encoding",
+                                                     b"connection")):
+            raise ValueError(f"not a constant header line: {name!r}: {value!r}")
+        _checked.add((name, value))
+
+
+class OneWriteCycle(RequestResponseCycle):
+    """uvicorn's request cycle, but a response whose start is followed by its whole body (every
+    JSON answer) is written at once, as one buffer: uvicorn writes the head when the start
+    arrives and the body after, two system calls and two segments on the wire. Header lines the
+    dispatcher sends as constants skip uvicorn's per-line checks; the others are checked as
+    uvicorn checks them. Anything else (a streamed body, an access log, a paused transport, a
+    `connection` or `transfer-encoding` header) is written by uvicorn's own code. Measured: 4 to
+    5 µs less CPU per request, GET /api/messages/:id 17,800 -> 19,400 req/s (docs/design.md)."""
+
+    held: Any = None
+
+    async def send(self, message: Any) -> None:
+        if not self.response_started and not self.disconnected:
+            if message["type"] != "http.response.start":
+                raise RuntimeError(f"Expected ASGI message 'http.response.start', but got "
+                                   f"'{message['type']}'.")
+            self.response_started = True
+            self.waiting_for_100_continue = False
+            self.held = message
+            return
+        held = self.held
+        if held is None:
+            await super().send(message)
+            return
+        self.held = None
+        if (message["type"] != "http.response.body" or message.get("more_body", False)
+                or self.disconnected or self.access_log or self.flow.write_paused
+                or not self._write_whole(held, message.get("body", b""))):
+            self.response_started = False  # uvicorn's way, from the start
+            await super().send(held)
+            await super().send(message)
+
+    def _write_whole(self, start: Any, body: bytes) -> bool:
+        status = start["status"]
+        content = [httptools_impl.STATUS_LINE[status]]
+        length: int | None = None
+        for name, value in (*self.default_headers, *start.get("headers", ())):
+            if (name, value) not in _checked:
+                if httptools_impl.HEADER_RE.search(name):
+                    raise RuntimeError("Invalid HTTP header name.")
+                if httptools_impl.HEADER_VALUE_RE.search(value):
+                    raise RuntimeError("Invalid HTTP header value.")
+                name = name.lower()
+                if name == b"content-length":
+                    length = int(value.decode())
+                elif name == b"transfer-encoding" or name == b"connection":
+                    return False
+            content.extend((name, b": ", value, b"\r\n"))
+        no_body = self.scope["method"] == "HEAD" or status in (204, 304)
+        if not no_body:
+            if length is None:
+                content.append(b"content-length: %d\r\n" % len(body))
+            elif length != len(body):
+                raise RuntimeError("Response content length does not match Content-Length")
+        if not self.keep_alive:
+            content.append(b"connection: close\r\n")
+        content.append(b"\r\n")
+        if not no_body:
+            content.append(body)
+        self.transport.write(b"".join(content))
+        self.response_complete = True
+        self.message_event.set()
+        if not self.keep_alive:
+            self.transport.close()
+        self.on_response()
+        return True
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -138,13 +222,51 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             raise HeadTooLarge  # a whole head in one large chunk: counted here, only then
         self.head_open = False
         self.heads_done += 1
-        super().on_headers_complete()
+        self._headers_complete()
         if self.parser.should_upgrade():
             self.deadline = 0.0
             self.watch.reading.discard(self)  # a WebSocket now: its own protocol takes over
             return
         # A body to read (or none): its deadline runs until on_message_complete.
         self.deadline = self.loop.time() + self.limits.body_timeout  # type: ignore[union-attr]
+
+    def _headers_complete(self) -> None:
+        # uvicorn's on_headers_complete (0.54 to 0.59), with OneWriteCycle for the cycle.
+        http_version = self.parser.get_http_version()
+        method = self.parser.get_method()
+        self.scope["method"] = method.decode("ascii")
+        if http_version != "1.1":
+            self.scope["http_version"] = http_version
+        if self.parser.should_upgrade() and self._should_upgrade():
+            return
+        parsed_url = httptools.parse_url(self.url)
+        raw_path = parsed_url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        self.scope["path"] = self.root_path + path
+        self.scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        self.scope["query_string"] = parsed_url.query or b""
+        if self.limit_concurrency is not None and (
+                len(self.connections) >= self.limit_concurrency
+                or len(self.tasks) >= self.limit_concurrency):
+            app = httptools_impl.service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        else:
+            app = self.app
+        existing_cycle = self.cycle
+        self.cycle = OneWriteCycle(
+            scope=self.scope, transport=self.transport, flow=self.flow, logger=self.logger,
+            access_logger=self.access_logger, access_log=self.access_log,
+            default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and self.parser.should_keep_alive(),
+            on_response=self.on_response_complete)
+        if existing_cycle is None or existing_cycle.response_complete:
+            self._start_asgi_task(self.cycle, app)
+        else:  # pipelined requests wait their turn
+            self.flow.pause_reading()
+            self.pipeline.appendleft((self.cycle, app))
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
