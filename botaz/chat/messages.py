@@ -131,7 +131,7 @@ async def do_edit_message(chat: Chat, principal: Principal, message_id: str,
     message = message_json(row) | {"text": text}
     async with chat.change() as change:
         await chat.store.edit_message(row["id"], text, textsearch.index_text(text), now_ms(),
-                                      conn=change.tx)
+                                      conn=change.tx, seq=int(row["seq"]))
         audit.note(change, principal, "message.edit", "message", row["id"],
                    {"visitorId": row["visitor_id"], "author": row["user_id"]})
         change.emit(Event("message.updated", row["account_id"], row["visitor_id"], message))
@@ -144,7 +144,7 @@ async def do_delete_message(chat: Chat, principal: Principal, message_id: str) -
         raise Forbidden("Only agents' messages can be deleted.")
     message = message_json(row)
     async with chat.change() as change:
-        await chat.store.delete_message(row["id"], now_ms(), conn=change.tx)
+        await chat.store.delete_message(row["id"], now_ms(), conn=change.tx, seq=int(row["seq"]))
         audit.note(change, principal, "message.delete", "message", row["id"],
                    {"visitorId": row["visitor_id"], "author": row["user_id"]})
         change.emit(Event("message.deleted", row["account_id"], row["visitor_id"], message))

@@ -386,11 +386,15 @@ class Store(ArticleRepo, ImageRepo):
         return self.db
 
     async def _unindex_messages(self, db: Conn | Database, where: str, param: str) -> None:
+        if self.dialect == "sqlite":
+            rows = await db.fetchall(f"SELECT seq FROM messages WHERE {where} = ?", (param,))
+            await self._unindex_seqs(db, [r["seq"] for r in rows])
+
+    async def _unindex_seqs(self, db: Conn | Database, seqs: list[int]) -> None:
         # An external-content FTS5 index forgets a row only when told the words it indexed;
         # a message still waiting for the batch's COMMIT is simply no longer due.
         if self.dialect == "sqlite":
-            rows = await db.fetchall(f"SELECT seq FROM messages WHERE {where} = ?", (param,))
-            indexed = self._sqlite().forget_index([r["seq"] for r in rows])
+            indexed = self._sqlite().forget_index(seqs)
             for seq in indexed:
                 await db.execute("INSERT INTO messages_fts (messages_fts, rowid, search) "
                                  "SELECT 'delete', seq, search FROM messages WHERE seq = ?", (seq,))
@@ -410,20 +414,29 @@ class Store(ArticleRepo, ImageRepo):
         return int(row["seq"])
 
     async def edit_message(self, message_id: str, text: str, search: str, at: int,
-                           conn: Conn | None = None) -> None:
+                           conn: Conn | None = None, seq: int | None = None) -> None:
+        """`seq`, when the caller has read the row, saves looking it up (twice, on SQLite)."""
         db = conn or self.db
-        await self._unindex_messages(db, "id", message_id)
+        if seq is None and self.dialect == "sqlite":
+            row = await db.fetchone("SELECT seq FROM messages WHERE id = ?", (message_id,))
+            if row is None:
+                return
+            seq = int(row["seq"])
+        if seq is not None:
+            await self._unindex_seqs(db, [seq])
         await db.execute("UPDATE messages SET text = ?, search = ?, edited_at = ? WHERE id = ?",
                          (text, search, at, message_id))
-        if self.dialect == "sqlite":
-            row = await db.fetchone("SELECT seq FROM messages WHERE id = ?", (message_id,))
-            if row is not None:
-                self._sqlite().index_later(row["seq"])
+        if self.dialect == "sqlite" and seq is not None:
+            self._sqlite().index_later(seq)
 
-    async def delete_message(self, message_id: str, at: int, conn: Conn | None = None) -> None:
+    async def delete_message(self, message_id: str, at: int, conn: Conn | None = None,
+                             seq: int | None = None) -> None:
         # The row stays, text erased, so that clients resuming after it still find their place.
         db = conn or self.db
-        await self._unindex_messages(db, "id", message_id)
+        if seq is not None:
+            await self._unindex_seqs(db, [seq])
+        else:
+            await self._unindex_messages(db, "id", message_id)
         await db.execute("UPDATE messages SET text = '', search = '', deleted_at = ? WHERE id = ?",
                          (at, message_id))
 
