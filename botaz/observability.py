@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextvars
 import gc
 import json
@@ -13,8 +14,8 @@ import sys
 import time
 from typing import Any
 
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,11 +24,52 @@ from .api.registry import page
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
-REQUESTS = Counter("botaz_http_requests_total", "HTTP requests", ["route", "method", "status"],
-                   registry=REGISTRY)
-LATENCY = Histogram("botaz_http_request_duration_seconds", "HTTP request latency", ["route", "method"],
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
-                    registry=REGISTRY)
+
+
+class HttpMetrics:
+    """`botaz_http_requests_total` and `botaz_http_request_duration_seconds`, by route template,
+    kept in plain ints and floats and made into Prometheus families when scraped. Every request
+    counts here; prometheus_client's Counter and Histogram took a lock and checked their state
+    three times a request (1 to 2 µs, a few % of the cheapest calls); one event loop per process
+    writes these, so no lock is needed."""
+
+    BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, str, str], int] = {}
+        # (route, method) -> [count per bucket (the last: above every bound)..., sum of seconds]
+        self.latency: dict[tuple[str, str], list[float]] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, str(status))
+        self.requests[key] = self.requests.get(key, 0) + 1
+        series = self.latency.get((route, method))
+        if series is None:
+            series = self.latency[(route, method)] = [0.0] * (len(self.BUCKETS) + 2)
+        series[bisect.bisect_left(self.BUCKETS, seconds)] += 1
+        series[-1] += seconds
+
+    def collect(self) -> Any:
+        requests = CounterMetricFamily("botaz_http_requests", "HTTP requests",
+                                       labels=["route", "method", "status"])
+        for key, count in list(self.requests.items()):
+            requests.add_metric(list(key), count)
+        yield requests
+        latency = HistogramMetricFamily("botaz_http_request_duration_seconds", "HTTP request latency",
+                                        labels=["route", "method"])
+        bounds = [str(float(b)) for b in self.BUCKETS] + ["+Inf"]  # as prometheus_client writes them
+        for pair, series in list(self.latency.items()):
+            total = 0
+            buckets: list[tuple[str, float]] = []
+            for bound, in_bucket in zip(bounds, series[:-1]):
+                total += int(in_bucket)
+                buckets.append((bound, total))
+            latency.add_metric(list(pair), buckets, series[-1])
+        yield latency
+
+
+HTTP = HttpMetrics()
+REGISTRY.register(HTTP)
 SOCKETS = Gauge("botaz_open_sockets", "Open WebSockets on this node", ["kind"], registry=REGISTRY)
 EVENTS = Gauge("botaz_events_published_total", "Events published on this node (counter)", registry=REGISTRY)
 SOCKETS_DROPPED = Gauge("botaz_sockets_dropped_total", "Sockets dropped for falling behind (counter)",
@@ -119,18 +161,9 @@ class Observer:
 
     def __init__(self, access: bool = False) -> None:
         self.access = access or os.environ.get("BOTAZ_ACCESS_LOG") == "1"
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, route: Any, method: str, status: int, elapsed: float, scope: Any) -> None:
-        template = route.template if route is not None else "unmatched"
-        key = (template, method, status)
-        children = self._children.get(key)
-        if children is None:  # labels() costs microseconds: look each series up once
-            children = (REQUESTS.labels(template, method, str(status)),
-                        LATENCY.labels(template, method))
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(elapsed)
+        HTTP.observe(route.template if route is not None else "unmatched", method, status, elapsed)
         if self.access:
             access_log.info("request", extra={
                 "method": method, "path": scope["path"], "status": status,

@@ -171,3 +171,32 @@ def test_demo_account_is_made_once_by_concurrent_starts(tmp_path) -> None:
         results = list(pool.map(lambda _: asyncio.run(one()), range(3)))
     made = [r for r in results if r]
     assert len(made) == 1
+
+
+def test_http_metrics_count_like_prometheus_histograms() -> None:
+    """botaz keeps the HTTP metrics itself (observability.HttpMetrics): the exposition must be
+    what prometheus_client's own Histogram gives for the same observations."""
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from botaz.observability import HttpMetrics
+
+    ours, reference = CollectorRegistry(), CollectorRegistry()
+    metrics = HttpMetrics()
+    ours.register(metrics)
+    theirs = Histogram("botaz_http_request_duration_seconds", "HTTP request latency", ["route", "method"],
+                       buckets=HttpMetrics.BUCKETS, registry=reference)
+    for seconds in (0.0, 0.001, 0.0010001, 0.3, 10, 11.5):  # bounds are inclusive (le)
+        metrics.observe("/api/x/{id}", "GET", 200, seconds)
+        theirs.labels("/api/x/{id}", "GET").observe(seconds)
+    metrics.observe("/api/x/{id}", "GET", 404, 0.002)
+    theirs.labels("/api/x/{id}", "GET").observe(0.002)
+
+    def samples(registry: CollectorRegistry) -> list[str]:
+        return [line for line in generate_latest(registry).decode().splitlines()
+                if line.startswith("botaz_http_request_duration_seconds_")
+                and "_created" not in line]
+
+    assert samples(ours) == samples(reference)
+    text = generate_latest(ours).decode()
+    assert 'botaz_http_requests_total{method="GET",route="/api/x/{id}",status="200"} 6.0' in text
+    assert 'botaz_http_requests_total{method="GET",route="/api/x/{id}",status="404"} 1.0' in text
