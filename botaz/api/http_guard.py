@@ -76,6 +76,7 @@ def _response(status: bytes, message: bytes) -> bytes:
 # Header lines the dispatcher sends as constants (api/dispatch.py): checked once, here, instead of
 # by uvicorn's two regular expressions on every response.
 _checked: set[tuple[bytes, bytes]] = set()
+_checked_defaults: Any = None  # uvicorn's default header lines (Server, Date) last checked
 
 
 def trust_headers(headers: list[tuple[bytes, bytes]]) -> None:
@@ -120,11 +121,22 @@ class OneWriteCycle(RequestResponseCycle):
             await super().send(message)
 
     def _write_whole(self, start: Any, body: bytes) -> bool:
+        global _checked_defaults
         status = start["status"]
         content = [httptools_impl.STATUS_LINE[status]]
         length: int | None = None
-        for name, value in (*self.default_headers, *start.get("headers", ())):
-            if (name, value) not in _checked:
+        defaults = self.default_headers
+        fresh = defaults is not _checked_defaults  # uvicorn makes a new list when the Date changes
+        if fresh:
+            headers = (*defaults, *start.get("headers", ()))
+        else:
+            for name, value in defaults:
+                content.extend((name, b": ", value, b"\r\n"))
+            headers = start.get("headers", ())
+        for name, value in headers:
+            if name == b"content-length" and value.isdigit():
+                length = int(value)
+            elif (name, value) not in _checked:
                 if httptools_impl.HEADER_RE.search(name):
                     raise RuntimeError("Invalid HTTP header name.")
                 if httptools_impl.HEADER_VALUE_RE.search(value):
@@ -135,6 +147,8 @@ class OneWriteCycle(RequestResponseCycle):
                 elif name == b"transfer-encoding" or name == b"connection":
                     return False
             content.extend((name, b": ", value, b"\r\n"))
+        if fresh:
+            _checked_defaults = defaults
         no_body = self.scope["method"] == "HEAD" or status in (204, 304)
         if not no_body:
             if length is None:
