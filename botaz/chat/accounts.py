@@ -130,10 +130,12 @@ async def do_create_agent(chat: Chat, *, account_id: str, name: str, email: str,
 async def authenticate_token(chat: Chat, token: str | None) -> Principal:
     if not token or not token.startswith(API_TOKEN_PREFIX):
         raise Unauthenticated()
-    token_hash = hash_token(token)
-    principal = chat.cache.token(token_hash)
+    # Cached by the token itself (for at most TOKEN_TTL, cleared on any revocation): hashing it
+    # was a microsecond of every API call; the store keeps only hashes.
+    principal = chat.cache.token(token)
     if principal is not None:
         return principal
+    token_hash = hash_token(token)
     row = await chat.store.token_principal(token_hash)
     if row is None:
         raise Unauthenticated()
@@ -142,7 +144,7 @@ async def authenticate_token(chat: Chat, token: str | None) -> Principal:
         await chat.store.touch_token(row["token_id"], now)  # at most once a minute per token
     principal = Principal(row["account_id"], row["agent_id"], row["role"], bool(row["is_bot"]),
                           row["token_id"])
-    chat.cache.remember_token(token_hash, principal)
+    chat.cache.remember_token(token, principal)
     return principal
 
 

@@ -24,7 +24,7 @@ EPISODE = "_episode"
 
 class Caches:
     def __init__(self, bus: EventBus) -> None:
-        self.tokens: dict[str, tuple[Any, float]] = {}  # token hash -> (Principal, expiry)
+        self.tokens: dict[str, tuple[Any, float]] = {}  # API token -> (Principal, expiry)
         self.agent_kinds: dict[tuple[str, str], tuple[bool, float]] = {}
         self.visitor_agents: set[tuple[str, str]] = set()
         self.touched: dict[str, int] = {}  # visitor -> last activity written (ms)
@@ -108,15 +108,15 @@ class Caches:
         if len(store) > MAX_ENTRIES:
             store.clear()
 
-    def token(self, token_hash: str) -> Any | None:
-        hit = self.tokens.get(token_hash)
+    def token(self, token: str) -> Any | None:
+        hit = self.tokens.get(token)
         if hit is None or hit[1] < time.monotonic():
             return None
         return hit[0]
 
-    def remember_token(self, token_hash: str, principal: Any) -> None:
+    def remember_token(self, token: str, principal: Any) -> None:
         self._bounded(self.tokens)
-        self.tokens[token_hash] = (principal, time.monotonic() + TOKEN_TTL)
+        self.tokens[token] = (principal, time.monotonic() + TOKEN_TTL)
 
     def agent_kind(self, account_id: str, agent_id: str) -> bool | None:
         hit = self.agent_kinds.get((account_id, agent_id))
