@@ -132,6 +132,51 @@ def cpu_of(pids: list[int]) -> dict[int, float]:
     return out
 
 
+class Meter:
+    """CPU seconds, from now to stop(), of the botaz processes (pid and its children), of Redis and
+    of the PostgreSQL backends of our database; and the share of the machine that was busy."""
+
+    def __init__(self, pid: int, redis: PrivateRedis | None, pg: PgDatabase | None) -> None:
+        self.pid, self.redis, self.pg = pid, redis, pg
+        self.botaz0 = tree_cpu_seconds(pid)
+        self.redis0 = httpbench.cpu_seconds(redis.pid) if redis else 0.0
+        self.db0 = cpu_of(pg.backend_pids()) if pg else {}
+        self.jiffies0 = sockbench.cpu_jiffies()
+
+    def stop(self) -> tuple[float, float, float, float]:
+        """(botaz, Redis, PostgreSQL) CPU seconds and the machine's busy share."""
+        busy = sockbench.busy_share(self.jiffies0, sockbench.cpu_jiffies())
+        botaz = tree_cpu_seconds(self.pid) - self.botaz0
+        redis = (httpbench.cpu_seconds(self.redis.pid) - self.redis0) if self.redis else 0.0
+        db = 0.0
+        if self.pg:
+            db = sum(v - self.db0.get(p, 0.0) for p, v in cpu_of(self.pg.backend_pids()).items())
+        return botaz, redis, db, busy
+
+
+def stop_server(server: Server) -> None:
+    code = server.stop(timeout=60)
+    if code not in (0, None):
+        print(f"warning: {server.name} exited with {code} after SIGTERM (expected 0); see "
+              f"{os.path.relpath(server.log_path, ROOT)}", file=sys.stderr)
+
+
+def database_env(args: argparse.Namespace, database: str, redis_url: str, tmp: Path,
+                 cleanup: list[Any], name: str) -> tuple[dict[str, str], PgDatabase | None]:
+    """The environment of a part's servers: a fresh SQLite file or PostgreSQL database, Redis,
+    rate limits off; and the PostgreSQL database, if any (dropped by the cleanup)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTAZ_")}
+    pg = None
+    if database == "sqlite":
+        db_url = f"sqlite:///{tmp / f'{name}.db'}"
+    else:
+        pg = PgDatabase(args.pg_admin_url, name)
+        cleanup.append(pg)
+        db_url = pg.url
+    env |= {"BOTAZ_DATABASE_URL": db_url, "BOTAZ_REDIS_URL": redis_url, "BOTAZ_RATE_LIMITS": "off"}
+    return env, pg
+
+
 # --------------------------------------------------------------------------------------------
 # part 1: throughput, --workers 1 against --workers 2
 
@@ -196,27 +241,15 @@ def measure_throughput(args: argparse.Namespace, database: str, workers: int, en
         workers_pids = [p for p in sockbench.children(pid) if b"resource_tracker" not in
                         Path(f"/proc/{p}/cmdline").read_bytes()]
         w_before = cpu_of(workers_pids)
-        cpu0 = tree_cpu_seconds(pid)
-        redis0 = httpbench.cpu_seconds(redis.pid) if redis else 0.0
-        db_before = cpu_of(pg.backend_pids()) if pg else {}
         kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        jiffies0 = sockbench.cpu_jiffies()
+        meter = Meter(pid, redis, pg)
         r = httpbench.run_wrk(args, url, args.duration, wrk_env, raw_log)
-        busy = sockbench.busy_share(jiffies0, sockbench.cpu_jiffies())
+        cpu, redis_cpu, db_cpu, busy = meter.stop()
         kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         wrk_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
-        cpu = tree_cpu_seconds(pid) - cpu0
         w_after = cpu_of(workers_pids)
-        redis_cpu = (httpbench.cpu_seconds(redis.pid) - redis0) if redis else 0.0
-        db_cpu = 0.0
-        if pg:
-            after = cpu_of(pg.backend_pids())
-            db_cpu = sum(v - db_before.get(p, 0.0) for p, v in after.items())
     finally:
-        code = server.stop(timeout=60)
-        if code not in (0, None):
-            print(f"warning: {server.name} exited with {code} after SIGTERM (expected 0); see "
-                  f"{os.path.relpath(server.log_path, ROOT)}", file=sys.stderr)
+        stop_server(server)
     n = max(r["requests"], 1)
     run = Run(database, workers, r["requests"] / (r["duration_us"] / 1e6), r["p50_us"], r["p99_us"],
               r["status"], r["connect"] + r["read"] + r["write"] + r["timeout"], cpu * 1e6 / n,
@@ -235,15 +268,7 @@ def measure_throughput(args: argparse.Namespace, database: str, workers: int, en
 
 def throughput(args: argparse.Namespace, database: str, redis_url: str, redis: PrivateRedis | None,
                tmp: Path, cleanup: list[Any], raw_log: Path) -> Pair:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTAZ_")}
-    pg = None
-    if database == "sqlite":
-        db_url = f"sqlite:///{tmp / 'throughput.db'}"
-    else:
-        pg = PgDatabase(args.pg_admin_url, "tp")
-        cleanup.append(pg)
-        db_url = pg.url
-    env |= {"BOTAZ_DATABASE_URL": db_url, "BOTAZ_REDIS_URL": redis_url, "BOTAZ_RATE_LIMITS": "off"}
+    env, pg = database_env(args, database, redis_url, tmp, cleanup, "tp")
     account = httpbench.create_account(args.python, env)
     pair = Pair(database, {1: [], 2: []})
     for rnd in range(1, args.rounds + 1):
@@ -309,24 +334,11 @@ def measure_at_rate(args: argparse.Namespace, database: str, workers: int, env: 
                                         tag="cluster-rate-sender")
 
         send(args.warmup + 1, "rate-warmup.json")  # pools, caches, prepared statements
-        pid = server.proc.pid
-        cpu0 = tree_cpu_seconds(pid)
-        redis0 = httpbench.cpu_seconds(redis.pid) if redis else 0.0
-        db_before = cpu_of(pg.backend_pids()) if pg else {}
-        jiffies0 = sockbench.cpu_jiffies()
+        meter = Meter(server.proc.pid, redis, pg)
         sent = send(args.duration, "rate-sent.json")
-        busy = sockbench.busy_share(jiffies0, sockbench.cpu_jiffies())
-        cpu = tree_cpu_seconds(pid) - cpu0
-        redis_cpu = (httpbench.cpu_seconds(redis.pid) - redis0) if redis else 0.0
-        db_cpu = 0.0
-        if pg:
-            after = cpu_of(pg.backend_pids())
-            db_cpu = sum(v - db_before.get(p, 0.0) for p, v in after.items())
+        cpu, redis_cpu, db_cpu, busy = meter.stop()
     finally:
-        code = server.stop(timeout=60)
-        if code not in (0, None):
-            print(f"warning: {server.name} exited with {code} after SIGTERM (expected 0); see "
-                  f"{os.path.relpath(server.log_path, ROOT)}", file=sys.stderr)
+        stop_server(server)
     rows = sent["sent"]  # [i, visitorId, status, send_ns, done_ns, due_ns]
     n = max(len(rows), 1)
     span = (max(r[4] for r in rows) - min(r[3] for r in rows)) / 1e9 if rows else 1.0
@@ -342,15 +354,7 @@ def measure_at_rate(args: argparse.Namespace, database: str, workers: int, env: 
 
 def cpu_at_rate(args: argparse.Namespace, database: str, redis_url: str, redis: PrivateRedis | None,
                 tmp: Path, cleanup: list[Any]) -> RatePair:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTAZ_")}
-    pg = None
-    if database == "sqlite":
-        db_url = f"sqlite:///{tmp / 'rate.db'}"
-    else:
-        pg = PgDatabase(args.pg_admin_url, "rate")
-        cleanup.append(pg)
-        db_url = pg.url
-    env |= {"BOTAZ_DATABASE_URL": db_url, "BOTAZ_REDIS_URL": redis_url, "BOTAZ_RATE_LIMITS": "off"}
+    env, pg = database_env(args, database, redis_url, tmp, cleanup, "rate")
     account = httpbench.create_account(args.python, env)
     pair = RatePair(database, args.cpu_rate, {1: [], 2: []})
     for rnd in range(1, args.rounds + 1):
