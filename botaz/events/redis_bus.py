@@ -105,7 +105,7 @@ class RedisEventBus(EventBus):
                         await asyncio.wait_for(
                             conn.request([[b"PUBLISH", channel, wire] for wire in batch]), 5)
                         if self._lost and self._outbox.empty():
-                            await self._tell_lost()
+                            await self._tell_lost(conn)
                         break
                     except asyncio.CancelledError:
                         raise
@@ -119,12 +119,14 @@ class RedisEventBus(EventBus):
             if conn is not None:
                 conn.close()
 
-    async def _tell_lost(self) -> None:
+    async def _tell_lost(self, conn: Connection) -> None:
         """After an outbox overflow: the messages whose events were dropped, by seq, so that the
-        other nodes read them from the store (the events themselves are gone)."""
+        other nodes read them from the store (the events themselves are gone). On the
+        publisher's connection, after the events it published."""
         while self._lost:
             chunk = self._lost[:LOST_CHUNK]
-            await self.redis.publish(self.channel, orjson.dumps({"node": self.node_id, "lost": chunk}))
+            wire = orjson.dumps({"node": self.node_id, "lost": chunk})
+            await asyncio.wait_for(conn.request([[b"PUBLISH", self.channel.encode(), wire]]), 5)
             del self._lost[:len(chunk)]
 
     async def _subscriber(self) -> None:
