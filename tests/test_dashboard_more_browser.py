@@ -418,11 +418,15 @@ def test_settings_forms_wait_for_the_stored_values(botaz, dashboard) -> None:
     websites = board.page.get_by_role("region", name="Allowed websites", exact=True)
     expect(websites.get_by_role("button", name="Save allowed websites")).to_be_disabled()
     expect(board.page.locator("#satisfaction").get_by_role("button", name="Save")).to_be_disabled()
+    proactive = board.page.locator("#proactive")
+    expect(proactive.get_by_role("button", name="Save proactive messages")).to_be_disabled()
+    expect(proactive.get_by_role("button", name="Add a rule")).to_be_disabled()
     eventually(board.page, lambda: bool(held), "GET /api/settings to be held")
     holding[0] = False
     for route in held:
         route.continue_()
     expect(widget_card.get_by_label("Title")).to_be_enabled()
+    expect(proactive.get_by_role("button", name="Save proactive messages")).to_be_enabled()
     expect(widget_card.get_by_label("Title")).to_have_value("Acme help")
     expect(widget_card.get_by_label("Colour")).to_have_value("#123456")
     expect(websites.get_by_label("Allowed websites")).to_have_value("https://acme.example")

@@ -2,7 +2,7 @@
 
 import { get, put } from "./api.js";
 import { h, nextId, showFormError, clearFormError } from "./dom.js";
-import { section, field, errorRegion, okRegion, flash, switchInput, checkField } from "./forms.js";
+import { section, field, errorRegion, okRegion, flash, switchInput, checkField, holdUntilLoaded } from "./forms.js";
 import { loadAgents } from "./state.js";
 import { t } from "./i18n.js";
 
@@ -88,15 +88,16 @@ export function createProactiveSection({ owner, readOnlyNote, isDestroyed }) {
     }
   });
 
-  // Until the saved rules are in, there is nothing to add to: a rule typed earlier would be
-  // replaced by them.
-  add.disabled = true;
+  // Until the saved rules are in, "Add a rule" and Save wait: a rule typed earlier would be
+  // replaced by them, and a Save would store no rules over them.
+  const openForm = holdUntilLoaded(form);
   empty.hidden = true;
   Promise.all([loadAgents(), get("/api/settings")]).then(([agents, s]) => {
     if (isDestroyed()) return;
     agentList = [...agents.values()];
+    openForm();
     fill(s.proactive);
-  }).catch(() => { empty.hidden = rows.length > 0; }).finally(() => { add.disabled = false; });
+  }).catch(() => { empty.hidden = rows.length > 0; });
 
   const el = section({ key: "proactive", title: t("Proactive messages"),
     description: t("Let the widget speak first: a message from an agent or the bot after some time on a page, once per visitor.") },
