@@ -395,9 +395,11 @@ class Store(ArticleRepo, ImageRepo):
         # a message still waiting for the batch's COMMIT is simply no longer due.
         if self.dialect == "sqlite":
             indexed = self._sqlite().forget_index(seqs)
-            for seq in indexed:
+            for start in range(0, len(indexed), 500):  # a visitor's erasure: 500 at a time
+                chunk = indexed[start:start + 500]
                 await db.execute("INSERT INTO messages_fts (messages_fts, rowid, search) "
-                                 "SELECT 'delete', seq, search FROM messages WHERE seq = ?", (seq,))
+                                 "SELECT 'delete', seq, search FROM messages "
+                                 f"WHERE seq IN ({', '.join('?' * len(chunk))})", chunk)
 
     async def get_message(self, account_id: str, message_id: str,
                           conn: Conn | None = None) -> Row | None:
