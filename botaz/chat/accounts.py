@@ -45,9 +45,9 @@ class Principal:
     session: str | None = None  # the session's hashed ID, for dashboard sessions
 
 
-def require_owner(principal: Principal) -> None:
+def require_owner(principal: Principal, message: str = "Only owners can do this.") -> None:
     if principal.role != "owner":
-        raise Forbidden("Only owners can do this.")
+        raise Forbidden(message)
 
 
 def check_email(email: Any, field: str = "email") -> str:

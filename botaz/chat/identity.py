@@ -33,7 +33,7 @@ from ..ids import hash_token, new_id, new_token, now_ms
 from ..schema import UNSET, Body, D, Reply, Str, UnsetType
 from ..store.db import Row
 from . import audit
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .cache import EPISODE
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound, Unauthenticated
@@ -97,8 +97,7 @@ async def identity_secret(chat: Chat, account_id: str) -> str:
 
 
 async def do_rotate_secret(chat: Chat, principal: Principal) -> dict[str, Any]:
-    if principal.role != "owner":
-        raise Forbidden("Only owners can rotate the identity secret.")
+    require_owner(principal, "Only owners can rotate the identity secret.")
     value = secrets.token_hex(32)
     await chat.store.replace_instance_secret(_secret_name(principal.account_id), value, now_ms())
     settings_changed(chat, principal.account_id)

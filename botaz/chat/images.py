@@ -12,10 +12,10 @@ from typing import Any
 
 from ..ids import new_id, now_ms
 from ..store.db import Row
-from .accounts import Principal
+from .accounts import Principal, require_owner
 from .attachments import TooLarge, UnsupportedType
 from .context import Chat
-from .errors import Forbidden, Invalid, NotFound
+from .errors import Invalid, NotFound
 
 MAX_IMAGE_BYTES = 256 * 1024
 LOGO = "logo"
@@ -51,14 +51,12 @@ async def _put(chat: Chat, account_id: str, owner: str, content_type: str, data:
 
 
 async def do_set_logo(chat: Chat, principal: Principal, content_type: str, data: bytes) -> dict[str, Any]:
-    if principal.role != "owner":
-        raise Forbidden("Only owners can change the logo.")
+    require_owner(principal, "Only owners can change the logo.")
     return await _put(chat, principal.account_id, LOGO, content_type, data)
 
 
 async def do_remove_logo(chat: Chat, principal: Principal) -> dict[str, Any]:
-    if principal.role != "owner":
-        raise Forbidden("Only owners can change the logo.")
+    require_owner(principal, "Only owners can change the logo.")
     await chat.store.delete_image(principal.account_id, LOGO)
     return {"url": None}
 

@@ -15,7 +15,7 @@ import orjson
 from ..events import Event
 from ..schema import UNSET, Body, D, F, Obj, Reply, Str, UnsetType, present
 from . import audit
-from .accounts import DEFAULT_ACCOUNT_SETTINGS, Principal
+from .accounts import DEFAULT_ACCOUNT_SETTINGS, Principal, require_owner
 from .context import Chat
 from .errors import Forbidden, Invalid, NotFound
 from .hours import DEFAULT_HOURS, check_hours
@@ -156,8 +156,7 @@ async def get_settings(chat: Chat, account_id: str) -> dict[str, Any]:
 
 
 async def do_update_settings(chat: Chat, principal: Principal, edit: SettingsEdit) -> dict[str, Any]:
-    if principal.role != "owner":
-        raise Forbidden("Only owners can change settings.")
+    require_owner(principal, "Only owners can change settings.")
     body = present(edit)
     current = await get_settings(chat, principal.account_id)
     if "preform" in body:
